@@ -1,0 +1,237 @@
+"""The canonical shapes winnow works with, shared by importers, store, analysis and the TUI.
+
+Everything here is a frozen dataclass: the TUI receives these and never sees SQL rows.
+This module imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from dataclasses import dataclass, field
+
+# Roles of the canonical conversation. Importers map every source vocabulary onto these.
+SYSTEM = "system"
+USER = "user"
+ASSISTANT = "assistant"
+TOOL_CALL = "tool_call"  # the assistant asking for a tool (ShareGPT function_call, OpenAI tool_calls)
+TOOL = "tool"  # a tool's result (ShareGPT observation, OpenAI role=tool)
+ROLES = (SYSTEM, USER, ASSISTANT, TOOL_CALL, TOOL)
+ANSWER_ROLES = (ASSISTANT, TOOL_CALL)
+
+# Drop reasons: a fixed, documented set (README "Decisions").
+REASONS = (
+    "off-goal",
+    "duplicate",
+    "style-drift",
+    "noisy",
+    "incomplete",
+    "contradictory",
+    "unsafe",
+    "other",
+)
+DEFAULT_REASON = "other"
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str
+    content: str
+    name: str | None = None  # tool / function name where the source gives one
+
+    def to_json(self) -> dict:
+        d: dict = {"role": self.role, "content": self.content}
+        if self.name is not None:
+            d["name"] = self.name
+        return d
+
+    @staticmethod
+    def from_json(d: dict) -> Turn:
+        return Turn(d["role"], d["content"], d.get("name"))
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A sample as winnow understands it: optional system prompt, ordered turns, tools.
+
+    `system` is kept out of `turns` so that a system prompt shared by many samples does
+    not dominate the prompt text. `tools` is the JSON text of the tool schema list, or "".
+    """
+
+    system: str = ""
+    turns: tuple[Turn, ...] = ()
+    tools: str = ""
+
+    def turns_json(self) -> str:
+        return json.dumps([t.to_json() for t in self.turns], ensure_ascii=False)
+
+    @staticmethod
+    def from_stored(system: str, turns_json: str, tools: str) -> Conversation:
+        return Conversation(system or "", tuple(Turn.from_json(t) for t in json.loads(turns_json)), tools or "")
+
+    def split(self) -> tuple[tuple[Turn, ...], tuple[Turn, ...]]:
+        """(prompt turns, answer turns): the answer is the trailing run of assistant-side turns.
+
+        For a multi-turn conversation everything before the last user/tool turn is context and
+        belongs to the prompt; a conversation that ends on the user has an empty answer.
+        """
+        i = len(self.turns)
+        while i > 0 and self.turns[i - 1].role in ANSWER_ROLES:
+            i -= 1
+        return self.turns[:i], self.turns[i:]
+
+    def prompt_text(self) -> str:
+        prompt, _ = self.split()
+        parts = [self.system] if self.system else []
+        parts += [t.content for t in prompt]
+        return "\n".join(parts)
+
+    def answer_text(self) -> str:
+        _, answer = self.split()
+        return "\n".join(t.content for t in answer)
+
+    def full_text(self) -> str:
+        parts = [f"system: {self.system}"] if self.system else []
+        parts += [f"{t.role}: {t.content}" for t in self.turns]
+        return "\n".join(parts)
+
+
+def normalise(text: str) -> str:
+    """The text that exact-duplicate hashes compare.
+
+    Unicode NFKC (full-width ASCII becomes half-width, compatibility forms fold), every run of
+    whitespace becomes one space, leading/trailing whitespace goes, and case folds. Punctuation
+    is kept: "Yes." and "Yes!" are different answers.
+    """
+    # str.split() folds every Unicode whitespace run; 3x faster than re.sub on 52k samples.
+    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
+def text_hash(text: str) -> str:
+    return hashlib.blake2b(normalise(text).encode("utf-8"), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class Hashes:
+    content: str
+    prompt: str
+    answer: str
+
+
+def _digest(key: str) -> str:
+    return hashlib.blake2b(key.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def conversation_hashes(conv: Conversation) -> Hashes:
+    """Hashes of the normalised conversation, each turn normalised once.
+
+    prompt == text_hash(conv.prompt_text()) and answer == text_hash(conv.answer_text()), so a
+    prompt from elsewhere (an eval set) can be matched; content also covers roles and turn
+    boundaries: two samples share it only if every turn matches after normalisation.
+    """
+    prompt, answer = conv.split()
+    system = normalise(conv.system)
+    p = [normalise(t.content) for t in prompt]
+    a = [normalise(t.content) for t in answer]
+    content = "\x1e".join([f"system:{system}"] + [f"{t.role}:{n}" for t, n in zip(conv.turns, p + a)])
+    return Hashes(
+        content=_digest(content),
+        prompt=_digest(" ".join(x for x in [system, *p] if x)),
+        answer=_digest(" ".join(x for x in a if x)),
+    )
+
+
+@dataclass(frozen=True)
+class Sample:
+    id: int  # stable: assigned at import, never reused
+    source_id: int
+    source_name: str
+    position: int  # 0-based index of the record in its source file
+    line: int  # 1-based line where the record starts
+    conversation: Conversation
+    raw: str  # the original record, verbatim
+    content_hash: str
+    prompt_hash: str
+    answer_hash: str
+    prompt_chars: int
+    answer_chars: int
+
+
+@dataclass(frozen=True)
+class Goal:
+    id: int
+    sentence: str
+    hypothesis: str
+    created_at: str
+    archived: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Current state of one sample under one goal, derived from the event log."""
+
+    verdict: str | None = None  # "keep" | "drop" | None (undecided)
+    reason: str | None = None
+    note: str = ""
+    tags: tuple[str, ...] = ()
+
+
+UNDECIDED = Decision()
+
+
+@dataclass(frozen=True)
+class Source:
+    id: int
+    path: str
+    name: str
+    sha256: str
+    format: str
+    container: str
+    mapping: dict
+    records: int
+    imported_at: str
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    source: Source | None  # None when the file was already imported
+    added: int
+    already_imported: bool
+    repeated_records: int  # records whose content hash repeats another in the same file
+    repeated_examples: tuple[tuple[int, int], ...]  # (line, first line it repeats), a few
+    skipped: tuple[str, ...] = ()  # "path:line: message" for each skipped record
+
+
+@dataclass(frozen=True)
+class Counts:
+    total: int
+    kept: int
+    dropped: int
+    by_reason: dict = field(default_factory=dict)
+    by_tag: dict = field(default_factory=dict)
+
+    @property
+    def decided(self) -> int:
+        return self.kept + self.dropped
+
+    @property
+    def undecided(self) -> int:
+        return self.total - self.decided
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Something analysis noticed about a sample, shown on the review screen.
+
+    `partner` is the sample the compare pane shows beside this one; `members` is the whole group
+    (near-duplicate cluster, contradiction pair...) including this sample, for group actions.
+    """
+
+    kind: str  # exact | same-prompt | lexical | semantic | leak | style | conflict | noise
+    label: str  # one line, e.g. "semantic 0.97 · near-dup of #4521 · cluster of 6"
+    partner: int | None = None
+    score: float | None = None
+    members: tuple[int, ...] = ()
+    details: tuple[str, ...] = ()  # named reasons, e.g. "bullet list — 1 of 9 similar answers use one"
+    reason: str | None = None  # the drop reason this flag suggests (duplicate, style-drift, ...)

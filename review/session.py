@@ -1,0 +1,274 @@
+"""ReviewSession: the façade the TUI drives — queue, cursor, decide, undo, counts.
+
+Every method that changes something has committed it before it returns, so a screen that
+shows the result after the call never shows a decision that is not on disk.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .model import REASONS, Counts, Decision, Flag, Goal, Sample
+from .store import Change, ProjectError, Store
+
+QUEUE_LABELS = {
+    "all": "all samples",
+    "undecided": "undecided",
+    "kept": "kept",
+    "dropped": "dropped",
+    "reason": "dropped as {value}",
+    "tag": "tagged {value}",
+    "search": "search “{value}”",
+}
+
+
+def _hash_flags(store: Store, sample: Sample) -> list[Flag]:
+    """Flags the spine knows without any analysis: exact copies and same prompt / other answer."""
+    flags = []
+    related = store.related_by_hash(sample)
+    exact = [sid for sid, why in related if why == "exact duplicate"]
+    if exact:
+        members = tuple(sorted([sample.id, *exact]))
+        flags.append(Flag("exact", f"exact copy of #{exact[0]} · {len(members)} copies", exact[0], 1.0,
+                          members, reason="duplicate"))
+    for sid, why in related:
+        if why != "exact duplicate":
+            flags.append(Flag("same-prompt", f"same prompt as #{sid}, different answer", sid, None,
+                              (sample.id, sid), reason="contradictory"))
+    return flags
+
+
+# Analysis modules append providers: fn(store, goal_id, sample) -> flags for that sample.
+FLAG_PROVIDERS: list[Callable[[Store, int, Sample], list[Flag]]] = [lambda store, goal_id, s: _hash_flags(store, s)]
+
+
+def queue_label(queue: dict) -> str:
+    kind = queue.get("kind", "all")
+    return QUEUE_LABELS.get(kind, kind.replace("_", " ")).format(value=queue.get("value", ""))
+
+
+@dataclass(frozen=True)
+class View:
+    """What the review screen shows for the current position."""
+
+    sample: Sample
+    decision: Decision
+    number: int  # the sample's number in the project (its stable id)
+    total: int  # samples in the project
+    queue: dict
+    queue_label: str
+    queue_size: int | None  # None when unknown without a scan (search, analysis queues)
+
+
+class ProjectLocked(ProjectError):
+    pass
+
+
+class ProjectLock:
+    """An advisory lock beside the project file so two review screens never race on one project.
+
+    flock() is released by the kernel when the process dies (kill -9, SSH drop), so a crash never
+    leaves a stale lock. Headless commands (stats, export, import) do not take it: SQLite's own
+    locking keeps them safe.
+    """
+
+    def __init__(self, db_path: Path):
+        self.path = Path(str(db_path) + ".lock")
+        self.fh = None
+
+    def acquire(self) -> None:
+        fh = open(self.path, "a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise ProjectLocked(
+                f"{self.path.with_suffix('')}: already open for review in {holder} — "
+                "close that winnow first (headless commands such as `winnow stats` still work)"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"winnow pid {os.getpid()} on {socket.gethostname()}")
+        fh.flush()
+        self.fh = fh
+
+    def release(self) -> None:
+        if self.fh:
+            fcntl.flock(self.fh, fcntl.LOCK_UN)
+            self.fh.close()
+            self.fh = None
+
+
+class ReviewSession:
+    def __init__(self, store: Store, goal: Goal):
+        self.store = store
+        self.goal = goal
+        cursor, queue = store.goal_state(goal.id)
+        self.queue: dict = queue
+        self.cursor: int | None = cursor if cursor is not None and store.has_sample(cursor) else None
+        self.resumed = self.cursor is not None
+        if self.cursor is None:
+            self.cursor = store.queue_step(goal.id, self.queue, 0) or store.queue_step(goal.id, {"kind": "all"}, 0)
+
+    # ---------------------------------------------------------------- position
+
+    def view(self) -> View | None:
+        if self.cursor is None:
+            return None
+        sample = self.store.sample(self.cursor)
+        if sample is None:
+            return None
+        return View(
+            sample=sample,
+            decision=self.store.decision(self.goal.id, sample.id),
+            number=sample.id,
+            total=self.store.total_samples(),
+            queue=dict(self.queue),
+            queue_label=queue_label(self.queue),
+            queue_size=self.store.queue_size(self.goal.id, self.queue),
+        )
+
+    def _move(self, target: int | None) -> bool:
+        if target is None:
+            return False
+        self.cursor = target
+        self.store.save_goal_state(self.goal.id, self.cursor, self.queue)
+        return True
+
+    def next(self) -> bool:
+        """Step forward in the queue; False (and no move) at its end."""
+        return self._move(self.store.queue_step(self.goal.id, self.queue, self.cursor or 0))
+
+    def previous(self) -> bool:
+        return self._move(self.store.queue_step(self.goal.id, self.queue, self.cursor or 0, forward=False))
+
+    def first(self) -> bool:
+        return self._move(self.store.queue_step(self.goal.id, self.queue, 0))
+
+    def first_undecided(self) -> bool:
+        return self._move(self.store.queue_step(self.goal.id, {"kind": "undecided"}, 0))
+
+    def next_undecided(self) -> bool:
+        return self._move(self.store.queue_step(self.goal.id, {"kind": "undecided"}, self.cursor or 0))
+
+    def jump(self, number: int) -> bool:
+        return self._move(number if self.store.has_sample(number) else None)
+
+    def set_queue(self, queue: dict) -> bool:
+        """Switch queue; the cursor moves to the queue's first sample at or after it, else its first.
+        Returns False (queue unchanged) when the queue is empty."""
+        probe = self.store.queue_step(self.goal.id, queue, (self.cursor or 1) - 1)
+        probe = probe or self.store.queue_step(self.goal.id, queue, 0)
+        if probe is None:
+            return False
+        self.queue = dict(queue)
+        return self._move(probe)
+
+    # ---------------------------------------------------------------- decisions
+
+    def _advance(self) -> None:
+        # After deciding, move on in the queue; in the 'undecided' queue the decided sample has
+        # left it, so stepping from its id still gives the next one.
+        self.next()
+
+    def keep(self, *, advance: bool = True) -> int:
+        assert self.cursor is not None
+        aid = self.store.apply(self.goal.id, [Change(self.cursor, "keep")])
+        if advance:
+            self._advance()
+        return aid
+
+    def drop(self, reason: str | None = None, note: str | None = None, *, advance: bool = True) -> int:
+        assert self.cursor is not None
+        if reason is not None and reason not in REASONS:
+            raise ValueError(f"unknown reason {reason!r}; one of {', '.join(REASONS)}")
+        changes = [Change(self.cursor, "drop", reason)]
+        if note:
+            changes.append(Change(self.cursor, "note", value=note))
+        aid = self.store.apply(self.goal.id, changes, kind="drop")
+        if advance:
+            self._advance()
+        return aid
+
+    def decide(self, sample_id: int, verdict: str, reason: str | None = None) -> int:
+        """Keep or drop a sample other than the current one (e.g. the compare pane's partner)."""
+        return self.store.apply(self.goal.id, [Change(sample_id, verdict, reason if verdict == "drop" else None)])
+
+    def apply(self, changes: list[Change], kind: str = "batch") -> int:
+        """Several changes as one undo step (e.g. keep this, drop the rest of its cluster)."""
+        return self.store.apply(self.goal.id, changes, kind=kind)
+
+    def clear(self) -> int:
+        assert self.cursor is not None
+        return self.store.apply(self.goal.id, [Change(self.cursor, "clear")])
+
+    def tag(self, tag: str, sample_id: int | None = None) -> int:
+        sid = sample_id or self.cursor
+        assert sid is not None
+        return self.store.apply(self.goal.id, [Change(sid, "tag", value=tag.strip())])
+
+    def untag(self, tag: str) -> int:
+        assert self.cursor is not None
+        return self.store.apply(self.goal.id, [Change(self.cursor, "untag", value=tag)])
+
+    def note(self, text: str) -> int:
+        assert self.cursor is not None
+        return self.store.apply(self.goal.id, [Change(self.cursor, "note", value=text)])
+
+    def undo(self) -> list[int]:
+        """Undo the last step; the cursor goes to the (first) sample it touched."""
+        touched = self.store.undo(self.goal.id)
+        if touched:
+            self._move(touched[0])
+        return touched
+
+    def redo(self) -> list[int]:
+        touched = self.store.redo(self.goal.id)
+        if touched:
+            self._move(touched[0])
+        return touched
+
+    def flags(self, sample: Sample | None = None) -> list[Flag]:
+        """Everything known about a sample, strongest first; feeds the flag line and compare pane."""
+        sample = sample or (self.store.sample(self.cursor) if self.cursor else None)
+        if sample is None:
+            return []
+        out: list[Flag] = []
+        for provider in FLAG_PROVIDERS:
+            out.extend(provider(self.store, self.goal.id, sample))
+        return out
+
+    def keep_and_drop(self, keep: int, drop: list[int], reason: str = "duplicate") -> int:
+        """Keep one sample and drop the others (its cluster) as one undo step."""
+        changes = [Change(keep, "keep")] + [Change(s, "drop", reason) for s in drop if s != keep]
+        return self.store.apply(self.goal.id, changes, kind="batch")
+
+    # ---------------------------------------------------------------- figures & goals
+
+    def counts(self) -> Counts:
+        return self.store.counts(self.goal.id)
+
+    def tags(self) -> list[str]:
+        return self.store.all_tags()
+
+    def switch_goal(self, goal: Goal) -> None:
+        self.store.use_goal(goal.id)
+        self.goal = goal
+        cursor, queue = self.store.goal_state(goal.id)
+        self.queue = queue
+        self.cursor = cursor if cursor is not None and self.store.has_sample(cursor) else None
+        if self.cursor is None:
+            self.cursor = self.store.queue_step(goal.id, {"kind": "all"}, 0)
+
+
+def open_session(store: Store, goal: Goal | None = None) -> ReviewSession | None:
+    """A session on the given or the active goal; None when the project has no goal yet."""
+    goal = goal or store.active_goal()
+    return ReviewSession(store, goal) if goal else None

@@ -1,0 +1,750 @@
+"""The project file: one SQLite database per curation project. Every SQL statement lives here.
+
+Transactions are explicit: the connection runs in autocommit mode and each write method wraps
+its statements in one `BEGIN IMMEDIATE ... COMMIT`, so a method either happened entirely or not
+at all, and has happened (on disk, WAL + synchronous=FULL) when it returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from .migrations import migrations
+from .model import (
+    DEFAULT_REASON,
+    REASONS,
+    UNDECIDED,
+    Conversation,
+    Counts,
+    Decision,
+    Goal,
+    ImportReport,
+    Sample,
+    Source,
+    conversation_hashes,
+)
+
+
+class ProjectError(Exception):
+    """A project file that cannot be used as asked; the message says why and what to do."""
+
+
+class GoalError(ValueError):
+    """A goal sentence that cannot be accepted."""
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+_SENTENCE_END = re.compile(r"[.!?。！？](?:\s+|$)(?=\S)")
+
+
+def check_goal_sentence(sentence: str) -> tuple[str, list[str]]:
+    """Normalise a goal sentence; raise GoalError when empty, return warnings otherwise."""
+    s = " ".join(sentence.split())
+    if not s:
+        raise GoalError("a goal is one sentence saying what this batch should teach — it cannot be empty")
+    warnings = []
+    if len(_SENTENCE_END.findall(s)) >= 1:
+        warnings.append(
+            "this reads like several sentences; a goal you can say in one sentence is easier to check"
+        )
+    return s, warnings
+
+
+@dataclass(frozen=True)
+class Change:
+    """One per-sample change inside an action."""
+
+    sample_id: int
+    kind: str  # keep | drop | clear | tag | untag | note
+    reason: str | None = None
+    value: str | None = None
+
+
+EVENT_KINDS = ("keep", "drop", "clear", "tag", "untag", "note")
+
+
+def apply_change(d: Decision, c: Change) -> Decision:
+    """The one place that says what an event does to a sample's state (also used by replay)."""
+    if c.kind == "keep":
+        return Decision("keep", None, d.note, d.tags)
+    if c.kind == "drop":
+        return Decision("drop", c.reason or DEFAULT_REASON, d.note, d.tags)
+    if c.kind == "clear":
+        return Decision(None, None, d.note, d.tags)
+    if c.kind == "tag":
+        return Decision(d.verdict, d.reason, d.note, tuple(sorted(set(d.tags) | {c.value or ""})))
+    if c.kind == "untag":
+        return Decision(d.verdict, d.reason, d.note, tuple(t for t in d.tags if t != c.value))
+    if c.kind == "note":
+        return Decision(d.verdict, d.reason, c.value or "", d.tags)
+    raise ValueError(f"unknown event kind {c.kind!r}")
+
+
+class Store:
+    """Owns one project file and every SQL statement run against it.
+
+    One Store = one connection; do not share a Store across threads (a worker opens its own).
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = True, check_same_thread: bool = True):
+        self.path = Path(path)
+        exists = self.path.exists() and self.path.stat().st_size > 0
+        if not exists and not create:
+            raise ProjectError(f"{self.path}: no such project file — create one with `winnow import FILE --db {self.path}`")
+        if exists:
+            with open(self.path, "rb") as fh:
+                if fh.read(16) != SQLITE_MAGIC:
+                    raise ProjectError(
+                        f"{self.path}: not a winnow project (not an SQLite file) — pass a .db made by `winnow import`"
+                    )
+        try:
+            conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=check_same_thread)
+        except sqlite3.Error as e:
+            raise ProjectError(f"{self.path}: cannot open ({e}) — check the path and its permissions") from e
+        self.conn = conn
+        self.db = Database(conn, execute_plugins=False)
+        try:
+            conn.execute("PRAGMA busy_timeout = 5000")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal" and os.access(self.path, os.W_OK):
+                raise ProjectError(f"{self.path}: could not switch to WAL mode (got {mode})")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate(fresh=not exists)
+        except sqlite3.DatabaseError as e:
+            conn.close()
+            raise ProjectError(f"{self.path}: cannot use this file ({e}) — is it a winnow project?") from e
+        except ProjectError:
+            conn.close()
+            raise
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _migrate(self, *, fresh: bool) -> None:
+        known = {m.name for m in migrations._migrations}
+        applied = [m.name for m in migrations.applied(self.db)]
+        unknown = [n for n in applied if n not in known]
+        if unknown:
+            raise ProjectError(
+                f"{self.path}: written by a newer winnow (schema step {unknown[-1]} is unknown here) — "
+                "upgrade: pip install -U winnow-review"
+            )
+        if not applied and not fresh:
+            tables = set(self.db.table_names())
+            if tables - {"_sqlite_migrations"}:
+                raise ProjectError(
+                    f"{self.path}: an SQLite file, but not a winnow project — give winnow its own .db file"
+                )
+        if migrations.pending(self.db):
+            migrations.apply(self.db)
+            with self.tx():
+                self._meta_set("schema", ",".join(m.name for m in migrations._migrations))
+                if self._meta_get("created_at") is None:
+                    self._meta_set("created_at", now())
+                    self._meta_set("total_samples", "0")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; IMMEDIATE so a second writer waits instead of failing midway."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def _meta_get(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _meta_set(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def meta(self, key: str) -> str | None:
+        return self._meta_get(key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.tx():
+            self._meta_set(key, value)
+
+    # ------------------------------------------------------------------ import
+
+    def import_file(
+        self,
+        path: str | Path,
+        *,
+        mapping: dict[str, str] | None = None,
+        fmt: str | None = None,
+        skip_invalid: bool = False,
+        progress: Callable[[int, int, int], None] | None = None,
+        batch_size: int = 2000,
+    ) -> ImportReport:
+        """Import one file in one transaction: all of it or (on any error) none of it.
+
+        progress(bytes_read, bytes_total, records) is called after each batch.
+        Raises importers.InputError for bad input; the database is then exactly as it was.
+        """
+        from .importers import open_source
+
+        path = Path(path).resolve()
+        digest = file_sha256(path)
+        row = self.conn.execute("SELECT id FROM sources WHERE sha256 = ?", (digest,)).fetchone()
+        if row:
+            return ImportReport(self.source(row[0]), 0, True, 0, ())
+        reader = open_source(path, mapping=mapping, fmt=fmt, skip_invalid=skip_invalid)
+        insert = (
+            "INSERT INTO samples (source_id, position, line, system, turns, tools, raw, content_hash,"
+            " prompt_hash, answer_hash, prompt_chars, answer_chars, n_turns)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        added = 0
+        with self.tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO sources (path, name, sha256, format, container, mapping, header, records, imported_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
+                (str(path), path.name, digest, reader.format, reader.container,
+                 json.dumps(reader.mapping, ensure_ascii=False), reader.header, now()),
+            )
+            source_id = int(cur.lastrowid or 0)
+            batch: list[tuple] = []
+            for rec in reader:
+                conv = rec.conversation
+                h = conversation_hashes(conv)
+                prompt, answer = conv.split()
+                batch.append((
+                    source_id, rec.position, rec.line, conv.system, conv.turns_json(), conv.tools, rec.raw,
+                    h.content, h.prompt, h.answer,
+                    len(conv.system) + sum(len(t.content) for t in prompt), sum(len(t.content) for t in answer),
+                    len(conv.turns),
+                ))
+                if len(batch) >= batch_size:
+                    conn.executemany(insert, batch)
+                    added += len(batch)
+                    batch.clear()
+                    if progress:
+                        progress(reader.bytes_read, reader.bytes_total, added)
+            if batch:
+                conn.executemany(insert, batch)
+                added += len(batch)
+            if added == 0:
+                from .importers import InputError
+
+                raise InputError(str(path), None, "no records could be imported",
+                                 "check the file, or drop --skip-invalid to see the first error")
+            conn.execute("UPDATE sources SET records = ? WHERE id = ?", (added, source_id))
+            total = int(self._meta_get("total_samples") or 0) + added
+            self._meta_set("total_samples", str(total))
+            repeated, examples = self._repeats_in_source(source_id)
+        if progress:
+            progress(reader.bytes_total, reader.bytes_total, added)
+        return ImportReport(self.source(source_id), added, False, repeated, examples, tuple(reader.skipped))
+
+    def _repeats_in_source(self, source_id: int) -> tuple[int, tuple[tuple[int, int], ...]]:
+        """Records repeating an earlier record of the same file (kept, but reported)."""
+        rows = self.conn.execute(
+            "SELECT content_hash, count(*), min(line) FROM samples WHERE source_id = ?"
+            " GROUP BY content_hash HAVING count(*) > 1",
+            (source_id,),
+        ).fetchall()
+        repeated = sum(n - 1 for _, n, _ in rows)
+        examples = []
+        for h, _, first in rows[:5]:
+            line = self.conn.execute(
+                "SELECT line FROM samples WHERE source_id = ? AND content_hash = ? AND line > ? ORDER BY id LIMIT 1",
+                (source_id, h, first),
+            ).fetchone()[0]
+            examples.append((line, first))
+        return repeated, tuple(sorted(examples))
+
+    # ------------------------------------------------------------------ sources & samples
+
+    def sources(self) -> list[Source]:
+        return [self._source(r) for r in self.conn.execute("SELECT * FROM sources ORDER BY id")]
+
+    def source(self, source_id: int) -> Source:
+        r = self.conn.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
+        return self._source(r)
+
+    def source_header(self, source_id: int) -> str | None:
+        r = self.conn.execute("SELECT header FROM sources WHERE id = ?", (source_id,)).fetchone()
+        return r[0] if r else None
+
+    @staticmethod
+    def _source(r: tuple) -> Source:
+        return Source(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[8], r[9])
+
+    def total_samples(self) -> int:
+        return int(self._meta_get("total_samples") or 0)
+
+    _SAMPLE_COLS = (
+        "s.id, s.source_id, src.name, s.position, s.line, s.system, s.turns, s.tools, s.raw,"
+        " s.content_hash, s.prompt_hash, s.answer_hash, s.prompt_chars, s.answer_chars"
+    )
+
+    def sample(self, sample_id: int) -> Sample | None:
+        r = self.conn.execute(
+            f"SELECT {self._SAMPLE_COLS} FROM samples s JOIN sources src ON src.id = s.source_id WHERE s.id = ?",
+            (sample_id,),
+        ).fetchone()
+        return self._sample(r) if r else None
+
+    @staticmethod
+    def _sample(r: tuple) -> Sample:
+        return Sample(
+            id=r[0], source_id=r[1], source_name=r[2], position=r[3], line=r[4],
+            conversation=Conversation.from_stored(r[5], r[6], r[7]), raw=r[8],
+            content_hash=r[9], prompt_hash=r[10], answer_hash=r[11], prompt_chars=r[12], answer_chars=r[13],
+        )
+
+    def samples(self, ids: Sequence[int]) -> list[Sample]:
+        out: dict[int, Sample] = {}
+        for chunk in _chunks(list(ids), 500):
+            q = ",".join("?" * len(chunk))
+            for r in self.conn.execute(
+                f"SELECT {self._SAMPLE_COLS} FROM samples s JOIN sources src ON src.id = s.source_id WHERE s.id IN ({q})",
+                chunk,
+            ):
+                out[r[0]] = self._sample(r)
+        return [out[i] for i in ids if i in out]
+
+    def iter_samples(self, *, batch: int = 1000, after: int = 0) -> Iterator[Sample]:
+        """Every sample in id order, paged by key (bounded memory)."""
+        last = after
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {self._SAMPLE_COLS} FROM samples s JOIN sources src ON src.id = s.source_id"
+                " WHERE s.id > ? ORDER BY s.id LIMIT ?",
+                (last, batch),
+            ).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield self._sample(r)
+            last = rows[-1][0]
+
+    def related_by_hash(self, sample: Sample, limit: int = 50) -> list[tuple[int, str]]:
+        """Samples sharing this one's content hash ('exact') or prompt hash with another answer."""
+        out: list[tuple[int, str]] = []
+        for (sid,) in self.conn.execute(
+            "SELECT id FROM samples WHERE content_hash = ? AND id != ? ORDER BY id LIMIT ?",
+            (sample.content_hash, sample.id, limit),
+        ):
+            out.append((sid, "exact duplicate"))
+        if sample.prompt_chars:
+            for (sid,) in self.conn.execute(
+                "SELECT id FROM samples WHERE prompt_hash = ? AND answer_hash != ? AND id != ? ORDER BY id LIMIT ?",
+                (sample.prompt_hash, sample.answer_hash, sample.id, limit),
+            ):
+                out.append((sid, "same prompt, different answer"))
+        return out
+
+    def kept_raw_by_source(self, goal_id: int) -> Iterator[tuple[int, int, str, str]]:
+        """(source_id, sample_id, raw, tags JSON) of kept samples, in source then file order."""
+        yield from self.conn.execute(
+            "SELECT s.source_id, s.id, s.raw, d.tags FROM decisions d JOIN samples s ON s.id = d.sample_id"
+            " WHERE d.goal_id = ? AND d.verdict = 'keep' ORDER BY s.source_id, s.position",
+            (goal_id,),
+        )
+
+    # ------------------------------------------------------------------ goals
+
+    def add_goal(self, sentence: str, hypothesis: str = "") -> tuple[Goal, list[str]]:
+        s, warnings = check_goal_sentence(sentence)
+        with self.tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO goals (sentence, hypothesis, created_at) VALUES (?, ?, ?)", (s, hypothesis, now())
+            )
+            gid = int(cur.lastrowid or 0)
+            conn.execute("INSERT INTO goal_state (goal_id, cursor, updated_at) VALUES (?, NULL, ?)", (gid, now()))
+            self._meta_set("active_goal", str(gid))
+        return self.goal(gid), warnings
+
+    def goals(self, *, include_archived: bool = False) -> list[Goal]:
+        where = "" if include_archived else " WHERE archived_at IS NULL"
+        return [self._goal(r) for r in self.conn.execute(f"SELECT * FROM goals{where} ORDER BY id")]
+
+    def goal(self, goal_id: int) -> Goal:
+        r = self.conn.execute("SELECT * FROM goals WHERE id = ?", (goal_id,)).fetchone()
+        if not r:
+            raise ProjectError(f"{self.path}: no goal #{goal_id} — list goals with `winnow goal list`")
+        return self._goal(r)
+
+    @staticmethod
+    def _goal(r: tuple) -> Goal:
+        return Goal(r[0], r[1], r[2], r[3], r[4] is not None)
+
+    def active_goal(self) -> Goal | None:
+        v = self._meta_get("active_goal")
+        return self.goal(int(v)) if v else None
+
+    def use_goal(self, goal_id: int) -> Goal:
+        g = self.goal(goal_id)
+        self.set_meta("active_goal", str(g.id))
+        return g
+
+    def find_goal(self, ref: str) -> Goal:
+        """A goal by number (`2`, `#2`) or by a unique piece of its sentence."""
+        ref = ref.strip()
+        if ref.lstrip("#").isdigit():
+            return self.goal(int(ref.lstrip("#")))
+        hits = [g for g in self.goals(include_archived=True) if ref.casefold() in g.sentence.casefold()]
+        if len(hits) == 1:
+            return hits[0]
+        if not hits:
+            raise ProjectError(f"no goal matches {ref!r} — list goals with `winnow goal list`")
+        raise ProjectError(f"{len(hits)} goals match {ref!r} — give the goal's number (see `winnow goal list`)")
+
+    # ------------------------------------------------------------------ decisions
+
+    def decision(self, goal_id: int, sample_id: int) -> Decision:
+        r = self.conn.execute(
+            "SELECT verdict, reason, note, tags FROM decisions WHERE goal_id = ? AND sample_id = ?",
+            (goal_id, sample_id),
+        ).fetchone()
+        return Decision(r[0], r[1], r[2], tuple(json.loads(r[3]))) if r else UNDECIDED
+
+    def apply(self, goal_id: int, changes: Sequence[Change], *, kind: str | None = None) -> int:
+        """Append one action (one undo step) with its events; update derived state. Returns action id."""
+        if not changes:
+            raise ValueError("an action needs at least one change")
+        for c in changes:
+            if c.kind not in EVENT_KINDS:
+                raise ValueError(f"unknown event kind {c.kind!r}")
+            if c.kind == "drop" and c.reason is not None and c.reason not in REASONS:
+                raise ValueError(f"unknown drop reason {c.reason!r}; use one of {', '.join(REASONS)}")
+            if c.kind in ("tag", "untag") and not (c.value or "").strip():
+                raise ValueError("a tag cannot be empty")
+        kind = kind or (changes[0].kind if len({c.kind for c in changes}) == 1 else "batch")
+        t = now()
+        with self.tx() as conn:
+            aid = int(conn.execute(
+                "INSERT INTO actions (goal_id, kind, at) VALUES (?, ?, ?)", (goal_id, kind, t)
+            ).lastrowid or 0)
+            conn.executemany(
+                "INSERT INTO events (action_id, goal_id, sample_id, kind, reason, value, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(aid, goal_id, c.sample_id, c.kind,
+                  (c.reason or DEFAULT_REASON) if c.kind == "drop" else None, c.value, t) for c in changes],
+            )
+            states: dict[int, Decision] = {}
+            for c in changes:
+                old = states.get(c.sample_id) or self.decision(goal_id, c.sample_id)
+                states[c.sample_id] = apply_change(old, c)
+            for sid, new in states.items():
+                self._write_decision(goal_id, sid, new)
+        return aid
+
+    def _write_decision(self, goal_id: int, sample_id: int, new: Decision) -> None:
+        old = self.decision(goal_id, sample_id)
+        if old == new:
+            return
+        self.conn.execute(
+            "INSERT INTO decisions (goal_id, sample_id, verdict, reason, note, tags) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(goal_id, sample_id) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason,"
+            " note = excluded.note, tags = excluded.tags",
+            (goal_id, sample_id, new.verdict, new.reason, new.note, json.dumps(list(new.tags), ensure_ascii=False)),
+        )
+        deltas: dict[tuple[str, str], int] = {}
+        for d, sign in ((old, -1), (new, 1)):
+            if d.verdict:
+                deltas[("verdict", d.verdict)] = deltas.get(("verdict", d.verdict), 0) + sign
+            if d.reason:
+                deltas[("reason", d.reason)] = deltas.get(("reason", d.reason), 0) + sign
+            for tg in d.tags:
+                deltas[("tag", tg)] = deltas.get(("tag", tg), 0) + sign
+        for (k, key), n in deltas.items():
+            if n:
+                self.conn.execute(
+                    "INSERT INTO tallies (goal_id, kind, key, n) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT(goal_id, kind, key) DO UPDATE SET n = n + excluded.n",
+                    (goal_id, k, key, n),
+                )
+        for tg in set(old.tags) - set(new.tags):
+            self.conn.execute(
+                "DELETE FROM decision_tags WHERE goal_id = ? AND tag = ? AND sample_id = ?", (goal_id, tg, sample_id)
+            )
+        for tg in set(new.tags) - set(old.tags):
+            self.conn.execute(
+                "INSERT OR IGNORE INTO decision_tags (goal_id, tag, sample_id) VALUES (?, ?, ?)", (goal_id, tg, sample_id)
+            )
+
+    def _replay(self, goal_id: int, sample_id: int) -> Decision:
+        d = UNDECIDED
+        for kind, reason, value in self.conn.execute(
+            "SELECT e.kind, e.reason, e.value FROM events e JOIN actions a ON a.id = e.action_id"
+            " WHERE e.goal_id = ? AND e.sample_id = ? AND a.undone = 0 ORDER BY e.id",
+            (goal_id, sample_id),
+        ):
+            d = apply_change(d, Change(sample_id, kind, reason, value))
+        return d
+
+    def _touched(self, action_id: int) -> list[int]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT DISTINCT sample_id FROM events WHERE action_id = ? ORDER BY sample_id", (action_id,)
+        )]
+
+    def _last_do(self, goal_id: int) -> int:
+        r = self.conn.execute(
+            "SELECT max(id) FROM actions WHERE goal_id = ? AND kind NOT IN ('undo', 'redo')", (goal_id,)
+        ).fetchone()
+        return r[0] or 0
+
+    def undo_target(self, goal_id: int) -> int | None:
+        r = self.conn.execute(
+            "SELECT max(id) FROM actions WHERE goal_id = ? AND kind NOT IN ('undo', 'redo') AND undone = 0",
+            (goal_id,),
+        ).fetchone()
+        return r[0]
+
+    def redo_target(self, goal_id: int) -> int | None:
+        # The redo stack: actions undone since the last new action, most recently undone first.
+        r = self.conn.execute(
+            "SELECT u.target FROM actions u JOIN actions t ON t.id = u.target"
+            " WHERE u.goal_id = ? AND u.kind = 'undo' AND u.id > ? AND t.undone = 1 ORDER BY u.id DESC LIMIT 1",
+            (goal_id, self._last_do(goal_id)),
+        ).fetchone()
+        return r[0] if r else None
+
+    def undo(self, goal_id: int) -> list[int]:
+        """Undo the latest effective action of this goal. Returns the samples it touched ([] if none)."""
+        return self._flip(goal_id, "undo")
+
+    def redo(self, goal_id: int) -> list[int]:
+        return self._flip(goal_id, "redo")
+
+    def _flip(self, goal_id: int, kind: str) -> list[int]:
+        with self.tx() as conn:
+            target = self.undo_target(goal_id) if kind == "undo" else self.redo_target(goal_id)
+            if target is None:
+                return []
+            conn.execute(
+                "INSERT INTO actions (goal_id, kind, target, at) VALUES (?, ?, ?, ?)", (goal_id, kind, target, now())
+            )
+            conn.execute("UPDATE actions SET undone = ? WHERE id = ?", (1 if kind == "undo" else 0, target))
+            touched = self._touched(target)
+            for sid in touched:
+                self._write_decision(goal_id, sid, self._replay(goal_id, sid))
+        return touched
+
+    def rebuild_decisions(self, goal_id: int) -> dict[int, Decision]:
+        """Derive every sample's state for a goal from the log alone (undo/redo replayed from scratch).
+
+        Used to check the materialised `decisions` table and by `winnow doctor`-style checks.
+        """
+        undone: dict[int, bool] = {}
+        for aid, kind, target in self.conn.execute(
+            "SELECT id, kind, target FROM actions WHERE goal_id = ? ORDER BY id", (goal_id,)
+        ):
+            if kind == "undo":
+                undone[target] = True
+            elif kind == "redo":
+                undone[target] = False
+            else:
+                undone[aid] = False
+        state: dict[int, Decision] = {}
+        for aid, sid, kind, reason, value in self.conn.execute(
+            "SELECT action_id, sample_id, kind, reason, value FROM events WHERE goal_id = ? ORDER BY id", (goal_id,)
+        ):
+            if not undone.get(aid):
+                state[sid] = apply_change(state.get(sid, UNDECIDED), Change(sid, kind, reason, value))
+        return {k: v for k, v in state.items() if v != UNDECIDED}
+
+    def materialised_decisions(self, goal_id: int) -> dict[int, Decision]:
+        out = {}
+        for sid, verdict, reason, note, tags in self.conn.execute(
+            "SELECT sample_id, verdict, reason, note, tags FROM decisions WHERE goal_id = ?", (goal_id,)
+        ):
+            d = Decision(verdict, reason, note, tuple(json.loads(tags)))
+            if d != UNDECIDED:
+                out[sid] = d
+        return out
+
+    def counts(self, goal_id: int) -> Counts:
+        kept = dropped = 0
+        by_reason: dict[str, int] = {}
+        by_tag: dict[str, int] = {}
+        for kind, key, n in self.conn.execute(
+            "SELECT kind, key, n FROM tallies WHERE goal_id = ? AND n != 0 ORDER BY key", (goal_id,)
+        ):
+            if kind == "verdict":
+                kept, dropped = (n, dropped) if key == "keep" else (kept, n)
+            elif kind == "reason":
+                by_reason[key] = n
+            elif kind == "tag":
+                by_tag[key] = n
+        return Counts(self.total_samples(), kept, dropped, by_reason, by_tag)
+
+    def all_tags(self, goal_id: int | None = None) -> list[str]:
+        if goal_id is None:
+            rows = self.conn.execute("SELECT DISTINCT key FROM tallies WHERE kind = 'tag' AND n > 0 ORDER BY key")
+        else:
+            rows = self.conn.execute(
+                "SELECT key FROM tallies WHERE kind = 'tag' AND n > 0 AND goal_id = ? ORDER BY key", (goal_id,)
+            )
+        return [r[0] for r in rows]
+
+    def history(self, goal_id: int, sample_id: int) -> list[tuple[str, str, str | None, str | None, bool]]:
+        """(at, kind, reason, value, undone) for one sample under one goal, oldest first."""
+        return [
+            (at, kind, reason, value, bool(undone))
+            for at, kind, reason, value, undone in self.conn.execute(
+                "SELECT e.at, e.kind, e.reason, e.value, a.undone FROM events e JOIN actions a ON a.id = e.action_id"
+                " WHERE e.goal_id = ? AND e.sample_id = ? ORDER BY e.id",
+                (goal_id, sample_id),
+            )
+        ]
+
+    def log_position(self) -> int:
+        """Id of the newest action: an export names this so a run traces to exact decisions."""
+        r = self.conn.execute("SELECT max(id) FROM actions").fetchone()
+        return r[0] or 0
+
+    def decided_times(self, goal_id: int, limit: int = 5000) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT at FROM actions WHERE goal_id = ? AND kind IN ('keep', 'drop', 'batch') AND undone = 0"
+            " ORDER BY id DESC LIMIT ?", (goal_id, limit)
+        )]
+
+    def lengths_by_verdict(self, goal_id: int, limit: int = 100_000) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {"keep": [], "drop": []}
+        for verdict, n in self.conn.execute(
+            "SELECT d.verdict, s.answer_chars FROM decisions d JOIN samples s ON s.id = d.sample_id"
+            " WHERE d.goal_id = ? AND d.verdict IS NOT NULL LIMIT ?", (goal_id, limit)
+        ):
+            out[verdict].append(n)
+        return out
+
+    # ------------------------------------------------------------------ queue & cursor
+
+    def goal_state(self, goal_id: int) -> tuple[int | None, dict]:
+        r = self.conn.execute("SELECT cursor, queue FROM goal_state WHERE goal_id = ?", (goal_id,)).fetchone()
+        if not r:
+            return None, {"kind": "all"}
+        return r[0], json.loads(r[1])
+
+    def save_goal_state(self, goal_id: int, cursor: int | None, queue: dict) -> None:
+        with self.tx() as conn:
+            conn.execute(
+                "INSERT INTO goal_state (goal_id, cursor, queue, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(goal_id) DO UPDATE SET cursor = excluded.cursor, queue = excluded.queue,"
+                " updated_at = excluded.updated_at",
+                (goal_id, cursor, json.dumps(queue, ensure_ascii=False), now()),
+            )
+
+    def queue_step(self, goal_id: int, queue: dict, after: int, *, forward: bool = True) -> int | None:
+        """The next (or previous) sample id in a queue after/before `after`, by keyset. Never scans
+        the whole table for the 'all', 'kept', 'dropped', 'reason' and 'tag' queues."""
+        kind = queue.get("kind", "all")
+        value = queue.get("value")
+        op, order = (">", "ASC") if forward else ("<", "DESC")
+        if kind == "all":
+            sql = f"SELECT id FROM samples WHERE id {op} ? ORDER BY id {order} LIMIT 1"
+            args: tuple = (after,)
+        elif kind == "undecided":
+            sql = (
+                f"SELECT s.id FROM samples s WHERE s.id {op} ? AND NOT EXISTS (SELECT 1 FROM decisions d"
+                " WHERE d.goal_id = ? AND d.sample_id = s.id AND d.verdict IS NOT NULL)"
+                f" ORDER BY s.id {order} LIMIT 1"
+            )
+            args = (after, goal_id)
+        elif kind in ("kept", "dropped"):
+            sql = (
+                f"SELECT sample_id FROM decisions WHERE goal_id = ? AND verdict = ? AND sample_id {op} ?"
+                f" ORDER BY sample_id {order} LIMIT 1"
+            )
+            args = (goal_id, "keep" if kind == "kept" else "drop", after)
+        elif kind == "reason":
+            sql = (
+                f"SELECT sample_id FROM decisions WHERE goal_id = ? AND reason = ? AND sample_id {op} ?"
+                f" ORDER BY sample_id {order} LIMIT 1"
+            )
+            args = (goal_id, value, after)
+        elif kind == "tag":
+            sql = (
+                f"SELECT sample_id FROM decision_tags WHERE goal_id = ? AND tag = ? AND sample_id {op} ?"
+                f" ORDER BY sample_id {order} LIMIT 1"
+            )
+            args = (goal_id, value, after)
+        elif kind == "search":
+            needle = str(value or "").casefold()
+            sql = (
+                f"SELECT id FROM samples WHERE id {op} ? AND (instr(lower(turns), ?) > 0 OR instr(lower(system), ?) > 0)"
+                f" ORDER BY id {order} LIMIT 1"
+            )
+            args = (after, needle, needle)
+        elif kind in QUEUE_EXTENSIONS:
+            return QUEUE_EXTENSIONS[kind](self, goal_id, queue, after, forward)
+        else:
+            raise ValueError(f"unknown queue {kind!r}")
+        r = self.conn.execute(sql, args).fetchone()
+        return r[0] if r else None
+
+    def queue_size(self, goal_id: int, queue: dict) -> int | None:
+        """Queue length when it is known without a scan (from tallies), else None."""
+        kind = queue.get("kind", "all")
+        c = self.counts(goal_id)
+        if kind == "all":
+            return c.total
+        if kind == "undecided":
+            return c.undecided
+        if kind == "kept":
+            return c.kept
+        if kind == "dropped":
+            return c.dropped
+        if kind == "reason":
+            return c.by_reason.get(queue.get("value", ""), 0)
+        if kind == "tag":
+            return c.by_tag.get(queue.get("value", ""), 0)
+        return None
+
+    def has_sample(self, sample_id: int) -> bool:
+        return self.conn.execute("SELECT 1 FROM samples WHERE id = ?", (sample_id,)).fetchone() is not None
+
+
+# Analysis modules register further queues here: kind -> fn(store, goal_id, queue, after, forward).
+QUEUE_EXTENSIONS: dict[str, Callable[[Store, int, dict, int, bool], int | None]] = {}
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _chunks(xs: list, n: int) -> Iterable[list]:
+    for i in range(0, len(xs), n):
+        yield xs[i : i + n]

@@ -1,0 +1,151 @@
+"""The project file: import into one transaction, raw records verbatim, hashes, sources."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from conftest import chat, write_jsonl
+
+from review.importers import InputError
+from review.store import ProjectError, Store
+
+
+def dump(path) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def test_import_keeps_raw_records_verbatim(project, data_file):
+    lines = data_file.read_text(encoding="utf-8").splitlines()
+    samples = list(project.iter_samples())
+    assert [s.raw for s in samples] == lines
+    assert [s.line for s in samples] == list(range(1, len(lines) + 1))
+    assert [s.position for s in samples] == list(range(len(lines)))
+    assert project.total_samples() == len(lines)
+    zh = samples[3]
+    assert zh.conversation.system == "你是客服助手。"
+    assert [t.role for t in zh.conversation.turns] == ["user", "assistant"]
+    assert zh.conversation.answer_text() == "请在“设置 → 安全”中选择重置密码。"
+
+
+def test_hashes_separate_prompt_and_answer(project):
+    s = {x.id: x for x in project.iter_samples()}
+    assert s[1].content_hash == s[5].content_hash  # a repeated record
+    assert s[2].prompt_hash == s[3].prompt_hash and s[2].answer_hash != s[3].answer_hash
+    assert s[1].content_hash != s[2].content_hash
+
+
+def test_same_file_twice_adds_nothing_and_second_file_joins(project, data_file, tmp_path):
+    again = project.import_file(data_file)
+    assert again.already_imported and again.added == 0
+    assert project.total_samples() == 6
+    other = write_jsonl(tmp_path / "more.jsonl", [chat("Where is my invoice?", "Under Billing → Invoices.")])
+    report = project.import_file(other)
+    assert report.added == 1 and not report.already_imported
+    assert project.total_samples() == 7
+    assert [s.name for s in project.sources()] == ["train.jsonl", "more.jsonl"]
+
+
+def test_repeats_inside_a_file_are_kept_and_reported(tmp_path, data_file):
+    store = Store(tmp_path / "p.db")
+    report = store.import_file(data_file)
+    assert report.added == 6
+    assert report.repeated_records == 1
+    assert report.repeated_examples == ((5, 1),)
+
+
+def test_failed_import_leaves_the_database_exactly_as_it_was(project, tmp_path):
+    good = [chat(f"question {i}", f"answer {i}") for i in range(5000)]
+    bad = tmp_path / "bad.jsonl"
+    write_jsonl(bad, good)
+    with open(bad, "a", encoding="utf-8") as fh:
+        fh.write('{"messages": [{"role": "user", "content": "truncated"\n')
+    before = dump(project.path)
+    with pytest.raises(InputError) as e:
+        project.import_file(bad, batch_size=100)  # many batches were inserted before the error
+    assert "bad.jsonl:5001" in str(e.value)
+    assert dump(project.path) == before
+    assert project.total_samples() == 6
+
+
+def test_skip_invalid_imports_the_rest_and_lists_skipped(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(
+        json.dumps(chat("a", "b")) + "\n" + "{not json\n" + json.dumps(chat("c", "d")) + "\n", encoding="utf-8"
+    )
+    store = Store(tmp_path / "p.db")
+    report = store.import_file(path, skip_invalid=True)
+    assert report.added == 2
+    assert len(report.skipped) == 1 and "mixed.jsonl:2" in report.skipped[0]
+
+
+def test_wal_mode_and_schema_recorded(project):
+    assert project.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert "m001_initial" in project.meta("schema")
+
+
+def test_refuses_a_file_from_a_newer_winnow(tmp_path):
+    path = tmp_path / "p.db"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('winnow', 'm999_future', 'x')"
+    )
+    conn.commit()
+    conn.close()
+    with pytest.raises(ProjectError, match="newer winnow"):
+        Store(path)
+
+
+def test_refuses_files_that_are_not_projects(tmp_path):
+    text = tmp_path / "notes.db"
+    text.write_text("hello")
+    with pytest.raises(ProjectError, match="not an SQLite file"):
+        Store(text)
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE customers (id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(ProjectError, match="not a winnow project"):
+        Store(other)
+    with pytest.raises(ProjectError, match="no such project"):
+        Store(tmp_path / "missing.db", create=False)
+
+
+def test_upgrade_from_an_older_schema_keeps_data(tmp_path, data_file):
+    """A project written before the latest migrations opens, upgrades and keeps its data."""
+    from sqlite_utils import Database
+
+    from review.migrations import migrations
+
+    names = [m.name for m in migrations._migrations]
+    path = tmp_path / "old.db"
+    store = Store(path)
+    store.import_file(data_file)
+    g, _ = store.add_goal("Keep answers short.")
+    store.close()
+    # Rewind: drop what migrations after m001 created, and forget they ran.
+    later = names[1:]
+    if later:
+        db = Database(path)
+        before = set(db.table_names())
+        fresh = Database(memory=True)
+        migrations.apply(fresh, stop_before=later[0])
+        keep = set(fresh.table_names())
+        for t in before - keep:
+            db.execute(f"DROP TABLE [{t}]")
+        for n in later:
+            db.execute("DELETE FROM _sqlite_migrations WHERE name = ?", [n])
+        db.conn.commit()
+        db.close()
+    store = Store(path)
+    assert [m.name for m in migrations.applied(store.db)] == names
+    assert store.total_samples() == 6
+    assert store.goal(g.id).sentence == "Keep answers short."
+    store.close()
