@@ -101,7 +101,7 @@ class Store:
     One Store = one connection; do not share a Store across threads (a worker opens its own).
     """
 
-    def __init__(self, path: str | Path, *, create: bool = True, check_same_thread: bool = True):
+    def __init__(self, path: str | Path, *, create: bool = True, check_same_thread: bool = False):
         self.path = Path(path)
         exists = self.path.exists() and self.path.stat().st_size > 0
         if not exists and not create:
@@ -210,7 +210,7 @@ class Store:
         fmt: str | None = None,
         skip_invalid: bool = False,
         progress: Callable[[int, int, int], None] | None = None,
-        batch_size: int = 2000,
+        batch_size: int = 5000,
     ) -> ImportReport:
         """Import one file in one transaction: all of it or (on any error) none of it.
 
@@ -243,12 +243,9 @@ class Store:
             for rec in reader:
                 conv = rec.conversation
                 h = conversation_hashes(conv)
-                prompt, answer = conv.split()
                 batch.append((
                     source_id, rec.position, rec.line, conv.system, conv.turns_json(), conv.tools, rec.raw,
-                    h.content, h.prompt, h.answer,
-                    len(conv.system) + sum(len(t.content) for t in prompt), sum(len(t.content) for t in answer),
-                    len(conv.turns),
+                    h.content, h.prompt, h.answer, h.prompt_chars, h.answer_chars, len(conv.turns),
                 ))
                 if len(batch) >= batch_size:
                     conn.executemany(insert, batch)
@@ -271,6 +268,54 @@ class Store:
         if progress:
             progress(reader.bytes_total, reader.bytes_total, added)
         return ImportReport(self.source(source_id), added, False, repeated, examples, tuple(reader.skipped))
+
+    def add_conversations(
+        self, name: str, conversations: Iterable[Conversation], *, batch_size: int = 5000
+    ) -> int:
+        """Add in-memory conversations as one source named `name`, in one transaction.
+
+        For generated data (the 1M-sample benchmark, test fixtures) where no file exists; each
+        record's `raw` is the OpenAI `messages` JSON it would have had in a file.
+        """
+        insert = (
+            "INSERT INTO samples (source_id, position, line, system, turns, tools, raw, content_hash,"
+            " prompt_hash, answer_hash, prompt_chars, answer_chars, n_turns)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        digest = hashlib.sha256()
+        added = 0
+        with self.tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO sources (path, name, sha256, format, container, mapping, header, records, imported_at)"
+                " VALUES (?, ?, ?, 'openai', 'generated', '{}', NULL, 0, ?)",
+                (f"generated:{name}", name, f"pending:{os.getpid()}:{now()}", now()),
+            )
+            source_id = int(cur.lastrowid or 0)
+            batch: list[tuple] = []
+            for conv in conversations:
+                messages = ([{"role": "system", "content": conv.system}] if conv.system else []) + [
+                    t.to_json() for t in conv.turns
+                ]
+                raw = json.dumps({"messages": messages}, ensure_ascii=False)
+                digest.update(raw.encode("utf-8", "surrogatepass") + b"\n")
+                h = conversation_hashes(conv)
+                batch.append((
+                    source_id, added + len(batch), added + len(batch) + 1, conv.system, conv.turns_json(),
+                    conv.tools, raw, h.content, h.prompt, h.answer, len(conv.prompt_text()),
+                    len(conv.answer_text()), len(conv.turns),
+                ))
+                if len(batch) >= batch_size:
+                    conn.executemany(insert, batch)
+                    added += len(batch)
+                    batch.clear()
+            if batch:
+                conn.executemany(insert, batch)
+                added += len(batch)
+            conn.execute(
+                "UPDATE sources SET records = ?, sha256 = ? WHERE id = ?", (added, digest.hexdigest(), source_id)
+            )
+            self._meta_set("total_samples", str(int(self._meta_get("total_samples") or 0) + added))
+        return added
 
     def _repeats_in_source(self, source_id: int) -> tuple[int, tuple[tuple[int, int], ...]]:
         """Records repeating an earlier record of the same file (kept, but reported)."""

@@ -6,6 +6,8 @@ import json
 import sqlite3
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from conftest import chat, write_jsonl
 
 from review.importers import InputError
@@ -149,3 +151,12 @@ def test_upgrade_from_an_older_schema_keeps_data(tmp_path, data_file):
     assert store.total_samples() == 6
     assert store.goal(g.id).sentence == "Keep answers short."
     store.close()
+
+
+@given(st.lists(st.tuples(st.sampled_from(["user", "assistant", "tool"]), st.text(), st.none() | st.text())))
+def test_turns_json_is_exactly_json_dumps(turns):
+    from review.model import Conversation, Turn
+
+    conv = Conversation("", tuple(Turn(r, c, n) for r, c, n in turns))
+    assert conv.turns_json() == json.dumps([t.to_json() for t in conv.turns], ensure_ascii=False)
+    assert Conversation.from_stored("", conv.turns_json(), "") == conv
