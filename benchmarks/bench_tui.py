@@ -1,0 +1,267 @@
+"""Review-screen speed on a 1,000,000-sample project, driven through the real app with Pilot.
+
+    python benchmarks/bench_tui.py                 # generates the project once (cached), then measures
+    python benchmarks/bench_tui.py --samples 100000 --keys 400
+
+Prints:
+  * time to first sample: a fresh Python process runs `make_app(...)` headless at 80x24; the
+    clock runs from spawning it until it reports the first sample painted (interpreter start and
+    imports included; median of --runs runs);
+  * keypress -> painted p50/p95: a key event is posted as the terminal driver would post it and
+    the clock stops when the screen reports that sample painted (Textual's after-refresh
+    callback), for `j` (next) and `a` (keep and advance) alternately;
+  * the baseline, measured in the same run on the same file: the bare `ReviewSession` calls the
+    same step makes (next + view, decide + next + view), without any rendering.
+
+The headless driver renders every frame but does not write it to a terminal; writing ~2 KB of a
+frame to a local pty adds well under a millisecond.
+"""
+
+from __future__ import annotations
+
+import time
+
+T_PROCESS = time.perf_counter()  # before any heavy import: the first-paint clock starts here
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+GOAL = "Answer billing questions with the 30-day refund policy, briefly and politely."
+TOPICS = ["refund", "password", "invoice", "upgrade", "sync", "share link", "storage", "2FA", "export", "team"]
+ZH = ["退款", "密码", "发票", "升级", "同步", "分享链接", "存储空间", "两步验证", "导出", "团队"]
+
+
+def conversations(n: int):
+    """Deterministic, varied samples: English and Chinese, 1-3 turns, short to ~3 KB answers,
+    an exact copy every 997 samples and a same-prompt pair every 101."""
+    from review.model import Conversation, Turn
+
+    for i in range(n):
+        k = i % 997 if i % 997 == 0 and i else i
+        t = k % len(TOPICS)
+        if k % 5 == 4:
+            system = "你是北风云盘的客服助手。"
+            q = f"请问{ZH[t]}怎么处理？（编号 {k}）"
+            a = f"您好！关于{ZH[t]}：请打开“设置”，按提示操作。编号 {k}。" * (1 + k % 7)
+        else:
+            system = "You are the support assistant for Northwind Cloud."
+            q = f"How do I handle {TOPICS[t]} for account {k}?"
+            a = f"Open Settings and choose {TOPICS[t].title()}. Reference {k}. " * (1 + (k * 7) % 12)
+        if i % 101 == 1:
+            q = f"How do I handle {TOPICS[t]} for account {k - 1}?"  # same prompt as the sample before
+        turns = [Turn("user", q), Turn("assistant", a)]
+        if k % 3 == 0:
+            turns += [Turn("user", "Thanks. And for my team?"), Turn("assistant", f"Teams work the same way. {k}")]
+        yield Conversation(system, tuple(turns))
+
+
+def ensure_project(path: Path, n: int) -> None:
+    from review.store import Store
+
+    if path.exists():
+        with Store(path, create=False) as store:
+            if store.total_samples() == n:
+                return
+        for suffix in ("", "-wal", "-shm", ".lock"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    print(f"generating {n:,} samples into {path} (once; cached for later runs)...", flush=True)
+    t = time.perf_counter()
+    with Store(path) as store:
+        store.add_conversations("bench", conversations(n))
+        store.add_goal(GOAL)
+    print(f"  generated in {time.perf_counter() - t:.1f} s", flush=True)
+
+
+def reset_position(path: Path) -> None:
+    """Start every run at sample #1, all samples, nothing decided (the previous run's keeps undone)."""
+    from review.session import open_session
+    from review.store import Store
+
+    with Store(path, create=False) as store:
+        session = open_session(store)
+        assert session is not None
+        while store.undo(session.goal.id):
+            pass
+        session.set_queue({"kind": "all"})
+        session.first()
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+# ---------------------------------------------------------------------- first paint (child process)
+
+
+def first_paint(db: str) -> None:
+    """Runs in a fresh process: print seconds from process start to the first painted sample."""
+    from tui.app import make_app
+    from tui.screens.review import ReviewScreen
+
+    t_import = time.perf_counter() - T_PROCESS
+
+    async def run() -> None:
+        t0 = time.perf_counter()
+        app = make_app(db, config={"cursor_blink": False})
+        async with app.run_test(size=(80, 24)) as pilot:
+            while True:
+                screen = app.screen
+                if isinstance(screen, ReviewScreen) and screen.view and screen.painted == screen.view.sample.id:
+                    break
+                await asyncio.sleep(0.001)
+            t1 = time.perf_counter()
+            print(json.dumps({"total": t1 - T_PROCESS, "imports": t_import, "open_to_paint": t1 - t0}), flush=True)
+            await pilot.press("q")
+
+    asyncio.run(run())
+
+
+# ---------------------------------------------------------------------- keypress -> painted
+
+
+async def keypresses(db: Path, n: int) -> dict[str, list[float]]:
+    from textual import events
+
+    from tui.app import make_app
+
+    out: dict[str, list[float]] = {"j": [], "a": []}
+    app = make_app(db, config={"cursor_blink": False})
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        while not (screen.view and screen.painted == screen.view.sample.id):
+            await asyncio.sleep(0.001)
+        painted = asyncio.Event()
+        mark = screen._mark_painted
+
+        def marked(sample_id: int) -> None:  # the screen's own "this sample is on screen" hook
+            mark(sample_id)
+            if screen.painted == sample_id:
+                painted.set()
+
+        screen._mark_painted = marked
+        for i in range(n):
+            key = "j" if i % 2 == 0 else "a"
+            before = screen.view.sample.id
+            painted.clear()
+            t0 = time.perf_counter()
+            app._driver.send_message(events.Key(key, key))
+            while True:
+                await painted.wait()
+                if screen.view.sample.id != before:
+                    break
+                painted.clear()
+            out[key].append(time.perf_counter() - t0)
+            await asyncio.sleep(0.02)  # a fast typist: ~50 keys a second, never faster than the paint
+        await pilot.press("q")
+    return out
+
+
+def baseline(db: Path, n: int) -> dict[str, list[float]]:
+    """The same steps through the bare façade, no UI: what the store costs per keypress."""
+    from review.session import open_session
+    from review.store import Store
+
+    out: dict[str, list[float]] = {"j": [], "a": []}
+    with Store(db, create=False) as store:
+        session = open_session(store)
+        assert session is not None
+        for i in range(n):
+            t0 = time.perf_counter()
+            if i % 2 == 0:
+                session.next()
+            else:
+                assert session.cursor is not None
+                session.decide(session.cursor, "keep")
+                session.next()
+            view = session.view()
+            session.flags(view.sample if view else None)
+            (out["j"] if i % 2 == 0 else out["a"]).append(time.perf_counter() - t0)
+        while store.undo(session.goal.id):
+            pass
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--samples", type=int, default=1_000_000)
+    ap.add_argument("--keys", type=int, default=300, help="keypresses to time (alternating j and a)")
+    ap.add_argument("--runs", type=int, default=3, help="fresh processes timed for the first paint")
+    ap.add_argument("--db", type=Path, help="project file (default: one cached in the temp folder)")
+    ap.add_argument("--first-paint", metavar="DB", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.first_paint:
+        first_paint(args.first_paint)
+        return
+
+    db = args.db or Path(tempfile.gettempdir()) / f"winnow_bench_{args.samples}.db"
+    ensure_project(db, args.samples)
+    reset_position(db)
+
+    runs = []
+    for _ in range(args.runs):
+        t_spawn = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--first-paint", str(db)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # printed the moment the first sample is painted
+        run = json.loads(line)
+        run["spawn"] = time.perf_counter() - t_spawn
+        proc.wait()
+        runs.append(run)
+    spawn = statistics.median(r["spawn"] for r in runs)
+    total = statistics.median(r["total"] for r in runs)
+    imports = statistics.median(r["imports"] for r in runs)
+    open_paint = statistics.median(r["open_to_paint"] for r in runs)
+
+    reset_position(db)
+    ui = asyncio.run(keypresses(db, args.keys))
+    reset_position(db)
+    base = baseline(db, args.keys)
+    reset_position(db)
+
+    from review.store import Store
+
+    with Store(db, create=False) as store:
+        n = store.total_samples()
+    ms = 1000
+    print(
+        f"\nproject: {n:,} samples ({db.stat().st_size / 1e6:,.0f} MB) · terminal 80x24 · Python {sys.version.split()[0]}"
+    )
+    print(
+        f"time to first sample:   {spawn:.3f} s from spawning python to the first sample painted "
+        f"(median of {args.runs} fresh processes)   target ≤ 1 s"
+    )
+    print(
+        f"   of which: script start→painted {total:.3f} s = imports {imports:.3f} s + "
+        f"make_app→painted {open_paint:.3f} s"
+    )
+    for key, label in (("j", "next (j)"), ("a", "keep+next (a)")):
+        u, b = ui[key], base[key]
+        print(
+            f"keypress→painted {label:>14}: p50 {statistics.median(u) * ms:5.1f} ms  p95 {pct(u, 95) * ms:5.1f} ms"
+            f"   | baseline store calls p50 {statistics.median(b) * ms:5.2f} ms  p95 {pct(b, 95) * ms:5.2f} ms"
+            f"   (n={len(u)})"
+        )
+    both = ui["j"] + ui["a"]
+    print(
+        f"keypress→painted, all keys: p50 {statistics.median(both) * ms:.1f} ms  p95 {pct(both, 95) * ms:.1f} ms"
+        f"   target p95 ≤ 30 ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+"""The winnow app and its one factory, `make_app`, used by the CLI, the tests and the scripts.
+
+Nothing happens at import time. `make_app` opens the project (errors come out before the
+terminal switches screens) and takes the project lock, so a second review screen on the same
+project is refused with a clear message instead of racing the first (headless commands such as
+`winnow stats` still work: SQLite's own locking keeps them safe). The lock is a kernel flock:
+kill -9 or a dropped SSH link release it.
+
+Every decision is committed before the screen shows it, so quitting is always safe; SIGTERM and
+SIGHUP (the SSH link dropped) just exit cleanly, restoring the terminal where there is one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from review.model import Goal
+from review.sanitize import sanitize
+from review.session import ProjectLock, ReviewSession
+from review.store import ProjectError, Store
+
+from .keys import REVIEW_BINDINGS
+from .messages import SampleDecided
+from .screens.goal import GoalChoice, GoalDialog
+from .screens.review import ReviewScreen
+
+
+class WinnowApp(App[None]):
+    TITLE = "winnow"
+    # The review screen owns the single keys; the app keeps only the palette and ctrl+q.
+
+    def __init__(
+        self,
+        db_path: Path,
+        store: Store,
+        lock: ProjectLock | None,
+        *,
+        goal_id: int | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.store = store
+        self.lock = lock
+        self.config = dict(config or {})
+        self.cursor_blink: bool = bool(self.config.get("cursor_blink", True))
+        self.session: ReviewSession | None = None
+        self.decided_this_run = 0
+        self._goal_id = goal_id
+        self._project_closed = False
+        if self.config.get("theme"):
+            self.theme = str(self.config["theme"])
+        keymap = self.config.get("keymap")
+        if keymap:
+            self.set_keymap({str(k): str(v) for k, v in keymap.items()})
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def on_mount(self) -> None:
+        self._install_signal_handlers()
+        if (
+            not self.config.get("theme")
+            and not self.is_headless
+            and self.console.color_system in ("standard", "windows")
+        ):
+            # On a 16-colour terminal the truecolor theme is squeezed into 16 colours and loses its
+            # contrast; the ANSI theme draws with the terminal's own palette instead.
+            self.theme = "ansi-dark"
+        if self._goal_id is not None:
+            goal: Goal | None = self.store.use_goal(self._goal_id)
+        else:
+            goal = self.store.active_goal()
+        if goal is None:
+            self.choose_goal(first=True)
+        else:
+            self._start(goal)
+
+    def _on_unmount(self) -> None:
+        # The underscore form: App dispatches Unmount after its message queue has closed, when
+        # only the `_on_` handler still runs.
+        self.close_project()
+
+    def close_project(self) -> None:
+        """Close the store and release the lock (idempotent; decisions are already on disk)."""
+        if self._project_closed:
+            return
+        self._project_closed = True
+        self._remove_signal_handlers()
+        self.store.close()
+        if self.lock:
+            self.lock.release()
+
+    def _install_signal_handlers(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(sig, self._on_signal, sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / not POSIX
+            pass
+
+    def _remove_signal_handlers(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+
+    def _on_signal(self, signum: int) -> None:
+        self.exit(return_code=128 + signum)
+
+    # ------------------------------------------------------------------ goals
+
+    def choose_goal(self, *, first: bool) -> None:
+        active = self.session.goal.id if self.session else None
+
+        def chosen(choice: GoalChoice | None) -> None:
+            if choice is None:
+                if first:
+                    self.exit()
+                return
+            if choice.goal_id is not None:
+                goal = self.store.use_goal(choice.goal_id)
+            else:
+                goal, _ = self.store.add_goal(choice.sentence or "")
+            self._start(goal)
+            if not first:
+                self.notify(f"goal #{goal.id}: {goal.sentence}")
+
+        self.push_screen(GoalDialog(self.store.goals(), active, first=first), chosen)
+
+    def _start(self, goal: Goal) -> None:
+        if self.session is None:
+            self.session = ReviewSession(self.store, goal)
+            self.push_screen(
+                ReviewScreen(
+                    self.session,
+                    markdown=bool(self.config.get("markdown", False)),
+                    wide_at=int(self.config.get("wide_at", 120)),
+                )
+            )
+            return
+        self.session.switch_goal(goal)
+        for screen in self.screen_stack:
+            if isinstance(screen, ReviewScreen):
+                screen.refresh_view()
+
+    def on_sample_decided(self, message: SampleDecided) -> None:
+        self.decided_this_run += 1
+
+    # ------------------------------------------------------------------ text that reaches the screen
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        # Notifications often carry data (tags, file names, errors): sanitised, never markup.
+        super().notify(sanitize(str(message)), title=sanitize(title), severity=severity, timeout=timeout, markup=False)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, ReviewScreen):
+            seen = set()
+            for b in REVIEW_BINDINGS:
+                if b.id in seen:
+                    continue
+                seen.add(b.id)
+                yield SystemCommand(b.description, b.tooltip, partial(screen.run_action, b.action))
+
+
+def load_config() -> dict[str, Any]:
+    """The user's config: $WINNOW_CONFIG, else config.json in winnow's config folder, else {}.
+
+    {"keymap": {"keep": "y", "drop": "n"}, "markdown": false, "wide_at": 120}
+    """
+    env = os.environ.get("WINNOW_CONFIG")
+    if env:
+        path = Path(env)
+    else:
+        import platformdirs
+
+        path = Path(platformdirs.user_config_dir("winnow")) / "config.json"
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ProjectError(f"{path}: cannot read the config ({e}) — fix or remove it") from e
+    if not isinstance(data, dict):
+        raise ProjectError(f"{path}: the config must be a JSON object")
+    return data
+
+
+def make_app(
+    db_path: str | Path, *, goal_id: int | None = None, config: dict[str, Any] | None = None, lock: bool = True
+) -> WinnowApp:
+    """The app on one project file. Raises ProjectError (ProjectLocked for a second instance)."""
+    path = Path(db_path)
+    store = Store(path, create=False, check_same_thread=False)  # used on the UI thread only
+    project_lock = ProjectLock(path) if lock else None
+    try:
+        if goal_id is not None:
+            store.goal(goal_id)  # a clear error for a goal that does not exist
+        if project_lock:
+            project_lock.acquire()
+    except BaseException:
+        store.close()
+        raise
+    return WinnowApp(path, store, project_lock, goal_id=goal_id, config=config)
+
+
+def run_app(db_path: str | Path, *, goal_id: int | None = None, config: dict[str, Any] | None = None) -> int:
+    """Run the review app in this terminal; the exit code (128+N after signal N)."""
+    app = make_app(db_path, goal_id=goal_id, config=load_config() if config is None else config)
+    try:
+        app.run()
+    finally:
+        app.close_project()
+    return app.return_code or 0

@@ -1,0 +1,654 @@
+"""The `winnow` command. Thin commands over `review/`; Textual is imported only to open the app."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from review import __version__
+from review.importers import InputError
+from review.sanitize import sanitize
+from review.store import GoalError, ProjectError, Store
+
+DATA_SUFFIXES = (".json", ".jsonl", ".gz", ".csv", ".parquet")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    click.echo(f"winnow: {sanitize(message)}", err=True)
+    sys.exit(code)
+
+
+def winnow_home() -> Path:
+    """Where winnow keeps its own files (the demo project). WINNOW_HOME overrides it (tests)."""
+    env = os.environ.get("WINNOW_HOME")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("winnow"))
+
+
+def open_store(db: str | Path, *, create: bool = False) -> Store:
+    try:
+        return Store(db, create=create)
+    except ProjectError as e:
+        fail(str(e))
+
+
+def parse_map(values: tuple[str, ...]) -> dict[str, str] | None:
+    if not values:
+        return None
+    out = {}
+    for v in values:
+        key, sep, field = v.partition("=")
+        if not sep or not key or not field:
+            fail(f"--map {v!r}: expected CANONICAL=FIELD, e.g. --map prompt=question --map answer=std_answer")
+        out[key.strip()] = field.strip()
+    return out
+
+
+def progress_callback(label: str) -> tuple[Callable[[int, int, int], None] | None, Callable[[], None]]:
+    """A rich progress bar (rows/s, ETA) on a terminal; nothing when piped."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[rows]:,} rows · {task.fields[rate]}"), TimeRemainingColumn(),
+        console=Console(stderr=True), transient=True,
+    )
+    task = progress.add_task(label, total=1, rows=0, rate="")
+    progress.start()
+
+    def update(done: int, total: int, rows: int) -> None:
+        elapsed = progress.tasks[0].elapsed or 0
+        rate = f"{rows / elapsed:,.0f} rows/s" if elapsed > 0.2 else ""
+        progress.update(task, completed=done, total=max(total, 1), rows=rows, rate=rate)
+
+    return update, progress.stop
+
+
+def do_import(store: Store, path: str, mapping: dict | None, fmt: str | None, skip_invalid: bool) -> None:
+    update, stop = progress_callback(f"importing {Path(path).name}")
+    try:
+        report = store.import_file(path, mapping=mapping, fmt=fmt, skip_invalid=skip_invalid, progress=update)
+    except InputError as e:
+        stop()
+        fail(f"{e}\n(nothing was imported; the project is unchanged)")
+    except OSError as e:
+        stop()
+        fail(f"{path}: cannot read ({e.strerror or e}) — check the path")
+    stop()
+    name = sanitize(Path(path).name)
+    if report.already_imported:
+        click.echo(f"{name}: already imported (same sha256) — nothing added")
+        return
+    src = report.source
+    assert src is not None
+    click.echo(f"{name}: imported {report.added:,} samples as {src.format} ({src.container}) into {store.path}")
+    if report.repeated_records:
+        ex = ", ".join(f"line {a} repeats line {b}" for a, b in report.repeated_examples[:3])
+        click.echo(f"  {report.repeated_records:,} records repeat an earlier record of this file "
+                   f"(kept as separate samples: {ex})")
+    if report.skipped:
+        click.echo(f"  skipped {len(report.skipped):,} invalid records:")
+        for line in report.skipped:
+            click.echo(f"    {sanitize(line)}")
+
+
+class DefaultToOpen(click.Group):
+    """`winnow FILE` means `winnow open FILE`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["open", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=DefaultToOpen, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="winnow")
+def cli() -> None:
+    """Review a fine-tuning dataset one sample at a time, against one goal sentence.
+
+    \b
+    Start here:
+      winnow demo                          open the bundled demo project
+      winnow data.jsonl                    import data.jsonl (into data.winnow.db) and review it
+      winnow open project.db               review an existing project
+    """
+
+
+db_option = click.option(
+    "--db", "db", envvar="WINNOW_DB", required=True, type=click.Path(dir_okay=False),
+    help="The project file (SQLite). Also from $WINNOW_DB.",
+)
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@db_option
+@click.option("--map", "maps", multiple=True, metavar="CANONICAL=FIELD",
+              help="Map fields of an unknown schema: prompt, answer, system, query.")
+@click.option("--format", "fmt", type=click.Choice(["alpaca", "sharegpt", "openai", "prompt_completion", "mapped"]),
+              help="Skip detection and read records as this format.")
+@click.option("--skip-invalid", is_flag=True, help="Import the valid records and list each skipped one.")
+def import_cmd(files: tuple[str, ...], db: str, maps: tuple[str, ...], fmt: str | None, skip_invalid: bool) -> None:
+    """Import data files into a project (created if missing).
+
+    Formats are detected from the records: Alpaca, ShareGPT, OpenAI messages,
+    prompt/completion; JSON arrays, JSONL (.gz) and CSV. Each file is one
+    transaction: a bad file changes nothing. Importing the same file twice adds nothing.
+
+    \b
+    Example:
+      winnow import train.jsonl --db project.db
+      winnow import qa.csv --db project.db --map prompt=question --map answer=std_answer
+    """
+    mapping = parse_map(maps)
+    with open_store(db, create=True) as store:
+        for f in files:
+            do_import(store, f, mapping, fmt, skip_invalid)
+
+
+@cli.group()
+def goal() -> None:
+    """Declare, list and switch goals (one sentence: what this batch should teach).
+
+    \b
+    Example:
+      winnow goal add "When a question is ambiguous, ask before answering." --db project.db
+    """
+
+
+@goal.command("add")
+@click.argument("sentence")
+@db_option
+@click.option("--hypothesis", default="", help="A longer note: why you expect this data to move the model.")
+def goal_add(sentence: str, db: str, hypothesis: str) -> None:
+    """Add a goal and make it the active one.
+
+    \b
+    Example:
+      winnow goal add "Answer refund questions with the 30-day policy, briefly." --db project.db
+    """
+    with open_store(db, create=True) as store:
+        try:
+            g, warnings = store.add_goal(sentence, hypothesis)
+        except GoalError as e:
+            fail(str(e))
+        for w in warnings:
+            click.echo(f"note: {w}", err=True)
+        click.echo(f"goal #{g.id} is now active: {sanitize(g.sentence)}")
+
+
+@goal.command("list")
+@db_option
+def goal_list(db: str) -> None:
+    """List goals with their counts; * marks the active one.
+
+    \b
+    Example:
+      winnow goal list --db project.db
+    """
+    with open_store(db) as store:
+        active = store.active_goal()
+        goals = store.goals(include_archived=True)
+        if not goals:
+            click.echo('no goals yet — add one: winnow goal add "..." --db ' + db)
+            return
+        for g in goals:
+            c = store.counts(g.id)
+            mark = "*" if active and g.id == active.id else " "
+            arch = " (archived)" if g.archived else ""
+            click.echo(f"{mark} #{g.id}  kept {c.kept:,} · dropped {c.dropped:,} · undecided {c.undecided:,}"
+                       f"  {sanitize(g.sentence)}{arch}")
+
+
+@goal.command("use")
+@click.argument("ref")
+@db_option
+def goal_use(ref: str, db: str) -> None:
+    """Make a goal active, by number or by a unique piece of its sentence.
+
+    \b
+    Example:
+      winnow goal use 2 --db project.db
+    """
+    with open_store(db) as store:
+        try:
+            g = store.use_goal(store.find_goal(ref).id)
+        except ProjectError as e:
+            fail(str(e))
+        click.echo(f"goal #{g.id} is now active: {sanitize(g.sentence)}")
+
+
+@goal.command("edit")
+@click.argument("ref")
+@db_option
+@click.option("--sentence", help="The new wording (the old one is kept in the goal's history).")
+@click.option("--hypothesis", help="A new hypothesis note.")
+def goal_edit(ref: str, db: str, sentence: str | None, hypothesis: str | None) -> None:
+    """Reword a goal. The old wording is kept; samples decided under it join the
+    goal's re-review queue (`rereview`) until decided again.
+
+    \b
+    Example:
+      winnow goal edit 1 --sentence "Answer refund questions with the 14-day policy." --db project.db
+    """
+    from review.goals import edit_goal
+
+    if sentence is None and hypothesis is None:
+        fail("nothing to change — give --sentence and/or --hypothesis")
+    with open_store(db) as store:
+        g = resolve_goal(store, ref)
+        try:
+            g, warnings = edit_goal(store, g.id, sentence, hypothesis)
+        except GoalError as e:
+            fail(str(e))
+        for w in warnings:
+            click.echo(f"note: {w}", err=True)
+        from review.goals import rereview_count
+
+        click.echo(f"goal #{g.id}: {sanitize(g.sentence)}")
+        click.echo(f"  {rereview_count(store, g.id):,} samples decided under the old wording are queued for re-review")
+
+
+@goal.command("history")
+@click.argument("ref")
+@db_option
+def goal_history(ref: str, db: str) -> None:
+    """Every wording a goal has had, oldest first.
+
+    \b
+    Example:
+      winnow goal history 1 --db project.db
+    """
+    from review.goals import revisions
+
+    with open_store(db) as store:
+        g = resolve_goal(store, ref)
+        for r in revisions(store, g.id):
+            click.echo(f"{r.number}. {r.at}  {r.note or ''}  (log position {r.log_position})")
+            click.echo(f"   {sanitize(r.sentence)}")
+            if r.hypothesis:
+                click.echo(f"   hypothesis: {sanitize(r.hypothesis)}")
+
+
+@goal.command("archive")
+@click.argument("ref")
+@db_option
+@click.option("--restore", is_flag=True, help="Bring an archived goal back.")
+def goal_archive(ref: str, db: str, restore: bool) -> None:
+    """Archive a goal (its decisions stay; it leaves the goal list).
+
+    \b
+    Example:
+      winnow goal archive 2 --db project.db
+    """
+    from review.goals import archive_goal
+
+    with open_store(db) as store:
+        g = archive_goal(store, resolve_goal(store, ref).id, archived=not restore)
+        click.echo(f"goal #{g.id} {'restored' if restore else 'archived'}: {sanitize(g.sentence)}")
+
+
+@goal.command("fork")
+@click.argument("ref")
+@click.argument("sentence")
+@db_option
+@click.option("--hypothesis", default="")
+def goal_fork(ref: str, sentence: str, db: str, hypothesis: str) -> None:
+    """Start a new goal from another goal's decisions, as a draft to revise
+    (the copies are one undo step and all sit in the re-review queue).
+
+    \b
+    Example:
+      winnow goal fork 1 "Answer refunds briefly, and ask when the order is unclear." --db project.db
+    """
+    from review.goals import fork_goal
+
+    with open_store(db) as store:
+        try:
+            g, n = fork_goal(store, resolve_goal(store, ref).id, sentence, hypothesis)
+        except GoalError as e:
+            fail(str(e))
+        click.echo(f"goal #{g.id} is now active, with {n:,} decisions copied as a draft: {sanitize(g.sentence)}")
+
+
+@goal.command("diff")
+@click.argument("a")
+@click.argument("b")
+@db_option
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--show", default=10, help="How many sample ids to list per side.")
+def goal_diff(a: str, b: str, db: str, as_json: bool, show: int) -> None:
+    """Compare two goals: kept in one and not the other, disagreements, and how
+    the kept sets differ in size, duplicate mass, style stability and boundary mix.
+
+    \b
+    Example:
+      winnow goal diff 1 2 --db project.db
+    """
+    from review.goals import diff_goals
+
+    with open_store(db) as store:
+        d = diff_goals(store, resolve_goal(store, a).id, resolve_goal(store, b).id)
+    if as_json:
+        click.echo(json.dumps({
+            "a": {"id": d.a.id, "sentence": d.a.sentence}, "b": {"id": d.b.id, "sentence": d.b.sentence},
+            "only_a": d.only_a, "only_b": d.only_b, "both_kept": d.both_kept,
+            "disagree": [{"sample": s, "a": x, "b": y} for s, x, y in d.disagree],
+            "figures": {str(k): v for k, v in d.figures.items()},
+        }, ensure_ascii=False, indent=2, default=list))
+        return
+
+    def ids(xs) -> str:
+        head = ", ".join(f"#{x}" for x in xs[:show])
+        return head + (f" … (+{len(xs) - show})" if len(xs) > show else "")
+
+    click.echo(f"A #{d.a.id}: {sanitize(d.a.sentence)}")
+    click.echo(f"B #{d.b.id}: {sanitize(d.b.sentence)}")
+    click.echo(f"kept by both: {d.both_kept:,}")
+    click.echo(f"kept only by A: {len(d.only_a):,}  {ids(d.only_a)}")
+    click.echo(f"kept only by B: {len(d.only_b):,}  {ids(d.only_b)}")
+    click.echo(f"decided differently: {len(d.disagree):,}  "
+               + ", ".join(f"#{s} A {x} / B {y}" for s, x, y in d.disagree[:show]))
+    click.echo("")
+    click.echo(f"{'':24}{'A':>14}{'B':>14}")
+    fa, fb = d.figures[d.a.id], d.figures[d.b.id]
+    rows = [("kept", "kept"), ("dropped", "dropped")]
+    for label, key in rows:
+        click.echo(f"{label:24}{fa[key]:>14,}{fb[key]:>14,}")
+    click.echo(f"{'repeating kept':24}{fa['duplicate_mass']['share']:>14.1%}{fb['duplicate_mass']['share']:>14.1%}")
+    if "style_stability" in fa:
+        def st(x) -> str:
+            return "—" if x is None else f"{x:.2f}"
+        click.echo(f"{'style stability':24}{st(fa['style_stability']):>14}{st(fb['style_stability']):>14}")
+        for move in ("answer", "clarify", "refuse", "redirect"):
+            click.echo(f"{'  ' + move:24}{fa['boundary_moves'].get(move, 0):>14,}{fb['boundary_moves'].get(move, 0):>14,}")
+
+
+@cli.command("batch")
+@db_option
+@click.option("--goal", "goal_ref", help="Goal (default: the active one).")
+@click.option("--size", default=200, show_default=True, help="How many samples to propose.")
+@click.option("--seed", default=0, show_default=True, help="Same seed, same batch.")
+@click.option("--json", "as_json", is_flag=True)
+def batch_cmd(db: str, goal_ref: str | None, size: int, seed: int, as_json: bool) -> None:
+    """Propose a small first batch to review: one sample per duplicate group, spread
+    across sources, answer moves, scripts and lengths, skipping decided samples.
+    Review it with the `batch` queue (f in the review screen, or `winnow open --queue batch`).
+
+    \b
+    Example:
+      winnow batch --db project.db --size 50 --seed 7
+    """
+    from review.batch import propose_batch
+
+    with open_store(db) as store:
+        g = resolve_goal(store, goal_ref)
+        try:
+            b = propose_batch(store, g.id, size, seed)
+        except ValueError as e:
+            fail(str(e))
+    if as_json:
+        click.echo(json.dumps({"batch": b.id, "goal": g.id, "size": b.size, "seed": b.seed,
+                               "samples": b.sample_ids, "strata": b.strata}, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"batch #{b.id} for goal #{g.id}: {b.size} samples from {len(b.strata)} strata (seed {b.seed})")
+    for label, n in sorted(b.strata.items(), key=lambda kv: -kv[1])[:12]:
+        click.echo(f"  {n:>4}  {sanitize(label)}")
+    click.echo(f"review it: winnow open {db} --queue batch")
+
+
+def resolve_goal(store: Store, ref: str | None):
+    try:
+        g = store.find_goal(ref) if ref else store.active_goal()
+    except ProjectError as e:
+        fail(str(e))
+    if g is None:
+        fail(f'{store.path}: no goal yet — add one: winnow goal add "..." --db {store.path}')
+    return g
+
+
+def stats_dict(store: Store, goal_ref: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "project": str(store.path),
+        "samples": store.total_samples(),
+        "sources": [
+            {"id": s.id, "name": s.name, "path": s.path, "format": s.format, "container": s.container,
+             "records": s.records, "sha256": s.sha256, "imported_at": s.imported_at}
+            for s in store.sources()
+        ],
+        "goals": [],
+    }
+    active = store.active_goal()
+    goals = [resolve_goal(store, goal_ref)] if goal_ref else store.goals()
+    for g in goals:
+        c = store.counts(g.id)
+        out["goals"].append({
+            "id": g.id, "sentence": g.sentence, "active": bool(active and active.id == g.id),
+            "kept": c.kept, "dropped": c.dropped, "undecided": c.undecided,
+            "dropped_by_reason": c.by_reason, "by_tag": c.by_tag,
+        })
+    try:
+        from review.analysis import analysis_stats
+    except ImportError:
+        pass
+    else:
+        out["analysis"] = analysis_stats(store)
+    return out
+
+
+@cli.command()
+@db_option
+@click.option("--goal", "goal_ref", help="Only this goal (number or a piece of its sentence).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def stats(db: str, goal_ref: str | None, as_json: bool) -> None:
+    """Samples, sources and decisions per goal.
+
+    \b
+    Example:
+      winnow stats --db project.db
+      winnow stats --db project.db --json | jq .goals
+    """
+    with open_store(db) as store:
+        data = stats_dict(store, goal_ref)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{data['samples']:,} samples in {sanitize(data['project'])}")
+    for s in data["sources"]:
+        click.echo(f"  {sanitize(s['name'])}: {s['records']:,} records · {s['format']} · {s['container']}")
+    if not data["goals"]:
+        click.echo("no goals yet")
+    for g in data["goals"]:
+        mark = "*" if g["active"] else " "
+        click.echo(f"{mark} goal #{g['id']}: {sanitize(g['sentence'])}")
+        click.echo(f"    kept {g['kept']:,} · dropped {g['dropped']:,} · undecided {g['undecided']:,}")
+        if g["dropped_by_reason"]:
+            click.echo("    dropped: " + ", ".join(f"{k} {v:,}" for k, v in g["dropped_by_reason"].items()))
+        if g["by_tag"]:
+            click.echo("    tags: " + ", ".join(f"{sanitize(k)} {v:,}" for k, v in g["by_tag"].items()))
+    for detector, figures in (data.get("analysis") or {}).items():
+        if isinstance(figures, dict):
+            click.echo(f"  {detector}: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}"
+                                                   for k, v in figures.items()))
+
+
+@cli.command("export")
+@db_option
+@click.option("--goal", "goal_ref", help="Goal to export (default: the active one).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Output file; a .manifest.json is written beside it.")
+@click.option("--tags", is_flag=True, help='Add each record\'s tags (JSON: a "winnow_tags" key; CSV: a column).')
+@click.option("--to", "to", type=click.Choice(["alpaca", "sharegpt", "openai"]),
+              help="Convert to this layout (refused, with reasons, where it would lose data).")
+@click.option("--since", "since", metavar="last|ID",
+              help="Do not export: show what changed since the last (or the given) export of this goal.")
+@click.option("--list", "list_", is_flag=True, help="Do not export: list this project's exports.")
+def export_cmd(db: str, goal_ref: str | None, output: str | None, tags: bool, to: str | None,
+               since: str | None, list_: bool) -> None:
+    """Write the kept samples in the input's own format, plus a manifest.
+
+    Records are written exactly as imported. If kept samples come from sources
+    of different layouts (e.g. JSONL and CSV), one file per layout is written.
+
+    \b
+    Example:
+      winnow export --db project.db --goal 1 -o kept.jsonl
+      winnow export --db project.db --to sharegpt -o kept_sharegpt.json
+      winnow export --db project.db --since last
+    """
+    from review.export import ExportError, changes_since, export, exports
+
+    with open_store(db) as store:
+        if list_:
+            for e in exports(store, resolve_goal(store, goal_ref).id if goal_ref else None):
+                click.echo(f"#{e['id']}  goal #{e['goal_id']}  {e['at']}  kept {e['kept']:,}  "
+                           f"log position {e['log_position']}  {sanitize(e['manifest'])}")
+            return
+        g = resolve_goal(store, goal_ref)
+        if since is not None:
+            try:
+                ch = changes_since(store, g.id, None if since == "last" else int(since.lstrip("#")))
+            except ValueError as e:
+                fail(f"--since {since}: {e}" if not isinstance(e, ExportError) else str(e))
+            if ch.since is None:
+                click.echo(f"goal #{g.id} was never exported; {len(ch.added):,} samples are kept now")
+            else:
+                click.echo(f"since export #{ch.since['id']} ({ch.since['at']}, {ch.since['kept']:,} kept):")
+            click.echo(f"  added   {len(ch.added):,}  " + ", ".join(f"#{i}" for i in ch.added[:20]))
+            click.echo(f"  removed {len(ch.removed):,}  " + ", ".join(f"#{i}" for i in ch.removed[:20]))
+            click.echo(f"  unchanged {ch.unchanged:,}")
+            return
+        if not output:
+            fail("give -o/--output FILE (or --since / --list)")
+        try:
+            report = export(store, g, output, tags=tags, to=to)
+        except (ExportError, ValueError) as e:
+            fail(str(e))
+    for path, n in zip(report.files, report.per_file, strict=True):
+        click.echo(f"wrote {n:,} kept samples to {sanitize(str(path))}")
+    click.echo(f"manifest: {sanitize(str(report.manifest))} (export #{report.export_id})")
+
+
+def demo_db_path(db: str | None) -> Path:
+    return Path(db) if db else winnow_home() / "demo.db"
+
+
+def build_demo(path: Path, *, reset: bool = False) -> Store:
+    from review.demo import DEMO_PATH
+
+    if reset and path.exists():
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = open_store(path, create=True)
+    if store.total_samples() == 0:
+        store.import_file(DEMO_PATH)
+    return store
+
+
+@cli.command()
+@click.option("--db", "db", type=click.Path(dir_okay=False), help="Where to build the demo project "
+              "(default: winnow's data folder, or $WINNOW_HOME).")
+@click.option("--reset", is_flag=True, help="Rebuild the demo project from scratch (your demo decisions go).")
+@click.option("--no-open", is_flag=True, help="Build it and print stats; do not open the review screen.")
+def demo(db: str | None, reset: bool, no_open: bool) -> None:
+    """Open the bundled demo: a support dataset in English and Chinese with planted
+    duplicates, style drift, contradictions and noisy logs.
+
+    \b
+    Example:
+      winnow demo
+      winnow demo --no-open --db /tmp/demo.db
+    """
+    path = demo_db_path(db)
+    with build_demo(path, reset=reset) as store:
+        n = store.total_samples()
+    if no_open:
+        click.echo(f"demo project: {path} ({n:,} samples)")
+        click.echo(f"review it:    winnow open {path}")
+        return
+    launch(path)
+
+
+def launch(path: Path, goal_ref: str | None = None, queue: str | None = None) -> None:
+    """Open the review screen (Textual is imported only here)."""
+    from review.session import ProjectLocked
+
+    try:
+        from tui.app import run_app
+    except ImportError as e:  # pragma: no cover - only when the package is broken
+        fail(f"the review screen could not load ({e}) — reinstall: pip install -U winnow-review")
+    goal_id = None
+    if goal_ref or queue:
+        with open_store(path) as store:
+            goal = resolve_goal(store, goal_ref)
+            goal_id = goal.id
+            if queue:
+                kind, _, value = queue.partition("=")
+                q = {"kind": kind, **({"value": value} if value else {})}
+                try:
+                    first = store.queue_step(goal.id, q, 0)
+                except ValueError as e:
+                    fail(f"--queue {queue}: {e}")
+                if first is None:
+                    fail(f"--queue {queue}: that queue is empty for goal #{goal.id}")
+                store.save_goal_state(goal.id, first, q)
+    try:
+        code = run_app(path, goal_id=goal_id)
+    except (ProjectLocked, ProjectError) as e:
+        fail(str(e))
+    sys.exit(code or 0)
+
+
+@cli.command("open")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--db", "db", type=click.Path(dir_okay=False),
+              help="When PATH is a data file: the project to import it into (default: beside it, NAME.winnow.db).")
+@click.option("--goal", "goal_ref", help="Start on this goal (number or a piece of its sentence).")
+@click.option("--map", "maps", multiple=True, metavar="CANONICAL=FIELD", help="As for `winnow import`.")
+@click.option("--queue", metavar="KIND[=VALUE]",
+              help="Start in this queue: undecided, kept, dropped, reason=R, tag=T, batch, rereview, duplicates, "
+                   "style_drift, contradictions, noisy.")
+def open_cmd(path: str, db: str | None, goal_ref: str | None, maps: tuple[str, ...], queue: str | None) -> None:
+    """Review a project; given a data file, import it first.
+
+    \b
+    Example:
+      winnow open project.db
+      winnow train.jsonl                 # same as: winnow open train.jsonl
+      winnow open train.jsonl --db project.db
+    """
+    p = Path(path)
+    with open(p, "rb") as fh:
+        is_db = fh.read(16) == b"SQLite format 3\x00"
+    if not is_db:
+        target = Path(db) if db else p.with_name(p.name.split(".")[0] + ".winnow.db")
+        with open_store(target, create=True) as store:
+            do_import(store, path, parse_map(maps), None, False)
+        p = target
+    launch(p, goal_ref, queue)
+
+
+from tui.cli_analysis import analyze, leakage  # noqa: E402 — commands defined in their own modules
+from tui.cli_report import report  # noqa: E402
+
+cli.add_command(analyze)
+cli.add_command(leakage)
+cli.add_command(report)
+
+
+def main() -> None:
+    cli(prog_name="winnow")
+

@@ -1,0 +1,77 @@
+"""Every key of the review screen, each with an id so a keymap can move it.
+
+A keymap is `{binding id: "key[,key...]"}`, e.g. `{"keep": "y", "drop": "n"}`, passed to
+`make_app(..., config={"keymap": ...})`; the help screen, the footer and the command palette are
+all generated from these bindings, so they always show the keys actually in force.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+from review.model import DEFAULT_REASON, REASONS
+
+# (keys, action, description, binding id, shown in the footer, longer help)
+_REVIEW = [
+    ("a,space", "keep", "Keep", "keep", True, "keep this sample and go to the next"),
+    ("x,d", "drop", "Drop", "drop", True, "drop this sample (then a reason key) and go to the next"),
+    ("u", "undo", "Undo", "undo", True, "undo the last decision, tag or note (goes back to that sample)"),
+    ("U,ctrl+r", "redo", "Redo", "redo", False, "redo what was undone"),
+    ("t", "tag", "Tag", "tag", True, "add a tag (→ completes a known tag; -name removes one)"),
+    ("n", "note", "Note", "note", True, "write or edit this sample's note"),
+    ("j,down", "next", "Next", "next", False, "next sample in the queue"),
+    ("k,up", "previous", "Previous", "previous", False, "previous sample in the queue"),
+    ("g,home", "first_undecided", "First undecided", "first_undecided", False, "jump to the first undecided sample"),
+    ("colon", "jump", "Jump to #", "jump", False, "jump to a sample number"),
+    ("slash", "search", "Search", "search", False, "show only samples containing a text"),
+    ("f", "filter", "Queue", "filter", True, "choose the queue: undecided, kept, dropped, by reason, by tag, flagged"),
+    ("c", "compare", "Compare", "compare", True, "show/hide the related sample beside this one, differences marked"),
+    ("right_square_bracket", "cycle(1)", "Next related", "cycle_next", False, "compare with the next related sample"),
+    (
+        "left_square_bracket",
+        "cycle(-1)",
+        "Previous related",
+        "cycle_previous",
+        False,
+        "compare with the previous related sample",
+    ),
+    ("K", "decide_partner('keep')", "Keep related", "keep_partner", False, "keep the sample in the compare pane"),
+    (
+        "X",
+        "decide_partner('drop')",
+        "Drop related",
+        "drop_partner",
+        False,
+        "drop the sample in the compare pane (with the reason its flag suggests)",
+    ),
+    ("G", "goals", "Goals", "goals", False, "switch goal or declare a new one"),
+    ("m", "markdown", "Markdown", "markdown", False, "render markdown (code highlighted) on/off"),
+    ("v", "full_text", "Full text", "full_text", False, "read the whole sample and its raw record"),
+    ("pagedown,ctrl+d", "scroll(1)", "Scroll down", "scroll_down", False, "scroll the sample down a page"),
+    ("pageup,ctrl+u", "scroll(-1)", "Scroll up", "scroll_up", False, "scroll the sample up a page"),
+    ("escape", "cancel", "Stop search", "cancel", False, "stop a search that is still running"),
+    ("s", "stats", "Stats", "stats", False, "counts, keep rate, pace and answer lengths under this goal"),
+    ("question_mark", "help", "Help", "help", True, "all keys"),
+    ("q", "quit", "Quit", "quit", True, "quit (every decision is already saved)"),
+]
+
+REVIEW_BINDINGS = [
+    Binding(keys, action, desc, show=show, id=bid, tooltip=tip) for keys, action, desc, bid, show, tip in _REVIEW
+]
+
+# The drop dialog: a number or an initial per reason; Enter = the reason the sample's flag suggests
+# (else the default), the drop key again = the default reason, Escape = do not drop.
+REASON_KEYS: dict[str, tuple[str, str]] = {}
+_INITIALS = {
+    "off-goal": "o",
+    "duplicate": "d",
+    "style-drift": "s",
+    "noisy": "n",
+    "incomplete": "i",
+    "contradictory": "c",
+    "unsafe": "u",
+}
+for _i, _r in enumerate(REASONS, 1):
+    REASON_KEYS[_r] = (str(_i), _INITIALS.get(_r, ""))
+
+__all__ = ["DEFAULT_REASON", "REASON_KEYS", "REVIEW_BINDINGS"]

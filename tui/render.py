@@ -1,0 +1,230 @@
+"""From review's dataclasses to Rich renderables. The only place sample text becomes screen text.
+
+Every string from the data, the user or the file system passes through `safe()`, which runs the
+one sanitiser (`review.sanitize.sanitize`) and builds a `rich.text.Text` with the constructor,
+never from markup: "[/]" and "[@click=app.quit]" are characters, not instructions.
+
+Long content is cut to a bounded preview (per turn and per sample) so that rendering, and so
+deciding, costs the same on a 1 MB sample as on a short one; the full text is one key away
+(the full-text screen).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rich.console import Group, RenderableType
+from rich.markdown import Markdown
+from rich.padding import Padding
+from rich.text import Text
+
+from review.model import ASSISTANT, SYSTEM, TOOL, TOOL_CALL, USER, Decision, Sample
+from review.sanitize import sanitize
+from review.textdiff import DELETE, INSERT, diff
+
+PREVIEW_CHARS = 4_000  # per turn
+PREVIEW_LINES = 120  # per turn
+PREVIEW_TOTAL = 16_000  # per sample, all turns together
+PREVIEW_TURNS = 60
+
+ROLE_LABELS = {
+    SYSTEM: "SYSTEM",
+    USER: "USER",
+    ASSISTANT: "ASSISTANT",
+    TOOL_CALL: "TOOL CALL",
+    TOOL: "TOOL RESULT",
+}
+# Named ANSI colours so the roles stay distinct on 16- and 256-colour terminals.
+ROLE_STYLES = {
+    SYSTEM: "bold magenta",
+    USER: "bold cyan",
+    ASSISTANT: "bold green",
+    TOOL_CALL: "bold yellow",
+    TOOL: "bold blue",
+}
+BODY_STYLES = {SYSTEM: "italic", TOOL_CALL: "yellow", TOOL: ""}
+DIFF_STYLES = {DELETE: "bold white on red", INSERT: "bold black on green"}
+MORE_STYLE = "italic reverse"
+
+
+def safe(text: str, style: str = "", *, oneline: bool = False) -> Text:
+    """Untrusted text as a Text: sanitised, never parsed as markup."""
+    return Text(sanitize(text, oneline=oneline), style=style)
+
+
+def plain(parts: Iterable[tuple[str, str] | str]) -> Text:
+    """Join (text, style) pieces into one Text; plain strings are program text, still sanitised."""
+    out = Text()
+    for p in parts:
+        text, style = (p, "") if isinstance(p, str) else p
+        out.append(sanitize(text), style=style)
+    return out
+
+
+@dataclass(frozen=True)
+class Section:
+    role: str
+    name: str | None
+    content: str
+
+
+def sections(sample: Sample) -> list[Section]:
+    conv = sample.conversation
+    out = [Section(SYSTEM, None, conv.system)] if conv.system else []
+    out += [Section(t.role, t.name, _pretty(t) if t.role == TOOL_CALL else t.content) for t in conv.turns]
+    return out
+
+
+def _pretty(turn) -> str:
+    """A tool call's JSON as indented JSON (arguments too, when they are JSON in a string)."""
+    try:
+        data = json.loads(turn.content)
+    except (ValueError, TypeError):
+        return turn.content
+    if isinstance(data, dict) and isinstance(data.get("arguments"), str):
+        try:
+            data = {**data, "arguments": json.loads(data["arguments"])}
+        except ValueError:
+            pass
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def clip(text: str, max_chars: int, max_lines: int = PREVIEW_LINES) -> tuple[str, int]:
+    """(preview, characters left out). Cuts at max_chars or after max_lines lines."""
+    cut = min(len(text), max_chars)
+    nl = -1
+    for _ in range(max_lines):
+        nl = text.find("\n", nl + 1, cut)
+        if nl < 0:
+            break
+    else:
+        cut = nl
+    return text[:cut], len(text) - cut
+
+
+def header(sec: Section) -> Text:
+    label = ROLE_LABELS.get(sec.role, sec.role.upper())
+    t = Text.assemble((f"▌{label}", ROLE_STYLES.get(sec.role, "bold")))
+    if sec.name:
+        t.append(" · ")
+        t.append(sanitize(sec.name, oneline=True), style="bold")
+    return t
+
+
+def _more(hidden: int, what: str = "characters") -> Text:
+    return Text(f" … {hidden:,} more {what} — press v to read it all ", style=MORE_STYLE)
+
+
+def conversation(sample: Sample, *, markdown: bool = False) -> RenderableType:
+    """The sample as a readable conversation, bounded in size whatever the sample's size."""
+    secs = sections(sample)
+    parts: list[RenderableType] = []
+    budget = PREVIEW_TOTAL
+    for i, sec in enumerate(secs):
+        if i >= PREVIEW_TURNS or budget <= 0:
+            parts.append(_more(len(secs) - i, "turns"))
+            break
+        text, hidden = clip(sec.content, min(PREVIEW_CHARS, budget))
+        budget -= len(text)
+        parts.append(header(sec))
+        if markdown and sec.role in (ASSISTANT, USER, SYSTEM):
+            # hyperlinks=False: a link's target is shown as text and never becomes a terminal link.
+            body: RenderableType = Markdown(sanitize(text), code_theme="ansi_dark", hyperlinks=False)
+        else:
+            body = safe(text, BODY_STYLES.get(sec.role, ""))
+        parts.append(Padding(body, (0, 0, 0 if hidden else 1, 2)))
+        if hidden:
+            parts.append(Padding(_more(hidden), (0, 0, 1, 2)))
+    if not secs:
+        parts.append(Text("(empty sample)", style="dim italic"))
+    return Group(*parts)
+
+
+def compared(a: Sample, b: Sample) -> tuple[RenderableType, RenderableType]:
+    """Both samples with their differing spans marked (word level; character level for CJK).
+
+    Sections are paired in order (system with system, first turn with first turn...); a section
+    one side lacks is all "different". Texts are clipped first, so the diff cost is bounded too.
+    """
+    sa, sb = sections(a), sections(b)
+    out_a: list[RenderableType] = []
+    out_b: list[RenderableType] = []
+    budget = PREVIEW_TOTAL
+    for i in range(max(len(sa), len(sb))):
+        if i >= PREVIEW_TURNS or budget <= 0:
+            out_a.append(_more(max(len(sa) - i, 0), "turns"))
+            out_b.append(_more(max(len(sb) - i, 0), "turns"))
+            break
+        x = sa[i] if i < len(sa) else None
+        y = sb[i] if i < len(sb) else None
+        tx, hx = clip(x.content, min(PREVIEW_CHARS, budget)) if x else ("", 0)
+        ty, hy = clip(y.content, min(PREVIEW_CHARS, budget)) if y else ("", 0)
+        budget -= max(len(tx), len(ty))
+        if x and y and x.role == y.role and x.content == y.content:
+            # Identical on both sides (the shared prompt, usually): one dim line, so the pane
+            # spends its few rows on what differs.
+            for out in (out_a, out_b):
+                out.append(header(x))
+                line = Text("  = same on both sides: ", style="dim")
+                line.append(sanitize(tx[:200], oneline=True), style="dim italic")
+                line.no_wrap = True
+                line.overflow = "ellipsis"
+                out.append(line)
+            continue
+        spans_a, spans_b = diff(tx, ty)
+        for sec, spans, hidden, out in ((x, spans_a, hx, out_a), (y, spans_b, hy, out_b)):
+            if sec is None:
+                out.append(Text("▌(no such turn)", style="dim"))
+                out.append(Text(""))
+                continue
+            body = Text(style=BODY_STYLES.get(sec.role, ""))
+            for span in spans:
+                body.append(sanitize(span.text), style=DIFF_STYLES.get(span.op, ""))
+            out.append(header(sec))
+            out.append(Padding(body, (0, 0, 0 if hidden else 1, 2)))
+            if hidden:
+                out.append(Padding(_more(hidden), (0, 0, 1, 2)))
+    return Group(*out_a), Group(*out_b)
+
+
+def full_text(sample: Sample) -> str:
+    """Everything in the sample, unclipped and sanitised, for the full-text screen."""
+    chunks = []
+    for sec in sections(sample):
+        label = ROLE_LABELS.get(sec.role, sec.role.upper())
+        name = f" · {sec.name}" if sec.name else ""
+        chunks.append(f"▌{label}{name}\n{sec.content}\n")
+    if sample.conversation.tools:
+        chunks.append(f"▌TOOLS\n{sample.conversation.tools}\n")
+    chunks.append(f"▌RAW RECORD ({sample.source_name} line {sample.line})\n{sample.raw}\n")
+    return sanitize("\n".join(chunks))
+
+
+def verdict(decision: Decision) -> Text:
+    if decision.verdict == "keep":
+        return Text.assemble(("✔ KEPT", "bold green"))
+    if decision.verdict == "drop":
+        t = Text.assemble(("✘ DROPPED", "bold red"))
+        t.append(f" · {decision.reason}", style="red")
+        return t
+    return Text.assemble(("○ undecided", "dim"))
+
+
+def decision_details(decision: Decision) -> Text:
+    t = Text()
+    if decision.tags:
+        t.append("  tags: ", style="dim")
+        t.append(sanitize(", ".join(decision.tags), oneline=True), style="bold cyan")
+    if decision.note:
+        t.append("  note: ", style="dim")
+        t.append(sanitize(decision.note, oneline=True), style="italic")
+    return t
+
+
+def bar(fraction: float, width: int = 10, style: str = "green") -> Text:
+    fraction = min(max(fraction, 0.0), 1.0)
+    full = math.ceil(fraction * width) if fraction < 0.5 else round(fraction * width)
+    return Text.assemble(("█" * full, style), ("░" * (width - full), "dim"))

@@ -1,0 +1,1 @@
+"""One screen per mode; dialogs are typed ModalScreens that return through dismiss()."""

@@ -1,0 +1,169 @@
+"""Small typed dialogs of the review screen: drop reason, text entry (tag, note, search), jump,
+queue choice. Each returns its value through dismiss(); Escape returns None."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from review.model import DEFAULT_REASON, REASONS
+from review.sanitize import sanitize
+
+from ..keys import REASON_KEYS
+from ..render import safe
+
+
+class ReasonDialog(ModalScreen[str | None]):
+    """Why is this sample dropped? One key answers.
+
+    The reason keys are bindings, not a key handler: a key typed ahead right after the drop key
+    reaches the app before this dialog has mounted, and the app resolves it against the bindings
+    of the screen on top by then — this one — so "x2" typed fast still drops as duplicate.
+    """
+
+    CSS_PATH = Path(__file__).with_name("dialogs.tcss")
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Cancel", id="drop.cancel"),
+        Binding("enter", "pick_suggested", "Suggested reason", id="drop.suggested"),
+        Binding("x", f"pick('{DEFAULT_REASON}')", "Default reason", id="drop.default"),
+    ] + [
+        Binding(",".join(k for k in keys if k), f"pick('{reason}')", reason, id=f"drop.{reason}")
+        for reason, keys in REASON_KEYS.items()
+    ]
+
+    def __init__(self, number: int, suggested: str | None = None) -> None:
+        super().__init__()
+        self.number = number
+        self.suggested = suggested if suggested in REASONS else DEFAULT_REASON
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(f"Drop #{self.number:,} — why?", style="bold"), classes="dialog-title")
+            lines = Text()
+            for reason, (num, letter) in REASON_KEYS.items():
+                keys = f"{num}" + (f"/{letter}" if letter else "")
+                lines.append(f" {keys:>4}  ", style="bold")
+                lines.append(reason)
+                if reason == self.suggested:
+                    lines.append("  ← Enter", style="bold green")
+                lines.append("\n")
+            lines.append(f"\n x = {DEFAULT_REASON} · Esc = do not drop", style="dim")
+            yield Static(lines, id="reason-list")
+
+    def action_pick(self, reason: str) -> None:
+        self.dismiss(reason)
+
+    def action_pick_suggested(self) -> None:
+        self.dismiss(self.suggested)
+
+
+class SafeInput(Input):
+    """An Input whose value never holds terminal controls (pasted text included)."""
+
+    @on(Input.Changed)
+    def _clean(self, event: Input.Changed) -> None:
+        cleaned = sanitize(event.value, oneline=True)
+        if cleaned != event.value:
+            self.value = cleaned
+
+
+class TextDialog(ModalScreen[str | None]):
+    """One line of text: a tag (with completion), a note, a search."""
+
+    CSS_PATH = Path(__file__).with_name("dialogs.tcss")
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="dialog.cancel")]
+
+    def __init__(
+        self,
+        title: str,
+        *,
+        value: str = "",
+        placeholder: str = "",
+        hint: str = "",
+        suggestions: list[str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.value = value
+        self.placeholder = placeholder
+        self.hint = hint
+        self.suggestions = suggestions or []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(safe(self.title_text, "bold", oneline=True), classes="dialog-title")
+            suggester = SuggestFromList(self.suggestions, case_sensitive=False) if self.suggestions else None
+            yield SafeInput(
+                sanitize(self.value, oneline=True), placeholder=self.placeholder, suggester=suggester, id="dialog-input"
+            )
+            if self.hint:
+                yield Static(safe(self.hint, "dim"), classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        inp = self.query_one(Input)
+        inp.cursor_blink = getattr(self.app, "cursor_blink", True)
+        inp.focus()
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        event.stop()
+        value = self.accept(event.value)
+        if value is not None:
+            self.dismiss(value)
+
+    def accept(self, value: str) -> str | None:
+        """The value to return, or None to keep the dialog open."""
+        return value
+
+
+class JumpDialog(TextDialog):
+    """A sample number."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__(f"Jump to sample # (1–{total:,})", placeholder="number", hint="Enter to jump · Esc to cancel")
+
+    def accept(self, value: str) -> str | None:
+        digits = value.strip().lstrip("#").replace(",", "")
+        if digits.isdigit():
+            return digits
+        self.notify("type a sample number, e.g. 312", severity="warning")
+        return None
+
+
+class QueueDialog(ModalScreen[dict | None]):
+    """Which samples to step through."""
+
+    CSS_PATH = Path(__file__).with_name("dialogs.tcss")
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="dialog.cancel")]
+
+    def __init__(self, choices: list[tuple[str, dict]], current: dict) -> None:
+        super().__init__()
+        self.choices = choices
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text("Queue — which samples to step through", style="bold"), classes="dialog-title")
+            options = [Option(safe(label, oneline=True), id=str(i)) for i, (label, _) in enumerate(self.choices)]
+            yield OptionList(*options, id="queue-list")
+
+    def on_mount(self) -> None:
+        ol = self.query_one(OptionList)
+        for i, (_, q) in enumerate(self.choices):
+            if q == self.current:
+                ol.highlighted = i
+        ol.focus()
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(self.choices[int(event.option.id or 0)][1])

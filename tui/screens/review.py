@@ -1,0 +1,554 @@
+"""The review screen: one sample at a time, decided with single keys.
+
+Type-ahead safety: a decision key acts on the sample that has been *painted* on the terminal,
+never on the cursor. Each time a sample is shown, `painted` is cleared, and it is set again only
+once the frame holding that sample has been handed to the terminal; a decision key arriving
+before that (typed ahead while a large sample renders, or while a worker looks for the next
+sample) rings the bell and does nothing. The sample id is captured when the key is handled, so
+even the drop dialog's follow-up key decides the sample that was on screen.
+
+Stepping the fast queues (all, undecided, kept, dropped, reason, tag) is one indexed query and
+runs inline; search, "first undecided" and queues added by analysis may scan, so they run in a
+thread worker with its own Store while a progress bar shows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Container, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, ProgressBar, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from review.model import DEFAULT_REASON, Flag, Sample
+from review.sanitize import suspicious
+from review.session import QUEUE_LABELS, ReviewSession, View, queue_label
+from review.store import QUEUE_EXTENSIONS, Store
+
+from .. import render
+from ..keys import REVIEW_BINDINGS
+from ..messages import SampleDecided
+from ..widgets.conversation import ConversationView
+from .dialogs import JumpDialog, QueueDialog, ReasonDialog, TextDialog
+
+FAST_QUEUES = {"all", "undecided", "kept", "dropped", "reason", "tag"}
+
+
+class ReviewScreen(Screen[None]):
+    CSS_PATH = Path(__file__).with_name("review.tcss")
+    BINDINGS = REVIEW_BINDINGS
+
+    def __init__(self, session: ReviewSession, *, markdown: bool = False, wide_at: int = 120) -> None:
+        super().__init__()
+        self.session = session
+        self.view: View | None = None
+        self.flags: list[Flag] = []
+        self.partners: list[Flag] = []
+        self.partner_index = 0
+        self.compare = False
+        self.markdown = markdown
+        self.wide_at = wide_at
+        self.painted: int | None = None  # the sample id last painted on the terminal
+        self._unpainted: int | None = None  # shown, but its frame not yet written
+        self.busy = False  # a worker is looking for the next sample
+        self._seek_store: Store | None = None
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="goal-bar")
+        yield Static(id="status-bar")
+        yield Static(id="decision-bar")
+        yield Static(id="flag-bar")
+        yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="busy")
+        with Container(id="body"):
+            yield ConversationView(id="current")
+            with Vertical(id="compare-pane"):
+                yield Static(id="compare-title")
+                yield ConversationView(id="partner")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._layout_for(self.app.size.width)
+        self.refresh_view()
+        if self.session.resumed and self.view is not None:
+            self.notify(f"resumed at #{self.view.number:,} · queue: {self.view.queue_label}", timeout=4)
+
+    def on_resize(self, event) -> None:
+        self._layout_for(event.size.width)
+
+    def _layout_for(self, width: int) -> None:
+        # Side by side when there is room for two readable columns, else stacked.
+        self.query_one("#body").set_class(width < self.wide_at, "-stacked")
+
+    # ------------------------------------------------------------------ showing a sample
+
+    def refresh_view(self) -> None:
+        """Show the session's current sample (state read fresh from the store)."""
+        v = self.session.view()
+        self.view = v
+        self.painted = None
+        self._bar("#goal-bar", self._goal_line())
+        if v is None:
+            self._show_empty()
+            return
+        self.flags = self.session.flags(v.sample)
+        seen: set[int] = set()
+        self.partners = []
+        for f in self.flags:
+            if f.partner is not None and f.partner != v.sample.id and f.partner not in seen:
+                seen.add(f.partner)
+                self.partners.append(f)
+        if self.partner_index >= len(self.partners):
+            self.partner_index = 0
+        self._bar("#status-bar", self._status_line(v))
+        self._bar("#decision-bar", self._decision_line(v))
+        self._bar("#flag-bar", self._flag_line(v.sample))
+        self._render_panes(v)
+        self._await_paint(v.sample.id)
+
+    def _bar(self, selector: str, text: Text) -> None:
+        # One-line bars never change size: skip the layout pass a plain update() would cost.
+        self.query_one(selector, Static).update(text, layout=False)
+
+    def _await_paint(self, sample_id: int) -> None:
+        """Decision keys wait until this sample's frame has gone to the terminal."""
+        self.painted = None
+        self._unpainted = sample_id
+
+    def _compositor_refresh(self) -> None:
+        # Textual's (private) step that renders the dirty widgets and hands the frame to the
+        # terminal driver. Nothing public fires after that: call_after_refresh waits for the
+        # next message to reach the screen, which may be the very key it should have let in.
+        super()._compositor_refresh()
+        if self._unpainted is not None and self.is_current and not self._layout_required:
+            self._mark_painted(self._unpainted)
+
+    def _mark_painted(self, sample_id: int) -> None:
+        if self.view is not None and self.view.sample.id == sample_id:
+            self.painted = sample_id
+            self._unpainted = None
+
+    def _render_panes(self, v: View) -> None:
+        pane = self.query_one("#compare-pane")
+        pane.display = self.compare
+        current = self.query_one("#current", ConversationView)
+        if not self.compare:
+            current.show(render.conversation(v.sample, markdown=self.markdown))
+            return
+        partner_view = self.query_one("#partner", ConversationView)
+        if not self.partners:
+            current.show(render.conversation(v.sample, markdown=self.markdown))
+            self._bar("#compare-title", Text(f"compare: nothing related to #{v.number:,} is known", style="dim"))
+            partner_view.show(Text(""))
+            return
+        flag = self.partners[self.partner_index]
+        assert flag.partner is not None
+        found = self.session.sample(flag.partner)
+        if found is None:
+            self._bar("#compare-title", Text(f"compare: #{flag.partner} is not in this project", style="dim"))
+            partner_view.show(Text(""))
+            return
+        other, decision = found
+        mine, theirs = render.compared(v.sample, other)
+        current.show(mine)
+        partner_view.show(theirs)
+        t = Text.assemble((f" #{other.id:,} ", "bold reverse"))
+        t.append(" ")
+        t.append_text(render.verdict(decision))
+        t.append(" · because: ", style="dim")
+        t.append_text(render.safe(flag.label, "italic", oneline=True))
+        if len(self.partners) > 1:
+            t.append(f" · {self.partner_index + 1}/{len(self.partners)} [ ]", style="dim")
+        t.append(" · K keep · X drop", style="dim")
+        self._bar("#compare-title", t)
+
+    def _show_empty(self) -> None:
+        self._bar("#status-bar", Text("0 samples", style="bold"))
+        self._bar("#decision-bar", Text(""))
+        self._bar("#flag-bar", Text(""))
+        self.query_one("#compare-pane").display = False
+        self.query_one("#current", ConversationView).show(
+            Text(
+                "This project has no samples yet.\n\nImport a data file first:\n  winnow import FILE --db PROJECT.db",
+                style="italic",
+            )
+        )
+
+    def _goal_line(self) -> Text:
+        t = Text.assemble((" GOAL ", "bold reverse"))
+        t.append(f" #{self.session.goal.id} ", style="bold")
+        t.append_text(render.safe(self.session.goal.sentence, oneline=True))
+        t.no_wrap = True
+        t.overflow = "ellipsis"
+        return t
+
+    def _status_line(self, v: View) -> Text:
+        c = self.session.counts()
+        t = Text.assemble((f"#{v.number:,} / {v.total:,} ", "bold"))
+        t.append_text(render.bar(c.decided / c.total if c.total else 0.0))
+        t.append(f" {100 * c.decided / c.total if c.total else 0:.0f}% · ")
+        t.append(f"✔ {c.kept:,} kept", style="green")
+        t.append(" · ")
+        t.append(f"✘ {c.dropped:,} dropped", style="red")
+        t.append(f" · ○ {c.undecided:,} undecided")
+        t.no_wrap = True
+        t.overflow = "ellipsis"
+        return t
+
+    def _decision_line(self, v: View) -> Text:
+        t = render.verdict(v.decision)
+        t.append_text(render.decision_details(v.decision))
+        size = f" ({v.queue_size:,})" if v.queue_size is not None else ""
+        t.append("  · queue: ", style="dim")
+        t.append_text(render.safe(f"{v.queue_label}{size}", "dim", oneline=True))
+        t.no_wrap = True
+        t.overflow = "ellipsis"
+        return t
+
+    def _flag_line(self, sample: Sample) -> Text:
+        t = Text()
+        for f in self.flags:
+            t.append("⚑ ", style="bold yellow")
+            t.append_text(render.safe(f.label, "yellow", oneline=True))
+            t.append("  ")
+        hidden = suspicious(sample.conversation.full_text() + sample.conversation.tools)
+        if hidden:
+            t.append("⚠ hidden text: ", style="bold red")
+            t.append(", ".join(hidden), style="red")
+            t.append("  ")
+        if not t:
+            t.append("no flags", style="dim")
+        elif self.partners and not self.compare:
+            t.append("(c: compare)", style="dim")
+        t.no_wrap = True
+        t.overflow = "ellipsis"
+        return t
+
+    # ------------------------------------------------------------------ guards
+
+    def _ready(self) -> int | None:
+        """The id of the sample on screen, or None (and a bell) when a decision must wait."""
+        v = self.view
+        if v is None or self.busy or self.painted != v.sample.id:
+            self.app.bell()
+            return None
+        return v.sample.id
+
+    # ------------------------------------------------------------------ deciding
+
+    def action_keep(self) -> None:
+        sid = self._ready()
+        if sid is None:
+            return
+        self.session.decide(sid, "keep")
+        self.post_message(SampleDecided(sid, "keep", None))
+        self._advance()
+
+    def action_drop(self) -> None:
+        sid = self._ready()
+        if sid is None:
+            return
+        suggested = next((f.reason for f in self.flags if f.reason), None)
+
+        def dropped(reason: str | None) -> None:
+            if reason is None:
+                return
+            self.session.decide(sid, "drop", reason)
+            self.post_message(SampleDecided(sid, "drop", reason))
+            self._advance()
+
+        self.app.push_screen(ReasonDialog(sid, suggested), dropped)
+
+    def _advance(self) -> None:
+        end = f"end of the queue ({queue_label(self.session.queue)}) — g: first undecided · f: another queue"
+        self._step(True, end)
+
+    def action_undo(self) -> None:
+        if self.busy:
+            self.app.bell()
+            return
+        touched = self.session.undo()
+        if not touched:
+            self.notify("nothing to undo")
+            return
+        self.refresh_view()
+        self.notify(f"undone · #{touched[0]:,}" + (f" and {len(touched) - 1} more" if len(touched) > 1 else ""))
+
+    def action_redo(self) -> None:
+        if self.busy:
+            self.app.bell()
+            return
+        touched = self.session.redo()
+        if not touched:
+            self.notify("nothing to redo")
+            return
+        self.refresh_view()
+        self.notify(f"redone · #{touched[0]:,}")
+
+    def action_tag(self) -> None:
+        sid = self._ready()
+        if sid is None or self.view is None:
+            return
+        current = self.view.decision.tags
+        hint = "Enter adds · -name removes · → completes a known tag"
+        if current:
+            hint += " · on this sample: " + ", ".join(current)
+
+        def tagged(value: str | None) -> None:
+            value = (value or "").strip()
+            if not value:
+                return
+            if value.startswith("-"):
+                self.session.untag(value[1:].strip())
+            else:
+                self.session.tag(value, sample_id=sid)
+            self.refresh_view()
+
+        self.app.push_screen(
+            TextDialog(f"Tag #{sid:,}", placeholder="tag", hint=hint, suggestions=self.session.tags()), tagged
+        )
+
+    def action_note(self) -> None:
+        sid = self._ready()
+        if sid is None or self.view is None:
+            return
+
+        def noted(value: str | None) -> None:
+            if value is None:
+                return
+            self.session.note(value.strip())
+            self.refresh_view()
+
+        self.app.push_screen(
+            TextDialog(
+                f"Note on #{sid:,}", value=self.view.decision.note, hint="Enter saves (empty clears) · Esc cancels"
+            ),
+            noted,
+        )
+
+    def action_decide_partner(self, verdict: str) -> None:
+        sid = self._ready()
+        if sid is None:
+            return
+        if not self.compare or not self.partners:
+            self.notify("press c to see a related sample first", severity="warning")
+            return
+        flag = self.partners[self.partner_index]
+        assert flag.partner is not None
+        reason = (flag.reason or DEFAULT_REASON) if verdict == "drop" else None
+        self.session.decide(flag.partner, verdict, reason)
+        self.post_message(SampleDecided(flag.partner, verdict, reason))
+        self.refresh_view()
+        done = "kept" if verdict == "keep" else f"dropped ({reason})"
+        self.notify(f"#{flag.partner:,} {done}")
+
+    # ------------------------------------------------------------------ moving
+
+    def action_next(self) -> None:
+        self._step(True, f"end of the queue ({queue_label(self.session.queue)})")
+
+    def action_previous(self) -> None:
+        self._step(False, f"start of the queue ({queue_label(self.session.queue)})")
+
+    def _step(self, forward: bool, at_end: str) -> None:
+        if self.busy:
+            self.app.bell()
+            return
+        if self.session.queue.get("kind", "all") in FAST_QUEUES:
+            moved = self.session.next() if forward else self.session.previous()
+            self.refresh_view()
+            if not moved:
+                self.notify(at_end)
+            return
+        self._seek(self.session.queue, self.session.cursor or 0, forward, switch=False, empty=at_end)
+
+    def action_first_undecided(self) -> None:
+        if self.busy:
+            self.app.bell()
+            return
+        self._seek({"kind": "undecided"}, 0, True, switch=False, empty="every sample is decided under this goal")
+
+    def action_jump(self) -> None:
+        if self.view is None:
+            return
+
+        def jumped(value: str | None) -> None:
+            if value is None:
+                return
+            if self.session.jump(int(value)):
+                self.refresh_view()
+            else:
+                self.notify(f"there is no sample #{value}", severity="warning")
+
+        self.app.push_screen(JumpDialog(self.view.total), jumped)
+
+    def action_search(self) -> None:
+        def searched(value: str | None) -> None:
+            value = (value or "").strip()
+            if not value:
+                return
+            self._set_queue({"kind": "search", "value": value})
+
+        self.app.push_screen(
+            TextDialog(
+                "Search: show only samples containing…",
+                placeholder="text",
+                hint="case-insensitive · f to go back to all samples",
+            ),
+            searched,
+        )
+
+    def action_filter(self) -> None:
+        c = self.session.counts()
+        choices: list[tuple[str, dict]] = [
+            (f"all samples ({c.total:,})", {"kind": "all"}),
+            (f"undecided ({c.undecided:,})", {"kind": "undecided"}),
+            (f"kept ({c.kept:,})", {"kind": "kept"}),
+            (f"dropped ({c.dropped:,})", {"kind": "dropped"}),
+        ]
+        choices += [(f"dropped as {r} ({n:,})", {"kind": "reason", "value": r}) for r, n in c.by_reason.items() if n]
+        choices += [(f"tagged {t} ({n:,})", {"kind": "tag", "value": t}) for t, n in c.by_tag.items() if n]
+        choices += [(queue_label({"kind": k}), {"kind": k}) for k in QUEUE_EXTENSIONS]
+        if not QUEUE_EXTENSIONS:
+            choices.append(("flagged — appears once `winnow analyze` has run", {"kind": "flagged"}))
+        current = self.session.queue
+        if current.get("kind") == "search":
+            choices.append((queue_label(current), dict(current)))
+
+        def picked(queue: dict | None) -> None:
+            if queue is not None:
+                self._set_queue(queue)
+
+        self.app.push_screen(QueueDialog(choices, current), picked)
+
+    def _set_queue(self, queue: dict) -> None:
+        kind = queue.get("kind", "all")
+        label = queue_label(queue) if kind in QUEUE_LABELS or kind in QUEUE_EXTENSIONS else kind
+        if kind in FAST_QUEUES:
+            if self.session.set_queue(queue):
+                self.refresh_view()
+                self.notify(f"queue: {label}")
+            else:
+                self.notify(f"no samples in the queue: {label}", severity="warning")
+            return
+        if kind not in QUEUE_LABELS and kind not in QUEUE_EXTENSIONS:
+            self.notify("no analysis has run on this project yet: run `winnow analyze`", severity="warning")
+            return
+        after = max((self.session.cursor or 1) - 1, 0)
+        self._seek(queue, after, True, switch=True, empty=f"no samples in the queue: {label}")
+
+    def _seek(self, queue: dict, after: int, forward: bool, *, switch: bool, empty: str) -> None:
+        """Find the next sample of a queue that may need a scan, in a worker. Busy is set here,
+        on the UI thread, so no key handled from now on can act on the sample being left."""
+        self._set_busy(True)
+        self._seek_worker(queue, after, forward, switch, empty, self.session.goal.id)
+
+    def action_cancel(self) -> None:
+        """Stop a running search: interrupt its query (a worker cannot stop SQLite otherwise)."""
+        store = self._seek_store
+        if not self.busy or store is None:
+            return
+        self.workers.cancel_group(self, "seek")
+        store.conn.interrupt()
+
+    @work(thread=True, exclusive=True, group="seek", exit_on_error=False)
+    def _seek_worker(self, queue: dict, after: int, forward: bool, switch: bool, empty: str, goal_id: int) -> None:
+        worker = get_current_worker()
+        store = Store(self.app.db_path, create=False, check_same_thread=False)  # its own connection
+        self._seek_store = store  # so that Esc can interrupt the query from the UI thread
+        try:
+            target = store.queue_step(goal_id, queue, after, forward=forward)
+            if target is None and switch and after > 0:
+                target = store.queue_step(goal_id, queue, 0)
+        except sqlite3.OperationalError:
+            if worker.is_cancelled:
+                return
+            raise
+        finally:
+            self._seek_store = None
+            store.close()
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._seek_done, queue if switch else None, target, empty)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        bar = self.query_one("#busy", ProgressBar)
+        bar.display = busy
+        bar.update(total=None if busy else 100, progress=0)
+
+    def _seek_done(self, queue: dict | None, target: int | None, empty: str) -> None:
+        self._set_busy(False)
+        if target is None or not self.session.move_to(target, queue):
+            self.refresh_view()
+            self.notify(empty, severity="warning")
+            return
+        self.refresh_view()
+        if queue is not None:
+            self.notify(f"queue: {queue_label(queue)}")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "seek" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self._set_busy(False)
+            if event.state == WorkerState.CANCELLED:
+                self.notify("stopped")
+            else:
+                self.notify(f"could not step the queue: {event.worker.error}", severity="error")
+
+    # ------------------------------------------------------------------ views
+
+    def action_compare(self) -> None:
+        self.compare = not self.compare
+        if self.view is not None:
+            self._render_panes(self.view)
+            self._bar("#flag-bar", self._flag_line(self.view.sample))
+            self._await_paint(self.view.sample.id)
+
+    def action_cycle(self, step: int) -> None:
+        if not self.compare or not self.partners or self.view is None:
+            self.app.bell()
+            return
+        self.partner_index = (self.partner_index + step) % len(self.partners)
+        self._render_panes(self.view)
+        self._await_paint(self.view.sample.id)
+
+    def action_markdown(self) -> None:
+        self.markdown = not self.markdown
+        if self.view is not None:
+            self._render_panes(self.view)
+        self.notify("markdown " + ("on" if self.markdown else "off"), timeout=1.5)
+
+    def action_scroll(self, pages: int) -> None:
+        pane = self.query_one("#current", ConversationView)
+        if pages > 0:
+            pane.scroll_page_down(animate=False)
+        else:
+            pane.scroll_page_up(animate=False)
+
+    def action_full_text(self) -> None:
+        if self.view is None:
+            return
+        from .fulltext import FullTextScreen
+
+        self.app.push_screen(FullTextScreen(self.view.sample))
+
+    def action_goals(self) -> None:
+        self.app.choose_goal(first=False)
+
+    def action_stats(self) -> None:
+        from .stats import StatsScreen
+
+        self.app.push_screen(StatsScreen(self.app.db_path, self.session.goal))
+
+    def action_help(self) -> None:
+        from .help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self))
+
+    def action_quit(self) -> None:
+        self.app.exit()
