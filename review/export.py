@@ -32,6 +32,7 @@ class ExportReport:
     manifest: Path
     kept: int
     per_file: tuple[int, ...]
+    export_id: int = 0
 
 
 _EXT = {"jsonl": ".jsonl", "json": ".json", "csv": ".csv", "parquet": ".jsonl"}
@@ -78,14 +79,25 @@ def _write_atomic(target: Path, compress: bool, write: Callable[[IO[str]], int])
     return Path(tmp), n
 
 
+def _kept_ids(store: Store, goal_id: int) -> list[int]:
+    return [r[1] for r in store.kept_raw_by_source(goal_id)]
+
+
 def export(
     store: Store,
     goal: Goal,
     out: str | Path,
     *,
     tags: bool = False,
+    to: str | None = None,
 ) -> ExportReport:
-    """Write the kept samples of `goal` to `out` (one file per source container) plus a manifest."""
+    """Write the kept samples of `goal` to `out` plus a manifest, and record the export.
+
+    Without `to`, records go out exactly as imported, one file per source layout. With `to`
+    (alpaca | sharegpt | openai) every kept sample is converted to that layout (records already in
+    it go out verbatim); if any cannot be converted without loss, nothing is written and the error
+    lists them.
+    """
     from .formats import write_records
 
     out = Path(out)
@@ -99,30 +111,35 @@ def export(
     )]
     if not kept_sources:
         raise ExportError(f"goal #{goal.id} has no kept samples yet — keep some in `winnow open`, then export")
-    groups: dict[tuple[str, str | None], list[int]] = {}
-    for sid in kept_sources:
-        container = _base_container(sources[sid].container)
-        header = store.source_header(sid) if container == "csv" else None
-        groups.setdefault((container, header), []).append(sid)
-    targets: list[tuple[Path, str, str | None, list[int]]] = []
-    for (container, header), sids in groups.items():
-        if len(groups) == 1:
-            path = out
-        else:
-            stem = out.name.removesuffix(".gz").removesuffix(out.suffixes[0] if out.suffixes else "")
-            label = sources[sids[0]].name.split(".")[0] if len(sids) == 1 else container
-            path = out.with_name(f"{stem}.{label}{_EXT[container]}" + (".gz" if compress else ""))
-        targets.append((path, container, header, sids))
 
-    written: list[tuple[Path, Path, int, str]] = []
-    try:
-        for path, container, header, sids in targets:
+    targets: list[tuple[Path, str, str | None, Callable[[], Iterator[str]]]] = []
+    if to is not None:
+        targets.append((out, _converted_container(out), None, _converted_records(store, goal, sources, to, tags)))
+    else:
+        groups: dict[tuple[str, str | None], list[int]] = {}
+        for sid in kept_sources:
+            container = _base_container(sources[sid].container)
+            header = store.source_header(sid) if container == "csv" else None
+            groups.setdefault((container, header), []).append(sid)
+        for (container, header), sids in groups.items():
+            if len(groups) == 1:
+                path = out
+            else:
+                stem = out.name.removesuffix(".gz").removesuffix(out.suffixes[0] if out.suffixes else "")
+                label = sources[sids[0]].name.split(".")[0] if len(sids) == 1 else container
+                path = out.with_name(f"{stem}.{label}{_EXT[container]}" + (".gz" if compress else ""))
+
             def records(container: str = container, sids: list[int] = sids) -> Iterator[str]:
                 for source_id, _sample_id, rec, tags_json in store.kept_raw_by_source(goal.id):
                     if source_id in sids:
                         yield with_tags(rec, container, json.loads(tags_json)) if tags else rec
 
             hdr = header + ",winnow_tags" if (tags and header is not None) else header
+            targets.append((path, container, hdr, records))
+
+    written: list[tuple[Path, Path, int, str]] = []
+    try:
+        for path, container, hdr, records in targets:
             tmp, n = _write_atomic(
                 path, compress, lambda fh, c=container, r=records, h=hdr: write_records(fh, c, r(), h)
             )
@@ -134,15 +151,25 @@ def export(
             tmp.unlink(missing_ok=True)
         raise
 
+    kept_ids = _kept_ids(store, goal.id)
+    previous = last_export(store, goal.id)
     counts = store.counts(goal.id)
     manifest_path = out.with_name(out.name + ".manifest.json")
+    from .goals import goal_figures, revisions
+
+    files = [{"path": str(p), "records": n, "sha256": h, "layout": to or "as imported"} for _, p, n, h in written]
+    by_source: dict[str, list[int]] = {}
+    for source_id, sample_id, _raw, _t in store.kept_raw_by_source(goal.id):
+        by_source.setdefault(str(source_id), []).append(sample_id)
     manifest = {
         "winnow": __version__,
         "exported_at": now(),
         "project": str(store.path.resolve()),
-        "goal": {"id": goal.id, "sentence": goal.sentence, "hypothesis": goal.hypothesis},
+        "goal": {"id": goal.id, "sentence": goal.sentence, "hypothesis": goal.hypothesis,
+                 "revisions": [r.__dict__ for r in revisions(store, goal.id)]},
         "decision_log_position": store.log_position(),
-        "files": [{"path": str(p), "records": n, "sha256": h} for _, p, n, h in written],
+        "previous_export": previous,
+        "files": files,
         "sources": [
             {"id": s.id, "path": s.path, "sha256": s.sha256, "format": s.format, "container": s.container,
              "records": s.records}
@@ -152,11 +179,104 @@ def export(
             "total": counts.total, "kept": counts.kept, "dropped": counts.dropped, "undecided": counts.undecided,
             "dropped_by_reason": counts.by_reason, "by_tag": counts.by_tag,
         },
+        "figures": goal_figures(store, goal.id),
         "tags_included": tags,
+        "kept_sample_ids_by_source": by_source,
+        "trace": "every kept sample's decisions: `sqlite3 PROJECT \"select * from events where goal_id = "
+                 f"{goal.id} and action_id <= {store.log_position()}\"`",
     }
     _write_json_atomic(manifest_path, manifest)
+    with store.tx() as conn:
+        eid = int(conn.execute(
+            "INSERT INTO exports (goal_id, at, log_position, files, manifest, kept) VALUES (?, ?, ?, ?, ?, ?)",
+            (goal.id, manifest["exported_at"], manifest["decision_log_position"], json.dumps(files, ensure_ascii=False),
+             str(manifest_path), len(kept_ids)),
+        ).lastrowid or 0)
+        conn.executemany("INSERT INTO export_items (export_id, sample_id) VALUES (?, ?)", [(eid, i) for i in kept_ids])
     return ExportReport(tuple(p for _, p, _, _ in written), manifest_path, sum(n for _, _, n, _ in written),
-                        tuple(n for _, _, n, _ in written))
+                        tuple(n for _, _, n, _ in written), eid)
+
+
+def _converted_container(out: Path) -> str:
+    name = out.name.removesuffix(".gz")
+    return "json" if name.endswith(".json") else "jsonl"
+
+
+def _converted_records(store: Store, goal: Goal, sources: dict, to: str, tags: bool) -> Callable[[], Iterator[str]]:
+    from .convert import TARGETS, LossyConversion, convert
+
+    if to not in TARGETS:
+        raise ExportError(f"--to {to}: unknown layout; use one of {', '.join(TARGETS)}")
+    # Check every record first: refuse the whole export rather than drop samples silently.
+    problems = []
+    for source_id, sample_id, _raw, _t in store.kept_raw_by_source(goal.id):
+        if sources[source_id].format == to:
+            continue
+        sample = store.sample(sample_id)
+        assert sample is not None
+        try:
+            convert(sample.conversation, to)
+        except LossyConversion as e:
+            problems.append(f"sample #{sample_id} ({sources[source_id].name}:{sample.line}) {e}")
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise ExportError(f"cannot convert {len(problems)} kept samples to {to} without loss{more}:\n  "
+                          + "\n  ".join(problems[:5]))
+
+    def records() -> Iterator[str]:
+        for source_id, sample_id, raw, tags_json in store.kept_raw_by_source(goal.id):
+            if sources[source_id].format == to and _base_container(sources[source_id].container) != "csv":
+                rec = raw
+            else:
+                sample = store.sample(sample_id)
+                assert sample is not None
+                rec = convert(sample.conversation, to)
+            yield with_tags(rec, "jsonl", json.loads(tags_json)) if tags else rec
+
+    return records
+
+
+def last_export(store: Store, goal_id: int) -> dict | None:
+    r = store.conn.execute(
+        "SELECT id, at, log_position, manifest, kept FROM exports WHERE goal_id = ? ORDER BY id DESC LIMIT 1",
+        (goal_id,),
+    ).fetchone()
+    return dict(zip(("id", "at", "log_position", "manifest", "kept"), r, strict=True)) if r else None
+
+
+@dataclass(frozen=True)
+class ExportChanges:
+    since: dict | None  # the previous export (None: never exported)
+    added: tuple[int, ...]  # kept now, not in that export
+    removed: tuple[int, ...]  # in that export, not kept now
+    unchanged: int
+
+
+def changes_since(store: Store, goal_id: int, export_id: int | None = None) -> ExportChanges:
+    """What `winnow export --since` shows: how the kept set moved since an export (default: the last)."""
+    if export_id is None:
+        prev = last_export(store, goal_id)
+    else:
+        r = store.conn.execute(
+            "SELECT id, at, log_position, manifest, kept FROM exports WHERE id = ? AND goal_id = ?", (export_id, goal_id)
+        ).fetchone()
+        if not r:
+            raise ExportError(f"no export #{export_id} of goal #{goal_id} — see `winnow export --list`")
+        prev = dict(zip(("id", "at", "log_position", "manifest", "kept"), r, strict=True))
+    now_kept = set(_kept_ids(store, goal_id))
+    then = set() if prev is None else {r[0] for r in store.conn.execute(
+        "SELECT sample_id FROM export_items WHERE export_id = ?", (prev["id"],))}
+    return ExportChanges(prev, tuple(sorted(now_kept - then)), tuple(sorted(then - now_kept)), len(now_kept & then))
+
+
+def exports(store: Store, goal_id: int | None = None) -> list[dict]:
+    where, args = ("WHERE goal_id = ?", (goal_id,)) if goal_id else ("", ())
+    return [
+        dict(zip(("id", "goal_id", "at", "log_position", "kept", "manifest"), r, strict=True))
+        for r in store.conn.execute(
+            f"SELECT id, goal_id, at, log_position, kept, manifest FROM exports {where} ORDER BY id", args
+        )
+    ]
 
 
 def _sha256(path: Path) -> str:

@@ -1,0 +1,153 @@
+"""Propose a small first batch to review: as much information per reviewed sample as possible.
+
+How a batch is chosen (README "Small first batch"):
+1. Candidates are the samples not yet decided under the goal.
+2. One representative per duplicate group: samples sharing an exact content hash, or a
+   near-duplicate cluster from `winnow analyze` (any detector), count once — the smallest id
+   stands for the group.
+3. Candidates are split into strata: source file × answer move (answers / asks to clarify /
+   refuses / redirects) × script (English / Chinese / mixed) — both from the answer's style
+   fingerprint (stored by the style analysis, computed here when missing) — × answer length
+   (short / medium / long, terciles of the candidates).
+4. Strata are visited round-robin, in order of size (largest first), taking a seeded random
+   sample from each in turn, so small strata (the refusals, the Chinese answers) are represented
+   and large ones do not crowd them out. The same seed gives the same batch.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .store import Store, now
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: int
+    goal_id: int
+    size: int
+    seed: int
+    sample_ids: tuple[int, ...]
+    strata: dict  # stratum label -> samples taken
+
+
+def _table_exists(store: Store, name: str) -> bool:
+    return store.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def propose_batch(store: Store, goal_id: int, size: int = 200, seed: int = 0) -> Batch:
+    if size < 1:
+        raise ValueError("a batch needs at least one sample")
+    store.goal(goal_id)  # raises for an unknown goal
+    rows = store.conn.execute(
+        "SELECT s.id, s.source_id, s.content_hash, s.answer_chars FROM samples s"
+        " WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.goal_id = ? AND d.sample_id = s.id"
+        " AND d.verdict IS NOT NULL) ORDER BY s.id",
+        (goal_id,),
+    ).fetchall()
+    # 2. one representative per duplicate group (union of exact hash and analysis clusters)
+    group_of: dict[int, str] = {sid: f"h:{h}" for sid, _, h, _ in rows}
+    if _table_exists(store, "dup_clusters"):
+        for sid, det, cid in store.conn.execute("SELECT sample_id, detector, cluster_id FROM dup_clusters"):
+            if sid in group_of:
+                group_of[sid] = f"c:{det}:{cid}" if not group_of[sid].startswith("c:") else group_of[sid]
+    seen_groups: set[str] = set()
+    cands = []
+    for sid, src, _h, chars in rows:
+        g = group_of[sid]
+        if g in seen_groups:
+            continue
+        seen_groups.add(g)
+        cands.append((sid, src, chars))
+    # 3. strata
+    moves: dict[int, tuple[str, str]] = {}
+    if _table_exists(store, "style_samples") and _table_exists(store, "style_fingerprints"):
+        for sid, move, script in store.conn.execute(
+            "SELECT s.sample_id, f.move, f.script FROM style_samples s JOIN style_fingerprints f"
+            " ON f.answer_key = s.answer_key"
+        ):
+            moves[sid] = (move, script)
+    missing = [sid for sid, _, _ in cands if sid not in moves]
+    if missing:
+        # No style run yet (or new samples): fingerprint the candidates' answers here — pure
+        # Python, a few seconds per 50k answers; the TUI calls this from a worker.
+        from .style.fingerprint import fingerprint
+
+        for k in range(0, len(missing), 1000):
+            for sample in store.samples(missing[k : k + 1000]):
+                fp = fingerprint(sample.conversation.answer_text())
+                moves[sample.id] = (fp.move, fp.script)
+    lengths = sorted(c for _, _, c in cands) or [0]
+    t1, t2 = lengths[len(lengths) // 3], lengths[2 * len(lengths) // 3]
+    names = {s.id: s.name for s in store.sources()}
+    strata: dict[str, list[int]] = defaultdict(list)
+    for sid, src, chars in cands:
+        move, script = moves.get(sid, ("?", "?"))
+        length = "short" if chars <= t1 else "medium" if chars <= t2 else "long"
+        label = " · ".join(x for x in (names.get(src, str(src)), move if move != "?" else "", script if script != "?" else "", length) if x)
+        strata[label].append(sid)
+    # 4. seeded round-robin, largest stratum first
+    rnd = random.Random(seed)
+    order = sorted(strata, key=lambda k: (-len(strata[k]), k))
+    for k in order:
+        rnd.shuffle(strata[k])
+    picked: list[tuple[int, str]] = []
+    taken: dict[str, int] = defaultdict(int)
+    depth = 0
+    while len(picked) < size and any(depth < len(strata[k]) for k in order):
+        for k in order:
+            if depth < len(strata[k]) and len(picked) < size:
+                picked.append((strata[k][depth], k))
+                taken[k] += 1
+        depth += 1
+    method = {"strata": len(strata), "duplicate_groups_skipped": len(rows) - len(cands),
+              "style_moves": bool(moves), "candidates": len(cands)}
+    with store.tx() as conn:
+        bid = int(conn.execute(
+            "INSERT INTO batches (goal_id, size, seed, method, created_at) VALUES (?, ?, ?, ?, ?)",
+            (goal_id, len(picked), seed, json.dumps(method), now()),
+        ).lastrowid or 0)
+        conn.executemany(
+            "INSERT INTO batch_items (batch_id, pos, sample_id, why) VALUES (?, ?, ?, ?)",
+            [(bid, i, sid, why) for i, (sid, why) in enumerate(picked)],
+        )
+    return Batch(bid, goal_id, len(picked), seed, tuple(s for s, _ in picked), dict(taken))
+
+
+def latest_batch(store: Store, goal_id: int) -> int | None:
+    r = store.conn.execute("SELECT max(id) FROM batches WHERE goal_id = ?", (goal_id,)).fetchone()
+    return r[0]
+
+
+def batch_step(store: Store, goal_id: int, queue: dict, after: int, forward: bool) -> int | None:
+    """Queue "batch": the batch's samples in the order proposed (value = batch id, default the
+    goal's latest batch); steps from the position of `after` in the batch."""
+    bid = queue.get("value") or latest_batch(store, goal_id)
+    if bid is None:
+        return None
+    r = store.conn.execute(
+        "SELECT pos FROM batch_items WHERE batch_id = ? AND sample_id = ?", (bid, after)
+    ).fetchone()
+    if r is None:
+        pos = -1 if forward else 1 << 62
+    else:
+        pos = r[0]
+    op, order = (">", "ASC") if forward else ("<", "DESC")
+    r = store.conn.execute(
+        f"SELECT sample_id FROM batch_items WHERE batch_id = ? AND pos {op} ? ORDER BY pos {order} LIMIT 1",
+        (bid, pos),
+    ).fetchone()
+    return r[0] if r else None
+
+
+def batch_progress(store: Store, goal_id: int, batch_id: int) -> tuple[int, int]:
+    """(decided, size) of a batch under its goal."""
+    size, decided = store.conn.execute(
+        "SELECT count(*), count(d.verdict) FROM batch_items b LEFT JOIN decisions d"
+        " ON d.goal_id = ? AND d.sample_id = b.sample_id WHERE b.batch_id = ?",
+        (goal_id, batch_id),
+    ).fetchone()
+    return decided, size

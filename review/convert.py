@@ -1,0 +1,98 @@
+"""Convert a canonical conversation to a common trainer layout, refusing what would lose data.
+
+Used by `winnow export --to FORMAT` when the user asks for a layout other than the input's.
+Each converter returns a JSON object (a dict) or raises LossyConversion saying what cannot be
+carried over.
+
+alpaca     system -> "system"; earlier user/assistant pairs -> "history"; last user turn ->
+           "instruction" ("input" empty); the answer -> "output". Refuses tool calls / tool
+           results, a conversation that does not alternate user/assistant, or ends on the user.
+sharegpt   {"conversations": [{"from", "value"}], "system"?, "tools"?}: user -> human,
+           assistant -> gpt, tool_call -> function_call, tool -> observation. Carries everything.
+openai     {"messages": [{"role", "content"}], "tools"?}: system first; tool_call turns become an
+           assistant message with `tool_calls`; tool turns become role "tool". Carries everything.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .model import ASSISTANT, TOOL, TOOL_CALL, USER, Conversation
+
+TARGETS = ("alpaca", "sharegpt", "openai")
+
+
+class LossyConversion(ValueError):
+    pass
+
+
+def to_alpaca(conv: Conversation) -> dict:
+    if any(t.role in (TOOL_CALL, TOOL) for t in conv.turns):
+        raise LossyConversion("has tool calls or tool results, which Alpaca cannot hold — export as sharegpt or openai")
+    roles = [t.role for t in conv.turns]
+    if not roles or roles[-1] != ASSISTANT or len(roles) % 2 or any(
+        r != (USER if i % 2 == 0 else ASSISTANT) for i, r in enumerate(roles)
+    ):
+        raise LossyConversion("does not alternate user/assistant ending on the assistant, as Alpaca needs")
+    pairs = [[conv.turns[i].content, conv.turns[i + 1].content] for i in range(0, len(roles) - 2, 2)]
+    rec: dict = {"instruction": conv.turns[-2].content, "input": "", "output": conv.turns[-1].content}
+    if conv.system:
+        rec["system"] = conv.system
+    if pairs:
+        rec["history"] = pairs
+    return rec
+
+
+_SHAREGPT_FROM = {USER: "human", ASSISTANT: "gpt", TOOL_CALL: "function_call", TOOL: "observation", "system": "system"}
+
+
+def to_sharegpt(conv: Conversation) -> dict:
+    rec: dict = {"conversations": [{"from": _SHAREGPT_FROM[t.role], "value": t.content} for t in conv.turns]}
+    if conv.system:
+        rec["system"] = conv.system
+    if conv.tools:
+        rec["tools"] = conv.tools
+    return rec
+
+
+def to_openai(conv: Conversation) -> dict:
+    msgs: list[dict] = [{"role": "system", "content": conv.system}] if conv.system else []
+    n_call = 0
+    for t in conv.turns:
+        if t.role == TOOL_CALL:
+            try:
+                fn = json.loads(t.content)
+            except json.JSONDecodeError:
+                fn = {"name": t.name or "", "arguments": t.content}
+            if not isinstance(fn, dict):
+                fn = {"name": t.name or "", "arguments": json.dumps(fn, ensure_ascii=False)}
+            if isinstance(fn.get("arguments"), (dict, list)):
+                fn = {**fn, "arguments": json.dumps(fn["arguments"], ensure_ascii=False)}
+            n_call += 1
+            call = {"id": f"call_{n_call}", "type": "function", "function": fn}
+            if msgs and msgs[-1]["role"] == "assistant" and "tool_calls" in msgs[-1]:
+                msgs[-1]["tool_calls"].append(call)
+            else:
+                msgs.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        elif t.role == TOOL:
+            msg = {"role": "tool", "content": t.content, "tool_call_id": f"call_{n_call}"}
+            if t.name:
+                msg["name"] = t.name
+            msgs.append(msg)
+        else:
+            msgs.append({"role": t.role, "content": t.content})
+    rec: dict = {"messages": msgs}
+    if conv.tools:
+        try:
+            rec["tools"] = json.loads(conv.tools)
+        except json.JSONDecodeError:
+            rec["tools"] = conv.tools
+    return rec
+
+
+CONVERTERS = {"alpaca": to_alpaca, "sharegpt": to_sharegpt, "openai": to_openai}
+
+
+def convert(conv: Conversation, target: str) -> str:
+    """One record as JSON text in the target layout."""
+    return json.dumps(CONVERTERS[target](conv), ensure_ascii=False)
