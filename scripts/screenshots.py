@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 OUT = ROOT / "screenshots"
 GOAL = "Answer support questions accurately, politely and briefly, in the customer's language."
+GOAL_B = "Refuse what the support policy does not cover, politely."
 
 
 async def wait_painted(pilot) -> None:
@@ -76,6 +77,19 @@ async def shoot(db: Path, size: tuple[int, int], shots: list[str]) -> None:
             await app.workers.wait_for_complete()
             await pilot.pause()
             save("stats")
+            await pilot.press("escape", "G", "n", *GOAL_B, "tab", *"refusals show the model where to stop", "enter")
+            await wait_painted(pilot)
+            for keys in (["a"], ["x", "o"], ["a"], ["a"], ["x", "2"], ["a"]):
+                await pilot.press(*keys)
+                await wait_painted(pilot)
+            await pilot.press("G", "k")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            save("goals")
+            await pilot.press("d", "enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            save("goal_diff")
         else:
             await wait_painted(pilot)
             await pilot.press("colon", *"10", "enter")  # #10 and #200: the same in Chinese

@@ -29,7 +29,7 @@ from review.sanitize import sanitize
 from review.session import ProjectLock, ReviewSession
 from review.store import ProjectError, Store
 
-from .keys import REVIEW_BINDINGS
+from .keys import GOALS_BINDINGS, REVIEW_BINDINGS
 from .messages import SampleDecided
 from .screens.goal import GoalChoice, GoalDialog
 from .screens.review import ReviewScreen
@@ -139,6 +139,17 @@ class WinnowApp(App[None]):
 
         self.push_screen(GoalDialog(self.store.goals(), active, first=first), chosen)
 
+    def switch_to_goal(self, goal_id: int) -> None:
+        """Review against another goal (from the goals screen)."""
+        goal = self.store.use_goal(goal_id)
+        self._start(goal)
+        self.notify(f"goal #{goal.id}: {goal.sentence}")
+
+    def goal_changed(self, goal: Goal) -> None:
+        """A goal was reworded: the review screen shows the new wording if it is the active one."""
+        if self.session is not None and self.session.goal.id == goal.id:
+            self._start(goal)
+
     def _start(self, goal: Goal) -> None:
         if self.session is None:
             self.session = ReviewSession(self.store, goal)
@@ -174,9 +185,18 @@ class WinnowApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        if isinstance(screen, ReviewScreen):
+        from .screens.goals import GoalsScreen
+
+        bindings = (
+            REVIEW_BINDINGS
+            if isinstance(screen, ReviewScreen)
+            else GOALS_BINDINGS
+            if isinstance(screen, GoalsScreen)
+            else []
+        )
+        if bindings:
             seen = set()
-            for b in REVIEW_BINDINGS:
+            for b in bindings:
                 if b.id in seen:
                     continue
                 seen.add(b.id)

@@ -44,7 +44,9 @@ _REVIEW = [
         False,
         "drop the sample in the compare pane (with the reason its flag suggests)",
     ),
-    ("G", "goals", "Goals", "goals", False, "switch goal or declare a new one"),
+    ("G", "goals", "Goals", "goals", False, "goals: switch, new, edit, archive, fork, compare two"),
+    ("B", "batch", "Batch", "batch", False, "propose a small first batch under this goal and review it"),
+    ("E", "export", "Export", "export", False, "export the kept samples, with a manifest that traces them"),
     ("m", "markdown", "Markdown", "markdown", False, "render markdown (code highlighted) on/off"),
     ("v", "full_text", "Full text", "full_text", False, "read the whole sample and its raw record"),
     ("pagedown,ctrl+d", "scroll(1)", "Scroll down", "scroll_down", False, "scroll the sample down a page"),
@@ -57,6 +59,32 @@ _REVIEW = [
 
 REVIEW_BINDINGS = [
     Binding(keys, action, desc, show=show, id=bid, tooltip=tip) for keys, action, desc, bid, show, tip in _REVIEW
+]
+
+# The goals screen (G): the highlighted goal is the one each key acts on.
+_GOALS = [
+    ("enter", "switch", "Switch", "goals.switch", True, "review against the highlighted goal"),
+    ("n", "new", "New", "goals.new", True, "declare a new goal (its sentence, then an optional hypothesis)"),
+    (
+        "e",
+        "edit",
+        "Edit",
+        "goals.edit",
+        True,
+        "reword the goal or its hypothesis: the old wording is kept and"
+        " samples decided under it go to the re-review queue",
+    ),
+    ("a", "archive", "Archive", "goals.archive", True, "archive the goal (again: restore it)"),
+    ("f", "fork", "Fork", "goals.fork", True, "start a new goal from this goal's decisions, as a draft to re-review"),
+    ("d", "diff", "Diff", "goals.diff", True, "compare with another goal: kept sets, disagreements, figures"),
+    ("j", "cursor(1)", "Down", "goals.down", False, "next goal"),
+    ("k", "cursor(-1)", "Up", "goals.up", False, "previous goal"),
+    ("question_mark", "help", "Help", "goals.help", False, "all keys of this screen"),
+    ("escape,q,G", "back", "Back", "goals.back", True, "back to reviewing"),
+]
+
+GOALS_BINDINGS = [
+    Binding(keys, action, desc, show=show, id=bid, tooltip=tip) for keys, action, desc, bid, show, tip in _GOALS
 ]
 
 # The drop dialog: a number or an initial per reason; Enter = the reason the sample's flag suggests
@@ -74,4 +102,4 @@ _INITIALS = {
 for _i, _r in enumerate(REASONS, 1):
     REASON_KEYS[_r] = (str(_i), _INITIALS.get(_r, ""))
 
-__all__ = ["DEFAULT_REASON", "REASON_KEYS", "REVIEW_BINDINGS"]
+__all__ = ["DEFAULT_REASON", "GOALS_BINDINGS", "REASON_KEYS", "REVIEW_BINDINGS"]

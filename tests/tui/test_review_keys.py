@@ -11,6 +11,7 @@ from tui_helpers import app_for, build_project, on_disk, screen_text, settle, ve
 from review.session import ProjectLocked
 from tui.screens.dialogs import QueueDialog, ReasonDialog
 from tui.screens.goal import GoalDialog
+from tui.screens.goals import GoalsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.review import ReviewScreen
 from tui.screens.stats import StatsScreen
@@ -236,8 +237,8 @@ async def test_new_goal_and_switching_back(project):
         await pilot.press("a")
         await settle(pilot)
         await pilot.press("G")
-        assert isinstance(app.screen, GoalDialog)
-        await pilot.press(*"Teach password resets.", "enter")
+        assert isinstance(app.screen, GoalsScreen)
+        await pilot.press("n", *"Teach password resets.", "enter")
         await settle(pilot)
         assert app.session.goal.id == 2
         assert app.screen.view.sample.id == 1
@@ -245,7 +246,7 @@ async def test_new_goal_and_switching_back(project):
         await settle(pilot)
         assert verdicts(project, 2) == {1: "drop"}
         assert verdicts(project, 1) == {1: "keep"}
-        await pilot.press("G", "tab", "home", "enter")  # pick goal #1 from the list
+        await pilot.press("G", "k", "enter")  # pick goal #1 from the list
         await settle(pilot)
         assert app.session.goal.id == 1
         assert app.screen.view.sample.id == 2  # goal 1's own cursor

@@ -125,3 +125,80 @@ def test_full_text_screen(snap_compare, tmp_path):
         await pilot.pause()
 
     assert snap_compare(review_app(tmp_path, [chat("Long?", long)]), terminal_size=SIZE, run_before=full)
+
+
+def goals_project(tmp_path):
+    """Two goals, a few decisions under each, goal #1 reworded once (times fixed)."""
+    from review.store import Store
+
+    path = build_project(tmp_path / "project.db", base_records())
+    with Store(path, create=False) as store:
+        store.add_goal("Refuse what the policy does not cover.", "refusals mark the boundary")
+        store.use_goal(1)
+    return path
+
+
+async def _decide_two_goals(pilot, path):
+    await settle(pilot)
+    for keys in (["a"], ["a"], ["x", "2"], ["a"]):
+        await pilot.press(*keys)
+        await settle(pilot)
+    await pilot.press("G", "j", "enter")
+    await settle(pilot)
+    for keys in (["a"], ["x", "o"], ["a"], ["x", "2"]):
+        await pilot.press(*keys)
+        await settle(pilot)
+    await pilot.press("G", "k", "enter")
+    await settle(pilot)
+
+
+def _fix_goal_times(path):
+    import sqlite3
+
+    freeze_times(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE goal_revisions SET at = '2026-11-25T08:00:00.000+00:00'")
+        conn.execute("UPDATE goals SET created_at = '2026-11-25T08:00:00.000+00:00'")
+
+
+def test_goals_screen(snap_compare, tmp_path):
+    path = goals_project(tmp_path)
+
+    async def goals(pilot):
+        await _decide_two_goals(pilot, path)
+        await pilot.press("G", "e", "end", "ctrl+u", *"Answer billing questions in one sentence.", "enter")
+        await pilot.app.workers.wait_for_complete()
+        _fix_goal_times(path)
+        await pilot.press("j", "k")  # re-read the details with the fixed times
+        await pilot.app.workers.wait_for_complete()
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app_for(path), terminal_size=SIZE, run_before=goals)
+
+
+def test_goal_diff_screen(snap_compare, tmp_path):
+    path = goals_project(tmp_path)
+
+    async def diff(pilot):
+        await _decide_two_goals(pilot, path)
+        await pilot.press("G", "d", "enter")
+        await pilot.app.workers.wait_for_complete()
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app_for(path), terminal_size=SIZE, run_before=diff)
+
+
+def test_stats_add_more_panel(snap_compare, tmp_path):
+    path = goals_project(tmp_path)
+
+    async def stats(pilot):
+        await _decide_two_goals(pilot, path)
+        freeze_times(path)
+        pilot.app.clear_notifications()
+        await pilot.press("s")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app_for(path), terminal_size=SIZE, run_before=stats)

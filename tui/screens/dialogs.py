@@ -167,3 +167,101 @@ class QueueDialog(ModalScreen[dict | None]):
     def _picked(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.dismiss(self.choices[int(event.option.id or 0)][1])
+
+
+class BatchDialog(ModalScreen[tuple[int, int] | None]):
+    """Size and seed of a proposed batch (the same seed proposes the same batch)."""
+
+    CSS_PATH = Path(__file__).with_name("dialogs.tcss")
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="dialog.cancel")]
+
+    def __init__(self, goal_id: int, size: int = 200, seed: int = 0) -> None:
+        super().__init__()
+        self.goal_id = goal_id
+        self.batch_size = size
+        self.batch_seed = seed
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(f"Propose a batch under goal #{self.goal_id}", style="bold"), classes="dialog-title")
+            yield Static(Text("samples, one per duplicate group, spread over source · move · script · length"))
+            yield SafeInput(str(self.batch_size), placeholder="size", id="batch-size", restrict=r"[0-9]*")
+            yield Static(Text("seed (the same seed proposes the same batch)", style="dim"))
+            yield SafeInput(str(self.batch_seed), placeholder="seed", id="batch-seed", restrict=r"[0-9]*")
+            yield Static(Text("Tab moves · Enter proposes · Esc cancels", style="dim"), classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        for inp in self.query(Input):
+            inp.cursor_blink = getattr(self.app, "cursor_blink", True)
+        self.query_one("#batch-size", Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        event.stop()
+        size = self.query_one("#batch-size", Input).value.strip()
+        seed = self.query_one("#batch-seed", Input).value.strip() or "0"
+        if not size.isdigit() or int(size) < 1:
+            self.notify("a batch needs at least one sample, e.g. 50", severity="warning")
+            return
+        self.dismiss((int(size), int(seed)))
+
+
+EXPORT_LAYOUTS: list[tuple[str, str | None]] = [
+    ("as imported (each record's own bytes)", None),
+    ("alpaca", "alpaca"),
+    ("sharegpt", "sharegpt"),
+    ("openai messages", "openai"),
+]
+
+
+class ExportDialog(ModalScreen[tuple[str, str | None] | None]):
+    """Where to write the kept samples, and in which layout. Returns (path, layout or None)."""
+
+    CSS_PATH = Path(__file__).with_name("dialogs.tcss")
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="dialog.cancel")]
+
+    def __init__(self, goal_id: int, default_path: str) -> None:
+        super().__init__()
+        self.goal_id = goal_id
+        self.default_path = default_path
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(f"Export what goal #{self.goal_id} kept", style="bold"), classes="dialog-title")
+            yield SafeInput(sanitize(self.default_path, oneline=True), placeholder="output file", id="export-path")
+            yield Static(Text("layout", style="dim"))
+            yield OptionList(
+                *[Option(label, id=str(i)) for i, (label, _) in enumerate(EXPORT_LAYOUTS)], id="export-layout"
+            )
+            yield Static(
+                Text(
+                    "a manifest (.manifest.json) beside it says which decisions produced it\n"
+                    "Tab: layout · Enter exports · Esc cancels",
+                    style="dim",
+                ),
+                classes="dialog-hint",
+            )
+
+    def on_mount(self) -> None:
+        inp = self.query_one("#export-path", Input)
+        inp.cursor_blink = getattr(self.app, "cursor_blink", True)
+        self.query_one("#export-layout", OptionList).highlighted = 0
+        inp.focus()
+
+    def _done(self) -> None:
+        path = self.query_one("#export-path", Input).value.strip()
+        if not path:
+            self.notify("type the output file", severity="warning")
+            return
+        i = self.query_one("#export-layout", OptionList).highlighted or 0
+        self.dismiss((path, EXPORT_LAYOUTS[i][1]))
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._done()
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._done()

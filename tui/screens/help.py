@@ -19,8 +19,9 @@ from review.model import DEFAULT_REASON
 from ..keys import REASON_KEYS, REVIEW_BINDINGS
 
 
-def key_rows(screen: Screen) -> list[tuple[str, str, str, str]]:
-    """(keys, description, binding id, help) for each review binding, keys as now in force."""
+def key_rows(screen: Screen, bindings: list[Binding] | None = None) -> list[tuple[str, str, str, str]]:
+    """(keys, description, binding id, help) for each of a screen's bindings (default: the review
+    screen's), keys as now in force."""
     keys_by_id: dict[str, list[str]] = {}
     for active in screen.active_bindings.values():
         bid = active.binding.id
@@ -28,7 +29,7 @@ def key_rows(screen: Screen) -> list[tuple[str, str, str, str]]:
             keys_by_id.setdefault(bid, []).append(screen.app.get_key_display(active.binding))
     rows = []
     seen = set()
-    for b in REVIEW_BINDINGS:
+    for b in REVIEW_BINDINGS if bindings is None else bindings:
         if b.id in seen:
             continue
         seen.add(b.id)
@@ -41,16 +42,18 @@ class HelpScreen(ModalScreen[None]):
     CSS_PATH = Path(__file__).with_name("help.tcss")
     BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "Close", id="help.close")]
 
-    def __init__(self, review: Screen) -> None:
+    def __init__(self, review: Screen, bindings: list[Binding] | None = None, title: str = "review screen") -> None:
         super().__init__()
         self.review = review
+        self.bindings = bindings
+        self.title_text = title
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, padding=(0, 1), show_header=True, header_style="bold", expand=True)
         table.add_column("key", style="bold cyan", no_wrap=True)
         table.add_column("does", ratio=1)
         table.add_column("id", style="dim", no_wrap=True)
-        for keys, desc, bid, tip in key_rows(self.review):
+        for keys, desc, bid, tip in key_rows(self.review, self.bindings):
             table.add_row(keys, Text(tip or desc), bid)
         reasons = Text("After drop, one key gives the reason: ", style="")
         reasons.append(" · ".join(f"{n}{'/' + letter if letter else ''} {r}" for r, (n, letter) in REASON_KEYS.items()))
@@ -61,6 +64,9 @@ class HelpScreen(ModalScreen[None]):
             style="dim",
         )
         with VerticalScroll(id="help-box"):
-            yield Static(Text("Keys — review screen", style="bold"), id="help-title")
-            yield Static(Group(table, Text(""), reasons, Text(""), palette))
+            yield Static(Text(f"Keys — {self.title_text}", style="bold"), id="help-title")
+            if self.bindings is None:
+                yield Static(Group(table, Text(""), reasons, Text(""), palette))
+            else:
+                yield Static(Group(table, Text(""), palette))
             yield Static(Text("Esc / ? closes", style="dim"))

@@ -25,6 +25,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from review.batch import Batch, batch_progress, latest_batch, propose_batch
+from review.export import ExportError, ExportReport, export
 from review.model import DEFAULT_REASON, Flag, Sample
 from review.sanitize import suspicious
 from review.session import QUEUE_LABELS, ReviewSession, View, queue_label
@@ -34,7 +36,7 @@ from .. import render
 from ..keys import REVIEW_BINDINGS
 from ..messages import SampleDecided
 from ..widgets.conversation import ConversationView
-from .dialogs import JumpDialog, QueueDialog, ReasonDialog, TextDialog
+from .dialogs import BatchDialog, ExportDialog, JumpDialog, QueueDialog, ReasonDialog, TextDialog
 
 FAST_QUEUES = {"all", "undecided", "kept", "dropped", "reason", "tag"}
 
@@ -191,8 +193,16 @@ class ReviewScreen(Screen[None]):
     def _status_line(self, v: View) -> Text:
         c = self.session.counts()
         t = Text.assemble((f"#{v.number:,} / {v.total:,} ", "bold"))
-        t.append_text(render.bar(c.decided / c.total if c.total else 0.0))
-        t.append(f" {100 * c.decided / c.total if c.total else 0:.0f}% · ")
+        batch = self._batch_progress()
+        if batch is not None:
+            # In the batch queue the progress that matters is the batch's.
+            bid, decided, size = batch
+            t.append(f"batch #{bid}: ", style="bold")
+            t.append_text(render.bar(decided / size if size else 0.0, 10))
+            t.append(f" {decided:,}/{size:,} decided · ")
+        else:
+            t.append_text(render.bar(c.decided / c.total if c.total else 0.0))
+            t.append(f" {100 * c.decided / c.total if c.total else 0:.0f}% · ")
         t.append(f"✔ {c.kept:,} kept", style="green")
         t.append(" · ")
         t.append(f"✘ {c.dropped:,} dropped", style="red")
@@ -200,6 +210,17 @@ class ReviewScreen(Screen[None]):
         t.no_wrap = True
         t.overflow = "ellipsis"
         return t
+
+    def _batch_progress(self) -> tuple[int, int, int] | None:
+        """(batch id, decided, size) while in the batch queue (one indexed query over the batch)."""
+        queue = self.session.queue
+        if queue.get("kind") != "batch":
+            return None
+        store = self.session.store
+        bid = queue.get("value") or latest_batch(store, self.session.goal.id)
+        if bid is None:
+            return None
+        return (int(bid), *batch_progress(store, self.session.goal.id, int(bid)))
 
     def _decision_line(self, v: View) -> Text:
         t = render.verdict(v.decision)
@@ -493,6 +514,10 @@ class ReviewScreen(Screen[None]):
             self.notify(f"queue: {queue_label(queue)}")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "batch" and event.state == WorkerState.ERROR:
+            self._set_busy(False)
+            self.notify(f"could not propose a batch: {event.worker.error}", severity="error")
+            return
         if event.worker.group == "seek" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self._set_busy(False)
             if event.state == WorkerState.CANCELLED:
@@ -538,7 +563,70 @@ class ReviewScreen(Screen[None]):
         self.app.push_screen(FullTextScreen(self.view.sample))
 
     def action_goals(self) -> None:
-        self.app.choose_goal(first=False)
+        from .goals import GoalsScreen
+
+        self.app.push_screen(GoalsScreen())
+
+    # ------------------------------------------------------------------ batch and export
+
+    def action_batch(self) -> None:
+        if self.busy:
+            self.app.bell()
+            return
+
+        def chosen(value: tuple[int, int] | None) -> None:
+            if value is not None:
+                self._set_busy(True)
+                self._batch_worker(self.session.goal.id, *value)
+
+        self.app.push_screen(BatchDialog(self.session.goal.id), chosen)
+
+    @work(thread=True, exclusive=True, group="batch", exit_on_error=False)
+    def _batch_worker(self, goal_id: int, size: int, seed: int) -> None:
+        # Fingerprints answers that the style analysis has not seen: seconds on a large project.
+        with Store(self.app.db_path, create=False) as store:
+            batch = propose_batch(store, goal_id, size, seed)
+        self.app.call_from_thread(self._batch_done, batch)
+
+    def _batch_done(self, batch: Batch) -> None:
+        self._set_busy(False)
+        if not batch.size:
+            self.notify("no undecided samples left to propose under this goal", severity="warning")
+            return
+        decided, size = batch_progress(self.session.store, batch.goal_id, batch.id)
+        # From the batch's first sample (0 is never a sample id, so the step starts at position 0).
+        self._seek({"kind": "batch"}, 0, True, switch=True, empty="the batch is empty")
+        self.notify(f"batch #{batch.id}: {size:,} samples · {decided:,} decided", timeout=4)
+
+    def action_export(self) -> None:
+        goal = self.session.goal
+        db = Path(self.app.db_path)
+        default = db.with_name(f"{db.stem}.{goal.id}.kept.jsonl")
+
+        def chosen(value: tuple[str, str | None] | None) -> None:
+            if value is None:
+                return
+            path, layout = value
+            out = Path(path).expanduser()
+            if not out.is_absolute():
+                out = db.parent / out
+            self._export_worker(goal.id, out, layout)
+
+        self.app.push_screen(ExportDialog(goal.id, str(default)), chosen)
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def _export_worker(self, goal_id: int, out: Path, layout: str | None) -> None:
+        try:
+            with Store(self.app.db_path, create=False) as store:
+                report = export(store, store.goal(goal_id), out, to=layout)
+        except (ExportError, OSError) as e:
+            self.app.call_from_thread(self.notify, f"export failed: {e}", severity="error", timeout=8)
+            return
+        self.app.call_from_thread(self._exported, report)
+
+    def _exported(self, report: ExportReport) -> None:
+        files = ", ".join(p.name for p in report.files)
+        self.notify(f"exported {report.kept:,} kept samples → {files}\nmanifest: {report.manifest}", timeout=10)
 
     def action_stats(self) -> None:
         from .stats import StatsScreen

@@ -24,11 +24,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import get_current_worker
 
+from review.goals import add_more_signals
 from review.model import Counts, Goal
 from review.store import Store
 
 from .. import render
 
+SIGNALS_LAST_N = 50  # "how the last N decisions changed the figures"
 SESSION_GAP_S = 15 * 60  # a pause longer than this ends a stretch of work
 LENGTH_BINS = (0, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000)
 
@@ -39,6 +41,7 @@ class Figures:
     decided_per_hour: float | None
     active_minutes: float
     lengths: dict[str, list[int]]
+    signals: dict | None = None  # review.goals.add_more_signals
 
 
 def pace(times: list[str]) -> tuple[float | None, float]:
@@ -55,7 +58,13 @@ def pace(times: list[str]) -> tuple[float | None, float]:
 def load_figures(db_path: Path, goal_id: int) -> Figures:
     with Store(db_path, create=False) as store:
         per_hour, minutes = pace(store.decided_times(goal_id))
-        return Figures(store.counts(goal_id), per_hour, minutes, store.lengths_by_verdict(goal_id))
+        return Figures(
+            store.counts(goal_id),
+            per_hour,
+            minutes,
+            store.lengths_by_verdict(goal_id),
+            add_more_signals(store, goal_id, last_n=SIGNALS_LAST_N),
+        )
 
 
 def length_plot(lengths: dict[str, list[int]], width: int = 24) -> RenderableType:
@@ -90,11 +99,46 @@ def length_plot(lengths: dict[str, list[int]], width: int = 24) -> RenderableTyp
     return table
 
 
+def _stability(v: float | None) -> str:
+    return "—" if v is None else f"{v:.2f}"
+
+
+def signals_view(sig: dict) -> RenderableType:
+    """The "Should I add more?" panel: the figures, how the last N decisions moved them, the advice."""
+    n = sig.get("last_n", SIGNALS_LAST_N)
+    rep, rep0 = sig.get("repeats") or {}, sig.get("repeats_before") or {}
+    t = Table(box=None, padding=(0, 2), pad_edge=False, show_header=True, header_style="bold")
+    t.add_column("kept set", no_wrap=True)
+    t.add_column("now", justify="right", no_wrap=True)
+    t.add_column(f"before last {n}", justify="right", no_wrap=True)
+    t.add_row("kept", f"{sig.get('kept', 0):,}", f"{sig.get('kept_before_last_n', 0):,}")
+    t.add_row(
+        "repeat share",
+        f"{rep.get('share', 0.0):.0%} ({rep.get('repeating', 0):,})",
+        f"{rep0.get('share', 0.0):.0%} ({rep0.get('repeating', 0):,})",
+    )
+    if "style_stability" in sig:
+        t.add_row(
+            "style consistency", _stability(sig.get("style_stability")), _stability(sig.get("style_stability_before"))
+        )
+    advice = Text()
+    moves = sig.get("moves") or {}
+    if moves:
+        advice.append("boundaries in the kept set: ", style="bold")
+        advice.append(" · ".join(f"{k} {v:,}" for k, v in moves.items()) + "\n")
+    for line in sig.get("advice", []):
+        advice.append("→ ", style="bold yellow")
+        advice.append_text(render.safe(line))
+        advice.append("\n")
+    advice.rstrip()
+    return Group(Text("Should I add more?", style="bold"), t, advice)
+
+
 def figures_view(goal: Goal, f: Figures) -> RenderableType:
     c = f.counts
     title = Text.assemble(("Goal ", "bold"))
     title.append_text(render.safe(goal.sentence))
-    t = Table(box=None, padding=(0, 2), show_header=False)
+    t = Table(box=None, padding=(0, 2), pad_edge=False, show_header=False)
     t.add_column(style="bold", no_wrap=True)
     t.add_column(justify="right")
     t.add_column()
@@ -109,17 +153,19 @@ def figures_view(goal: Goal, f: Figures) -> RenderableType:
         t.add_row("decided / hour", f"{f.decided_per_hour:,.0f}", f"over {f.active_minutes:,.0f} min of active work")
     else:
         t.add_row("decided / hour", "—", "measured once there are a few minutes of work")
-    reasons = Table(box=None, padding=(0, 2), show_header=True, header_style="bold")
+    reasons = Table(box=None, padding=(0, 2), pad_edge=False, show_header=True, header_style="bold")
     reasons.add_column("dropped because")
     reasons.add_column("n", justify="right")
     for r, n in sorted(c.by_reason.items(), key=lambda kv: -kv[1]):
         reasons.add_row(r, f"{n:,}")
-    tags = Table(box=None, padding=(0, 2), show_header=True, header_style="bold")
+    tags = Table(box=None, padding=(0, 2), pad_edge=False, show_header=True, header_style="bold")
     tags.add_column("tag")
     tags.add_column("n", justify="right")
     for tag, n in sorted(c.by_tag.items(), key=lambda kv: -kv[1]):
         tags.add_row(render.safe(tag, oneline=True), f"{n:,}")
     parts: list[RenderableType] = [title, Text(""), t, Text("")]
+    if f.signals is not None:
+        parts += [signals_view(f.signals), Text("")]
     side = [x for x, present in ((reasons, c.by_reason), (tags, c.by_tag)) if present]
     if side:
         parts += [Columns(side, padding=(0, 4)), Text("")]
