@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
+from builders import chat, write_jsonl
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-
-
-def write_jsonl(path: Path, records: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
-def chat(user: str, assistant: str, system: str | None = None) -> dict:
-    msgs = [{"role": "system", "content": system}] if system else []
-    return {"messages": msgs + [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]}
 
 
 @pytest.fixture(autouse=True)

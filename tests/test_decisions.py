@@ -100,7 +100,7 @@ class DecisionLogMachine(RuleBasedStateMachine):
         import tempfile
         from pathlib import Path
 
-        from conftest import chat, write_jsonl
+        from builders import chat, write_jsonl
 
         self.dir = tempfile.TemporaryDirectory()
         d = Path(self.dir.name)

@@ -7,7 +7,7 @@ import io
 import json
 
 import pytest
-from conftest import chat
+from builders import chat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

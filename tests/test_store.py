@@ -6,9 +6,9 @@ import json
 import sqlite3
 
 import pytest
+from builders import chat, write_jsonl
 from hypothesis import given
 from hypothesis import strategies as st
-from conftest import chat, write_jsonl
 
 from review.importers import InputError
 from review.store import ProjectError, Store
