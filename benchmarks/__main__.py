@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-SUITES = ["bench_import", "bench_tui", "bench_dedup"]
+SUITES = ["bench_import", "bench_tui", "bench_dedup", "bench_style"]
 
 
 def main() -> None:

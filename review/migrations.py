@@ -131,3 +131,214 @@ def m001_initial(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m002_analysis(db: Database) -> None:
+    """Near-duplicate and leakage analysis (review/analysis). Everything here is derived data:
+    dropping these tables loses cached work, never a decision."""
+    run_script(
+        db,
+        """
+        -- The text each analysis field compares, per sample, as a hash (samples never change, so
+        -- this is computed once per sample). '' marks an empty text, which no detector compares.
+        CREATE TABLE analysis_texts (
+            field TEXT NOT NULL,           -- full | prompt | answer
+            sample_id INTEGER NOT NULL,
+            text_hash TEXT NOT NULL,       -- model.text_hash() of the field's text
+            PRIMARY KEY (field, sample_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX analysis_texts_hash ON analysis_texts(field, text_hash, sample_id);
+        -- Embedding cache: one float32 vector (little-endian, unit length) per text and model.
+        CREATE TABLE embeddings (
+            id INTEGER PRIMARY KEY,
+            text_hash TEXT NOT NULL,
+            model_id TEXT NOT NULL,
+            dim INTEGER NOT NULL,
+            vector BLOB NOT NULL,
+            UNIQUE (model_id, text_hash)
+        );
+        -- MinHash signature cache (uint32 little-endian), per text and shingling scheme.
+        CREATE TABLE minhashes (
+            id INTEGER PRIMARY KEY,
+            scheme TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            signature BLOB NOT NULL,
+            UNIQUE (scheme, text_hash)
+        );
+        -- Each detector's current settings and figures; results below belong to these settings.
+        CREATE TABLE analysis_detectors (
+            detector TEXT PRIMARY KEY,     -- exact | lexical | semantic
+            settings TEXT NOT NULL,        -- JSON: field, threshold, model ...
+            figures TEXT NOT NULL DEFAULT '{}',  -- JSON: pairs, flagged, clusters, largest, mass
+            complete INTEGER NOT NULL DEFAULT 0,  -- 0 while a run is part-way through
+            updated_at TEXT NOT NULL
+        );
+        -- Texts a detector has already compared with every text indexed before them.
+        CREATE TABLE analysis_indexed (
+            detector TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            PRIMARY KEY (detector, text_hash)
+        ) WITHOUT ROWID;
+        -- Near-duplicate links between two different texts (a < b), with their similarity.
+        CREATE TABLE dup_links (
+            detector TEXT NOT NULL,
+            a TEXT NOT NULL,
+            b TEXT NOT NULL,
+            score REAL NOT NULL,
+            PRIMARY KEY (detector, a, b)
+        ) WITHOUT ROWID;
+        CREATE INDEX dup_links_b ON dup_links(detector, b);
+        -- Clusters (connected components of the links), per sample: its cluster (named by its
+        -- smallest sample id), the cluster's size and the sample's strongest link.
+        CREATE TABLE dup_clusters (
+            sample_id INTEGER NOT NULL,
+            detector TEXT NOT NULL,
+            cluster_id INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            partner INTEGER NOT NULL,
+            score REAL NOT NULL,
+            PRIMARY KEY (sample_id, detector)
+        ) WITHOUT ROWID;
+        CREATE INDEX dup_clusters_cluster ON dup_clusters(detector, cluster_id, sample_id);
+        -- The duplicates queue: every clustered sample, group by group (all detectors' clusters merged).
+        CREATE TABLE dup_queue (
+            rank INTEGER PRIMARY KEY,
+            sample_id INTEGER NOT NULL UNIQUE,
+            group_id INTEGER NOT NULL
+        );
+        -- Training samples that near-duplicate an evaluation sample (the latest `winnow leakage`).
+        CREATE TABLE leaks (
+            sample_id INTEGER NOT NULL,
+            detector TEXT NOT NULL,
+            score REAL NOT NULL,
+            eval_source TEXT NOT NULL,       -- the eval file or project's name
+            eval_position INTEGER NOT NULL,  -- 0-based record index in the eval file
+            eval_line INTEGER NOT NULL,
+            eval_text TEXT NOT NULL,         -- the eval sample's compared text, for the compare pane
+            PRIMARY KEY (sample_id, eval_position, detector)
+        ) WITHOUT ROWID;
+        -- One row per analysis or leakage run, for progress, resume and `winnow stats`.
+        CREATE TABLE analysis_runs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,              -- analyze | leakage
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,            -- running | done | cancelled | failed
+            summary TEXT NOT NULL DEFAULT '{}'
+        );
+        """
+    )
+
+
+@migrations()
+def m003_style(db: Database) -> None:
+    """Style fingerprints, drift / contradiction / noise flags and their queues (review/style).
+    Derived data: dropping these tables loses cached work, never a decision. Named m003 (the number
+    reserved for it) though it follows m004 here; migrations apply in file order, by name."""
+    run_script(
+        db,
+        """
+        -- One fingerprint per distinct answer text and feature-table version: an answer is
+        -- fingerprinted again only when its text (or review/style/features.py) changes.
+        CREATE TABLE style_fingerprints (
+            answer_key TEXT NOT NULL,      -- blake2b-128 of the exact answer text (case and width kept)
+            version INTEGER NOT NULL,      -- features.FEATURE_VERSION
+            move TEXT NOT NULL,            -- answer | clarify | refuse | redirect
+            script TEXT NOT NULL,          -- zh | en | mixed | ja | ko | other | none
+            tokens INTEGER NOT NULL,
+            features TEXT NOT NULL,        -- JSON of fingerprint.Fingerprint
+            PRIMARY KEY (answer_key, version)
+        ) WITHOUT ROWID;
+        -- Which answer each sample has ('' for none), for per-goal figures by SQL join.
+        CREATE TABLE style_samples (
+            sample_id INTEGER PRIMARY KEY,
+            answer_key TEXT NOT NULL
+        );
+        CREATE INDEX style_samples_answer ON style_samples(answer_key);
+        -- What the latest style run found, one row per flag shown on the review screen.
+        CREATE TABLE style_flags (
+            id INTEGER PRIMARY KEY,
+            sample_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,            -- style | conflict | noise
+            score REAL NOT NULL,
+            partner INTEGER,               -- typical answer / contradicting sample
+            members TEXT NOT NULL,         -- JSON [sample ids]
+            label TEXT NOT NULL,
+            details TEXT NOT NULL,         -- JSON [named features / evidence, with counts]
+            reason TEXT NOT NULL,          -- suggested drop reason
+            shown INTEGER NOT NULL DEFAULT 1  -- 0: found but left off the screen (drift of a noisy sample)
+        );
+        CREATE INDEX style_flags_sample ON style_flags(sample_id, kind);
+        CREATE INDEX style_flags_kind ON style_flags(kind, shown, score);
+        -- The review queues "style_drift", "contradictions" and "noisy", in order.
+        CREATE TABLE style_queue (
+            kind TEXT NOT NULL,
+            rank INTEGER NOT NULL,
+            sample_id INTEGER NOT NULL,
+            PRIMARY KEY (kind, rank)
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX style_queue_sample ON style_queue(kind, sample_id);
+        -- Run summary and report tables of the latest run (JSON values).
+        CREATE TABLE style_state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """
+    )
+
+
+@migrations()
+def m004_goals_batches_exports(db: Database) -> None:
+    """Goal wording history, proposed review batches, and recorded exports (issue 6)."""
+    run_script(
+        db,
+        """
+        -- Every wording a goal has had; goals.sentence is the newest. log_position is the newest
+        -- action id when the wording took effect: decisions older than that need re-review.
+        CREATE TABLE goal_revisions (
+            id INTEGER PRIMARY KEY,
+            goal_id INTEGER NOT NULL REFERENCES goals(id),
+            sentence TEXT NOT NULL,
+            hypothesis TEXT NOT NULL DEFAULT '',
+            at TEXT NOT NULL,
+            log_position INTEGER NOT NULL DEFAULT 0,
+            note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX goal_revisions_goal ON goal_revisions(goal_id, id);
+        INSERT INTO goal_revisions (goal_id, sentence, hypothesis, at, log_position, note)
+            SELECT id, sentence, hypothesis, created_at, 0, 'created' FROM goals;
+        -- A proposed first batch: which samples, in which order, chosen how.
+        CREATE TABLE batches (
+            id INTEGER PRIMARY KEY,
+            goal_id INTEGER NOT NULL REFERENCES goals(id),
+            size INTEGER NOT NULL,
+            seed INTEGER NOT NULL,
+            method TEXT NOT NULL,          -- JSON: what the strata were
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE batch_items (
+            batch_id INTEGER NOT NULL REFERENCES batches(id),
+            pos INTEGER NOT NULL,
+            sample_id INTEGER NOT NULL,
+            why TEXT NOT NULL DEFAULT '',  -- the stratum it stands for
+            PRIMARY KEY (batch_id, pos)
+        ) WITHOUT ROWID;
+        CREATE INDEX batch_items_sample ON batch_items(batch_id, sample_id);
+        -- Every export: where, what, and from which decisions, so a training run traces back.
+        CREATE TABLE exports (
+            id INTEGER PRIMARY KEY,
+            goal_id INTEGER NOT NULL REFERENCES goals(id),
+            at TEXT NOT NULL,
+            log_position INTEGER NOT NULL,
+            files TEXT NOT NULL,           -- JSON [{path, records, sha256, format}]
+            manifest TEXT NOT NULL,        -- path of the manifest
+            kept INTEGER NOT NULL
+        );
+        CREATE TABLE export_items (
+            export_id INTEGER NOT NULL REFERENCES exports(id),
+            sample_id INTEGER NOT NULL,
+            PRIMARY KEY (export_id, sample_id)
+        ) WITHOUT ROWID;
+        """
+    )

@@ -147,8 +147,9 @@ def conversation_hashes(conv: Conversation) -> Hashes:
     """Hashes of the normalised conversation, each turn normalised once.
 
     prompt == text_hash(conv.prompt_text()) and answer == text_hash(conv.answer_text()), so a
-    prompt from elsewhere (an eval set) can be matched; content also covers roles and turn
-    boundaries: two samples share it only if every turn matches after normalisation.
+    prompt from elsewhere (an eval set) can be matched; content also covers roles, turn
+    boundaries and tools: two samples share it only if every turn (and the tool schema)
+    matches after normalisation.
     This runs once per imported record, hence the plain loops.
     """
     turns = conv.turns
@@ -158,6 +159,8 @@ def conversation_hashes(conv: Conversation) -> Hashes:
     system = normalise(conv.system)
     norms = [normalise(t.content) for t in turns]
     content = "system:" + system + "".join(["\x1e" + t.role + ":" + n for t, n in zip(turns, norms)])
+    if conv.tools:
+        content += "\x1etools:" + normalise(conv.tools)
     prompt_chars = len(conv.system)
     for t in turns[:i]:
         prompt_chars += len(t.content)

@@ -161,6 +161,15 @@ class ReviewSession:
     def jump(self, number: int) -> bool:
         return self._move(number if self.store.has_sample(number) else None)
 
+    def move_to(self, sample_id: int, queue: dict | None = None) -> bool:
+        """Go to a sample found elsewhere (e.g. by a worker's own Store stepping a slow queue),
+        optionally switching queue at the same time. False (nothing changes) if no such sample."""
+        if not self.store.has_sample(sample_id):
+            return False
+        if queue is not None:
+            self.queue = dict(queue)
+        return self._move(sample_id)
+
     def set_queue(self, queue: dict) -> bool:
         """Switch queue; the cursor moves to the queue's first sample at or after it, else its first.
         Returns False (queue unchanged) when the queue is empty."""
@@ -235,6 +244,11 @@ class ReviewSession:
             self._move(touched[0])
         return touched
 
+    def sample(self, sample_id: int) -> tuple[Sample, Decision] | None:
+        """Another sample and its decision under this goal (the compare pane's partner)."""
+        sample = self.store.sample(sample_id)
+        return (sample, self.store.decision(self.goal.id, sample_id)) if sample else None
+
     def flags(self, sample: Sample | None = None) -> list[Flag]:
         """Everything known about a sample, strongest first; feeds the flag line and compare pane."""
         sample = sample or (self.store.sample(self.cursor) if self.cursor else None)
@@ -272,3 +286,18 @@ def open_session(store: Store, goal: Goal | None = None) -> ReviewSession | None
     """A session on the given or the active goal; None when the project has no goal yet."""
     goal = goal or store.active_goal()
     return ReviewSession(store, goal) if goal else None
+
+
+def _register_goal_queues() -> None:
+    from . import batch, goals, store
+
+    store.QUEUE_EXTENSIONS["batch"] = batch.batch_step
+    store.QUEUE_EXTENSIONS["rereview"] = goals.rereview_step
+    QUEUE_LABELS["batch"] = "proposed batch"
+    QUEUE_LABELS["rereview"] = "re-review: decided under an older wording"
+
+
+_register_goal_queues()
+
+from . import analysis  # noqa: E402,F401,I001 — registers the analysis flag provider and queues
+from . import style  # noqa: E402,F401,I001  (registers flag providers)

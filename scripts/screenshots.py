@@ -100,6 +100,16 @@ async def shoot(db: Path, size: tuple[int, int], shots: list[str]) -> None:
         await pilot.press("q")
 
 
+def analyse(db: Path) -> None:
+    """Exact + lexical duplicates and the style analysis, so the screenshots show real flags
+    (the semantic detector is left out: it would load a model)."""
+    from review.analysis import run_analysis
+    from review.style import run_style_analysis
+
+    run_analysis(db, detectors=("exact", "lexical"))
+    run_style_analysis(db)
+
+
 def main() -> None:
     from review.demo import DEMO_PATH
     from review.store import Store
@@ -110,6 +120,7 @@ def main() -> None:
         db = Path(tmp) / "demo.db"
         with Store(db) as store:
             store.import_file(DEMO_PATH)
+        analyse(db)
         asyncio.run(shoot(db, (80, 24), shots))
         asyncio.run(shoot(db, (130, 30), shots))
     for name in shots:

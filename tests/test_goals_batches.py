@@ -11,7 +11,7 @@ from review.batch import batch_progress, propose_batch
 from review.convert import LossyConversion, to_alpaca, to_openai, to_sharegpt
 from review.demo import DEMO_PATH
 from review.export import ExportError, changes_since, export
-from review.goals import add_more_signals, diff_goals, edit_goal, fork_goal, revisions, rereview_count
+from review.goals import add_more_signals, diff_goals, edit_goal, fork_goal, rereview_count, revisions
 from review.model import Conversation, Decision, Turn
 from review.session import ReviewSession
 from review.store import Change, Store

@@ -47,8 +47,12 @@ class WinnowApp(App[None]):
         *,
         goal_id: int | None = None,
         config: dict[str, Any] | None = None,
+        embedder: Any = None,
     ) -> None:
         super().__init__()
+        # The analysis worker's embedder (review.embed.Embedder); None: sentence-transformers,
+        # loaded in the worker thread, or no semantic detector when it is not installed.
+        self.embedder = embedder
         self.db_path = Path(db_path)
         self.store = store
         self.lock = lock
@@ -227,7 +231,12 @@ def load_config() -> dict[str, Any]:
 
 
 def make_app(
-    db_path: str | Path, *, goal_id: int | None = None, config: dict[str, Any] | None = None, lock: bool = True
+    db_path: str | Path,
+    *,
+    goal_id: int | None = None,
+    config: dict[str, Any] | None = None,
+    lock: bool = True,
+    embedder: Any = None,
 ) -> WinnowApp:
     """The app on one project file. Raises ProjectError (ProjectLocked for a second instance)."""
     path = Path(db_path)
@@ -241,7 +250,7 @@ def make_app(
     except BaseException:
         store.close()
         raise
-    return WinnowApp(path, store, project_lock, goal_id=goal_id, config=config)
+    return WinnowApp(path, store, project_lock, goal_id=goal_id, config=config, embedder=embedder)
 
 
 def run_app(db_path: str | Path, *, goal_id: int | None = None, config: dict[str, Any] | None = None) -> int:

@@ -61,9 +61,13 @@ def progress_callback(label: str) -> tuple[Callable[[int, int, int], None] | Non
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TextColumn("{task.fields[rows]:,} rows · {task.fields[rate]}"), TimeRemainingColumn(),
-        console=Console(stderr=True), transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[rows]:,} rows · {task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
     )
     task = progress.add_task(label, total=1, rows=0, rate="")
     progress.start()
@@ -96,8 +100,10 @@ def do_import(store: Store, path: str, mapping: dict | None, fmt: str | None, sk
     click.echo(f"{name}: imported {report.added:,} samples as {src.format} ({src.container}) into {store.path}")
     if report.repeated_records:
         ex = ", ".join(f"line {a} repeats line {b}" for a, b in report.repeated_examples[:3])
-        click.echo(f"  {report.repeated_records:,} records repeat an earlier record of this file "
-                   f"(kept as separate samples: {ex})")
+        click.echo(
+            f"  {report.repeated_records:,} records repeat an earlier record of this file "
+            f"(kept as separate samples: {ex})"
+        )
     if report.skipped:
         click.echo(f"  skipped {len(report.skipped):,} invalid records:")
         for line in report.skipped:
@@ -127,7 +133,11 @@ def cli() -> None:
 
 
 db_option = click.option(
-    "--db", "db", envvar="WINNOW_DB", required=True, type=click.Path(dir_okay=False),
+    "--db",
+    "db",
+    envvar="WINNOW_DB",
+    required=True,
+    type=click.Path(dir_okay=False),
     help="The project file (SQLite). Also from $WINNOW_DB.",
 )
 
@@ -135,10 +145,19 @@ db_option = click.option(
 @cli.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @db_option
-@click.option("--map", "maps", multiple=True, metavar="CANONICAL=FIELD",
-              help="Map fields of an unknown schema: prompt, answer, system, query.")
-@click.option("--format", "fmt", type=click.Choice(["alpaca", "sharegpt", "openai", "prompt_completion", "mapped"]),
-              help="Skip detection and read records as this format.")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="CANONICAL=FIELD",
+    help="Map fields of an unknown schema: prompt, answer, system, query.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["alpaca", "sharegpt", "openai", "prompt_completion", "mapped"]),
+    help="Skip detection and read records as this format.",
+)
 @click.option("--skip-invalid", is_flag=True, help="Import the valid records and list each skipped one.")
 def import_cmd(files: tuple[str, ...], db: str, maps: tuple[str, ...], fmt: str | None, skip_invalid: bool) -> None:
     """Import data files into a project (created if missing).
@@ -208,8 +227,10 @@ def goal_list(db: str) -> None:
             c = store.counts(g.id)
             mark = "*" if active and g.id == active.id else " "
             arch = " (archived)" if g.archived else ""
-            click.echo(f"{mark} #{g.id}  kept {c.kept:,} · dropped {c.dropped:,} · undecided {c.undecided:,}"
-                       f"  {sanitize(g.sentence)}{arch}")
+            click.echo(
+                f"{mark} #{g.id}  kept {c.kept:,} · dropped {c.dropped:,} · undecided {c.undecided:,}"
+                f"  {sanitize(g.sentence)}{arch}"
+            )
 
 
 @goal.command("use")
@@ -342,12 +363,22 @@ def goal_diff(a: str, b: str, db: str, as_json: bool, show: int) -> None:
     with open_store(db) as store:
         d = diff_goals(store, resolve_goal(store, a).id, resolve_goal(store, b).id)
     if as_json:
-        click.echo(json.dumps({
-            "a": {"id": d.a.id, "sentence": d.a.sentence}, "b": {"id": d.b.id, "sentence": d.b.sentence},
-            "only_a": d.only_a, "only_b": d.only_b, "both_kept": d.both_kept,
-            "disagree": [{"sample": s, "a": x, "b": y} for s, x, y in d.disagree],
-            "figures": {str(k): v for k, v in d.figures.items()},
-        }, ensure_ascii=False, indent=2, default=list))
+        click.echo(
+            json.dumps(
+                {
+                    "a": {"id": d.a.id, "sentence": d.a.sentence},
+                    "b": {"id": d.b.id, "sentence": d.b.sentence},
+                    "only_a": d.only_a,
+                    "only_b": d.only_b,
+                    "both_kept": d.both_kept,
+                    "disagree": [{"sample": s, "a": x, "b": y} for s, x, y in d.disagree],
+                    "figures": {str(k): v for k, v in d.figures.items()},
+                },
+                ensure_ascii=False,
+                indent=2,
+                default=list,
+            )
+        )
         return
 
     def ids(xs) -> str:
@@ -359,8 +390,10 @@ def goal_diff(a: str, b: str, db: str, as_json: bool, show: int) -> None:
     click.echo(f"kept by both: {d.both_kept:,}")
     click.echo(f"kept only by A: {len(d.only_a):,}  {ids(d.only_a)}")
     click.echo(f"kept only by B: {len(d.only_b):,}  {ids(d.only_b)}")
-    click.echo(f"decided differently: {len(d.disagree):,}  "
-               + ", ".join(f"#{s} A {x} / B {y}" for s, x, y in d.disagree[:show]))
+    click.echo(
+        f"decided differently: {len(d.disagree):,}  "
+        + ", ".join(f"#{s} A {x} / B {y}" for s, x, y in d.disagree[:show])
+    )
     click.echo("")
     click.echo(f"{'':24}{'A':>14}{'B':>14}")
     fa, fb = d.figures[d.a.id], d.figures[d.b.id]
@@ -369,11 +402,15 @@ def goal_diff(a: str, b: str, db: str, as_json: bool, show: int) -> None:
         click.echo(f"{label:24}{fa[key]:>14,}{fb[key]:>14,}")
     click.echo(f"{'repeating kept':24}{fa['duplicate_mass']['share']:>14.1%}{fb['duplicate_mass']['share']:>14.1%}")
     if "style_stability" in fa:
+
         def st(x) -> str:
             return "—" if x is None else f"{x:.2f}"
+
         click.echo(f"{'style stability':24}{st(fa['style_stability']):>14}{st(fb['style_stability']):>14}")
         for move in ("answer", "clarify", "refuse", "redirect"):
-            click.echo(f"{'  ' + move:24}{fa['boundary_moves'].get(move, 0):>14,}{fb['boundary_moves'].get(move, 0):>14,}")
+            click.echo(
+                f"{'  ' + move:24}{fa['boundary_moves'].get(move, 0):>14,}{fb['boundary_moves'].get(move, 0):>14,}"
+            )
 
 
 @cli.command("batch")
@@ -400,8 +437,20 @@ def batch_cmd(db: str, goal_ref: str | None, size: int, seed: int, as_json: bool
         except ValueError as e:
             fail(str(e))
     if as_json:
-        click.echo(json.dumps({"batch": b.id, "goal": g.id, "size": b.size, "seed": b.seed,
-                               "samples": b.sample_ids, "strata": b.strata}, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "batch": b.id,
+                    "goal": g.id,
+                    "size": b.size,
+                    "seed": b.seed,
+                    "samples": b.sample_ids,
+                    "strata": b.strata,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     click.echo(f"batch #{b.id} for goal #{g.id}: {b.size} samples from {len(b.strata)} strata (seed {b.seed})")
     for label, n in sorted(b.strata.items(), key=lambda kv: -kv[1])[:12]:
@@ -424,8 +473,16 @@ def stats_dict(store: Store, goal_ref: str | None) -> dict[str, Any]:
         "project": str(store.path),
         "samples": store.total_samples(),
         "sources": [
-            {"id": s.id, "name": s.name, "path": s.path, "format": s.format, "container": s.container,
-             "records": s.records, "sha256": s.sha256, "imported_at": s.imported_at}
+            {
+                "id": s.id,
+                "name": s.name,
+                "path": s.path,
+                "format": s.format,
+                "container": s.container,
+                "records": s.records,
+                "sha256": s.sha256,
+                "imported_at": s.imported_at,
+            }
             for s in store.sources()
         ],
         "goals": [],
@@ -434,11 +491,18 @@ def stats_dict(store: Store, goal_ref: str | None) -> dict[str, Any]:
     goals = [resolve_goal(store, goal_ref)] if goal_ref else store.goals()
     for g in goals:
         c = store.counts(g.id)
-        out["goals"].append({
-            "id": g.id, "sentence": g.sentence, "active": bool(active and active.id == g.id),
-            "kept": c.kept, "dropped": c.dropped, "undecided": c.undecided,
-            "dropped_by_reason": c.by_reason, "by_tag": c.by_tag,
-        })
+        out["goals"].append(
+            {
+                "id": g.id,
+                "sentence": g.sentence,
+                "active": bool(active and active.id == g.id),
+                "kept": c.kept,
+                "dropped": c.dropped,
+                "undecided": c.undecided,
+                "dropped_by_reason": c.by_reason,
+                "by_tag": c.by_tag,
+            }
+        )
     try:
         from review.analysis import analysis_stats
     except ImportError:
@@ -480,23 +544,35 @@ def stats(db: str, goal_ref: str | None, as_json: bool) -> None:
             click.echo("    tags: " + ", ".join(f"{sanitize(k)} {v:,}" for k, v in g["by_tag"].items()))
     for detector, figures in (data.get("analysis") or {}).items():
         if isinstance(figures, dict):
-            click.echo(f"  {detector}: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}"
-                                                   for k, v in figures.items()))
+            click.echo(
+                f"  {detector}: "
+                + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in figures.items())
+            )
 
 
 @cli.command("export")
 @db_option
 @click.option("--goal", "goal_ref", help="Goal to export (default: the active one).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Output file; a .manifest.json is written beside it.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Output file; a .manifest.json is written beside it."
+)
 @click.option("--tags", is_flag=True, help='Add each record\'s tags (JSON: a "winnow_tags" key; CSV: a column).')
-@click.option("--to", "to", type=click.Choice(["alpaca", "sharegpt", "openai"]),
-              help="Convert to this layout (refused, with reasons, where it would lose data).")
-@click.option("--since", "since", metavar="last|ID",
-              help="Do not export: show what changed since the last (or the given) export of this goal.")
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["alpaca", "sharegpt", "openai"]),
+    help="Convert to this layout (refused, with reasons, where it would lose data).",
+)
+@click.option(
+    "--since",
+    "since",
+    metavar="last|ID",
+    help="Do not export: show what changed since the last (or the given) export of this goal.",
+)
 @click.option("--list", "list_", is_flag=True, help="Do not export: list this project's exports.")
-def export_cmd(db: str, goal_ref: str | None, output: str | None, tags: bool, to: str | None,
-               since: str | None, list_: bool) -> None:
+def export_cmd(
+    db: str, goal_ref: str | None, output: str | None, tags: bool, to: str | None, since: str | None, list_: bool
+) -> None:
     """Write the kept samples in the input's own format, plus a manifest.
 
     Records are written exactly as imported. If kept samples come from sources
@@ -513,8 +589,10 @@ def export_cmd(db: str, goal_ref: str | None, output: str | None, tags: bool, to
     with open_store(db) as store:
         if list_:
             for e in exports(store, resolve_goal(store, goal_ref).id if goal_ref else None):
-                click.echo(f"#{e['id']}  goal #{e['goal_id']}  {e['at']}  kept {e['kept']:,}  "
-                           f"log position {e['log_position']}  {sanitize(e['manifest'])}")
+                click.echo(
+                    f"#{e['id']}  goal #{e['goal_id']}  {e['at']}  kept {e['kept']:,}  "
+                    f"log position {e['log_position']}  {sanitize(e['manifest'])}"
+                )
             return
         g = resolve_goal(store, goal_ref)
         if since is not None:
@@ -559,8 +637,12 @@ def build_demo(path: Path, *, reset: bool = False) -> Store:
 
 
 @cli.command()
-@click.option("--db", "db", type=click.Path(dir_okay=False), help="Where to build the demo project "
-              "(default: winnow's data folder, or $WINNOW_HOME).")
+@click.option(
+    "--db",
+    "db",
+    type=click.Path(dir_okay=False),
+    help="Where to build the demo project (default: winnow's data folder, or $WINNOW_HOME).",
+)
 @click.option("--reset", is_flag=True, help="Rebuild the demo project from scratch (your demo decisions go).")
 @click.option("--no-open", is_flag=True, help="Build it and print stats; do not open the review screen.")
 def demo(db: str | None, reset: bool, no_open: bool) -> None:
@@ -614,13 +696,20 @@ def launch(path: Path, goal_ref: str | None = None, queue: str | None = None) ->
 
 @cli.command("open")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--db", "db", type=click.Path(dir_okay=False),
-              help="When PATH is a data file: the project to import it into (default: beside it, NAME.winnow.db).")
+@click.option(
+    "--db",
+    "db",
+    type=click.Path(dir_okay=False),
+    help="When PATH is a data file: the project to import it into (default: beside it, NAME.winnow.db).",
+)
 @click.option("--goal", "goal_ref", help="Start on this goal (number or a piece of its sentence).")
 @click.option("--map", "maps", multiple=True, metavar="CANONICAL=FIELD", help="As for `winnow import`.")
-@click.option("--queue", metavar="KIND[=VALUE]",
-              help="Start in this queue: undecided, kept, dropped, reason=R, tag=T, batch, rereview, duplicates, "
-                   "style_drift, contradictions, noisy.")
+@click.option(
+    "--queue",
+    metavar="KIND[=VALUE]",
+    help="Start in this queue: undecided, kept, dropped, reason=R, tag=T, batch, rereview, duplicates, "
+    "style_drift, contradictions, noisy.",
+)
 def open_cmd(path: str, db: str | None, goal_ref: str | None, maps: tuple[str, ...], queue: str | None) -> None:
     """Review a project; given a data file, import it first.
 
@@ -651,4 +740,3 @@ cli.add_command(report)
 
 def main() -> None:
     cli(prog_name="winnow")
-

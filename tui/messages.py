@@ -14,3 +14,22 @@ class SampleDecided(Message):
     sample_id: int
     verdict: str
     reason: str | None
+
+
+@dataclass
+class AnalysisProgressed(Message):
+    """The analysis worker reached `done` of `total` in `stage` (posted from its thread)."""
+
+    stage: str
+    done: int
+    total: int
+    rate: float  # items per second in this stage so far
+
+
+@dataclass
+class AnalysisFinished(Message):
+    """The analysis thread has returned: everything it found is committed."""
+
+    summary: str
+    cancelled: bool
+    error: str | None = None

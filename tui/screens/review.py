@@ -10,17 +10,26 @@ even the drop dialog's follow-up key decides the sample that was on screen.
 Stepping the fast queues (all, undecided, kept, dropped, reason, tag) is one indexed query and
 runs inline; search, "first undecided" and queues added by analysis may scan, so they run in a
 thread worker with its own Store while a progress bar shows.
+
+Analysis (A) runs the duplicate detectors and then the style analysis in a thread worker; the
+`review/` functions open their own Store and report progress through a plain callback, turned here
+into `AnalysisProgressed` messages. Deciding goes on meanwhile: only the analysis bar shows. The
+worker's thread may outlive a cancelled Textual worker (a thread cannot be interrupted), so the
+bar stays up ("stopping…") until the thread itself posts `AnalysisFinished`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
 import sqlite3
+import time
 from pathlib import Path
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Container, Vertical
+from textual.containers import Container, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -34,11 +43,13 @@ from review.store import QUEUE_EXTENSIONS, Store
 
 from .. import render
 from ..keys import REVIEW_BINDINGS
-from ..messages import SampleDecided
+from ..messages import AnalysisFinished, AnalysisProgressed, SampleDecided
 from ..widgets.conversation import ConversationView
 from .dialogs import BatchDialog, ExportDialog, JumpDialog, QueueDialog, ReasonDialog, TextDialog
 
 FAST_QUEUES = {"all", "undecided", "kept", "dropped", "reason", "tag"}
+CLUSTER_KINDS = ("exact", "lexical", "semantic")  # flags whose members are a near-duplicate cluster
+PAIR_KINDS = ("conflict", "same-prompt", "style")  # flags the pair keys (< > D b) resolve
 
 
 class ReviewScreen(Screen[None]):
@@ -59,6 +70,9 @@ class ReviewScreen(Screen[None]):
         self._unpainted: int | None = None  # shown, but its frame not yet written
         self.busy = False  # a worker is looking for the next sample
         self._seek_store: Store | None = None
+        self._analysis: Worker | None = None
+        self.analysis_running = False  # True until the analysis thread itself has returned
+        self.analysis_last: AnalysisFinished | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -68,6 +82,9 @@ class ReviewScreen(Screen[None]):
         yield Static(id="decision-bar")
         yield Static(id="flag-bar")
         yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="busy")
+        with Horizontal(id="analysis-bar"):
+            yield Static(id="analysis-label")
+            yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="analysis-progress")
         with Container(id="body"):
             yield ConversationView(id="current")
             with Vertical(id="compare-pane"):
@@ -103,9 +120,11 @@ class ReviewScreen(Screen[None]):
         seen: set[int] = set()
         self.partners = []
         for f in self.flags:
-            if f.partner is not None and f.partner != v.sample.id and f.partner not in seen:
-                seen.add(f.partner)
-                self.partners.append(f)
+            # A cluster's other members are partners too, so [ and ] step through all of them.
+            for other in (f.partner, *f.members):
+                if other is not None and other != v.sample.id and other not in seen:
+                    seen.add(other)
+                    self.partners.append(f if other == f.partner else dataclasses.replace(f, partner=other))
         if self.partner_index >= len(self.partners):
             self.partner_index = 0
         self._bar("#status-bar", self._status_line(v))
@@ -163,11 +182,17 @@ class ReviewScreen(Screen[None]):
         t = Text.assemble((f" #{other.id:,} ", "bold reverse"))
         t.append(" ")
         t.append_text(render.verdict(decision))
+        if flag.kind in PAIR_KINDS:
+            # The pair keys first: at 80 columns the reason is what gets cut, not the keys.
+            t.append(" · < keep this · > keep that · D drop both · b boundary", style="bold")
         t.append(" · because: ", style="dim")
         t.append_text(render.safe(flag.label, "italic", oneline=True))
         if len(self.partners) > 1:
             t.append(f" · {self.partner_index + 1}/{len(self.partners)} [ ]", style="dim")
-        t.append(" · K keep · X drop", style="dim")
+        if flag.kind not in PAIR_KINDS:
+            t.append(" · K keep · X drop", style="dim")
+        t.no_wrap = True
+        t.overflow = "ellipsis"
         self._bar("#compare-title", t)
 
     def _show_empty(self) -> None:
@@ -275,7 +300,8 @@ class ReviewScreen(Screen[None]):
         sid = self._ready()
         if sid is None:
             return
-        suggested = next((f.reason for f in self.flags if f.reason), None)
+        shown = self.partners[self.partner_index] if self.compare and self.partners else None
+        suggested = (shown.reason if shown else None) or next((f.reason for f in self.flags if f.reason), None)
 
         def dropped(reason: str | None) -> None:
             if reason is None:
@@ -368,6 +394,156 @@ class ReviewScreen(Screen[None]):
         self.refresh_view()
         done = "kept" if verdict == "keep" else f"dropped ({reason})"
         self.notify(f"#{flag.partner:,} {done}")
+
+    def action_keep_drop_cluster(self) -> None:
+        """Keep this sample, drop the rest of its near-duplicate cluster: one undo step."""
+        sid = self._ready()
+        if sid is None:
+            return
+        # The cluster in the compare pane if it shows one, else the strongest (first) one.
+        shown = self.partners[self.partner_index] if self.compare and self.partners else None
+        clusters = [f for f in self.flags if f.kind in CLUSTER_KINDS and len(f.members) > 1]
+        flag = shown if shown is not None and shown.kind in CLUSTER_KINDS else next(iter(clusters), None)
+        if flag is None:
+            self.app.bell()
+            self.notify("this sample is in no duplicate cluster (A finds near-duplicates)", severity="warning")
+            return
+        members = sorted(set(flag.members) - {sid})
+        self.session.keep_and_drop(sid, members, "duplicate")
+        self.post_message(SampleDecided(sid, "keep", None))
+        for m in members:
+            self.post_message(SampleDecided(m, "drop", "duplicate"))
+        self.notify(f"#{sid:,} kept · {len(members)} dropped as duplicate (u undoes all)")
+        self._advance()
+
+    def action_resolve_pair(self, choice: str) -> None:
+        """< > D b on a contradiction / drift pair in the compare pane: one undo step."""
+        sid = self._ready()
+        if sid is None:
+            return
+        flag = self.partners[self.partner_index] if self.compare and self.partners else None
+        if flag is None or flag.kind not in PAIR_KINDS:
+            self.app.bell()
+            self.notify("no contradiction or drift pair in the compare pane (c shows one)", severity="warning")
+            return
+        from review.style import resolve_pair
+
+        resolve_pair(self.session, flag, choice, sample_id=sid)
+        assert flag.partner is not None
+        why = flag.reason or "other"
+        done = {
+            "left": f"#{sid:,} kept · #{flag.partner:,} dropped ({why})",
+            "right": f"#{flag.partner:,} kept · #{sid:,} dropped ({why})",
+            "both": f"#{sid:,} and #{flag.partner:,} dropped ({why})",
+            "boundary": f"#{sid:,} and #{flag.partner:,} kept, tagged boundary-pair",
+        }[choice]
+        self.notify(done + " (u undoes)")
+        self._advance()
+
+    # ------------------------------------------------------------------ analysis
+
+    def action_analyze(self) -> None:
+        """Start the analysis; while it runs, A stops it."""
+        if self.analysis_running:
+            self._stop_analysis()
+            return
+        embedder = getattr(self.app, "embedder", None)
+        detectors = ["exact", "lexical", "semantic"]
+        if embedder is None and importlib.util.find_spec("sentence_transformers") is None:
+            detectors.remove("semantic")
+            self.notify(
+                "semantic near-duplicates skipped: sentence-transformers is not installed — "
+                "pip install 'winnow-review[semantic]'",
+                severity="warning",
+                timeout=8,
+            )
+        self.analysis_running = True
+        self._analysis_label("starting", 0, 0, 0.0)
+        self.query_one("#analysis-bar").display = True
+        self._analysis = self._analysis_worker(tuple(detectors), embedder)
+
+    def _stop_analysis(self) -> bool:
+        worker = self._analysis
+        if not self.analysis_running or worker is None or worker.is_cancelled:
+            return False
+        worker.cancel()
+        self.query_one("#analysis-label", Static).update(Text("analysis: stopping… ", style="bold yellow"))
+        return True
+
+    @work(thread=True, exclusive=True, group="analysis", exit_on_error=False)
+    def _analysis_worker(self, detectors: tuple[str, ...], embedder) -> None:
+        # Imported here: numpy, rapidfuzz (and torch, for a real embedder) load in this thread only.
+        from review.analysis import run_analysis
+        from review.style import run_style_analysis
+
+        worker = get_current_worker()
+        started: dict[str, float] = {}
+        last = [0.0]
+
+        def progress(stage: str, done: int, total: int) -> None:
+            now = time.monotonic()
+            t0 = started.setdefault(stage, now)
+            if now - last[0] < 0.1 and done < total:
+                return  # at most ten bar updates a second
+            last[0] = now
+            rate = done / (now - t0) if now > t0 else 0.0
+            self._post(AnalysisProgressed(stage, done, total, rate))
+
+        def stop() -> bool:
+            return worker.is_cancelled
+
+        parts: list[str] = []
+        cancelled = False
+        error: str | None = None
+        try:
+            summary = run_analysis(
+                self.app.db_path, detectors=detectors, embedder=embedder, progress=progress, should_stop=stop
+            )
+            parts += [f"{d.detector} {d.flagged:,}" for d in summary.detectors]
+            cancelled = summary.cancelled
+            if not cancelled and not stop():
+                style = run_style_analysis(self.app.db_path, progress=progress, should_stop=stop)
+                cancelled = style.cancelled
+                parts += [f"drift {style.drift:,}", f"contradictions {style.conflicts:,}", f"noisy {style.noisy:,}"]
+            cancelled = cancelled or stop()
+        except Exception as e:  # reported on the screen; what was committed stays
+            error = f"{type(e).__name__}: {e}"
+        self._post(AnalysisFinished(" · ".join(parts), cancelled, error))
+
+    def _post(self, message) -> None:
+        try:
+            self.post_message(message)
+        except RuntimeError:  # the app has closed under a thread that outlived it
+            pass
+
+    def _analysis_label(self, stage: str, done: int, total: int, rate: float) -> None:
+        t = Text.assemble(("analysis ", "bold"), (stage, "italic"))
+        if total:
+            t.append(f" {done:,}/{total:,}")
+        if rate:
+            t.append(f" · {rate:,.0f}/s", style="dim")
+        t.append(" · A/Esc stops ", style="dim")
+        self.query_one("#analysis-label", Static).update(t)
+
+    def on_analysis_progressed(self, message: AnalysisProgressed) -> None:
+        if not self.analysis_running or (self._analysis is not None and self._analysis.is_cancelled):
+            return
+        self._analysis_label(message.stage, message.done, message.total, message.rate)
+        self.query_one("#analysis-progress", ProgressBar).update(total=message.total or None, progress=message.done)
+
+    def on_analysis_finished(self, message: AnalysisFinished) -> None:
+        self.analysis_running = False
+        self.analysis_last = message
+        self._analysis = None
+        self.query_one("#analysis-bar").display = False
+        if not self.busy:
+            self.refresh_view()  # this sample's flags, fresh
+        if message.error:
+            self.notify(f"analysis failed: {message.error}", severity="error", timeout=10)
+        elif message.cancelled:
+            self.notify(f"analysis stopped; what it found is kept · {message.summary or 'nothing yet'}", timeout=6)
+        else:
+            self.notify(f"analysis done · flagged: {message.summary} · f: the flagged queues", timeout=8)
 
     # ------------------------------------------------------------------ moving
 
@@ -471,9 +647,11 @@ class ReviewScreen(Screen[None]):
         self._seek_worker(queue, after, forward, switch, empty, self.session.goal.id)
 
     def action_cancel(self) -> None:
-        """Stop a running search: interrupt its query (a worker cannot stop SQLite otherwise)."""
+        """Stop a running search: interrupt its query (a worker cannot stop SQLite otherwise);
+        else stop a running analysis."""
         store = self._seek_store
         if not self.busy or store is None:
+            self._stop_analysis()
             return
         self.workers.cancel_group(self, "seek")
         store.conn.interrupt()

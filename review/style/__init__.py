@@ -1,0 +1,112 @@
+"""Answer style, contradictions, noise and boundaries (issue 5): the batch's three tests made visible.
+
+* goal consistency / expression stability: every answer gets a style fingerprint (`fingerprint.py`);
+  an answer whose fingerprint departs from the answers to its most similar prompts is flagged
+  "style" with the features that drift and the counts behind them (`drift.py`);
+* contradictions: the same or a reworded question answered with different numbers, opposite
+  stance, complying vs refusing (`conflicts.py`), flagged "conflict" on both samples;
+* noise in real logs: empty, truncated, placeholder, template, emotional, informal, ending on the
+  user, contradicting an earlier turn (`noise.py`), flagged "noise" with what triggered it;
+* clear boundaries: the mix of answer moves in a goal's kept set, its style stability, warnings
+  (`boundaries.py`).
+
+Every rule, word list and threshold is in the one table `features.py`. Importing this package is
+cheap (standard library only): it registers the review screen's flag provider and the queues
+"style_drift", "contradictions" and "noisy". numpy loads with `run_style_analysis`, which opens its
+own Store (call it from a worker thread).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import session as _session
+from .. import store as _store
+from ..model import Flag, Sample
+from ..store import Change, Store
+from .boundaries import BoundarySummary, boundary_summary
+from .features import FEATURE_VERSION, FEATURES
+from .store import QUEUE_KINDS, StyleStore
+
+if TYPE_CHECKING:
+    from .findings import report
+    from .run import StyleSummary, run_style_analysis
+
+__all__ = [
+    "FEATURES",
+    "FEATURE_VERSION",
+    "QUEUE_KINDS",
+    "BoundarySummary",
+    "StyleStore",
+    "StyleSummary",
+    "boundary_summary",
+    "report",
+    "resolve_pair",
+    "run_style_analysis",
+    "style_flags",
+]
+
+_LAZY = {"run_style_analysis": "run", "StyleSummary": "run", "report": "findings"}
+
+QUEUE_LABELS = {
+    "style_drift": "style drift first",
+    "contradictions": "contradictions, pair by pair",
+    "noisy": "noisy samples",
+}
+BOUNDARY_TAG = "boundary-pair"
+
+
+def __getattr__(name: str) -> Any:
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f".{mod}", __name__), name)
+
+
+def style_flags(store: Store, goal_id: int, sample: Sample) -> list[Flag]:
+    """The style, conflict and noise flags of one sample from the latest style run."""
+    return [r.flag() for r in StyleStore(store).flags_of(sample.id)]
+
+
+def _queue(kind: str):
+    def step(store: Store, goal_id: int, queue: dict, after: int, forward: bool) -> int | None:
+        # Undecided samples only, unless the queue says {"value": "all"}.
+        return StyleStore(store).queue_step(kind, goal_id, after, forward, undecided_only=queue.get("value") != "all")
+
+    step.__name__ = f"{kind}_queue"
+    return step
+
+
+def resolve_pair(session: Any, flag: Flag, choice: str, sample_id: int | None = None, reason: str | None = None) -> int:
+    """One key in the compare pane: `choice` is "left" (keep this sample, drop its partner),
+    "right" (keep the partner, drop this one), "both" (drop both) or "boundary" (keep both and tag
+    them as a boundary pair). One undo step; the drop reason defaults to the flag's. Returns the
+    action id."""
+    me = sample_id if sample_id is not None else session.cursor
+    other = flag.partner
+    if me is None or other is None:
+        raise ValueError("this flag has no partner sample to resolve against")
+    why = reason or flag.reason or "other"
+    changes = {
+        "left": [Change(me, "keep"), Change(other, "drop", why)],
+        "right": [Change(other, "keep"), Change(me, "drop", why)],
+        "both": [Change(me, "drop", why), Change(other, "drop", why)],
+        "boundary": [
+            Change(me, "keep"),
+            Change(other, "keep"),
+            Change(me, "tag", value=BOUNDARY_TAG),
+            Change(other, "tag", value=BOUNDARY_TAG),
+        ],
+    }.get(choice)
+    if changes is None:
+        raise ValueError(f"unknown choice {choice!r}: one of left, right, both, boundary")
+    return session.apply(changes, kind="batch")
+
+
+_session.FLAG_PROVIDERS.append(style_flags)
+for _kind in QUEUE_KINDS:
+    _store.QUEUE_EXTENSIONS[_kind] = _queue(_kind)
+for _kind, _label in QUEUE_LABELS.items():
+    _session.QUEUE_LABELS.setdefault(_kind, _label)

@@ -1,0 +1,235 @@
+"""Contradictory answers: the same (or the same reworded) question, answers that disagree.
+
+Candidates are pairs of *exchanges* (a user turn and the assistant reply that follows it), so a
+question asked inside multi-turn conversations is compared too:
+
+* the same question: equal after `model.normalise`;
+* the same question reworded: prompts that are each other's closest (MUTUAL_RANK) at
+  CONFLICT_MIN_LEXICAL n-gram cosine or CONFLICT_MIN_SEMANTIC embedding cosine, asking the same
+  kind of thing (QUESTION_TYPES) with the same numbers in them, and not a *minimal pair* — equal
+  but for one short swap ("turn on" / "turn off", 退款 / 退货), which asks a different question.
+
+A candidate pair is a contradiction only with evidence that the answers disagree, each piece
+named: different numbers for the same unit ("30 天 vs 7 天", "$9.99 vs $12.99"), opposite
+stance (one opens "Yes", the other "No"), one complies where the other refuses, or (short answers)
+different names. Low answer similarity alone is wording, not disagreement: it is reported with
+the pair, and same-question groups whose answers merely vary are listed by `winnow report`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..model import normalise
+from . import features as F
+
+_CONTENT_EN = re.compile(r"[a-z][a-z0-9'-]{2,}")
+_CJK_RUN = re.compile(f"[{F.CJK_CLASS}]+")
+_STOP = frozenset(
+    "the and for you your with that this are can have has from not but was were will would could should "
+    "our their there what when where which who how why does did its it's i'm you'll we'll they into about "
+    "just also any all some more than then them they yes no".split()
+)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-zA-Z]+(?:[- ][A-Z0-9][a-zA-Z0-9]*)*|[A-Za-z]+-\d[\w.-]*)")
+
+
+def stance(text: str) -> str | None:
+    """'yes' / 'no' from how an answer opens, else None."""
+    t = text.strip().lstrip("*#>- ").strip()
+    if F.NO.match(t):
+        return "no"
+    if F.YES.match(t):
+        return "yes"
+    first = re.split(r"(?<=[.!?。！？])\s*", t, maxsplit=1)[0]
+    if F.NEGATIVE_CLAIM.search(first):
+        return "no"
+    return None
+
+
+def quantities(text: str, ignore: Iterable[str] = ()) -> dict[str, dict[str, str]]:
+    """unit -> {value: as written}: "days": {"30": "30 天"}, "$": {"9.99": "$9.99"}, "phone": {...}."""
+    skip = set(ignore)
+    out: dict[str, dict[str, str]] = {}
+    for m in F.NUMBER_WITH_UNIT.finditer(unicodedata.normalize("NFKC", text)):
+        if m.group("cur"):
+            unit, value = F.UNIT_ALIASES.get(m.group("cur"), m.group("cur")), m.group("cv")
+            shown = f"{m.group('cur')}{value}"
+        elif m.group("phone"):
+            d = re.sub(r"\D", "", m.group("phone"))[-10:]
+            unit, value = "phone", d
+            shown = m.group("phone").strip()
+        else:
+            raw_unit = m.group("u")
+            canonical = F.UNIT_ALIASES.get(raw_unit.lower())
+            if canonical is None:
+                continue
+            unit = canonical
+            value = m.group("v")
+            if unit == "time":
+                value += raw_unit.lower().replace(".", "")
+            shown = m.group(0).strip()
+        value = value.replace(",", "")
+        if value.endswith(".00"):
+            value = value[:-3]
+        if value in skip:
+            continue
+        out.setdefault(unit, {}).setdefault(value, shown)
+    return out
+
+
+def number_conflicts(a: str, b: str, question: str = "") -> list[str]:
+    """'30 天 vs 7 天' for each unit both answers give with no value in common."""
+    asked = {v for vals in quantities(question).values() for v in vals}
+    qa, qb = quantities(a, asked), quantities(b, asked)
+    out = []
+    for unit in sorted(set(qa) & set(qb)):
+        if not set(qa[unit]) & set(qb[unit]):
+            out.append(f"{'/'.join(qa[unit].values())} vs {'/'.join(qb[unit].values())}")
+    return out
+
+
+def names(text: str, question: str = "") -> set[str]:
+    """Capitalised names and model-like tokens (GPT-4) not at a sentence start and not in the question."""
+    q = question.casefold()
+    found = {m.group(1) for m in _NAME.finditer(text.strip())}
+    return {n for n in found if n.casefold() not in q and n.casefold() not in _STOP and len(n) > 2}
+
+
+def content_terms(text: str) -> set[str]:
+    """Topic terms: Latin words of 3+ letters (stopwords out) and CJK character bigrams."""
+    t = normalise(text)
+    terms = {w for w in _CONTENT_EN.findall(t) if w not in _STOP}
+    for run in _CJK_RUN.findall(t):
+        terms.update(run[i : i + 2] for i in range(len(run) - 1))
+    return terms
+
+
+def overlap(a: str, b: str) -> float:
+    ta, tb = content_terms(a), content_terms(b)
+    if not ta or not tb:
+        return 0.0
+    return len(ta & tb) / min(len(ta), len(tb))
+
+
+def question_type(prompt: str) -> str:
+    """The kind of thing the last line of a prompt asks for (QUESTION_TYPES), else "other"."""
+    lines = [x for x in prompt.strip().splitlines() if x.strip()]
+    q = lines[-1] if lines else ""
+    for name, pattern in F.QUESTION_TYPES:
+        if pattern.search(q):
+            return name
+    return "other"
+
+
+def minimal_pair(a: str, b: str) -> bool:
+    """Two prompts equal but for one short swap: probably two different questions."""
+    x, y = normalise(a), normalise(b)
+    if x == y:
+        return False
+    p = 0
+    while p < min(len(x), len(y)) and x[p] == y[p]:
+        p += 1
+    s = 0
+    while s < min(len(x), len(y)) - p and x[-1 - s] == y[-1 - s]:
+        s += 1
+    # widen to whole words for Latin text so "upload"/"download" is one swapped word
+    mid_x, mid_y = x[p : len(x) - s], y[p : len(y) - s]
+    shared = p + s
+    if shared < 0.5 * max(len(x), len(y)):
+        return False
+
+    def small(m: str) -> bool:
+        cjk = len(F.CJK.findall(m))
+        words = len(re.findall(r"[a-z0-9]+", m))
+        return cjk <= F.MINIMAL_PAIR_MAX and words <= 3
+
+    # a swap: both sides changed (an inserted or dropped word is a rewording, not another question)
+    return bool(mid_x.strip()) and bool(mid_y.strip()) and small(mid_x) and small(mid_y)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    a: int  # positions of the two samples
+    b: int
+    score: float
+    evidence: tuple[str, ...]  # "different numbers: 30 天 vs 7 天", "opposite answers: yes vs no"
+    short: str  # "30 天 vs 7 天"
+    question: str  # the (first) question, for the detail line
+    same_question: bool
+    prompt_similarity: float
+    answer_similarity: float | None = None
+
+
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n", text.strip(), maxsplit=1)[0]
+
+
+def disagreement(
+    a: str,
+    b: str,
+    move_a: str,
+    move_b: str,
+    question: str,
+    *,
+    same_question: bool = True,
+    qtype: str | None = None,
+) -> tuple[float, list[str], str]:
+    """(strength, evidence lines, short form) of two answers to one question.
+
+    What counts depends on the question (NUMBER_QUESTIONS, STANCE_QUESTIONS, NAME_QUESTIONS):
+    "Generate a random number" or "Write a title" have many right answers, so their differences
+    are not contradictions. For a reworded question only each answer's first sentence, its direct
+    answer, is searched for numbers; complying vs refusing and names count for the same question only.
+    """
+    kind = qtype or question_type(question)
+    ev: list[tuple[float, str, str]] = []
+    if kind in F.NUMBER_QUESTIONS:
+        nums = (
+            number_conflicts(a, b, question)
+            if same_question
+            else number_conflicts(_first_sentence(a), _first_sentence(b), question)
+        )
+        if nums:
+            ev.append((F.EVIDENCE_WEIGHTS["numbers"], "different numbers: " + "; ".join(nums), nums[0]))
+    if kind in F.STANCE_QUESTIONS:
+        sa, sb = stance(a), stance(b)
+        if sa and sb and sa != sb:
+            ev.append((F.EVIDENCE_WEIGHTS["stance"], f"opposite answers: {sa} vs {sb}", f"{sa} vs {sb}"))
+    if same_question and {move_a, move_b} == {"refuse", "answer"}:
+        left = "complies" if move_a == "answer" else "refuses"
+        right = "refuses" if left == "complies" else "complies"
+        ev.append((F.EVIDENCE_WEIGHTS["refusal"], f"one {left}, the other {right}", f"{left} vs {right}"))
+    if (
+        same_question
+        and kind in F.NAME_QUESTIONS
+        and len(F.TOKEN.findall(a)) <= F.NAME_MAX_TOKENS
+        and len(F.TOKEN.findall(b)) <= F.NAME_MAX_TOKENS
+    ):
+        from .fingerprint import split_sentences
+
+        na, nb = names(a, question), names(b, question)
+        only_a, only_b = na - nb, nb - na
+        if only_a and only_b and len(split_sentences(a)) <= 2 and len(split_sentences(b)) <= 2:
+            sa_ = ", ".join(sorted(only_a)[:2])
+            sb_ = ", ".join(sorted(only_b)[:2])
+            ev.append((F.EVIDENCE_WEIGHTS["names"], f"different names: {sa_} vs {sb_}", f"{sa_} vs {sb_}"))
+    if not ev:
+        return 0.0, [], ""
+    ev.sort(key=lambda e: -e[0])
+    strength = 1.0 - _prod(1.0 - w for w, _, _ in ev)
+    return strength, [line for _, line, _ in ev], ev[0][2]
+
+
+def _prod(xs: Iterable[float]) -> float:
+    out = 1.0
+    for x in xs:
+        out *= x
+    return out
+
+
+def conflict_label(c: Conflict, partner_id: int) -> str:
+    how = "same question" if c.same_question else f"similar question {c.prompt_similarity:.2f}"
+    return f"contradicts #{partner_id} · {c.short} · {how}"

@@ -1,0 +1,229 @@
+"""Every SQL statement of the style tables (migration m003_style). Standard library only.
+
+`StyleStore` borrows a `Store`'s connection and transactions, like `analysis.store.AnalysisStore`:
+samples and decisions come through `Store`'s own methods, except the read-only joins below that
+count kept samples' fingerprints per goal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from ..model import Flag
+from ..store import Store, now
+
+QUEUE_KINDS = ("style_drift", "contradictions", "noisy")
+
+
+@dataclass(frozen=True)
+class FlagRow:
+    sample_id: int
+    kind: str
+    score: float
+    partner: int | None
+    members: tuple[int, ...]
+    label: str
+    details: tuple[str, ...]
+    reason: str
+    shown: bool = True
+
+    def flag(self) -> Flag:
+        return Flag(self.kind, self.label, self.partner, self.score, self.members, self.details, self.reason)
+
+
+def _chunks(xs: Sequence, n: int) -> Iterator[Sequence]:
+    for i in range(0, len(xs), n):
+        yield xs[i : i + n]
+
+
+class StyleStore:
+    def __init__(self, store: Store):
+        self.store = store
+        self.conn = store.conn
+
+    # ------------------------------------------------------------------ fingerprints
+
+    def cached_keys(self, version: int) -> set[str]:
+        return {
+            r[0] for r in self.conn.execute("SELECT answer_key FROM style_fingerprints WHERE version = ?", (version,))
+        }
+
+    def add_fingerprints(self, version: int, rows: Iterable[tuple[str, str, str, int, str]]) -> None:
+        """rows: (answer_key, move, script, tokens, features JSON)."""
+        with self.store.tx() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO style_fingerprints (answer_key, version, move, script, tokens, features)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(k, version, m, s, t, f) for k, m, s, t, f in rows],
+            )
+
+    def fingerprints(self, version: int, keys: Sequence[str]) -> dict[str, str]:
+        """answer_key -> features JSON for those of `keys` that are cached."""
+        out: dict[str, str] = {}
+        for chunk in _chunks(list(keys), 900):
+            q = ",".join("?" * len(chunk))
+            out.update(
+                self.conn.execute(
+                    f"SELECT answer_key, features FROM style_fingerprints WHERE version = ? AND answer_key IN ({q})",
+                    (version, *chunk),
+                ).fetchall()
+            )
+        return out
+
+    def set_sample_keys(self, rows: Iterable[tuple[int, str]]) -> None:
+        with self.store.tx() as conn:
+            conn.executemany("INSERT OR REPLACE INTO style_samples (sample_id, answer_key) VALUES (?, ?)", list(rows))
+
+    def fingerprint_of(self, sample_id: int, version: int) -> str | None:
+        r = self.conn.execute(
+            "SELECT f.features FROM style_samples s JOIN style_fingerprints f"
+            " ON f.answer_key = s.answer_key AND f.version = ? WHERE s.sample_id = ?",
+            (version, sample_id),
+        ).fetchone()
+        return r[0] if r else None
+
+    def kept_fingerprints(self, goal_id: int, version: int) -> Iterator[tuple[int, str]]:
+        """(sample_id, features JSON) of the samples kept under a goal that have an answer."""
+        yield from self.conn.execute(
+            "SELECT d.sample_id, f.features FROM decisions d"
+            " JOIN style_samples s ON s.sample_id = d.sample_id"
+            " JOIN style_fingerprints f ON f.answer_key = s.answer_key AND f.version = ?"
+            " WHERE d.goal_id = ? AND d.verdict = 'keep' ORDER BY d.sample_id",
+            (version, goal_id),
+        )
+
+    def kept_count(self, goal_id: int) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM decisions WHERE goal_id = ? AND verdict = 'keep'", (goal_id,)
+        ).fetchone()[0]
+
+    def kept_without_fingerprint(self, goal_id: int) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM decisions d LEFT JOIN style_samples s ON s.sample_id = d.sample_id"
+            " WHERE d.goal_id = ? AND d.verdict = 'keep' AND (s.sample_id IS NULL OR s.answer_key = '')",
+            (goal_id,),
+        ).fetchone()[0]
+
+    def all_fingerprints(self, version: int) -> Iterator[tuple[int, str]]:
+        yield from self.conn.execute(
+            "SELECT s.sample_id, f.features FROM style_samples s JOIN style_fingerprints f"
+            " ON f.answer_key = s.answer_key AND f.version = ? ORDER BY s.sample_id",
+            (version,),
+        )
+
+    # ------------------------------------------------------------------ flags & queues
+
+    def replace_flags(self, rows: Sequence[FlagRow]) -> None:
+        with self.store.tx() as conn:
+            conn.execute("DELETE FROM style_flags")
+            conn.executemany(
+                "INSERT INTO style_flags (sample_id, kind, score, partner, members, label, details, reason, shown)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        r.sample_id,
+                        r.kind,
+                        r.score,
+                        r.partner,
+                        json.dumps(list(r.members)),
+                        r.label,
+                        json.dumps(list(r.details), ensure_ascii=False),
+                        r.reason,
+                        int(r.shown),
+                    )
+                    for r in rows
+                ],
+            )
+
+    def _row(self, r: tuple) -> FlagRow:
+        return FlagRow(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5], tuple(json.loads(r[6])), r[7], bool(r[8]))
+
+    _COLS = "sample_id, kind, score, partner, members, label, details, reason, shown"
+
+    def flags_of(self, sample_id: int, *, shown_only: bool = True) -> list[FlagRow]:
+        where = " AND shown = 1" if shown_only else ""
+        return [
+            self._row(r)
+            for r in self.conn.execute(
+                f"SELECT {self._COLS} FROM style_flags WHERE sample_id = ?{where} ORDER BY score DESC, id",
+                (sample_id,),
+            )
+        ]
+
+    def flags_by_kind(self, kind: str, *, limit: int = 1_000_000, shown_only: bool = True) -> list[FlagRow]:
+        where = " AND shown = 1" if shown_only else ""
+        return [
+            self._row(r)
+            for r in self.conn.execute(
+                f"SELECT {self._COLS} FROM style_flags WHERE kind = ?{where} ORDER BY score DESC, sample_id LIMIT ?",
+                (kind, limit),
+            )
+        ]
+
+    def flag_counts(self) -> dict[str, int]:
+        return dict(
+            self.conn.execute(
+                "SELECT kind, count(DISTINCT sample_id) FROM style_flags WHERE shown = 1 GROUP BY kind"
+            ).fetchall()
+        )
+
+    def replace_queue(self, kind: str, sample_ids: Sequence[int]) -> None:
+        seen: set[int] = set()
+        ordered = [s for s in sample_ids if not (s in seen or seen.add(s))]  # type: ignore[func-returns-value]
+        with self.store.tx() as conn:
+            conn.execute("DELETE FROM style_queue WHERE kind = ?", (kind,))
+            conn.executemany(
+                "INSERT INTO style_queue (kind, rank, sample_id) VALUES (?, ?, ?)",
+                [(kind, i + 1, sid) for i, sid in enumerate(ordered)],
+            )
+
+    def queue_size(self, kind: str) -> int:
+        return self.conn.execute("SELECT count(*) FROM style_queue WHERE kind = ?", (kind,)).fetchone()[0]
+
+    def queue_step(self, kind: str, goal_id: int, after: int, forward: bool, *, undecided_only: bool) -> int | None:
+        """Next/previous sample of a style queue, by rank; `after` is a sample id (the cursor)."""
+        skip = (
+            (
+                " AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.goal_id = ? AND d.sample_id = q.sample_id"
+                " AND d.verdict IS NOT NULL)"
+            )
+            if undecided_only
+            else ""
+        )
+        extra: tuple = (goal_id,) if undecided_only else ()
+        r = self.conn.execute("SELECT rank FROM style_queue WHERE kind = ? AND sample_id = ?", (kind, after)).fetchone()
+        if r is None:
+            if not forward:
+                return None
+            # The cursor is not in this queue: start at the queue's head.
+            row = self.conn.execute(
+                f"SELECT q.sample_id FROM style_queue q WHERE q.kind = ?{skip} ORDER BY q.rank LIMIT 1",
+                (kind, *extra),
+            ).fetchone()
+            return row[0] if row else None
+        op, order = (">", "ASC") if forward else ("<", "DESC")
+        row = self.conn.execute(
+            f"SELECT q.sample_id FROM style_queue q WHERE q.kind = ? AND q.rank {op} ?{skip}"
+            f" ORDER BY q.rank {order} LIMIT 1",
+            (kind, r[0], *extra),
+        ).fetchone()
+        return row[0] if row else None
+
+    # ------------------------------------------------------------------ state
+
+    def set_state(self, values: dict[str, object]) -> None:
+        with self.store.tx() as conn:
+            conn.executemany(
+                "INSERT INTO style_state (key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [(k, json.dumps(v, ensure_ascii=False, default=str)) for k, v in values.items()],
+            )
+
+    def state(self, key: str, default: object = None) -> object:
+        r = self.conn.execute("SELECT value FROM style_state WHERE key = ?", (key,)).fetchone()
+        return json.loads(r[0]) if r else default
+
+    def mark_run(self, summary: dict) -> None:
+        self.set_state({"last_run": {**summary, "finished_at": now()}})

@@ -1,0 +1,178 @@
+"""Contradictory answers: evidence named, both samples flagged, resolved from the compare pane with one key."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from review.session import ReviewSession
+from review.store import Store
+from review.style import BOUNDARY_TAG, resolve_pair, run_style_analysis, style_flags
+from review.style.conflicts import disagreement, minimal_pair, number_conflicts, quantities, question_type, stance
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("Yes, you can.", "yes"),
+        ("No, that needs Pro.", "no"),
+        ("可以。在设置里打开。", "yes"),
+        ("不可以，需要专业版。", "no"),
+        ("Unfortunately version history isn't available.", "no"),
+        ("会员购买后 7 天内可以退款。", None),
+        ("I'm afraid trials can't be extended.", "no"),
+        ("The limit is 5 GB.", None),
+    ],
+)
+def test_stance(text, want):
+    assert stance(text) == want
+
+
+def test_quantities_normalise_units_and_keep_what_was_written():
+    q = quantities(
+        "Refunds within 30 days; Pro is $9.99 or ¥68. Call +1 800-555-0142 or 400-820-1234, 扣费后 30 天内。"
+    )
+    assert set(q["days"]) == {"30"} and q["days"]["30"] == "30 days"
+    assert q["$"] == {"9.99": "$9.99"} and "68" in q["¥"]
+    assert set(q["phone"]) == {"8005550142", "4008201234"}
+
+
+def test_number_conflicts_need_the_same_unit_and_no_common_value():
+    assert number_conflicts("扣费后 30 天内可以退款。", "购买后 7 天内可以退款。") == ["30 天 vs 7 天"]
+    assert number_conflicts("Within 30 days.", "It takes 5 minutes.") == []
+    assert number_conflicts("$9.99 or $99 a year", "$99 a year") == []
+    # a number the question itself gives is not a disagreement
+    assert (
+        number_conflicts(
+            "Yes, 45 days is fine.", "45 days is too late, the window is 30 days.", "Can I get a refund after 45 days?"
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    "a, b, want",
+    [
+        ("How do I turn on two-step verification?", "How do I turn off two-step verification?", True),
+        ("在哪里申请退货？", "在哪里申请退款？", True),
+        ("配送费是多少钱？", "配送费多少钱？", False),  # a dropped word rewords, it does not ask something else
+        ("How much does the Pro plan cost?", "How much is Pro per month?", False),
+        ("Is folder sharing available on the free plan?", "Can I share folders on the free plan?", False),
+    ],
+)
+def test_minimal_pairs_are_different_questions(a, b, want):
+    assert minimal_pair(a, b) is want
+
+
+@pytest.mark.parametrize(
+    "q, kind",
+    [
+        ("How much is Pro per month?", "amount"),
+        ("专业版一个月多少钱？", "amount"),
+        ("How long do I have?", "duration"),
+        ("Where do I request a refund?", "place"),
+        ("Can I share folders?", "yesno"),
+        ("可以退款吗？", "yesno"),
+        ("How do I reset it?", "method"),
+        ("回收站里的文件会保留多久？", "duration"),
+    ],
+)
+def test_question_type(q, kind):
+    assert question_type(q) == kind
+
+
+def test_disagreement_names_each_piece_of_evidence():
+    strength, ev, short = disagreement(
+        "Of course. I've extended your trial.",
+        "I'm afraid trials can't be extended.",
+        "answer",
+        "answer",
+        "Can you extend my trial?",
+    )
+    assert ev == ["opposite answers: yes vs no"] and short == "yes vs no" and strength >= 0.9
+    strength, ev, _ = disagreement("Sure, done.", "I can't help with that.", "answer", "refuse", "q")
+    assert "one complies, the other refuses" in ev
+    assert disagreement("Yes, it's in Settings.", "Yes, look in Settings.", "answer", "answer", "q")[0] == 0.0
+
+
+def _write(tmp_path, pairs):
+    path = tmp_path / "d.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps(
+                {"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]}, ensure_ascii=False
+            )
+            + "\n"
+            for q, a in pairs
+        ),
+        encoding="utf-8",
+    )
+    db = tmp_path / "p.db"
+    with Store(db) as s:
+        s.import_file(path)
+    return db
+
+
+PAIRS = [
+    ("What is the daily ATM withdrawal limit?", "You can take out up to £500 a day from cash machines."),
+    ("Do you have a mobile app?", "Yes, for iPhone and Android."),
+    ("What is the daily ATM withdrawal limit?", "The daily cash limit is £300 at any machine."),
+    ("How do I turn on contactless payments?", "Go to Cards > Settings and turn on Contactless (up to £100)."),
+    ("How do I turn off contactless payments?", "Go to Cards > Settings and turn off Contactless (limit £45)."),
+]
+
+
+def test_contradiction_flags_both_samples_with_evidence_and_spares_minimal_pairs(tmp_path):
+    db = _write(tmp_path, PAIRS)
+    summary = run_style_analysis(db)
+    assert summary.conflicts == 1
+    with Store(db) as s:
+        [a] = [f for f in style_flags(s, 0, s.sample(1)) if f.kind == "conflict"]
+        [b] = [f for f in style_flags(s, 0, s.sample(3)) if f.kind == "conflict"]
+        assert a.partner == 3 and b.partner == 1 and a.members == b.members == (1, 3)
+        assert a.label == "contradicts #3 · £500 vs £300 · same question"
+        assert "different numbers: £500 vs £300" in a.details and a.reason == "contradictory"
+        assert any(d.startswith("same question:") for d in a.details)
+        assert not [f for f in style_flags(s, 0, s.sample(4)) if f.kind == "conflict"]  # on/off: different questions
+
+
+@pytest.mark.parametrize(
+    "choice, want",
+    [
+        ("left", {1: ("keep", None), 3: ("drop", "contradictory")}),
+        ("right", {1: ("drop", "contradictory"), 3: ("keep", None)}),
+        ("both", {1: ("drop", "contradictory"), 3: ("drop", "contradictory")}),
+        ("boundary", {1: ("keep", None), 3: ("keep", None)}),
+    ],
+)
+def test_one_key_resolves_a_pair_as_one_undo_step(tmp_path, choice, want):
+    db = _write(tmp_path, PAIRS)
+    run_style_analysis(db)
+    with Store(db) as s:
+        goal, _ = s.add_goal("Answer card questions with the bank's real limits")
+        session = ReviewSession(s, goal)
+        assert session.set_queue({"kind": "contradictions"})
+        assert session.cursor == 1
+        [flag] = [f for f in session.flags() if f.kind == "conflict"]
+        resolve_pair(session, flag, choice)
+        for sid, (verdict, reason) in want.items():
+            d = s.decision(goal.id, sid)
+            assert (d.verdict, d.reason) == (verdict, reason)
+            assert (BOUNDARY_TAG in d.tags) is (choice == "boundary")
+        session.undo()
+        assert s.decision(goal.id, 1).verdict is None and s.decision(goal.id, 3).verdict is None
+
+
+def test_resolve_with_another_reason_and_bad_choice(tmp_path):
+    db = _write(tmp_path, PAIRS)
+    run_style_analysis(db)
+    with Store(db) as s:
+        goal, _ = s.add_goal("Answer card questions with the bank's real limits")
+        session = ReviewSession(s, goal)
+        session.jump(1)
+        [flag] = [f for f in session.flags() if f.kind == "conflict"]
+        resolve_pair(session, flag, "left", reason="incomplete")
+        assert s.decision(goal.id, 3).reason == "incomplete"
+        with pytest.raises(ValueError):
+            resolve_pair(session, flag, "middle")

@@ -1,0 +1,169 @@
+"""Style drift: the drifting features are named, with the counts behind them, beside the typical answer."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from review.session import ReviewSession
+from review.store import Store
+from review.style import features as F
+from review.style import run_style_analysis, style_flags
+from review.style.drift import compute_drift
+from review.style.fingerprint import fingerprint
+
+HOUSE = [
+    (
+        "How do I reset my password on the website?",
+        "Click Forgot password on the sign-in page and follow the link we "
+        "email you. Let me know if you need anything else.",
+    ),
+    (
+        "How do I reset my password in the app?",
+        "Tap Forgot password on the app's sign-in screen and follow the "
+        "link we email you. Let me know if you need anything else.",
+    ),
+    (
+        "How do I reset my password if the link expired?",
+        "Reset links last an hour, so request a new one from the "
+        "sign-in page and use the newest email. Let me know if it fails again.",
+    ),
+    (
+        "How do I reset my password without email access?",
+        "Use the account recovery form and we confirm it is "
+        "yours within two days. Let me know if you need anything else.",
+    ),
+    (
+        "How do I change my password on the desktop app?",
+        "After a password change the desktop app needs a fresh "
+        "sign-in, so sign out and back in. Let me know if it keeps asking.",
+    ),
+    (
+        "How do I reset my password when no email arrives?",
+        "Check your spam folder and make sure you typed the "
+        "address you signed up with. Let me know if nothing arrives in ten minutes.",
+    ),
+    (
+        "How do I reset my password on every device?",
+        "A reset signs you out on every device, so sign in again "
+        "with the new password. Let me know if you have any other questions.",
+    ),
+]
+DRIFT_Q = "How do I pick a strong password when I reset my password?"
+DRIFT_A = (
+    "Tips for a strong password:\n- Use 12 or more characters\n- Mix words and numbers\n- Never reuse it\n"
+    "Let me know if you need anything else."
+)
+
+
+def write(tmp_path, pairs, extra: list[dict] | None = None):
+    path = tmp_path / "d.jsonl"
+    recs = [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]} for q, a in pairs]
+    for r, e in zip(recs, extra or []):
+        r.update(e)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+    db = tmp_path / "p.db"
+    with Store(db) as s:
+        s.import_file(path)
+    return db
+
+
+def test_bullet_list_drift_is_named_with_counts_beside_the_typical_answer(tmp_path):
+    db = write(tmp_path, [*HOUSE, (DRIFT_Q, DRIFT_A)])
+    summary = run_style_analysis(db)
+    assert summary.drift == 1
+    with Store(db) as s:
+        sample = s.sample(8)
+        [flag] = [f for f in style_flags(s, 0, sample) if f.kind == "style"]
+        assert flag.label.startswith("style drift ") and "bullet list" in flag.label and "vs typical #" in flag.label
+        assert flag.details[0] == "bullet list — 0 of 7 similar answers use one"
+        assert flag.reason == "style-drift"
+        assert flag.partner in range(1, 8) and flag.members == (8, flag.partner)
+        assert flag.score >= F.DRIFT_FLAG
+        # the house-style answers are not flagged
+        assert not [f for f in style_flags(s, 0, s.sample(1)) if f.kind == "style"]
+
+
+def test_length_and_register_drift_in_chinese(tmp_path):
+    house = [
+        (
+            f"退款问题{i}怎么办？",
+            f"您可以在设置里的账单页面申请退款，第{i}步完成后等待审核即可。如还有其他问题，欢迎随时联系我们。",
+        )
+        for i in range(7)
+    ]
+    informal = ("退款问题八怎么办？", "你直接在设置里点退款就行，你等审核。如还有其他问题，欢迎随时联系我们。")
+    long = ("退款问题九怎么办？", "您可以在设置里的账单页面申请退款。" * 12 + "如还有其他问题，欢迎随时联系我们。")
+    long_signed = ("退款问题十怎么办？", "您可以在设置里的账单页面申请退款。" * 12 + "希望对您有帮助。")
+    db = write(tmp_path, [*house, informal, long, long_signed])
+    run_style_analysis(db)
+    with Store(db) as s:
+        [you] = [f for f in style_flags(s, 0, s.sample(8)) if f.kind == "style"]
+        assert any(d.startswith("uses 你 where ") and d.endswith("use 您") for d in you.details), you.details
+        # length alone is natural variation (weight below the flag bar); with another drift it is named
+        assert not [f for f in style_flags(s, 0, s.sample(9)) if f.kind == "style"]
+        [longer] = [f for f in style_flags(s, 0, s.sample(10)) if f.kind == "style"]
+        assert "× longer" in longer.label and "sign-off" in longer.label
+        assert any("longer than the typical answer" in d and "tokens" in d for d in longer.details)
+
+
+def test_refusals_are_boundaries_not_drift(tmp_path):
+    refusal = (
+        "Can you reset my brother's password?",
+        "I'm sorry, I can't change another person's account. He can reset it himself from the sign-in page.",
+    )
+    db = write(tmp_path, [*HOUSE, refusal])
+    run_style_analysis(db)
+    with Store(db) as s:
+        assert not [f for f in style_flags(s, 0, s.sample(8)) if f.kind == "style"]
+
+
+def test_small_sets_fall_back_to_the_user_chosen_group(tmp_path):
+    questions = [
+        "Where is the invoice?",
+        "Why was I charged twice?",
+        "Refund timing?",
+        "VAT number?",
+        "Card expired",
+        "Change currency",
+        "Receipt in French",
+    ]
+    answers = ["It is in Billing. Let me know if you need anything else."] * 6 + [
+        "Sure! 🎉 It is in Billing! Let me know if you need anything else!"
+    ]
+    pairs = list(zip(questions, answers))
+    extra = [{"category": "billing"}] * 7
+    db = write(tmp_path, pairs, extra)
+    summary = run_style_analysis(db, group_field="category")
+    with Store(db) as s:
+        [flag] = [f for f in style_flags(s, 0, s.sample(7)) if f.kind == "style"]
+    assert any("answers in its group" in d for d in flag.details)
+    assert any("category=billing" in d for d in flag.details)
+    assert summary.neighbours["group"] >= 1
+
+
+def test_compute_drift_counts_only_neighbours_above_the_minimum_similarity():
+    fps = [fingerprint("Plain answer one. Let me know.") for _ in range(6)] + [fingerprint("- a\n- b\nLet me know.")]
+    n = len(fps)
+    idx = np.array([[j for j in range(n) if j != i] for i in range(n)], dtype=np.int32)
+    sim = np.full(idx.shape, 0.5, dtype=np.float32)
+    out = compute_drift(fps, idx, sim, np.full(n, 0.1))
+    assert out[6].details[0] == "bullet list — 0 of 6 similar answers use one"
+    # the same neighbours, all below the bar: the group (whole project) is used instead
+    out = compute_drift(fps, idx, sim, np.full(n, 0.9))
+    assert out[6].basis == "whole project"
+    assert out[6].details[0] == "bullet list — 0 of 6 answers in the project use one"
+
+
+def test_drift_queue_orders_by_score_and_skips_decided(tmp_path):
+    db = write(tmp_path, [*HOUSE, (DRIFT_Q, DRIFT_A)])
+    run_style_analysis(db)
+    with Store(db) as s:
+        goal, _ = s.add_goal("Teach password help in the house style")
+        session = ReviewSession(s, goal)
+        assert session.set_queue({"kind": "style_drift"})
+        assert session.cursor == 8
+        session.drop("style-drift")
+        assert s.queue_step(goal.id, {"kind": "style_drift"}, 0) is None
+        assert s.queue_step(goal.id, {"kind": "style_drift", "value": "all"}, 0) == 8

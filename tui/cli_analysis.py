@@ -1,0 +1,298 @@
+"""`winnow analyze` and `winnow leakage`: thin commands over review.analysis.
+
+Progress is a rich bar on stderr (stage, texts/s, ETA) when stderr is a terminal, and nothing
+when it is piped. Ctrl-C stops after the current batch; everything found so far is kept and the
+next run resumes. The lead registers these with `cli.add_command`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from review.sanitize import sanitize
+from review.store import ProjectError
+
+DETECTOR_CHOICES = click.Choice(["exact", "lexical", "semantic"])
+FIELD_CHOICES = click.Choice(["full", "prompt", "answer"])
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"winnow: {sanitize(message)}", err=True)
+    sys.exit(code)
+
+
+db_option = click.option(
+    "--db",
+    "db",
+    envvar="WINNOW_DB",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The project file (SQLite). Also from $WINNOW_DB.",
+)
+
+
+def common_options(f: Callable) -> Callable:
+    for opt in reversed(
+        [
+            db_option,
+            click.option(
+                "--detector",
+                "detectors",
+                multiple=True,
+                type=DETECTOR_CHOICES,
+                help="Run only this detector (repeatable). Default: exact, lexical and semantic.",
+            ),
+            click.option(
+                "--threshold-lexical",
+                type=click.FloatRange(0, 1, min_open=True),
+                default=None,
+                help="Lexical similarity (rapidfuzz ratio / 100, sentence order ignored). Default 0.90.",
+            ),
+            click.option(
+                "--threshold-semantic",
+                type=click.FloatRange(0, 1, min_open=True),
+                default=None,
+                help="Cosine similarity of the embeddings. Default 0.95.",
+            ),
+            click.option(
+                "--model",
+                default=None,
+                metavar="NAME|PATH",
+                help="sentence-transformers model name or folder. Default: the bundled all-MiniLM-L6-v2.",
+            ),
+            click.option(
+                "--device", default=None, metavar="DEVICE", help="cpu, cuda, cuda:1, mps… Default: automatic."
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+        ]
+    ):
+        f = opt(f)
+    return f
+
+
+class _Bar:
+    """A rich progress bar per stage, with items/s and ETA; a no-op when stderr is not a terminal."""
+
+    def __init__(self) -> None:
+        self.progress: Any = None
+        self.tasks: dict[str, Any] = {}
+        self.started: dict[str, tuple[float, int]] = {}
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.progress.start()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.progress is None:
+            return
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=max(total, 1), rate="")
+            self.started[stage] = (time.perf_counter(), done)
+        t0, d0 = self.started[stage]
+        elapsed = time.perf_counter() - t0
+        rate = f"{(done - d0) / elapsed:,.0f}/s" if elapsed > 0.5 and done > d0 else ""
+        self.progress.update(self.tasks[stage], completed=done, total=max(total, 1), rate=rate)
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _thresholds(lex: float | None, sem: float | None) -> dict[str, float]:
+    out = {}
+    if lex is not None:
+        out["lexical"] = lex
+    if sem is not None:
+        out["semantic"] = sem
+    return out
+
+
+@click.command()
+@common_options
+@click.option(
+    "--field",
+    type=FIELD_CHOICES,
+    default="full",
+    show_default=True,
+    help="What to compare: the whole sample, the prompt side or the answer.",
+)
+@click.option(
+    "--index",
+    "index",
+    type=click.Choice(["auto", "exact", "ann"]),
+    default="auto",
+    show_default=True,
+    help="Semantic search: exact blocked search, or a usearch HNSW index (auto: above 200,000 texts).",
+)
+def analyze(
+    db: str,
+    detectors: tuple[str, ...],
+    threshold_lexical: float | None,
+    threshold_semantic: float | None,
+    model: str | None,
+    device: str | None,
+    as_json: bool,
+    field: str,
+    index: str,
+) -> None:
+    """Find exact, lexical and semantic near-duplicates; review them as pairs in the app.
+
+    Incremental: only samples imported since the last run are compared, embeddings are cached in
+    the project, and an interrupted run (Ctrl-C, a killed process) resumes where it stopped.
+
+    \b
+    Example:
+      winnow analyze --db project.db
+      winnow analyze --db project.db --detector exact --detector lexical --field prompt
+      winnow analyze --db project.db --threshold-semantic 0.9 --device cuda
+    """
+    from review.analysis import run_analysis
+    from review.embed import EmbedderUnavailable
+
+    bar = _Bar()
+    try:
+        summary = run_analysis(
+            db,
+            detectors=detectors or ("exact", "lexical", "semantic"),
+            field=field,
+            thresholds=_thresholds(threshold_lexical, threshold_semantic),
+            model=model,
+            device=device,
+            progress=bar,
+            semantic_index=index,
+        )
+    except KeyboardInterrupt:
+        bar.stop()
+        _fail("interrupted — what was found so far is saved; run the same command again to resume", 130)
+        return
+    except (ProjectError, EmbedderUnavailable, ValueError, RuntimeError) as e:
+        bar.stop()
+        _fail(str(e))
+        return
+    bar.stop()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "samples": summary.samples,
+                    "field": summary.field,
+                    "seconds": round(summary.seconds, 3),
+                    "cancelled": summary.cancelled,
+                    "detectors": {d.detector: d.__dict__ for d in summary.detectors},
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    click.echo(f"{summary.samples:,} samples · field {summary.field} · {summary.seconds:.1f} s")
+    for d in summary.detectors:
+        thr = f" ≥ {d.threshold:.2f}" if d.threshold is not None else ""
+        work = "unchanged" if d.compared == 0 else f"{d.compared:,} texts compared"
+        if d.detector == "semantic":
+            work += f", {d.embedded:,} embedded, {d.cached:,} from cache"
+        click.echo(
+            f"  {d.detector:<8}{thr:<7} {d.pairs:>7,} pairs · {d.flagged:,} samples in {d.clusters:,} clusters"
+            f" (largest {d.largest}) · duplicate mass {d.mass:,} · {work} · {d.seconds:.1f} s"
+        )
+    click.echo("Review them: open the project and choose the “duplicates” queue.")
+
+
+@click.command()
+@common_options
+@click.option(
+    "--against",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The evaluation set: a data file (any format `winnow import` reads) or a winnow .db project.",
+)
+@click.option("--field", type=FIELD_CHOICES, default="prompt", show_default=True, help="What to compare on both sides.")
+@click.option("--show", default=10, show_default=True, help="How many leaks to list (strongest first).")
+def leakage(
+    db: str,
+    detectors: tuple[str, ...],
+    threshold_lexical: float | None,
+    threshold_semantic: float | None,
+    model: str | None,
+    device: str | None,
+    as_json: bool,
+    against: str,
+    field: str,
+    show: int,
+) -> None:
+    """Training samples that duplicate an evaluation sample (exact, lexical or semantic).
+
+    The leaks are stored in the project: the review screen flags each leaking sample with its
+    eval partner, and the “leaks” queue lists them.
+
+    \b
+    Example:
+      winnow leakage --db project.db --against eval.jsonl
+      winnow leakage --db project.db --against eval.db --field full --json
+    """
+    from review.analysis import leakage as run_leakage
+    from review.embed import EmbedderUnavailable
+    from review.importers import InputError
+
+    bar = _Bar()
+    try:
+        report = run_leakage(
+            db,
+            against,
+            field=field,
+            detectors=detectors or ("exact", "lexical", "semantic"),
+            thresholds=_thresholds(threshold_lexical, threshold_semantic),
+            model=model,
+            device=device,
+            progress=bar,
+        )
+    except KeyboardInterrupt:
+        bar.stop()
+        _fail("interrupted — embeddings made so far are saved; run the same command again", 130)
+        return
+    except (ProjectError, EmbedderUnavailable, InputError, ValueError, OSError) as e:
+        bar.stop()
+        _fail(str(e))
+        return
+    bar.stop()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "against": report.against,
+                    "field": report.field,
+                    "eval_samples": report.eval_samples,
+                    "train_samples": report.train_samples,
+                    "leaked_samples": report.leaked,
+                    "seconds": round(report.seconds, 3),
+                    "leaks": [x.__dict__ for x in report.leaks[:show]] if show else [x.__dict__ for x in report.leaks],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    by = ", ".join(f"{k} {v:,}" for k, v in report.leaked.items() if k != "any")
+    click.echo(
+        f"{report.leaked_samples:,} of {report.train_samples:,} training samples leak into "
+        f"{sanitize(report.against, oneline=True)} ({report.eval_samples:,} eval samples, {report.field} side): {by}"
+    )
+    for x in report.leaks[:show]:
+        text = sanitize(x.eval_text, oneline=True)
+        click.echo(f"  #{x.sample_id} ≈ eval record {x.eval_position + 1} · {x.detector} {x.score:.2f} · {text[:70]}")

@@ -1,0 +1,274 @@
+"""`winnow report`: style drift, contradictions, same-question groups, noise and boundaries, headless.
+
+Runs the style analysis first when the project has changed since the last run (or with --rerun),
+with a progress bar on a terminal and nothing when piped. Tables are rich tables; the plots are
+unicode block bars and a sparkline, which survive any pager or CI log. Sample text is untrusted:
+it goes through `sanitize` and into `rich.text.Text`, never into markup.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from review.sanitize import sanitize
+from review.store import ProjectError, Store
+
+SPARK = "▁▂▃▄▅▆▇█"
+BAR_WIDTH = 30
+
+
+def _fail(message: str) -> None:
+    click.echo(f"winnow: {sanitize(message)}", err=True)
+    sys.exit(2)
+
+
+def _progress() -> tuple[Callable[[str, int, int], None] | None, Callable[[], None]]:
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(
+        TextColumn("style: {task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task("starting", total=1)
+    bar.start()
+
+    def update(stage: str, done: int, total: int) -> None:
+        bar.update(task, description=stage, completed=done, total=max(total, 1))
+
+    return update, bar.stop
+
+
+def _needs_run(store: Store, group_field: str | None) -> bool:
+    from review.style import FEATURE_VERSION, StyleStore
+
+    ss = StyleStore(store)
+    if not ss.state("last_run"):
+        return True
+    return (
+        ss.state("feature_version") != FEATURE_VERSION
+        or ss.state("samples_at_run") != store.total_samples()
+        or ss.state("group_field") != group_field
+    )
+
+
+def bar(value: float, total: float, width: int = BAR_WIDTH) -> str:
+    if total <= 0:
+        return ""
+    eighths = round(8 * width * value / total)
+    full, part = divmod(eighths, 8)
+    return "█" * full + ("" if not part else "▏▎▍▌▋▊▉"[part - 1])
+
+
+def sparkline(values: list[float]) -> str:
+    if not values:
+        return ""
+    lo, hi = min(values), max(values)
+    span = (hi - lo) or 1.0
+    return "".join(SPARK[min(7, int((v - lo) / span * 7.999))] for v in values)
+
+
+def _text(s: Any, n: int | None = None):
+    from rich.text import Text
+
+    t = sanitize(str(s), oneline=True)
+    if n is not None and len(t) > n:
+        t = t[: n - 1] + "…"
+    return Text(t)
+
+
+def _lines(items) -> Any:
+    """Untrusted lines as one Text, one per line (each sanitised, never markup)."""
+    from rich.text import Text
+
+    return Text("\n".join(sanitize(str(x), oneline=True) for x in items))
+
+
+def render(data: dict, limit: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    con = Console(highlight=False, soft_wrap=False)
+    run = data.get("run") or {}
+    counts = data.get("counts", {})
+    nb = run.get("neighbours", {})
+    con.print(_text(f"{data['samples']:,} samples in {data['project']}"))
+    con.print(
+        Text(
+            f"style run: {run.get('answers', 0):,} answers · {run.get('fingerprinted', 0):,} fingerprinted now, "
+            f"{run.get('cached', 0):,} cached · neighbours: {nb.get('lexical', 0):,} by n-grams, "
+            f"{nb.get('semantic', 0):,} by embeddings ({run.get('model') or 'none cached'}), "
+            f"{nb.get('group', 0):,} by group · {run.get('seconds', 0):.1f} s"
+        )
+    )
+    con.print(
+        Text(
+            f"flagged: {counts.get('style_drift', 0):,} style drift · {counts.get('contradictions', 0):,} "
+            f"contradictory pairs · {counts.get('noisy', 0):,} noisy",
+            style="bold",
+        )
+    )
+
+    t = Table(title="Style drift (strongest first)", title_justify="left", expand=False)
+    for col in ("#", "score", "drifts in", "vs typical"):
+        t.add_column(col, overflow="fold")
+    for f in data.get("style_drift", [])[:limit]:
+        t.add_row(
+            str(f["sample"]),
+            f"{f['score']:.2f}",
+            _lines(f["details"][:4]),
+            f"#{f['partner']}" if f.get("partner") else "",
+        )
+    con.print(t if t.row_count else Text("no style drift found", style="dim"))
+
+    t = Table(title="Contradictory answers", title_justify="left")
+    for col in ("pair", "score", "evidence"):
+        t.add_column(col, overflow="fold")
+    for p in data.get("contradictions", [])[:limit]:
+        t.add_row(f"#{p['samples'][0]} · #{p['samples'][1]}", f"{p['score']:.2f}", _lines(p["evidence"]))
+    con.print(t if t.row_count else Text("no contradictions found", style="dim"))
+
+    t = Table(title="Same question, different answers", title_justify="left")
+    for col in ("question", "samples", "answers", "disagree", "most common answers"):
+        t.add_column(col, overflow="fold")
+    for g in data.get("same_question_groups", [])[:limit]:
+        answers = "\n".join(f"{a['samples']}× {sanitize(a['text'], oneline=True)[:70]}" for a in g["answers"][:3])
+        t.add_row(
+            _text(g["question"], 60),
+            str(g["samples"]),
+            str(g["distinct_answers"]),
+            _text(", ".join(g["disagreements"]) or "—", 60),
+            Text(answers),
+        )
+    con.print(t if t.row_count else Text("no question is asked twice with different answers", style="dim"))
+
+    trig = data.get("noise_triggers", {})
+    t = Table(title="Noise", title_justify="left")
+    for col in ("trigger", "samples", ""):
+        t.add_column(col)
+    top = max(trig.values(), default=0)
+    for name, n in sorted(trig.items(), key=lambda x: -x[1]):
+        t.add_row(name.replace("_", " "), f"{n:,}", Text(bar(n, top), style="yellow"))
+    con.print(t if t.row_count else Text("no noise found", style="dim"))
+    for f in data.get("noise", [])[: min(limit, 5)]:
+        con.print(_text(f"  #{f['sample']} {f['label']} — {f['details'][0]}", 160))
+
+    prev = data.get("prevalence", {})
+    answers = prev.get("answers", 0)
+    if answers:
+        t = Table(title=f"Style features across {answers:,} answers", title_justify="left")
+        for col in ("feature", "answers", ""):
+            t.add_column(col)
+        flags = [(k, v) for k, v in prev.items() if isinstance(v, int) and k != "answers"]
+        for k, v in sorted(flags, key=lambda x: -x[1]):
+            t.add_row(k.replace("_", " "), f"{v:,} ({100 * v / answers:.0f}%)", Text(bar(v, answers), style="cyan"))
+        con.print(t)
+        moves = prev.get("move", {})
+        con.print(Text("answer moves: " + " · ".join(f"{k} {v:,}" for k, v in moves.items())))
+    stab = data.get("project_stability")
+    if stab is not None:
+        con.print(
+            Text(f"project style stability {stab:.2f}; varies most: " + "; ".join(data.get("project_varying", [])[:3]))
+        )
+
+    b = data.get("boundaries")
+    if b:
+        con.print(Text(f"\nBoundaries — goal #{b['goal']}: {b['kept']:,} kept", style="bold"))
+        total = sum(b["moves"].values())
+        t = Table(show_header=False, box=None)
+        for _ in range(3):
+            t.add_column()
+        for m, n in b["moves"].items():
+            t.add_row(m, f"{n:,}", Text(bar(n, total) if total else "", style="green"))
+        con.print(t)
+        if b["stability"] is not None:
+            hist = [h[1] for h in b.get("history", [])]
+            line = f"kept-set style stability {b['stability']:.2f}"
+            if b.get("project_stability") is not None:
+                line += f" (whole project {b['project_stability']:.2f})"
+            if len(hist) > 1:
+                line += f"  history {sparkline(hist)}"
+            con.print(Text(line))
+            for v in b["varying"]:
+                con.print(_text(f"  varies: {v}"))
+        for w in b["warnings"]:
+            con.print(_text(f"  ⚠ {w}"), style="yellow")
+
+
+@click.command("report")
+@click.option(
+    "--db",
+    "db",
+    envvar="WINNOW_DB",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The project file (SQLite). Also from $WINNOW_DB.",
+)
+@click.option(
+    "--goal",
+    "goal_ref",
+    help="Goal whose kept set the boundaries section describes "
+    "(number or a piece of its sentence; default: the active goal).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Machine-readable output (everything, uncapped lists of --limit)."
+)
+@click.option(
+    "--group-field",
+    help="A record field (e.g. category) to compare answers within when a prompt has too few similar prompts.",
+)
+@click.option("--rerun", is_flag=True, help="Run the style analysis again even if the project has not changed.")
+@click.option("--limit", default=10, show_default=True, help="Rows per table (--json: items per list x 5).")
+def report(db: str, goal_ref: str | None, as_json: bool, group_field: str | None, rerun: bool, limit: int) -> None:
+    """Answer-style drift, contradictions, noise and boundaries, headless.
+
+    Runs the style analysis when the project changed since the last run, then prints the
+    findings the review screen flags: drifting answers with the features that drift, contradictory
+    pairs with their evidence, questions asked several times with different answers, noise
+    triggers, and for a goal the mix of answer moves and how stable the kept set's style is.
+
+    \b
+    Example:
+      winnow report --db project.db
+      winnow report --db project.db --goal 2 --limit 20
+      winnow report --db project.db --json | jq '.contradictions[0].evidence'
+    """
+    from review.style import report as build_report
+    from review.style import run_style_analysis
+
+    try:
+        store = Store(db, create=False)
+    except ProjectError as e:
+        _fail(str(e))
+    with store:
+        goal_id = None
+        try:
+            g = store.find_goal(goal_ref) if goal_ref else store.active_goal()
+        except ProjectError as e:
+            _fail(str(e))
+        goal_id = g.id if g else None
+        if rerun or _needs_run(store, group_field):
+            update, stop = _progress()
+            try:
+                run_style_analysis(store.path, progress=update, group_field=group_field)
+            except ProjectError as e:
+                stop()
+                _fail(str(e))
+            stop()
+        data = build_report(store, goal_id, limit=limit * 5 if as_json else limit)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        return
+    render(data, limit)
