@@ -179,3 +179,17 @@ def test_done_when_two_goals_batches_compare_export_cli(tmp_path):
         assert m["goal"]["sentence"] and m["files"][0]["records"] == len(kept)
     assert "added   0" in run("export", "--db", db, "--goal", 1, "--since", "last")
     assert "#1" in run("export", "--db", db, "--list")
+
+
+def test_report_ends_with_should_i_add_more(tmp_path):
+    r = CliRunner()
+    db = tmp_path / "demo.db"
+    assert r.invoke(cli, ["demo", "--no-open", "--db", str(db)]).exit_code == 0
+    with Store(db) as s:
+        g, _ = s.add_goal("g")
+        s.apply(g.id, [Change(i, "keep") for i in (2, 3, 4, 5)], kind="batch")
+    res = r.invoke(cli, ["report", "--db", str(db)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "Should I add more?" in res.output and "only 4 kept" in res.output
+    data = json.loads(r.invoke(cli, ["report", "--db", str(db), "--json"]).output)
+    assert data["should_i_add_more"]["kept"] == 4

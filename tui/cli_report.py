@@ -206,6 +206,24 @@ def render(data: dict, limit: int) -> None:
         for w in b["warnings"]:
             con.print(_text(f"  ⚠ {w}"), style="yellow")
 
+    sig = data.get("should_i_add_more")
+    if sig:
+        con.print(Text("\nShould I add more?", style="bold"))
+        t = Table(box=None)
+        for col in ("kept set", "now", f"before the last {sig['last_n']} decisions"):
+            t.add_column(col)
+        t.add_row("kept", f"{sig['kept']:,}", f"{sig['kept_before_last_n']:,}")
+        t.add_row("repeating another kept sample", f"{sig['repeats']['share']:.0%} ({sig['repeats']['repeating']:,})",
+                  f"{sig['repeats_before']['share']:.0%} ({sig['repeats_before']['repeating']:,})")
+
+        def fig(x: Any) -> str:
+            return "—" if x is None else f"{x:.2f}"
+
+        t.add_row("style stability", fig(sig.get("style_stability")), fig(sig.get("style_stability_before")))
+        con.print(t)
+        for a in sig["advice"]:
+            con.print(_text(f"  → {a}"))
+
 
 @click.command("report")
 @click.option(
@@ -268,6 +286,10 @@ def report(db: str, goal_ref: str | None, as_json: bool, group_field: str | None
                 _fail(str(e))
             stop()
         data = build_report(store, goal_id, limit=limit * 5 if as_json else limit)
+        if goal_id is not None:
+            from review.goals import add_more_signals
+
+            data["should_i_add_more"] = add_more_signals(store, goal_id, last_n=50)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         return

@@ -109,7 +109,7 @@ def test_declare_decide_kill_restart_resume(tmux, tmp_path):
     tmux.wait_for(r"✔ 15 kept · ✘ 5 dropped")
 
     os.kill(winnow_pid(db), signal.SIGKILL)
-    end = time.monotonic() + 10
+    end = time.monotonic() + 30  # generous: CI machines are shared
     while tmux.pane("#{pane_dead}") != "1" and time.monotonic() < end:
         time.sleep(0.05)
     assert tmux.pane("#{pane_dead}") == "1"
@@ -126,7 +126,7 @@ def test_declare_decide_kill_restart_resume(tmux, tmp_path):
     tmux.keys("a")
     tmux.wait_for(r"#22 / 30")
     tmux.keys("q")
-    end = time.monotonic() + 10
+    end = time.monotonic() + 30  # generous: CI machines are shared
     while tmux.pane("#{pane_dead}") != "1" and time.monotonic() < end:
         time.sleep(0.05)
     assert tmux.pane("#{pane_dead_status}") == "0"
@@ -179,7 +179,7 @@ def test_draws_with_16_and_256_colours(tmux, tmp_path, term, allowed):
     tmux.start(f"{WINNOW} open {db}", term=term)
     tmux.wait_for(r"#1 / 30")
     tmux.keys("j", "c")
-    tmux.wait_for(r"because:")
+    tmux.wait_for(r"keep this")  # the compare pane header
     tmux.wait_for(r"No, refunds are not offered\.")
     screen = tmux.screen(escapes=True)
     params = re.findall(r"\x1b\[([0-9;]*)m", screen)
@@ -211,7 +211,7 @@ def test_ssh_drop_sighup_keeps_everything(tmux, tmp_path):
         tmux.wait_for(rf"#{i + 1} / 30")
     pid = winnow_pid(db)
     tmux.kill()  # the terminal goes away: the app gets SIGHUP
-    end = time.monotonic() + 10
+    end = time.monotonic() + 30  # generous: CI machines are shared
     while time.monotonic() < end:
         try:
             os.kill(pid, 0)

@@ -611,7 +611,10 @@ class ReviewScreen(Screen[None]):
         ]
         choices += [(f"dropped as {r} ({n:,})", {"kind": "reason", "value": r}) for r, n in c.by_reason.items() if n]
         choices += [(f"tagged {t} ({n:,})", {"kind": "tag", "value": t}) for t, n in c.by_tag.items() if n]
-        choices += [(queue_label({"kind": k}), {"kind": k}) for k in QUEUE_EXTENSIONS]
+        # A fixed order, whatever order the analysis modules happened to register in.
+        order = ["batch", "rereview", "duplicates", "flagged", "leaks", "style_drift", "contradictions", "noisy"]
+        kinds = sorted(QUEUE_EXTENSIONS, key=lambda k: (order.index(k) if k in order else len(order), k))
+        choices += [(queue_label({"kind": k}), {"kind": k}) for k in kinds]
         if not QUEUE_EXTENSIONS:
             choices.append(("flagged — appears once `winnow analyze` has run", {"kind": "flagged"}))
         current = self.session.queue
