@@ -12,7 +12,12 @@ lexical   MinHash/LSH on character 5-grams (3-grams for CJK text), verified with
           similarity >= 0.90 (rapidfuzz ratio 90, sentence order ignored)
 semantic  sentence-transformers cosine >= 0.95, bundled all-MiniLM-L6-v2 by default
 
-Each compares the whole sample by default (field "full"), or the prompt or the answer only.
+Each compares the whole sample by default (field "full": turns and tool schemas; the system
+prompt too for exact, not for lexical/semantic, see texts.py), or the prompt or the answer only.
+
+Flags read "semantic 0.97 · near-dup of #4521 · cluster of 6" (see flags.py); queues:
+{"kind": "duplicates"} (undecided members, cluster by cluster; value "all" for every member),
+{"kind": "flagged"} and {"kind": "leaks"}. `winnow stats --json` gets `analysis_stats(store)`.
 """
 
 from __future__ import annotations
