@@ -126,3 +126,12 @@ def test_hostile_goal_text_is_sanitised_in_output(run, tmp_path, data_file):
     run("import", data_file, "--db", db)
     out = run("goal", "add", "Ask first \x1b]0;pwned\x07 [/]", "--db", db).output
     assert "\x1b" not in out and "\x07" not in out and "[/]" in out
+
+
+def test_stats_reads_out_the_analysis(run, tmp_path):
+    db = tmp_path / "demo.db"
+    run("demo", "--no-open", "--db", db)
+    run("analyze", "--db", db, "--detector", "exact")
+    out = run("stats", "--db", db).output
+    assert "exact: 29 samples flagged in 13 clusters (largest 4), duplicate mass 16" in out
+    assert "{" not in out  # figures read as sentences, not dict reprs

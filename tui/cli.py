@@ -542,12 +542,16 @@ def stats(db: str, goal_ref: str | None, as_json: bool) -> None:
             click.echo("    dropped: " + ", ".join(f"{k} {v:,}" for k, v in g["dropped_by_reason"].items()))
         if g["by_tag"]:
             click.echo("    tags: " + ", ".join(f"{sanitize(k)} {v:,}" for k, v in g["by_tag"].items()))
-    for detector, figures in (data.get("analysis") or {}).items():
-        if isinstance(figures, dict):
-            click.echo(
-                f"  {detector}: "
-                + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in figures.items())
-            )
+    analysis = data.get("analysis") or {}
+    for name, f in (analysis.get("detectors") or {}).items():
+        extra = f" (≥ {f['threshold']})" if f.get("threshold") is not None else ""
+        click.echo(f"  {name}{extra}: {f.get('flagged_samples', 0):,} samples flagged in {f.get('clusters', 0):,} "
+                   f"clusters (largest {f.get('largest_cluster', 0)}), duplicate mass {f.get('duplicate_mass', 0):,}"
+                   + ("" if f.get("complete", True) else " — run incomplete, `winnow analyze` resumes it"))
+    dup = analysis.get("duplicates") or {}
+    if dup.get("samples"):
+        click.echo(f"  near-duplicates, all detectors: {dup['samples']:,} samples in {dup['groups']:,} groups; "
+                   f"{dup['duplicate_mass']:,} beyond the first of each ({dup['duplicate_share']:.1%} of the project)")
 
 
 @cli.command("export")
