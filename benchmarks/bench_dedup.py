@@ -251,27 +251,30 @@ def run(case: str, work: Path, n: int, big: Path | None = None, flavour: str | N
     return json.loads(lines[-1][7:])
 
 
-def ratio_only(n: int) -> None:
+def ratio_only(n: int, order: str = "ABBA") -> None:
     work = Path(tempfile.mkdtemp(prefix="winnow-bench-"))
+    results: list[tuple[str, dict]] = []
     try:
         run("import", work, n)
-        for copy in ("a", "b"):
-            shutil.copy(work / f"alpaca_{n}.db", work / f"alpaca_{n}{copy}.db")
-        a1 = run("semantic", work, n, flavour="a")
-        b1 = run("encode", work, n)
-        b2 = run("encode", work, n)
-        a2 = run("semantic", work, n, flavour="b")
+        for k, step in enumerate(order):
+            if step == "A":
+                shutil.copy(work / f"alpaca_{n}.db", work / f"alpaca_{n}c{k}.db")
+                results.append((f"winnow ({step}{k + 1})", run("semantic", work, n, flavour=f"c{k}")))
+            else:
+                results.append((f"encode ({step}{k + 1})", run("encode", work, n)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"\nwinnow semantic analysis vs bare model.encode, {n:,} Alpaca samples, order A B B A")
-    for name, r in (("winnow (A1)", a1), ("encode (B1)", b1), ("encode (B2)", b2), ("winnow (A2)", a2)):
+    print(f"\nwinnow semantic analysis vs bare model.encode, {n:,} Alpaca samples, order {' '.join(order)}")
+    for name, r in results:
         print(f"{name:<12} wall {r['seconds']:8.1f} s  cpu {r['cpu']:8.1f} s  peak RSS {r['peak_rss_mb']:6.0f} MB")
-    for name, r in (("A1", a1), ("A2", a2)):
-        print(
-            f"winnow {name}: {r['model_s']:.1f} s inside model.encode, {r['seconds'] - r['model_s']:.1f} s its own work"
-        )
-    wall = (a1["seconds"] + a2["seconds"]) / (b1["seconds"] + b2["seconds"])
-    cpu = (a1["cpu"] + a2["cpu"]) / (b1["cpu"] + b2["cpu"])
+        if "model_s" in r:
+            print(
+                f"{'':<12} {r['model_s']:.1f} s inside model.encode, {r['seconds'] - r['model_s']:.1f} s winnow's own work"
+            )
+    a = [r for name, r in results if name.startswith("winnow")]
+    b = [r for name, r in results if name.startswith("encode")]
+    wall = sum(r["seconds"] for r in a) / len(a) / (sum(r["seconds"] for r in b) / len(b))
+    cpu = sum(r["cpu"] for r in a) / len(a) / (sum(r["cpu"] for r in b) / len(b))
     print(f"ratio winnow / encode: wall {wall:.3f}x, cpu {cpu:.3f}x")
 
 
@@ -285,6 +288,7 @@ def main() -> None:
         metavar="N",
         help="only winnow semantic vs bare encode on N samples, run A-B-B-A to cancel machine load drift",
     )
+    ap.add_argument("--order", default="ABBA", help="with --ratio: A = winnow, B = bare encode (default ABBA)")
     ap.add_argument("--case", help=argparse.SUPPRESS)
     ap.add_argument("--work", help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
@@ -297,7 +301,7 @@ def main() -> None:
     if not ALPACA.exists():
         raise SystemExit(f"{ALPACA} not found: this benchmark needs the shared Alpaca data set")
     if args.ratio:
-        ratio_only(args.ratio)
+        ratio_only(args.ratio, args.order)
         return
     total, sizes = (3000, (1000, 2000)) if args.quick else (52002, (2000, 5000, 10000))
     work = Path(tempfile.mkdtemp(prefix="winnow-bench-"))

@@ -31,9 +31,11 @@ def synthetic_alpaca(path: Path, n: int = 52_002) -> Path:
     rnd = random.Random(7)
     words = "the a model answer question data refund password account sync plan help please why how".split()
     recs = [
-        {"instruction": " ".join(rnd.choices(words, k=rnd.randint(5, 20))),
-         "input": "" if rnd.random() < 0.6 else " ".join(rnd.choices(words, k=10)),
-         "output": " ".join(rnd.choices(words, k=rnd.randint(10, 120)))}
+        {
+            "instruction": " ".join(rnd.choices(words, k=rnd.randint(5, 20))),
+            "input": "" if rnd.random() < 0.6 else " ".join(rnd.choices(words, k=10)),
+            "output": " ".join(rnd.choices(words, k=rnd.randint(10, 120))),
+        }
         for _ in range(n)
     ]
     path.write_text(json.dumps(recs, indent=4), encoding="utf-8")
@@ -62,8 +64,10 @@ def _raw_db(db: str) -> sqlite3.Connection:
     return conn
 
 
-INSERT = ("INSERT INTO samples (source_id, position, line, system, turns, tools, raw, content_hash,"
-          " prompt_hash, answer_hash, prompt_chars, answer_chars, n_turns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+INSERT = (
+    "INSERT INTO samples (source_id, position, line, system, turns, tools, raw, content_hash,"
+    " prompt_hash, answer_hash, prompt_chars, answer_chars, n_turns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def raw_executemany(src: str, db: str, with_hashes: bool = True) -> dict:
@@ -89,8 +93,21 @@ def raw_executemany(src: str, db: str, with_hashes: bool = True) -> dict:
             hashes = (digest(content_key), digest(norm(prompt)), digest(norm(r["output"])))
         else:
             hashes = ("", "", "")
-        rows.append((1, i, 0, "", json.dumps(turns, ensure_ascii=False), "", json.dumps(r, ensure_ascii=False),
-                     *hashes, len(prompt), len(r["output"]), 2))
+        rows.append(
+            (
+                1,
+                i,
+                0,
+                "",
+                json.dumps(turns, ensure_ascii=False),
+                "",
+                json.dumps(r, ensure_ascii=False),
+                *hashes,
+                len(prompt),
+                len(r["output"]),
+                2,
+            )
+        )
     conn.execute("BEGIN")
     conn.executemany(INSERT, rows)
     conn.execute("COMMIT")
@@ -107,8 +124,10 @@ def same_rows(a: str, b: str) -> bool:
     cols = "position, system, turns, tools, content_hash, prompt_hash, answer_hash, prompt_chars, answer_chars, n_turns"
     ca, cb = sqlite3.connect(a), sqlite3.connect(b)
     try:
-        return ca.execute(f"SELECT {cols} FROM samples ORDER BY id").fetchall() == \
-            cb.execute(f"SELECT {cols} FROM samples ORDER BY id").fetchall()
+        return (
+            ca.execute(f"SELECT {cols} FROM samples ORDER BY id").fetchall()
+            == cb.execute(f"SELECT {cols} FROM samples ORDER BY id").fetchall()
+        )
     finally:
         ca.close()
         cb.close()
@@ -121,16 +140,32 @@ def run(as_json: bool = False, file: str | None = None, quick: bool = False) -> 
         src = Path(file) if file else shared_file("alpaca_data.json")
         if src is None:
             src = synthetic_alpaca(Path(d) / "alpaca_synthetic.json")
-            notes.append("../shared/datasets/alpaca_data.json not found: SYNTHETIC data of the same shape (52,002 records).")
+            notes.append(
+                "../shared/datasets/alpaca_data.json not found: SYNTHETIC data of the same shape (52,002 records)."
+            )
+
         def clean() -> None:
             for f in Path(d).glob("*.db*"):
                 if not f.name.startswith("winnow"):
                     f.unlink()
 
-        bare = measure("json.load + executemany, no hashes (context)", raw_no_hashes, str(src), f"{d}/bare.db",
-                       repeat=repeat, setup=clean)
-        base = measure("raw sqlite3 executemany, same rows (baseline)", raw_executemany, str(src), f"{d}/raw.db",
-                       repeat=repeat, setup=clean)
+        bare = measure(
+            "json.load + executemany, no hashes (context)",
+            raw_no_hashes,
+            str(src),
+            f"{d}/bare.db",
+            repeat=repeat,
+            setup=clean,
+        )
+        base = measure(
+            "raw sqlite3 executemany, same rows (baseline)",
+            raw_executemany,
+            str(src),
+            f"{d}/raw.db",
+            repeat=repeat,
+            setup=clean,
+        )
+
         def clean_winnow() -> None:
             for f in Path(d).glob("winnow.db*"):
                 f.unlink()
@@ -141,10 +176,12 @@ def run(as_json: bool = False, file: str | None = None, quick: bool = False) -> 
         ratio = win.seconds / base.seconds
         win.extra["vs_baseline"] = f"{ratio:.2f}x"
         win.extra["rows_per_s"] = f"{win.extra['samples'] / win.seconds:,.0f}"
-        notes.append(f"winnow / baseline = {ratio:.2f}x (target ≤ 1.5x) on {src.name}. The baseline json.loads the "
-                     "whole file and builds the same rows (same hashes, checked column by column) with plain code; "
-                     "winnow also streams the file (bounded memory), keeps each record's exact bytes, rejects "
-                     "duplicate keys/NaN per record and records the source.")
+        notes.append(
+            f"winnow / baseline = {ratio:.2f}x (target ≤ 1.5x) on {src.name}. The baseline json.loads the "
+            "whole file and builds the same rows (same hashes, checked column by column) with plain code; "
+            "winnow also streams the file (bounded memory), keeps each record's exact bytes, rejects "
+            "duplicate keys/NaN per record and records the source."
+        )
         print_table("Import", [bare, base, win], notes, as_json)
     return [bare, base, win]
 

@@ -78,8 +78,17 @@ def machine() -> str:
 
 def print_table(title: str, figures: list[Figure], notes: list[str], as_json: bool) -> None:
     if as_json:
-        json.dump({"title": title, "machine": machine(), "date": time.strftime("%Y-%m-%d"),
-                   "figures": [asdict(f) for f in figures], "notes": notes}, sys.stdout, indent=2)
+        json.dump(
+            {
+                "title": title,
+                "machine": machine(),
+                "date": time.strftime("%Y-%m-%d"),
+                "figures": [asdict(f) for f in figures],
+                "notes": notes,
+            },
+            sys.stdout,
+            indent=2,
+        )
         print()
         return
     print(f"\n## {title}\n\n{time.strftime('%Y-%m-%d')} · {machine()}\n")

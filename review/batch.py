@@ -76,8 +76,8 @@ def propose_batch(store: Store, goal_id: int, size: int = 200, seed: int = 0) ->
         # Python, a few seconds per 50k answers; the TUI calls this from a worker.
         from .style.fingerprint import fingerprint
 
-        for k in range(0, len(missing), 1000):
-            for sample in store.samples(missing[k : k + 1000]):
+        for start in range(0, len(missing), 1000):
+            for sample in store.samples(missing[start : start + 1000]):
                 fp = fingerprint(sample.conversation.answer_text())
                 moves[sample.id] = (fp.move, fp.script)
     lengths = sorted(c for _, _, c in cands) or [0]

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import TextIO
 
 from . import __version__
 from .model import Goal
@@ -60,7 +60,7 @@ def _csv_cell(s: str) -> str:
     return '"' + s.replace('"', '""') + '"' if any(c in s for c in ',"\n\r') else s
 
 
-def _write_atomic(target: Path, compress: bool, write: Callable[[IO[str]], int]) -> tuple[Path, int]:
+def _write_atomic(target: Path, compress: bool, write: Callable[[TextIO], int]) -> tuple[Path, int]:
     """Write through `write` into a temporary file beside target, fsynced; return (tmp, count)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -129,20 +129,18 @@ def export(
                 label = sources[sids[0]].name.split(".")[0] if len(sids) == 1 else container
                 path = out.with_name(f"{stem}.{label}{_EXT[container]}" + (".gz" if compress else ""))
 
-            def records(container: str = container, sids: list[int] = sids) -> Iterator[str]:
-                for source_id, _sample_id, rec, tags_json in store.kept_raw_by_source(goal.id):
-                    if source_id in sids:
-                        yield with_tags(rec, container, json.loads(tags_json)) if tags else rec
-
             hdr = header + ",winnow_tags" if (tags and header is not None) else header
-            targets.append((path, container, hdr, records))
+            targets.append((path, container, hdr, _raw_records(store, goal.id, container, set(sids), tags)))
 
     written: list[tuple[Path, Path, int, str]] = []
     try:
         for path, container, hdr, records in targets:
-            tmp, n = _write_atomic(
-                path, compress, lambda fh, c=container, r=records, h=hdr: write_records(fh, c, r(), h)
-            )
+
+            def write(fh: TextIO, c: str = container, r: Callable[[], Iterator[str]] = records,
+                      h: str | None = hdr) -> int:
+                return write_records(fh, c, r(), h)
+
+            tmp, n = _write_atomic(path, compress, write)
             written.append((tmp, path, n, _sha256(tmp)))
         for tmp, path, _, _ in written:
             os.replace(tmp, path)
@@ -195,6 +193,15 @@ def export(
         conn.executemany("INSERT INTO export_items (export_id, sample_id) VALUES (?, ?)", [(eid, i) for i in kept_ids])
     return ExportReport(tuple(p for _, p, _, _ in written), manifest_path, sum(n for _, _, n, _ in written),
                         tuple(n for _, _, n, _ in written), eid)
+
+
+def _raw_records(store: Store, goal_id: int, container: str, sids: set[int], tags: bool) -> Callable[[], Iterator[str]]:
+    def records() -> Iterator[str]:
+        for source_id, _sample_id, rec, tags_json in store.kept_raw_by_source(goal_id):
+            if source_id in sids:
+                yield with_tags(rec, container, json.loads(tags_json)) if tags else rec
+
+    return records
 
 
 def _converted_container(out: Path) -> str:

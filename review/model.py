@@ -37,7 +37,7 @@ DEFAULT_REASON = "other"
 
 _encode_str = json.encoder.py_encode_basestring  # type: ignore[attr-defined]
 try:  # the C accelerator, when CPython has it
-    from _json import encode_basestring as _encode_str  # type: ignore[no-redef]
+    from _json import encode_basestring as _encode_str  # type: ignore[no-redef,assignment]
 except ImportError:  # pragma: no cover
     pass
 

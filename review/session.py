@@ -12,6 +12,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from .model import REASONS, Counts, Decision, Flag, Goal, Sample
 from .store import Change, ProjectError, Store
@@ -79,7 +80,7 @@ class ProjectLock:
 
     def __init__(self, db_path: Path):
         self.path = Path(str(db_path) + ".lock")
-        self.fh = None
+        self.fh: IO[str] | None = None
 
     def acquire(self) -> None:
         fh = open(self.path, "a+")

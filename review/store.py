@@ -376,7 +376,7 @@ class Store:
 
     def samples(self, ids: Sequence[int]) -> list[Sample]:
         out: dict[int, Sample] = {}
-        for chunk in _chunks(list(ids), 500):
+        for chunk in chunks(list(ids), 500):
             q = ",".join("?" * len(chunk))
             for r in self.conn.execute(
                 f"SELECT {self._SAMPLE_COLS} FROM samples s JOIN sources src ON src.id = s.source_id WHERE s.id IN ({q})",
@@ -808,6 +808,7 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _chunks(xs: list, n: int) -> Iterable[list]:
+def chunks(xs: Sequence, n: int) -> Iterator[Sequence]:
+    """Slices of at most n: keeps `IN (?, ...)` lists under SQLite's variable limit."""
     for i in range(0, len(xs), n):
         yield xs[i : i + n]

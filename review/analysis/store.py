@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from ..store import Store, now
+from ..store import Store, chunks, now
 
 DETECTORS = ("exact", "lexical", "semantic")
 
@@ -37,10 +37,6 @@ class Leak:
     eval_line: int
     eval_text: str
 
-
-def _chunks(xs: Sequence, n: int) -> Iterator[Sequence]:
-    for i in range(0, len(xs), n):
-        yield xs[i : i + n]
 
 
 class AnalysisStore:
@@ -92,7 +88,7 @@ class AnalysisStore:
 
     def embeddings(self, model_id: str, hashes: Sequence[str]) -> Iterator[tuple[str, int, bytes]]:
         """(hash, dim, vector blob) for those of `hashes` that are cached, in no particular order."""
-        for chunk in _chunks(list(hashes), 900):
+        for chunk in chunks(list(hashes), 900):
             q = ",".join("?" * len(chunk))
             yield from self.conn.execute(
                 f"SELECT text_hash, dim, vector FROM embeddings WHERE model_id = ? AND text_hash IN ({q})",
@@ -105,7 +101,7 @@ class AnalysisStore:
     # ------------------------------------------------------------------ minhash
 
     def minhashes(self, scheme: str, hashes: Sequence[str]) -> Iterator[tuple[str, bytes]]:
-        for chunk in _chunks(list(hashes), 900):
+        for chunk in chunks(list(hashes), 900):
             q = ",".join("?" * len(chunk))
             yield from self.conn.execute(
                 f"SELECT text_hash, signature FROM minhashes WHERE scheme = ? AND text_hash IN ({q})", (scheme, *chunk)
@@ -160,7 +156,7 @@ class AnalysisStore:
     def forget(self, detector: str, hashes: Sequence[str]) -> None:
         """Texts no longer in the project: drop them and their links."""
         with self.store.tx() as conn:
-            for chunk in _chunks(list(hashes), 900):
+            for chunk in chunks(list(hashes), 900):
                 q = ",".join("?" * len(chunk))
                 conn.execute(
                     f"DELETE FROM analysis_indexed WHERE detector = ? AND text_hash IN ({q})", (detector, *chunk)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ..model import Flag
-from ..store import Store, now
+from ..store import Store, chunks, now
 
 QUEUE_KINDS = ("style_drift", "contradictions", "noisy")
 
@@ -32,10 +32,6 @@ class FlagRow:
     def flag(self) -> Flag:
         return Flag(self.kind, self.label, self.partner, self.score, self.members, self.details, self.reason)
 
-
-def _chunks(xs: Sequence, n: int) -> Iterator[Sequence]:
-    for i in range(0, len(xs), n):
-        yield xs[i : i + n]
 
 
 class StyleStore:
@@ -62,7 +58,7 @@ class StyleStore:
     def fingerprints(self, version: int, keys: Sequence[str]) -> dict[str, str]:
         """answer_key -> features JSON for those of `keys` that are cached."""
         out: dict[str, str] = {}
-        for chunk in _chunks(list(keys), 900):
+        for chunk in chunks(list(keys), 900):
             q = ",".join("?" * len(chunk))
             out.update(
                 self.conn.execute(
