@@ -18,3 +18,8 @@ screenshots:
 
 bench:
 	$(PY) -m benchmarks
+
+# The full reliability suite (>= 100 kill trials; about 15 minutes). CI runs the reduced form
+# inside pytest (tests/test_reliability.py).
+reliability:
+	$(PY) -m reliability

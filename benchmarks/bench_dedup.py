@@ -33,7 +33,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ALPACA = ROOT.parent / "shared" / "datasets" / "alpaca_data.json"
+# The data set: the shared Alpaca file, or (where ../shared is absent) synthetic records of the same
+# shape, written by the driver and passed to the child processes in WINNOW_BENCH_ALPACA.
+ALPACA = Path(os.environ.get("WINNOW_BENCH_ALPACA") or ROOT.parent / "shared" / "datasets" / "alpaca_data.json")
 THRESHOLD = 0.95
 sys.path.insert(0, str(ROOT))
 
@@ -237,7 +239,7 @@ def child(args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------------- driver
 
 
-def run(case: str, work: Path, n: int, big: Path | None = None, flavour: str | None = None) -> dict:
+def run_case(case: str, work: Path, n: int, big: Path | None = None, flavour: str | None = None) -> dict:
     cmd = [sys.executable, __file__, "--case", case, "--work", str(work), "--n", str(n)]
     if big:
         cmd += ["--big", str(big)]
@@ -255,13 +257,13 @@ def ratio_only(n: int, order: str = "ABBA") -> None:
     work = Path(tempfile.mkdtemp(prefix="winnow-bench-"))
     results: list[tuple[str, dict]] = []
     try:
-        run("import", work, n)
+        run_case("import", work, n)
         for k, step in enumerate(order):
             if step == "A":
                 shutil.copy(work / f"alpaca_{n}.db", work / f"alpaca_{n}c{k}.db")
-                results.append((f"winnow ({step}{k + 1})", run("semantic", work, n, flavour=f"c{k}")))
+                results.append((f"winnow ({step}{k + 1})", run_case("semantic", work, n, flavour=f"c{k}")))
             else:
-                results.append((f"encode ({step}{k + 1})", run("encode", work, n)))
+                results.append((f"encode ({step}{k + 1})", run_case("encode", work, n)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"\nwinnow semantic analysis vs bare model.encode, {n:,} Alpaca samples, order {' '.join(order)}")
@@ -276,6 +278,122 @@ def ratio_only(n: int, order: str = "ABBA") -> None:
     wall = sum(r["seconds"] for r in a) / len(a) / (sum(r["seconds"] for r in b) / len(b))
     cpu = sum(r["cpu"] for r in a) / len(a) / (sum(r["cpu"] for r in b) / len(b))
     print(f"ratio winnow / encode: wall {wall:.3f}x, cpu {cpu:.3f}x")
+
+
+def run(as_json: bool = False, quick: bool = False, keep: bool = False) -> list:
+    """The whole benchmark in one run; prints the table and returns its rows as Figures."""
+    global ALPACA
+    from benchmarks.common import Figure, print_table
+
+    notes = [f"threshold {THRESHOLD}; every case in its own process (peak RSS is its own)."]
+    synthetic_dir = None
+    if not ALPACA.exists():
+        from benchmarks.bench_import import synthetic_alpaca
+
+        synthetic_dir = Path(tempfile.mkdtemp(prefix="winnow-bench-data-"))
+        ALPACA = synthetic_alpaca(synthetic_dir / "alpaca_synthetic.json")
+        os.environ["WINNOW_BENCH_ALPACA"] = str(ALPACA)
+        notes.append("../shared/datasets/alpaca_data.json not found: SYNTHETIC records of the same shape.")
+    total, sizes = (3000, (1000, 2000)) if quick else (52002, (2000, 5000, 10000))
+    work = Path(tempfile.mkdtemp(prefix="winnow-bench-"))
+    rows: list[tuple[str, ...]] = []
+    t_all = time.perf_counter()
+
+    def add(*row: str) -> None:
+        rows.append(row)  # type: ignore[arg-type]
+        print("  ".join(row), file=sys.stderr, flush=True)
+
+    try:
+        run_case("import", work, total)
+        big = work / f"alpaca_{total}.db"
+        lex = run_case("lexical", work, total)
+        add(
+            f"lexical analysis, {total:,}",
+            f"{lex['seconds']:.1f} s",
+            f"{lex['pairs']:,} pairs, {lex['clusters']:,} clusters",
+            f"{lex['peak_rss_mb']:.0f}",
+        )
+        # The two long runs back to back, so both see the same machine load.
+        sem = run_case("semantic", work, total)
+        enc = run_case("encode", work, total)
+        add(
+            f"bare model.encode, {total:,}",
+            f"{enc['seconds']:.1f} s",
+            f"{enc['texts']:,} texts",
+            f"{enc['peak_rss_mb']:.0f}",
+        )
+        add(
+            f"winnow semantic analysis, {total:,}",
+            f"{sem['seconds']:.1f} s",
+            f"{sem['seconds'] / enc['seconds']:.3f}x encode; {sem['pairs']:,} pairs, {sem['embedded']:,} embedded",
+            f"{sem['peak_rss_mb']:.0f}",
+        )
+        rer = run_case("rerun", work, total)
+        add(
+            "re-run, nothing changed (3 detectors)",
+            f"{rer['seconds']:.2f} s",
+            f"{rer['work']} texts compared/embedded",
+            f"{rer['peak_rss_mb']:.0f}",
+        )
+        rec = run_case("recall", work, total)
+        for thr, r in rec.items():
+            if thr == "peak_rss_mb":
+                continue
+            add(
+                f"usearch HNSW recall @ cos >= {thr}, {total:,}",
+                f"{r['seconds']:.1f} s",
+                f"recall {r['recall']:.4f} ({r['ann_pairs']:,} of {r['exact_pairs']:,} exact pairs, "
+                f"{r['extra']} extra)",
+                f"{rec['peak_rss_mb']:.0f}",
+            )
+        for n in sizes:
+            run_case("import", work, n)
+            w = run_case("winnow_n", work, n, big)
+            bn = run_case("brute_n", work, n, big, "numpy")
+            bt = run_case("brute_n", work, n, big, "torch")
+            add(
+                f"brute force (cos_sim + loop), n={n:,}",
+                f"{bt['seconds']:.2f} s",
+                f"{bt['pairs']} pairs, same as winnow: {bt['same']}",
+                f"{bt['peak_rss_mb']:.0f}",
+            )
+            add(
+                f"brute force (numpy + loop), n={n:,}",
+                f"{bn['seconds']:.2f} s",
+                f"{bn['pairs']} pairs, same as winnow: {bn['same']}",
+                f"{bn['peak_rss_mb']:.0f}",
+            )
+            add(
+                f"winnow semantic after embeddings, n={n:,}",
+                f"{w['seconds']:.3f} s",
+                f"{bt['seconds'] / w['seconds']:.0f}x faster than cos_sim+loop, "
+                f"{bn['seconds'] / w['seconds']:.0f}x than numpy+loop",
+                f"{w['peak_rss_mb']:.0f}",
+            )
+    finally:
+        if keep:
+            print(f"work folder kept: {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    w0 = max(len(r[0]) for r in rows)
+    if synthetic_dir:
+        shutil.rmtree(synthetic_dir, ignore_errors=True)
+    print(
+        f"\nwinnow near-duplicate benchmark · {os.cpu_count()} CPUs · threshold {THRESHOLD} · "
+        f"total {time.perf_counter() - t_all:.0f} s"
+    )
+    print(f"{'case':<{w0}}  {'time':>9}  {'peak RSS MB':>11}  result")
+    for name, secs, result, rss in rows:
+        print(f"{name:<{w0}}  {secs:>9}  {rss:>11}  {result}")
+
+    figs = [Figure(name, _secs(secs), float(rss), {"result": result}) for name, secs, result, rss in rows]
+    if as_json:
+        print_table("Near-duplicates", figs, notes, as_json)
+    return figs
+
+
+def _secs(text: str) -> float:
+    return float(text.split()[0])
 
 
 def main() -> None:
@@ -298,100 +416,10 @@ def main() -> None:
     if args.case:
         child(args)
         return
-    if not ALPACA.exists():
-        raise SystemExit(f"{ALPACA} not found: this benchmark needs the shared Alpaca data set")
     if args.ratio:
         ratio_only(args.ratio, args.order)
         return
-    total, sizes = (3000, (1000, 2000)) if args.quick else (52002, (2000, 5000, 10000))
-    work = Path(tempfile.mkdtemp(prefix="winnow-bench-"))
-    rows: list[tuple[str, ...]] = []
-    t_all = time.perf_counter()
-
-    def add(*row: str) -> None:
-        rows.append(row)  # type: ignore[arg-type]
-        print("  ".join(row), file=sys.stderr, flush=True)
-
-    try:
-        run("import", work, total)
-        big = work / f"alpaca_{total}.db"
-        lex = run("lexical", work, total)
-        add(
-            f"lexical analysis, {total:,}",
-            f"{lex['seconds']:.1f} s",
-            f"{lex['pairs']:,} pairs, {lex['clusters']:,} clusters",
-            f"{lex['peak_rss_mb']:.0f}",
-        )
-        # The two long runs back to back, so both see the same machine load.
-        sem = run("semantic", work, total)
-        enc = run("encode", work, total)
-        add(
-            f"bare model.encode, {total:,}",
-            f"{enc['seconds']:.1f} s",
-            f"{enc['texts']:,} texts",
-            f"{enc['peak_rss_mb']:.0f}",
-        )
-        add(
-            f"winnow semantic analysis, {total:,}",
-            f"{sem['seconds']:.1f} s",
-            f"{sem['seconds'] / enc['seconds']:.3f}x encode; {sem['pairs']:,} pairs, {sem['embedded']:,} embedded",
-            f"{sem['peak_rss_mb']:.0f}",
-        )
-        rer = run("rerun", work, total)
-        add(
-            "re-run, nothing changed (3 detectors)",
-            f"{rer['seconds']:.2f} s",
-            f"{rer['work']} texts compared/embedded",
-            f"{rer['peak_rss_mb']:.0f}",
-        )
-        rec = run("recall", work, total)
-        for thr, r in rec.items():
-            if thr == "peak_rss_mb":
-                continue
-            add(
-                f"usearch HNSW recall @ cos >= {thr}, {total:,}",
-                f"{r['seconds']:.1f} s",
-                f"recall {r['recall']:.4f} ({r['ann_pairs']:,} of {r['exact_pairs']:,} exact pairs, "
-                f"{r['extra']} extra)",
-                f"{rec['peak_rss_mb']:.0f}",
-            )
-        for n in sizes:
-            run("import", work, n)
-            w = run("winnow_n", work, n, big)
-            bn = run("brute_n", work, n, big, "numpy")
-            bt = run("brute_n", work, n, big, "torch")
-            add(
-                f"brute force (cos_sim + loop), n={n:,}",
-                f"{bt['seconds']:.2f} s",
-                f"{bt['pairs']} pairs, same as winnow: {bt['same']}",
-                f"{bt['peak_rss_mb']:.0f}",
-            )
-            add(
-                f"brute force (numpy + loop), n={n:,}",
-                f"{bn['seconds']:.2f} s",
-                f"{bn['pairs']} pairs, same as winnow: {bn['same']}",
-                f"{bn['peak_rss_mb']:.0f}",
-            )
-            add(
-                f"winnow semantic after embeddings, n={n:,}",
-                f"{w['seconds']:.3f} s",
-                f"{bt['seconds'] / w['seconds']:.0f}x faster than cos_sim+loop, "
-                f"{bn['seconds'] / w['seconds']:.0f}x than numpy+loop",
-                f"{w['peak_rss_mb']:.0f}",
-            )
-    finally:
-        if args.keep:
-            print(f"work folder kept: {work}", file=sys.stderr)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    w0 = max(len(r[0]) for r in rows)
-    print(
-        f"\nwinnow near-duplicate benchmark · {os.cpu_count()} CPUs · threshold {THRESHOLD} · "
-        f"total {time.perf_counter() - t_all:.0f} s"
-    )
-    print(f"{'case':<{w0}}  {'time':>9}  {'peak RSS MB':>11}  result")
-    for name, secs, result, rss in rows:
-        print(f"{name:<{w0}}  {secs:>9}  {rss:>11}  {result}")
+    run(quick=args.quick, keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -191,24 +191,14 @@ def baseline(db: Path, n: int) -> dict[str, list[float]]:
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--samples", type=int, default=1_000_000)
-    ap.add_argument("--keys", type=int, default=300, help="keypresses to time (alternating j and a)")
-    ap.add_argument("--runs", type=int, default=3, help="fresh processes timed for the first paint")
-    ap.add_argument("--db", type=Path, help="project file (default: one cached in the temp folder)")
-    ap.add_argument("--first-paint", metavar="DB", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.first_paint:
-        first_paint(args.first_paint)
-        return
+def measure_all(db: Path, samples: int, keys: int, runs: int) -> dict:
+    """Every figure this benchmark prints, measured in one go on `db` (generated if missing)."""
+    import resource
 
-    db = args.db or Path(tempfile.gettempdir()) / f"winnow_bench_{args.samples}.db"
-    ensure_project(db, args.samples)
+    ensure_project(db, samples)
     reset_position(db)
-
-    runs = []
-    for _ in range(args.runs):
+    firsts = []
+    for _ in range(runs):
         t_spawn = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, __file__, "--first-paint", str(db)],
@@ -221,33 +211,44 @@ def main() -> None:
         run = json.loads(line)
         run["spawn"] = time.perf_counter() - t_spawn
         proc.wait()
-        runs.append(run)
-    spawn = statistics.median(r["spawn"] for r in runs)
-    total = statistics.median(r["total"] for r in runs)
-    imports = statistics.median(r["imports"] for r in runs)
-    open_paint = statistics.median(r["open_to_paint"] for r in runs)
-
+        firsts.append(run)
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     reset_position(db)
-    ui = asyncio.run(keypresses(db, args.keys))
+    ui = asyncio.run(keypresses(db, keys))
     reset_position(db)
-    base = baseline(db, args.keys)
+    base = baseline(db, keys)
     reset_position(db)
-
     from review.store import Store
 
     with Store(db, create=False) as store:
         n = store.total_samples()
+    return {
+        "samples": n,
+        "db_mb": db.stat().st_size / 1e6,
+        "runs": runs,
+        "spawn": statistics.median(r["spawn"] for r in firsts),
+        "total": statistics.median(r["total"] for r in firsts),
+        "imports": statistics.median(r["imports"] for r in firsts),
+        "open_paint": statistics.median(r["open_to_paint"] for r in firsts),
+        "child_rss_mb": rss,
+        "ui": ui,
+        "base": base,
+    }
+
+
+def report(m: dict) -> None:
+    ui, base = m["ui"], m["base"]
     ms = 1000
     print(
-        f"\nproject: {n:,} samples ({db.stat().st_size / 1e6:,.0f} MB) · terminal 80x24 · Python {sys.version.split()[0]}"
+        f"\nproject: {m['samples']:,} samples ({m['db_mb']:,.0f} MB) · terminal 80x24 · Python {sys.version.split()[0]}"
     )
     print(
-        f"time to first sample:   {spawn:.3f} s from spawning python to the first sample painted "
-        f"(median of {args.runs} fresh processes)   target ≤ 1 s"
+        f"time to first sample:   {m['spawn']:.3f} s from spawning python to the first sample painted "
+        f"(median of {m['runs']} fresh processes)   target ≤ 1 s"
     )
     print(
-        f"   of which: script start→painted {total:.3f} s = imports {imports:.3f} s + "
-        f"make_app→painted {open_paint:.3f} s"
+        f"   of which: script start→painted {m['total']:.3f} s = imports {m['imports']:.3f} s + "
+        f"make_app→painted {m['open_paint']:.3f} s; peak RSS {m['child_rss_mb']:.0f} MB"
     )
     for key, label in (("j", "next (j)"), ("a", "keep+next (a)")):
         u, b = ui[key], base[key]
@@ -261,6 +262,57 @@ def main() -> None:
         f"keypress→painted, all keys: p50 {statistics.median(both) * ms:.1f} ms  p95 {pct(both, 95) * ms:.1f} ms"
         f"   target p95 ≤ 30 ms"
     )
+
+
+def run(as_json: bool = False, quick: bool = False) -> list:
+    """For `python -m benchmarks`: the 1M project (100k with quick), as Figures."""
+    from benchmarks.common import Figure, print_table
+
+    samples = 100_000 if quick else 1_000_000
+    db = Path(tempfile.gettempdir()) / f"winnow_bench_{samples}.db"
+    m = measure_all(db, samples, keys=100 if quick else 300, runs=1 if quick else 3)
+    if not as_json:
+        report(m)
+    both = m["ui"]["j"] + m["ui"]["a"]
+    base = m["base"]["j"] + m["base"]["a"]
+    label = f"{m['samples']:,}-sample project"
+    figs = [
+        Figure(
+            f"{label}: time to first sample (spawn → painted)",
+            m["spawn"],
+            m["child_rss_mb"],
+            {"target": "≤ 1 s", "imports_s": round(m["imports"], 3)},
+        ),
+        Figure(
+            f"{label}: keypress → painted, p50 (j and a)",
+            statistics.median(both),
+            m["child_rss_mb"],
+            {"p95_ms": round(pct(both, 95) * 1000, 1), "target": "p95 ≤ 30 ms", "keys": len(both)},
+        ),
+        Figure(
+            f"{label}: baseline, bare store calls per key, p50",
+            statistics.median(base),
+            0.0,
+            {"p95_ms": round(pct(base, 95) * 1000, 2)},
+        ),
+    ]
+    print_table("Review screen", figs, [], as_json)
+    return figs
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--samples", type=int, default=1_000_000)
+    ap.add_argument("--keys", type=int, default=300, help="keypresses to time (alternating j and a)")
+    ap.add_argument("--runs", type=int, default=3, help="fresh processes timed for the first paint")
+    ap.add_argument("--db", type=Path, help="project file (default: one cached in the temp folder)")
+    ap.add_argument("--first-paint", metavar="DB", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.first_paint:
+        first_paint(args.first_paint)
+        return
+    db = args.db or Path(tempfile.gettempdir()) / f"winnow_bench_{args.samples}.db"
+    report(measure_all(db, args.samples, args.keys, args.runs))
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ class PtyTerminal:
         self.raw = bytearray()
         self._cond = threading.Condition()
         self._eof = False
+        self.last_output = 0.0  # time.monotonic() of the newest chunk read
         pid, fd = pty.fork()
         if pid == 0:  # child: the pty is already its controlling terminal and stdio
             try:
@@ -82,6 +83,7 @@ class PtyTerminal:
                     self._eof = True
                     self._cond.notify_all()
                     return
+                self.last_output = time.monotonic()
                 self.raw += chunk
                 self._stream.feed(chunk)
                 self._cond.notify_all()
@@ -106,6 +108,29 @@ class PtyTerminal:
                     why = "the program exited" if self._eof else f"{timeout:.0f} s passed"
                     raise AssertionError(f"never saw {pattern!r} on screen ({why}):\n{screen}")
                 self._cond.wait(min(left, 0.2))
+
+    def settle(self, since: float, quiet: float = 0.06, timeout: float = 3.0) -> float | None:
+        """Wait for output written after `since` and then `quiet` seconds of silence; return the
+        time of the last byte of that burst (None if nothing came within `timeout`)."""
+        end = since + timeout
+        with self._cond:
+            while time.monotonic() < end:
+                last = self.last_output
+                if last > since and time.monotonic() - last >= quiet:
+                    return last
+                self._cond.wait(quiet / 3)
+            return self.last_output if self.last_output > since else None
+
+    def peak_rss_mb(self) -> float:
+        """The process's peak resident memory so far (VmHWM), in MB; 0 if it has exited."""
+        try:
+            with open(f"/proc/{self.pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
 
     def wait_eof(self, timeout: float = 20.0) -> bool:
         end = time.monotonic() + timeout
