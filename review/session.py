@@ -1,7 +1,8 @@
 """ReviewSession: the façade the TUI drives — queue, cursor, decide, undo, counts.
 
 Every method that changes something has committed it before it returns, so a screen that
-shows the result after the call never shows a decision that is not on disk.
+shows the result after the call never shows a decision that is not on disk; and a method that
+raises has changed nothing (a change and the cursor move after it are one transaction).
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import fcntl
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -83,7 +85,13 @@ class ProjectLock:
         self.fh: IO[str] | None = None
 
     def acquire(self) -> None:
-        fh = open(self.path, "a+")
+        try:
+            fh = open(self.path, "a+")
+        except OSError as e:
+            raise ProjectError(
+                f"{self.path.with_suffix('')}: cannot create its review lock {self.path.name} "
+                f"({e.strerror or e}) — the project's folder must be writable; copy the project somewhere writable"
+            ) from e
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -136,12 +144,26 @@ class ReviewSession:
             queue_size=self.store.queue_size(self.goal.id, self.queue),
         )
 
-    def _move(self, target: int | None) -> bool:
+    def _move(self, target: int | None, queue: dict | None = None) -> bool:
+        # Saved first: when the save fails the session still stands where the file says it does.
         if target is None:
             return False
-        self.cursor = target
-        self.store.save_goal_state(self.goal.id, self.cursor, self.queue)
+        queue = self.queue if queue is None else dict(queue)
+        self.store.save_goal_state(self.goal.id, target, queue)
+        self.cursor, self.queue = target, queue
         return True
+
+    @contextmanager
+    def _step(self) -> Iterator[None]:
+        """A change and the move after it as one transaction: both happen or (on error) neither,
+        and the session's cursor is back where it was."""
+        cursor, queue = self.cursor, self.queue
+        try:
+            with self.store.tx():
+                yield
+        except BaseException:
+            self.cursor, self.queue = cursor, queue
+            raise
 
     def next(self) -> bool:
         """Step forward in the queue; False (and no move) at its end."""
@@ -167,9 +189,7 @@ class ReviewSession:
         optionally switching queue at the same time. False (nothing changes) if no such sample."""
         if not self.store.has_sample(sample_id):
             return False
-        if queue is not None:
-            self.queue = dict(queue)
-        return self._move(sample_id)
+        return self._move(sample_id, queue)
 
     def set_queue(self, queue: dict) -> bool:
         """Switch queue; the cursor moves to the queue's first sample at or after it, else its first.
@@ -178,8 +198,7 @@ class ReviewSession:
         probe = probe or self.store.queue_step(self.goal.id, queue, 0)
         if probe is None:
             return False
-        self.queue = dict(queue)
-        return self._move(probe)
+        return self._move(probe, queue)
 
     # ---------------------------------------------------------------- decisions
 
@@ -190,9 +209,10 @@ class ReviewSession:
 
     def keep(self, *, advance: bool = True) -> int:
         assert self.cursor is not None
-        aid = self.store.apply(self.goal.id, [Change(self.cursor, "keep")])
-        if advance:
-            self._advance()
+        with self._step():
+            aid = self.store.apply(self.goal.id, [Change(self.cursor, "keep")])
+            if advance:
+                self._advance()
         return aid
 
     def drop(self, reason: str | None = None, note: str | None = None, *, advance: bool = True) -> int:
@@ -202,9 +222,10 @@ class ReviewSession:
         changes = [Change(self.cursor, "drop", reason)]
         if note:
             changes.append(Change(self.cursor, "note", value=note))
-        aid = self.store.apply(self.goal.id, changes, kind="drop")
-        if advance:
-            self._advance()
+        with self._step():
+            aid = self.store.apply(self.goal.id, changes, kind="drop")
+            if advance:
+                self._advance()
         return aid
 
     def decide(self, sample_id: int, verdict: str, reason: str | None = None) -> int:
@@ -234,15 +255,17 @@ class ReviewSession:
 
     def undo(self) -> list[int]:
         """Undo the last step; the cursor goes to the (first) sample it touched."""
-        touched = self.store.undo(self.goal.id)
-        if touched:
-            self._move(touched[0])
+        with self._step():
+            touched = self.store.undo(self.goal.id)
+            if touched:
+                self._move(touched[0])
         return touched
 
     def redo(self) -> list[int]:
-        touched = self.store.redo(self.goal.id)
-        if touched:
-            self._move(touched[0])
+        with self._step():
+            touched = self.store.redo(self.goal.id)
+            if touched:
+                self._move(touched[0])
         return touched
 
     def sample(self, sample_id: int) -> tuple[Sample, Decision] | None:
@@ -274,7 +297,7 @@ class ReviewSession:
         return self.store.all_tags()
 
     def switch_goal(self, goal: Goal) -> None:
-        self.store.use_goal(goal.id)
+        self.store.use_goal(goal.id)  # first: if it fails, the session is unchanged
         self.goal = goal
         cursor, queue = self.store.goal_state(goal.id)
         self.queue = queue

@@ -3,6 +3,11 @@
 Transactions are explicit: the connection runs in autocommit mode and each write method wraps
 its statements in one `BEGIN IMMEDIATE ... COMMIT`, so a method either happened entirely or not
 at all, and has happened (on disk, WAL + synchronous=FULL) when it returns.
+
+When the file refuses a write (busy, read-only, disk full, an I/O error) the transaction is rolled
+back and `StorageError` says what happened, which file, and what to do; the Store stays usable.
+A project that cannot be written (a read-only mount, no write permission) opens read-only:
+reading works, every write raises StorageError("read-only").
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sqlite3
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +49,107 @@ class ProjectError(Exception):
 
 class GoalError(ValueError):
     """A goal sentence that cannot be accepted."""
+
+
+class StorageError(ProjectError):
+    """The project file refused a read or a write: `kind` is busy, full, read-only, io, damaged or
+    other. What the failed step wrote was rolled back; the message names the file, says what
+    happened and what to do."""
+
+    def __init__(self, path: Path, kind: str, message: str, holder: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+        self.kind = kind
+        self.holder = holder  # busy: who is writing to the file, as far as is known
+
+
+# SQLite primary result codes (the low byte of an extended code) that mean the file refused us.
+_STORAGE_KINDS = {5: "busy", 6: "busy", 8: "read-only", 10: "io", 11: "damaged", 13: "full", 14: "other", 26: "damaged"}
+
+
+def storage_error(path: Path, e: sqlite3.Error) -> StorageError | None:
+    """The StorageError for an sqlite3 error that comes from the file (None for a bug, e.g. bad SQL)."""
+    code = getattr(e, "sqlite_errorcode", None)
+    kind = _STORAGE_KINDS.get(code & 0xFF) if isinstance(code, int) else None
+    if kind is None:
+        text = str(e).lower()
+        needles = (
+            ("locked", "busy"),
+            ("readonly", "read-only"),
+            ("disk is full", "full"),
+            ("i/o error", "io"),
+            ("malformed", "damaged"),
+            ("not a database", "damaged"),
+        )
+        kind = next((k for needle, k in needles if needle in text), None)
+    if kind is None:
+        return None
+    holder = ""
+    if kind == "busy":
+        holder = write_lock_holder(path) or "another program"
+        todo = f"{holder} is writing to it; nothing was written — try again when it has finished"
+    elif kind == "full":
+        where = mount_point(path)
+        try:
+            free = f", {shutil.disk_usage(where).free // 1024:,} KiB free"
+        except OSError:
+            free = ""
+        todo = f"disk full — nothing was written; free space on {where}{free}, then try again"
+    elif kind == "read-only":
+        todo = f"read-only ({why_read_only(path)}) — nothing was written; copy it somewhere writable and use the copy"
+    elif kind == "io":
+        detail = str(e) if "i/o error" in str(e).lower() else f"disk I/O error ({e})"
+        todo = f"{detail} — nothing was written; check the disk (dmesg), then try again"
+    elif kind == "damaged":
+        todo = f"the file is damaged ({e}) — nothing was written; restore a backup, or try `sqlite3 {path} .recover`"
+    else:
+        todo = f"cannot use the file ({e}) — nothing was written; check the file and its folder"
+    message = f"{path}: busy — {todo}" if kind == "busy" else f"{path}: {todo}"
+    return StorageError(path, kind, message, holder)
+
+
+def mount_point(path: Path) -> Path:
+    p = Path(os.path.abspath(path)).parent
+    while not os.path.ismount(p) and p != p.parent:
+        p = p.parent
+    return p
+
+
+def why_read_only(path: Path) -> str:
+    try:
+        if os.statvfs(path.parent if not path.exists() else path).f_flag & os.ST_RDONLY:
+            return f"{mount_point(path)} is mounted read-only"
+    except OSError:
+        pass
+    return "no write permission"
+
+
+def write_lock_holder(path: Path) -> str | None:
+    """Who holds the project's write lock, from /proc/locks (Linux; None elsewhere or unknown).
+
+    In WAL mode SQLite's writer holds a POSIX lock on byte 120 of the -shm file."""
+    try:
+        ino = os.stat(str(path) + "-shm").st_ino
+        with open("/proc/locks") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        f = line.split()
+        # "1: POSIX  ADVISORY  WRITE 4242 00:2f:1234 120 120" (a "->" marks a blocked waiter)
+        if len(f) >= 8 and f[1] == "POSIX" and f[3] == "WRITE" and f[5].rsplit(":", 1)[-1] == str(ino):
+            if f[6] != "120":
+                continue
+            pid = int(f[4])
+            if pid == os.getpid():
+                return "this winnow's own background work (analysis, export)"
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                    cmd = " ".join(fh.read().replace(b"\0", b" ").decode("utf-8", "replace").split())
+            except OSError:
+                cmd = ""
+            return f"process {pid}" + (f" ({cmd[:60]})" if cmd else "")
+    return None
 
 
 def now() -> str:
@@ -101,6 +209,11 @@ class Store:
     One Store = one connection; do not share a Store across threads (a worker opens its own).
     """
 
+    # The sqlite3.Connection class every Store opens: a seam for the reliability suite, which
+    # swaps in a subclass that fails the n-th call (reliability/scenarios/faults.py).
+    connection_class: type[sqlite3.Connection] = sqlite3.Connection
+    BUSY_TIMEOUT_MS = 5000  # how long a write waits for another writer before "busy"
+
     def __init__(self, path: str | Path, *, create: bool = True, check_same_thread: bool = False):
         self.path = Path(path)
         exists = self.path.exists() and self.path.stat().st_size > 0
@@ -112,26 +225,72 @@ class Store:
                     raise ProjectError(
                         f"{self.path}: not a winnow project (not an SQLite file) — pass a .db made by `winnow import`"
                     )
-        try:
-            conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=check_same_thread)
-        except sqlite3.Error as e:
-            raise ProjectError(f"{self.path}: cannot open ({e}) — check the path and its permissions") from e
+        # access() is also false on a read-only mount, for root too.
+        self.read_only = exists and not os.access(self.path, os.W_OK)
+        self._depth = 0  # > 0 inside tx()
+        self._synchronous = ""
+        conn = self._connect(check_same_thread)
         self.conn = conn
-        self.db = Database(conn, execute_plugins=False)
         try:
-            conn.execute("PRAGMA busy_timeout = 5000")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if mode.lower() != "wal" and os.access(self.path, os.W_OK):
-                raise ProjectError(f"{self.path}: could not switch to WAL mode (got {mode})")
-            conn.execute("PRAGMA synchronous = FULL")
+            self.db = Database(conn, execute_plugins=False)
+            self.set_busy_timeout(self.BUSY_TIMEOUT_MS)
+            if not self.read_only:
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    raise ProjectError(f"{self.path}: could not switch to WAL mode (got {mode})")
+                self._sync(durable=True)
             conn.execute("PRAGMA foreign_keys = ON")
             self._migrate(fresh=not exists)
         except sqlite3.DatabaseError as e:
             conn.close()
-            raise ProjectError(f"{self.path}: cannot use this file ({e}) — is it a winnow project?") from e
+            raise storage_error(self.path, e) or ProjectError(
+                f"{self.path}: cannot use this file ({e}) — is it a winnow project?"
+            ) from e
         except ProjectError:
             conn.close()
             raise
+
+    def _connect(self, check_same_thread: bool) -> sqlite3.Connection:
+        def connect(target: str, uri: bool = False) -> sqlite3.Connection:
+            return sqlite3.connect(
+                target,
+                isolation_level=None,
+                check_same_thread=check_same_thread,
+                uri=uri,
+                factory=self.connection_class,
+            )
+
+        try:
+            if not self.read_only:
+                return connect(str(self.path))
+            # A WAL project opens read-only when SQLite can keep its -shm beside it; on a read-only
+            # mount it cannot, and `immutable` (no locks, no -shm) is right: nothing can change it.
+            base = "file:" + urllib.parse.quote(str(self.path.resolve()))
+            conn = connect(base + "?mode=ro", uri=True)
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return conn
+            except sqlite3.OperationalError:
+                conn.close()
+            wal = Path(str(self.path) + "-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                raise ProjectError(
+                    f"{self.path}: read-only ({why_read_only(self.path)}), and its latest changes are still in "
+                    f"{wal.name} — copy the project with its -wal file somewhere writable and use the copy"
+                )
+            return connect(base + "?immutable=1", uri=True)
+        except sqlite3.Error as e:
+            raise ProjectError(f"{self.path}: cannot open ({e}) — check the path and its permissions") from e
+
+    def set_busy_timeout(self, ms: int) -> None:
+        """How long a write waits for another writer before failing with StorageError("busy")."""
+        self.conn.execute(f"PRAGMA busy_timeout = {int(ms)}")
+
+    def _sync(self, *, durable: bool) -> None:
+        want = "FULL" if durable else "NORMAL"
+        if self._synchronous != want:
+            self.conn.execute(f"PRAGMA synchronous = {want}")
+            self._synchronous = want
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -151,8 +310,14 @@ class Store:
                     f"{self.path}: an SQLite file, but not a winnow project — give winnow its own .db file"
                 )
         if migrations.pending(self.db):
-            migrations.apply(self.db)
+            if self.read_only:
+                raise ProjectError(
+                    f"{self.path}: read-only ({why_read_only(self.path)}), and made by an older winnow — "
+                    "copy it somewhere writable and open the copy once, to upgrade it"
+                )
+            # One transaction: a new or upgraded project is either complete or as it was.
             with self.tx():
+                migrations.apply(self.db)
                 self._meta_set("schema", ",".join(m.name for m in migrations._migrations))
                 if self._meta_get("created_at") is None:
                     self._meta_set("created_at", now())
@@ -168,20 +333,48 @@ class Store:
         self.close()
 
     @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; IMMEDIATE so a second writer waits instead of failing midway."""
-        if self.conn.in_transaction:
+    def tx(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction; IMMEDIATE so a second writer waits instead of failing midway.
+
+        Nested calls join the outer transaction. On any error everything is rolled back (a failed
+        COMMIT too) and a refusal by the file is raised as StorageError; the Store stays usable.
+        `durable=False` commits without waiting for fsync (see save_goal_state)."""
+        if self._depth:
             yield self.conn
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        if self.read_only:
+            raise StorageError(
+                self.path,
+                "read-only",
+                f"{self.path}: read-only ({why_read_only(self.path)}) — nothing was written; "
+                "copy it somewhere writable and use the copy",
+            )
+        try:
+            if self.conn.in_transaction:  # left open by a ROLLBACK that failed: end it first
+                self.conn.execute("ROLLBACK")
+            self._sync(durable=durable)
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as e:
+            err = storage_error(self.path, e)
+            if err is None:
+                raise
+            raise err from e
+        self._depth = 1
         try:
             yield self.conn
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except BaseException as e:
+            if self.conn.in_transaction:
+                try:
+                    self.conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # still open: the next tx() ends it before it begins
+            err = storage_error(self.path, e) if isinstance(e, sqlite3.Error) else None
+            if err is None:
+                raise
+            raise err from e
+        finally:
+            self._depth = 0
 
     def _meta_get(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -265,9 +458,10 @@ class Store:
             total = int(self._meta_get("total_samples") or 0) + added
             self._meta_set("total_samples", str(total))
             repeated, examples = self._repeats_in_source(source_id)
+            source = self.source(source_id)  # read before COMMIT: once committed, nothing may fail
         if progress:
             progress(reader.bytes_total, reader.bytes_total, added)
-        return ImportReport(self.source(source_id), added, False, repeated, examples, tuple(reader.skipped))
+        return ImportReport(source, added, False, repeated, examples, tuple(reader.skipped))
 
     def add_conversations(
         self, name: str, conversations: Iterable[Conversation], *, batch_size: int = 5000
@@ -711,20 +905,13 @@ class Store:
         this one transaction): it survives the process being killed, since the WAL is in the
         OS's hands, and the next decision's fsync makes it durable on disk too. Moving the cursor
         is the most frequent write and the fsync (~4 ms) was most of a keypress's cost."""
-        nested = self.conn.in_transaction
-        if not nested:
-            self.conn.execute("PRAGMA synchronous = NORMAL")
-        try:
-            with self.tx() as conn:
-                conn.execute(
-                    "INSERT INTO goal_state (goal_id, cursor, queue, updated_at) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT(goal_id) DO UPDATE SET cursor = excluded.cursor, queue = excluded.queue,"
-                    " updated_at = excluded.updated_at",
-                    (goal_id, cursor, json.dumps(queue, ensure_ascii=False), now()),
-                )
-        finally:
-            if not nested:
-                self.conn.execute("PRAGMA synchronous = FULL")
+        with self.tx(durable=False) as conn:
+            conn.execute(
+                "INSERT INTO goal_state (goal_id, cursor, queue, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(goal_id) DO UPDATE SET cursor = excluded.cursor, queue = excluded.queue,"
+                " updated_at = excluded.updated_at",
+                (goal_id, cursor, json.dumps(queue, ensure_ascii=False), now()),
+            )
 
     def queue_step(self, goal_id: int, queue: dict, after: int, *, forward: bool = True) -> int | None:
         """The next (or previous) sample id in a queue after/before `after`, by keyset. Never scans
