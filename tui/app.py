@@ -8,6 +8,14 @@ kill -9 or a dropped SSH link release it.
 
 Every decision is committed before the screen shows it, so quitting is always safe; SIGTERM and
 SIGHUP (the SSH link dropped) just exit cleanly, restoring the terminal where there is one.
+
+A read-only project (a read-only mount, no write permission) is refused with a message saying to
+copy it somewhere writable: every key of the review screen writes (even moving saves where the
+review stands). `winnow stats` and `winnow export` work on it as it is.
+
+The app's connection waits at most UI_BUSY_MS for another writer, so a write never freezes the
+screen for the 5 s a headless command waits; the review screen retries a busy write on a timer
+instead (tui/screens/review.py).
 """
 
 from __future__ import annotations
@@ -27,12 +35,14 @@ from textual.screen import Screen
 from review.model import Goal
 from review.sanitize import sanitize
 from review.session import ProjectLock, ReviewSession
-from review.store import ProjectError, Store
+from review.store import ProjectError, Store, why_read_only
 
 from .keys import GOALS_BINDINGS, REVIEW_BINDINGS
 from .messages import SampleDecided
 from .screens.goal import GoalChoice, GoalDialog
 from .screens.review import ReviewScreen
+
+UI_BUSY_MS = 30  # the longest one write may block the UI thread waiting for another writer
 
 
 class WinnowApp(App[None]):
@@ -81,7 +91,11 @@ class WinnowApp(App[None]):
             # contrast; the ANSI theme draws with the terminal's own palette instead.
             self.theme = "ansi-dark"
         if self._goal_id is not None:
-            goal: Goal | None = self.store.use_goal(self._goal_id)
+            goal: Goal | None = self.store.goal(self._goal_id)
+            try:
+                self.store.use_goal(self._goal_id)  # remembered for next time; reviewing does not need it
+            except ProjectError as e:
+                self.notify(f"goal #{self._goal_id} not remembered as the active one: {e}", severity="warning")
         else:
             goal = self.store.active_goal()
         if goal is None:
@@ -133,11 +147,17 @@ class WinnowApp(App[None]):
                 if first:
                     self.exit()
                 return
-            if choice.goal_id is not None:
-                goal = self.store.use_goal(choice.goal_id)
-            else:
-                goal, _ = self.store.add_goal(choice.sentence or "")
-            self._start(goal)
+            try:
+                if choice.goal_id is not None:
+                    goal = self.store.use_goal(choice.goal_id)
+                else:
+                    goal, _ = self.store.add_goal(choice.sentence or "")
+                self._start(goal)
+            except ProjectError as e:
+                self.notify(f"goal not saved: {e}", severity="error", timeout=12)
+                if first:
+                    self.choose_goal(first=True)
+                return
             if not first:
                 self.notify(f"goal #{goal.id}: {goal.sentence}")
 
@@ -145,8 +165,12 @@ class WinnowApp(App[None]):
 
     def switch_to_goal(self, goal_id: int) -> None:
         """Review against another goal (from the goals screen)."""
-        goal = self.store.use_goal(goal_id)
-        self._start(goal)
+        try:
+            goal = self.store.use_goal(goal_id)
+            self._start(goal)
+        except ProjectError as e:
+            self.notify(f"goal #{goal_id} not switched to: {e}", severity="error", timeout=12)
+            return
         self.notify(f"goal #{goal.id}: {goal.sentence}")
 
     def goal_changed(self, goal: Goal) -> None:
@@ -241,8 +265,16 @@ def make_app(
     """The app on one project file. Raises ProjectError (ProjectLocked for a second instance)."""
     path = Path(db_path)
     store = Store(path, create=False, check_same_thread=False)  # used on the UI thread only
+    if store.read_only:
+        store.close()
+        raise ProjectError(
+            f"{path}: read-only ({why_read_only(path)}) — reviewing saves every key into the project, so "
+            f"copy it somewhere writable and open the copy (cp {path} ~/ && winnow open ~/{path.name}); "
+            "`winnow stats` and `winnow export` work on it as it is"
+        )
     project_lock = ProjectLock(path) if lock else None
     try:
+        store.set_busy_timeout(UI_BUSY_MS)
         if goal_id is not None:
             store.goal(goal_id)  # a clear error for a goal that does not exist
         if project_lock:

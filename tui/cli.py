@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ import click
 from review import __version__
 from review.importers import InputError
 from review.sanitize import sanitize
-from review.store import GoalError, ProjectError, Store
+from review.store import GoalError, ProjectError, StorageError, Store, storage_error
 
 DATA_SUFFIXES = (".json", ".jsonl", ".gz", ".csv", ".parquet")
 
@@ -35,10 +36,40 @@ def winnow_home() -> Path:
 
 
 def open_store(db: str | Path, *, create: bool = False) -> Store:
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta["winnow.db"] = Path(db)  # so that an error from the file names it (DefaultToOpen)
     try:
         return Store(db, create=create)
     except ProjectError as e:
         fail(str(e))
+
+
+def project_exists(db: str | Path) -> bool:
+    p = Path(db)
+    return p.exists() and p.stat().st_size > 0
+
+
+def remove_project(db: str | Path) -> None:
+    """Remove a project file this command created and could not fill (with its -wal and -shm)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+
+
+def import_into(db: str | Path, files: list[str], mapping: dict | None, fmt: str | None, skip_invalid: bool) -> None:
+    """Import files into a project, created if missing. A new project that ends up with nothing
+    imported (the first file was bad, the disk filled) is removed: a failed import leaves the
+    disk as it was."""
+    fresh = not project_exists(db)
+    imported = False
+    try:
+        with open_store(db, create=True) as store:
+            for f in files:
+                do_import(store, f, mapping, fmt, skip_invalid)
+                imported = True
+    finally:
+        if fresh and not imported:
+            remove_project(db)
 
 
 def parse_map(values: tuple[str, ...]) -> dict[str, str] | None:
@@ -90,6 +121,12 @@ def do_import(store: Store, path: str, mapping: dict | None, fmt: str | None, sk
     except OSError as e:
         stop()
         fail(f"{path}: cannot read ({e.strerror or e}) — check the path")
+    except (ProjectError, sqlite3.Error) as e:
+        stop()
+        err = storage_error(store.path, e) if isinstance(e, sqlite3.Error) else e
+        if err is None:
+            raise
+        fail(f"{err}\n(nothing was imported from {Path(path).name}; the project is unchanged)")
     stop()
     name = sanitize(Path(path).name)
     if report.already_imported:
@@ -117,6 +154,20 @@ class DefaultToOpen(click.Group):
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["open", *args]
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # The project file refusing us (busy, read-only, disk full, I/O) is a message, never a
+        # traceback: ProjectError messages say what happened, which file, and what to do.
+        try:
+            return super().invoke(ctx)
+        except ProjectError as e:
+            fail(str(e))
+        except sqlite3.Error as e:
+            db = ctx.meta.get("winnow.db")
+            err = storage_error(db, e) if db is not None else None
+            if err is None:
+                raise
+            fail(str(err))
 
 
 @click.group(cls=DefaultToOpen, context_settings={"help_option_names": ["-h", "--help"]})
@@ -171,10 +222,7 @@ def import_cmd(files: tuple[str, ...], db: str, maps: tuple[str, ...], fmt: str 
       winnow import train.jsonl --db project.db
       winnow import qa.csv --db project.db --map prompt=question --map answer=std_answer
     """
-    mapping = parse_map(maps)
-    with open_store(db, create=True) as store:
-        for f in files:
-            do_import(store, f, mapping, fmt, skip_invalid)
+    import_into(db, list(files), parse_map(maps), fmt, skip_invalid)
 
 
 @cli.group()
@@ -618,6 +666,20 @@ def export_cmd(
             report = export(store, g, output, tags=tags, to=to)
         except (ExportError, ValueError) as e:
             fail(str(e))
+        except StorageError as e:
+            if e.kind != "read-only":
+                raise
+            # A read-only project: the files and the manifest are written; only the record of
+            # this export in the project (what --since compares with) could not be.
+            manifest = Path(output).with_name(Path(output).name + ".manifest.json")
+            for f in json.loads(manifest.read_text(encoding="utf-8"))["files"]:
+                click.echo(f"wrote {f['records']:,} kept samples to {sanitize(f['path'])}")
+            click.echo(f"manifest: {sanitize(str(manifest))}")
+            click.echo(
+                f"note: {sanitize(str(store.path))} is read-only, so this export is not recorded in it "
+                "(`winnow export --since` will not know it)"
+            )
+            return
     for path, n in zip(report.files, report.per_file, strict=True):
         click.echo(f"wrote {n:,} kept samples to {sanitize(str(path))}")
     click.echo(f"manifest: {sanitize(str(report.manifest))} (export #{report.export_id})")
@@ -728,8 +790,7 @@ def open_cmd(path: str, db: str | None, goal_ref: str | None, maps: tuple[str, .
         is_db = fh.read(16) == b"SQLite format 3\x00"
     if not is_db:
         target = Path(db) if db else p.with_name(p.name.split(".")[0] + ".winnow.db")
-        with open_store(target, create=True) as store:
-            do_import(store, path, parse_map(maps), None, False)
+        import_into(target, [path], parse_map(maps), None, False)
         p = target
     launch(p, goal_ref, queue)
 

@@ -284,7 +284,11 @@ class GoalsScreen(Screen[None]):
         def declared(value: tuple[str, str] | None) -> None:
             if value is None:
                 return
-            goal, warnings = self.store.add_goal(*value)
+            try:
+                goal, warnings = self.store.add_goal(*value)
+            except ProjectError as e:  # busy, read-only, disk full: nothing was written
+                self.notify(f"goal not saved: {e}", severity="error", timeout=12)
+                return
             for w in warnings:
                 self.notify(f"note: {w}", severity="warning")
             self.app.pop_screen()
@@ -300,7 +304,11 @@ class GoalsScreen(Screen[None]):
         def edited(value: tuple[str, str] | None) -> None:
             if value is None:
                 return
-            goal, warnings = edit_goal(self.store, g.id, *value)
+            try:
+                goal, warnings = edit_goal(self.store, g.id, *value)
+            except ProjectError as e:
+                self.notify(f"goal #{g.id} not reworded: {e}", severity="error", timeout=12)
+                return
             if warnings == ["nothing changed"]:
                 self.notify("nothing changed")
                 return
@@ -319,7 +327,11 @@ class GoalsScreen(Screen[None]):
         if not g.archived and g.id == self.active_id:
             self.notify("this is the goal being reviewed — switch to another goal first", severity="warning")
             return
-        archive_goal(self.store, g.id, not g.archived)
+        try:
+            archive_goal(self.store, g.id, not g.archived)
+        except ProjectError as e:
+            self.notify(f"goal #{g.id} unchanged: {e}", severity="error", timeout=12)
+            return
         self.reload(g.id)
         self.notify(f"goal #{g.id} " + ("restored" if g.archived else "archived"))
 

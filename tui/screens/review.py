@@ -11,6 +11,13 @@ Stepping the fast queues (all, undecided, kept, dropped, reason, tag) is one ind
 runs inline; search, "first undecided" and queues added by analysis may scan, so they run in a
 thread worker with its own Store while a progress bar shows.
 
+Writes never freeze the screen and are acknowledged only once they are in the file. The app's
+connection waits at most a few milliseconds for another writer (tui.app.UI_BUSY_MS); while the
+project stays busy, the write is retried on a timer for up to BUSY_PATIENCE seconds, keys waiting
+and the bar showing it (Esc gives up). A write the file refuses (busy for too long, disk full,
+read-only, an I/O error) is an error on screen that says what happened, which file, and what to
+do; the sample stays on screen as the file has it, and the same key works once the cause is gone.
+
 Analysis (A) runs the duplicate detectors and then the style analysis in a thread worker; the
 `review/` functions open their own Store and report progress through a plain callback, turned here
 into `AnalysisProgressed` messages. Deciding goes on meanwhile: only the analysis bar shows. The
@@ -24,13 +31,16 @@ import dataclasses
 import importlib.util
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Container, Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -39,7 +49,7 @@ from review.export import ExportError, ExportReport, export
 from review.model import DEFAULT_REASON, Flag, Sample
 from review.sanitize import suspicious
 from review.session import QUEUE_LABELS, ReviewSession, View, queue_label
-from review.store import QUEUE_EXTENSIONS, Store
+from review.store import QUEUE_EXTENSIONS, ProjectError, StorageError, Store, storage_error
 
 from .. import render
 from ..keys import REVIEW_BINDINGS
@@ -50,6 +60,8 @@ from .dialogs import BatchDialog, ExportDialog, JumpDialog, QueueDialog, ReasonD
 FAST_QUEUES = {"all", "undecided", "kept", "dropped", "reason", "tag"}
 CLUSTER_KINDS = ("exact", "lexical", "semantic")  # flags whose members are a near-duplicate cluster
 PAIR_KINDS = ("conflict", "same-prompt", "style")  # flags the pair keys (< > D b) resolve
+BUSY_PATIENCE = 5.0  # seconds a key waits for another writer (as long as a headless command does)
+RETRY_EVERY = 0.1  # seconds between two tries while the project is busy
 
 
 class ReviewScreen(Screen[None]):
@@ -73,6 +85,10 @@ class ReviewScreen(Screen[None]):
         self._analysis: Worker | None = None
         self.analysis_running = False  # True until the analysis thread itself has returned
         self.analysis_last: AnalysisFinished | None = None
+        self._retry: Timer | None = None  # set while a write waits for a busy project
+        self._seek_what = "moving"
+        self._cancel_wait: Callable[[], None] | None = None
+        self._reread: Timer | None = None  # set while the view could not be read
 
     # ------------------------------------------------------------------ layout
 
@@ -108,7 +124,28 @@ class ReviewScreen(Screen[None]):
     # ------------------------------------------------------------------ showing a sample
 
     def refresh_view(self) -> None:
-        """Show the session's current sample (state read fresh from the store)."""
+        """Show the session's current sample (state read fresh from the store). When the file
+        cannot be read, say so instead of showing stale state, and try again each second."""
+        try:
+            self._show_view()
+        except (ProjectError, sqlite3.Error) as e:
+            self._show_unreadable(e)
+            return
+        if self._reread is not None:
+            self._reread.stop()
+            self._reread = None
+
+    def _show_unreadable(self, e: Exception) -> None:
+        self.view = None  # decision keys ring the bell until the sample is shown again
+        self.painted = None
+        self._bar("#status-bar", Text(f"could not read the project: {self._message(e)}", style="bold red"))
+        self._bar("#decision-bar", Text("retrying each second…", style="dim"))
+        self._bar("#flag-bar", Text(""))
+        self.query_one("#current", ConversationView).show(Text(""))
+        if self._reread is None:
+            self._reread = self.set_interval(1.0, self.refresh_view)
+
+    def _show_view(self) -> None:
         v = self.session.view()
         self.view = v
         self.painted = None
@@ -286,15 +323,81 @@ class ReviewScreen(Screen[None]):
             return None
         return v.sample.id
 
+    # ------------------------------------------------------------------ writing
+
+    def _message(self, e: Exception) -> str:
+        if isinstance(e, sqlite3.Error):
+            err = storage_error(self.session.store.path, e)
+            if err is not None:
+                return str(err)
+            return f"{self.session.store.path}: {e} — nothing was written; try again, and report it if it persists"
+        return str(e)
+
+    def _save(self, what: str, write: Callable[[], Any], saved: Callable[[Any], None], deadline: float = 0.0) -> None:
+        """Run one write of the session, then `saved(result)`: only what is in the file is ever
+        acknowledged. Busy: retried on a timer (see the module docstring). Any other failure:
+        `what` and the reason on screen, and the view re-read, so it shows what the file holds."""
+        if not deadline and self._retry is not None:  # another write is waiting: this key waits too
+            self.app.bell()
+            return
+        try:
+            result = write()
+        except (ProjectError, sqlite3.Error) as e:
+            now = time.monotonic()
+            deadline = deadline or now + BUSY_PATIENCE
+            if isinstance(e, StorageError) and e.kind == "busy" and now < deadline:
+                self._wait(what, e, lambda: self._save(what, write, saved, deadline))
+                return
+            self._end_wait()
+            self._failed(what, e)
+            return
+        self._end_wait()
+        saved(result)
+
+    def _wait(self, what: str, e: StorageError, retry: Callable[[], None]) -> None:
+        if self._retry is None:
+            self._set_busy(True)  # keys wait (bell) until this write is done or given up
+            self.notify(
+                f"{what}: waiting — {e.path.name} is busy: {e.holder or 'another program'} is writing to it"
+                " · Esc gives up",
+                severity="warning",
+                timeout=BUSY_PATIENCE,
+            )
+
+            def gave_up() -> None:
+                self._end_wait()
+                self.notify(f"{what}: gave up — nothing was written; press the key again to retry", severity="warning")
+                self.refresh_view()
+
+            self._cancel_wait = gave_up
+        self._retry = self.set_timer(RETRY_EVERY, retry)
+
+    def _end_wait(self) -> None:
+        if self._retry is not None:
+            self._retry.stop()
+            self._retry = None
+            self._cancel_wait = None
+            self._set_busy(False)
+
+    def _failed(self, what: str, e: Exception) -> None:
+        self.app.bell()
+        self.notify(f"{what}: {self._message(e)}", severity="error", timeout=12)
+        self.refresh_view()
+
     # ------------------------------------------------------------------ deciding
 
     def action_keep(self) -> None:
         sid = self._ready()
         if sid is None:
             return
-        self.session.decide(sid, "keep")
-        self.post_message(SampleDecided(sid, "keep", None))
-        self._advance()
+        self._decide(sid, "keep", None)
+
+    def _decide(self, sid: int, verdict: str, reason: str | None) -> None:
+        def saved(_: object) -> None:
+            self.post_message(SampleDecided(sid, verdict, reason))
+            self._advance(f"#{sid:,} " + ("kept" if verdict == "keep" else f"dropped ({reason})"))
+
+        self._save(f"{verdict} #{sid:,}", lambda: self.session.decide(sid, verdict, reason), saved)
 
     def action_drop(self) -> None:
         sid = self._ready()
@@ -304,39 +407,44 @@ class ReviewScreen(Screen[None]):
         suggested = (shown.reason if shown else None) or next((f.reason for f in self.flags if f.reason), None)
 
         def dropped(reason: str | None) -> None:
-            if reason is None:
-                return
-            self.session.decide(sid, "drop", reason)
-            self.post_message(SampleDecided(sid, "drop", reason))
-            self._advance()
+            if reason is not None:
+                self._decide(sid, "drop", reason)
 
         self.app.push_screen(ReasonDialog(sid, suggested), dropped)
 
-    def _advance(self) -> None:
+    def _advance(self, done: str) -> None:
+        """Move on after `done` (already in the file). If moving fails, the error says `done` was
+        saved, and the decided sample stays on screen showing it."""
         end = f"end of the queue ({queue_label(self.session.queue)}) — g: first undecided · f: another queue"
-        self._step(True, end)
+        self._step(True, end, what=f"{done} (saved), but moving on")
 
     def action_undo(self) -> None:
         if self.busy:
             self.app.bell()
             return
-        touched = self.session.undo()
-        if not touched:
-            self.notify("nothing to undo")
-            return
-        self.refresh_view()
-        self.notify(f"undone · #{touched[0]:,}" + (f" and {len(touched) - 1} more" if len(touched) > 1 else ""))
+
+        def undone(touched: list[int]) -> None:
+            if not touched:
+                self.notify("nothing to undo")
+                return
+            self.refresh_view()
+            self.notify(f"undone · #{touched[0]:,}" + (f" and {len(touched) - 1} more" if len(touched) > 1 else ""))
+
+        self._save("undo", self.session.undo, undone)
 
     def action_redo(self) -> None:
         if self.busy:
             self.app.bell()
             return
-        touched = self.session.redo()
-        if not touched:
-            self.notify("nothing to redo")
-            return
-        self.refresh_view()
-        self.notify(f"redone · #{touched[0]:,}")
+
+        def redone(touched: list[int]) -> None:
+            if not touched:
+                self.notify("nothing to redo")
+                return
+            self.refresh_view()
+            self.notify(f"redone · #{touched[0]:,}")
+
+        self._save("redo", self.session.redo, redone)
 
     def action_tag(self) -> None:
         sid = self._ready()
@@ -346,20 +454,24 @@ class ReviewScreen(Screen[None]):
         hint = "Enter adds · -name removes · → completes a known tag"
         if current:
             hint += " · on this sample: " + ", ".join(current)
+        try:
+            known = self.session.tags()
+        except (ProjectError, sqlite3.Error):
+            known = list(current)  # completion is a convenience: tagging still works without it
 
         def tagged(value: str | None) -> None:
             value = (value or "").strip()
             if not value:
                 return
             if value.startswith("-"):
-                self.session.untag(value[1:].strip())
+                name = value[1:].strip()
+                self._save(f"untag #{sid:,}", lambda: self.session.untag(name), lambda _: self.refresh_view())
             else:
-                self.session.tag(value, sample_id=sid)
-            self.refresh_view()
+                self._save(
+                    f"tag #{sid:,}", lambda: self.session.tag(value, sample_id=sid), lambda _: self.refresh_view()
+                )
 
-        self.app.push_screen(
-            TextDialog(f"Tag #{sid:,}", placeholder="tag", hint=hint, suggestions=self.session.tags()), tagged
-        )
+        self.app.push_screen(TextDialog(f"Tag #{sid:,}", placeholder="tag", hint=hint, suggestions=known), tagged)
 
     def action_note(self) -> None:
         sid = self._ready()
@@ -369,8 +481,8 @@ class ReviewScreen(Screen[None]):
         def noted(value: str | None) -> None:
             if value is None:
                 return
-            self.session.note(value.strip())
-            self.refresh_view()
+            text = value.strip()
+            self._save(f"note on #{sid:,}", lambda: self.session.note(text), lambda _: self.refresh_view())
 
         self.app.push_screen(
             TextDialog(
@@ -389,11 +501,15 @@ class ReviewScreen(Screen[None]):
         flag = self.partners[self.partner_index]
         assert flag.partner is not None
         reason = (flag.reason or DEFAULT_REASON) if verdict == "drop" else None
-        self.session.decide(flag.partner, verdict, reason)
-        self.post_message(SampleDecided(flag.partner, verdict, reason))
-        self.refresh_view()
-        done = "kept" if verdict == "keep" else f"dropped ({reason})"
-        self.notify(f"#{flag.partner:,} {done}")
+        partner = flag.partner
+
+        def saved(_: object) -> None:
+            self.post_message(SampleDecided(partner, verdict, reason))
+            self.refresh_view()
+            done = "kept" if verdict == "keep" else f"dropped ({reason})"
+            self.notify(f"#{partner:,} {done}")
+
+        self._save(f"{verdict} #{partner:,}", lambda: self.session.decide(partner, verdict, reason), saved)
 
     def action_keep_drop_cluster(self) -> None:
         """Keep this sample, drop the rest of its near-duplicate cluster: one undo step."""
@@ -409,12 +525,18 @@ class ReviewScreen(Screen[None]):
             self.notify("this sample is in no duplicate cluster (A finds near-duplicates)", severity="warning")
             return
         members = sorted(set(flag.members) - {sid})
-        self.session.keep_and_drop(sid, members, "duplicate")
-        self.post_message(SampleDecided(sid, "keep", None))
-        for m in members:
-            self.post_message(SampleDecided(m, "drop", "duplicate"))
-        self.notify(f"#{sid:,} kept · {len(members)} dropped as duplicate (u undoes all)")
-        self._advance()
+
+        def saved(_: object) -> None:
+            self.post_message(SampleDecided(sid, "keep", None))
+            for m in members:
+                self.post_message(SampleDecided(m, "drop", "duplicate"))
+            done = f"#{sid:,} kept · {len(members)} dropped as duplicate"
+            self.notify(done + " (u undoes all)")
+            self._advance(done)
+
+        self._save(
+            f"keep #{sid:,}, drop its cluster", lambda: self.session.keep_and_drop(sid, members, "duplicate"), saved
+        )
 
     def action_resolve_pair(self, choice: str) -> None:
         """< > D b on a contradiction / drift pair in the compare pane: one undo step."""
@@ -428,7 +550,6 @@ class ReviewScreen(Screen[None]):
             return
         from review.style import resolve_pair
 
-        resolve_pair(self.session, flag, choice, sample_id=sid)
         assert flag.partner is not None
         why = flag.reason or "other"
         done = {
@@ -437,8 +558,16 @@ class ReviewScreen(Screen[None]):
             "both": f"#{sid:,} and #{flag.partner:,} dropped ({why})",
             "boundary": f"#{sid:,} and #{flag.partner:,} kept, tagged boundary-pair",
         }[choice]
-        self.notify(done + " (u undoes)")
-        self._advance()
+
+        def saved(_: object) -> None:
+            self.notify(done + " (u undoes)")
+            self._advance(done)
+
+        self._save(
+            f"resolve #{sid:,} and #{flag.partner:,}",
+            lambda: resolve_pair(self.session, flag, choice, sample_id=sid),
+            saved,
+        )
 
     # ------------------------------------------------------------------ analysis
 
@@ -553,17 +682,20 @@ class ReviewScreen(Screen[None]):
     def action_previous(self) -> None:
         self._step(False, f"start of the queue ({queue_label(self.session.queue)})")
 
-    def _step(self, forward: bool, at_end: str) -> None:
+    def _step(self, forward: bool, at_end: str, what: str = "moving") -> None:
         if self.busy:
             self.app.bell()
             return
         if self.session.queue.get("kind", "all") in FAST_QUEUES:
-            moved = self.session.next() if forward else self.session.previous()
-            self.refresh_view()
-            if not moved:
-                self.notify(at_end)
+
+            def moved(ok: bool) -> None:
+                self.refresh_view()
+                if not ok:
+                    self.notify(at_end)
+
+            self._save(what, self.session.next if forward else self.session.previous, moved)
             return
-        self._seek(self.session.queue, self.session.cursor or 0, forward, switch=False, empty=at_end)
+        self._seek(self.session.queue, self.session.cursor or 0, forward, switch=False, empty=at_end, what=what)
 
     def action_first_undecided(self) -> None:
         if self.busy:
@@ -578,10 +710,14 @@ class ReviewScreen(Screen[None]):
         def jumped(value: str | None) -> None:
             if value is None:
                 return
-            if self.session.jump(int(value)):
-                self.refresh_view()
-            else:
-                self.notify(f"there is no sample #{value}", severity="warning")
+
+            def done(ok: bool) -> None:
+                if ok:
+                    self.refresh_view()
+                else:
+                    self.notify(f"there is no sample #{value}", severity="warning")
+
+            self._save(f"jump to #{value}", lambda: self.session.jump(int(value)), done)
 
         self.app.push_screen(JumpDialog(self.view.total), jumped)
 
@@ -602,7 +738,11 @@ class ReviewScreen(Screen[None]):
         )
 
     def action_filter(self) -> None:
-        c = self.session.counts()
+        try:
+            c = self.session.counts()
+        except (ProjectError, sqlite3.Error) as e:
+            self._failed("queues", e)
+            return
         choices: list[tuple[str, dict]] = [
             (f"all samples ({c.total:,})", {"kind": "all"}),
             (f"undecided ({c.undecided:,})", {"kind": "undecided"}),
@@ -631,11 +771,15 @@ class ReviewScreen(Screen[None]):
         kind = queue.get("kind", "all")
         label = queue_label(queue) if kind in QUEUE_LABELS or kind in QUEUE_EXTENSIONS else kind
         if kind in FAST_QUEUES:
-            if self.session.set_queue(queue):
-                self.refresh_view()
-                self.notify(f"queue: {label}")
-            else:
-                self.notify(f"no samples in the queue: {label}", severity="warning")
+
+            def done(ok: bool) -> None:
+                if ok:
+                    self.refresh_view()
+                    self.notify(f"queue: {label}")
+                else:
+                    self.notify(f"no samples in the queue: {label}", severity="warning")
+
+            self._save(f"queue: {label}", lambda: self.session.set_queue(queue), done)
             return
         if kind not in QUEUE_LABELS and kind not in QUEUE_EXTENSIONS:
             self.notify("no analysis has run on this project yet: run `winnow analyze`", severity="warning")
@@ -643,15 +787,19 @@ class ReviewScreen(Screen[None]):
         after = max((self.session.cursor or 1) - 1, 0)
         self._seek(queue, after, True, switch=True, empty=f"no samples in the queue: {label}")
 
-    def _seek(self, queue: dict, after: int, forward: bool, *, switch: bool, empty: str) -> None:
+    def _seek(self, queue: dict, after: int, forward: bool, *, switch: bool, empty: str, what: str = "moving") -> None:
         """Find the next sample of a queue that may need a scan, in a worker. Busy is set here,
         on the UI thread, so no key handled from now on can act on the sample being left."""
         self._set_busy(True)
+        self._seek_what = what
         self._seek_worker(queue, after, forward, switch, empty, self.session.goal.id)
 
     def action_cancel(self) -> None:
-        """Stop a running search: interrupt its query (a worker cannot stop SQLite otherwise);
-        else stop a running analysis."""
+        """Give up a write waiting for a busy project; else stop a running search: interrupt its
+        query (a worker cannot stop SQLite otherwise); else stop a running analysis."""
+        if self._cancel_wait is not None:
+            self._cancel_wait()
+            return
         store = self._seek_store
         if not self.busy or store is None:
             self._stop_analysis()
@@ -686,13 +834,19 @@ class ReviewScreen(Screen[None]):
 
     def _seek_done(self, queue: dict | None, target: int | None, empty: str) -> None:
         self._set_busy(False)
-        if target is None or not self.session.move_to(target, queue):
+        if target is None:
             self.refresh_view()
             self.notify(empty, severity="warning")
             return
-        self.refresh_view()
-        if queue is not None:
-            self.notify(f"queue: {queue_label(queue)}")
+
+        def moved(ok: bool) -> None:
+            self.refresh_view()
+            if not ok:
+                self.notify(empty, severity="warning")
+            elif queue is not None:
+                self.notify(f"queue: {queue_label(queue)}")
+
+        self._save(self._seek_what, lambda: self.session.move_to(target, queue), moved)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "batch" and event.state == WorkerState.ERROR:
