@@ -157,6 +157,7 @@ def now() -> str:
 
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+SQLITE_NOTADB = 26
 _SENTENCE_END = re.compile(r"[.!?。！？](?:\s+|$)(?=\S)")
 
 
@@ -219,12 +220,10 @@ class Store:
         exists = self.path.exists() and self.path.stat().st_size > 0
         if not exists and not create:
             raise ProjectError(f"{self.path}: no such project file — create one with `winnow import FILE --db {self.path}`")
-        if exists:
-            with open(self.path, "rb") as fh:
-                if fh.read(16) != SQLITE_MAGIC:
-                    raise ProjectError(
-                        f"{self.path}: not a winnow project (not an SQLite file) — pass a .db made by `winnow import`"
-                    )
+        # The file is never opened here except through SQLite: closing any descriptor of it drops
+        # every POSIX lock this process holds on it, SQLite's too, and then another process that
+        # closes the project takes it for unused and deletes the WAL under our open connection
+        # (the decisions written after that are lost). SQLite itself says "not a database".
         # access() is also false on a read-only mount, for root too.
         self.read_only = exists and not os.access(self.path, os.W_OK)
         self._depth = 0  # > 0 inside tx()
@@ -243,6 +242,8 @@ class Store:
             self._migrate(fresh=not exists)
         except sqlite3.DatabaseError as e:
             conn.close()
+            if getattr(e, "sqlite_errorcode", None) == SQLITE_NOTADB:
+                raise self._not_sqlite() from e
             raise storage_error(self.path, e) or ProjectError(
                 f"{self.path}: cannot use this file ({e}) — is it a winnow project?"
             ) from e
@@ -280,7 +281,14 @@ class Store:
                 )
             return connect(base + "?immutable=1", uri=True)
         except sqlite3.Error as e:
+            if getattr(e, "sqlite_errorcode", None) == SQLITE_NOTADB:
+                raise self._not_sqlite() from e
             raise ProjectError(f"{self.path}: cannot open ({e}) — check the path and its permissions") from e
+
+    def _not_sqlite(self) -> ProjectError:
+        return ProjectError(
+            f"{self.path}: not a winnow project (not an SQLite file) — pass a .db made by `winnow import`"
+        )
 
     def set_busy_timeout(self, ms: int) -> None:
         """How long a write waits for another writer before failing with StorageError("busy")."""
