@@ -5,6 +5,8 @@ Each trial is one situation:
 
   second instance  `winnow open` on a project another `winnow open` has: a clear message naming
                    the holder, a nonzero exit; the first instance still decides.
+  headless alongside  `winnow stats` runs while the app reviews: every key acknowledged after it
+                   is in the file once the app has quit.
   busy: give up    another process holds the write lock (BEGIN IMMEDIATE) past winnow's patience
                    while a decision key is pressed: "waiting" naming the holder, then "busy — ...
                    nothing was written"; the sample stays on screen undecided, the file holds no
@@ -204,6 +206,29 @@ def second_instance(out: Outcome, work: Path, base: Path) -> None:
         if verdict_on_disk(db, 1) != "keep":
             out.fail("second instance: the first instance's key did not reach the file")
         quit_app(out, first, "second instance")
+
+
+def headless_alongside(out: Outcome, work: Path, base: Path) -> None:
+    """`winnow stats` in another terminal while the app reviews (after a worker opened its own
+    connection): every key after it must still reach the file."""
+    name = "headless alongside"
+    db = fresh_project(work, "alongside", base)
+    tmp = db.parent
+    with open_app(db, tmp) as term:
+        term.send("j")
+        term.wait_for(status(2))
+        term.send("g")  # first undecided: found by a worker with its own Store
+        term.wait_for(status(1))
+        r = winnow(tmp, "stats", "--db", str(db))
+        if r.returncode != 0:
+            out.fail(f"{name}: `winnow stats` beside the open app failed: {r.stdout + r.stderr!r}")
+        for n in (1, 2, 3):
+            term.send("a")
+            term.wait_for(status(n + 1))
+        quit_app(out, term, name)
+    got = {n: verdict_on_disk(db, n) for n in (1, 2, 3)}
+    if got != {1: "keep", 2: "keep", 3: "keep"}:
+        out.fail(f"{name}: keys acknowledged after `winnow stats` ran are not all in the file: {got}")
 
 
 def busy_key(out: Outcome, work: Path, base: Path, *, release_after: float | None) -> None:
@@ -487,12 +512,6 @@ def disk_full_injected(out: Outcome, name: str, folder: Path, base: Path) -> Non
     shutil.copyfile(base, db)
     data = write_jsonl(folder / "more.jsonl", records(N, tag="f"))
 
-    def full(what: str, sql: object = None) -> None:
-        if str(sql).strip().upper().startswith("COMMIT"):
-            e = sqlite3.OperationalError("database or disk is full")
-            e.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
-            raise e
-
     async def main() -> None:
         from tui.app import make_app
 
@@ -500,22 +519,21 @@ def disk_full_injected(out: Outcome, name: str, folder: Path, base: Path) -> Non
         async with app.run_test(size=(100, 30), notifications=True) as pilot:
             await pilot.pause(0.3)
             before = dump(db)
-            PLAN.tick = full  # type: ignore[method-assign]
-            try:
-                await pilot.press("a")
-                await pilot.pause(0.3)
-                errors = [n.message for n in app._notifications if n.severity == "error"]
-                if not any("disk full" in m and "free space on" in m for m in errors):
-                    out.fail(f"{name}: no 'disk full' error after a key: {errors}")
-                if app.screen.view is None or app.screen.view.sample.id != 1:
-                    out.fail(f"{name}: the screen moved on after a failed key")
-                r = CliRunner().invoke(cli, ["import", str(data), "--db", str(db)])
-                if r.exit_code != 2 or "disk full" not in r.output:
-                    out.fail(f"{name}: import on a full disk: exit {r.exit_code}, {r.output!r}")
-                if dump(db) != before:
-                    out.fail(f"{name}: the failed key or import changed the file")
-            finally:
-                del PLAN.tick  # back to the class's method
+            PLAN.arm(sql="COMMIT", every=True, code=sqlite3.SQLITE_FULL, message="database or disk is full")
+            await pilot.press("a")
+            await pilot.pause(0.3)
+            errors = [n.message for n in app._notifications if n.severity == "error"]
+            if not any("disk full" in m and "free space on" in m for m in errors):
+                out.fail(f"{name}: no 'disk full' error after a key: {errors}")
+            view = getattr(app.screen, "view", None)
+            if view is None or view.sample.id != 1:
+                out.fail(f"{name}: the screen moved on after a failed key")
+            r = CliRunner().invoke(cli, ["import", str(data), "--db", str(db)])
+            if r.exit_code != 2 or "disk full" not in r.output:
+                out.fail(f"{name}: import on a full disk: exit {r.exit_code}, {r.output!r}")
+            if dump(db) != before:
+                out.fail(f"{name}: the failed key or import changed the file")
+            PLAN.arm(None)  # space freed
             await pilot.press("a")
             await pilot.pause(0.3)
             if verdict_on_disk(db, 1) != "keep":
@@ -529,6 +547,7 @@ def disk_full_injected(out: Outcome, name: str, folder: Path, base: Path) -> Non
 
 TRIALS: list[tuple[str, Callable[[Outcome, Path, Path], None]]] = [
     ("second instance", second_instance),
+    ("headless alongside", headless_alongside),
     ("read-only", read_only),
     ("disk full", disk_full),
     ("busy: import", busy_import),

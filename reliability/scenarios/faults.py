@@ -44,28 +44,41 @@ from reliability import Outcome, Scenario
 
 
 class Plan:
-    """Which call fails. Only calls made on the thread that armed the plan are counted, so a
-    worker thread cannot shift the count."""
+    """Which call fails: the n-th, or (sql=...) the first whose statement starts with that text,
+    or (every=True) each such call until disarmed (a disk that stays full). Only calls made on
+    the thread that armed the plan are counted, so a worker thread cannot shift the count."""
 
     def __init__(self) -> None:
-        self.calls = 0
-        self.fail_at: int | None = None
+        self.arm(None)
+
+    def arm(
+        self,
+        n: int | None = None,
+        *,
+        sql: str | None = None,
+        every: bool = False,
+        code: int = sqlite3.SQLITE_IOERR,
+        message: str = "disk I/O error",
+    ) -> None:
+        self.calls, self.fail_at, self.sql, self.every = 0, n, sql, every
+        self.code, self.message = code, message
         self.fired: str | None = None
         self.thread = threading.get_ident()
-
-    def arm(self, n: int | None) -> None:
-        self.calls, self.fail_at, self.fired, self.thread = 0, n, None, threading.get_ident()
 
     def tick(self, what: str, sql: object = None) -> None:
         if threading.get_ident() != self.thread:
             return
         self.calls += 1
-        if self.fail_at is not None and self.calls == self.fail_at:
-            words = " ".join(str(sql).split()[:3]) if sql is not None else ""
+        text = " ".join(str(sql).split()) if sql is not None else ""
+        if self.sql is not None:
+            hit = text.upper().startswith(self.sql.upper()) and (self.every or self.fired is None)
+        else:
+            hit = self.calls == self.fail_at
+        if hit:
+            words = " ".join(text.split()[:3])
             self.fired = f"call {self.calls}: {what}" + (f" {words}" if words else "")
-            e = sqlite3.OperationalError(f"disk I/O error (injected at {self.fired})")
-            e.sqlite_errorcode = sqlite3.SQLITE_IOERR  # type: ignore[attr-defined]
-            e.sqlite_errorname = "SQLITE_IOERR"  # type: ignore[attr-defined]
+            e = sqlite3.OperationalError(f"{self.message} (injected at {self.fired})")
+            e.sqlite_errorcode = self.code  # type: ignore[attr-defined]
             raise e
 
 
