@@ -84,6 +84,12 @@ def storage_error(path: Path, e: sqlite3.Error) -> StorageError | None:
         kind = next((k for needle, k in needles if needle in text), None)
     if kind is None:
         return None
+    if kind == "io":
+        try:  # ENOSPC where SQLite says I/O error (growing the -shm, say): tell it as a full disk
+            if shutil.disk_usage(Path(os.path.abspath(path)).parent).free < 1 << 20:
+                kind = "full"
+        except OSError:
+            pass
     holder = ""
     if kind == "busy":
         holder = write_lock_holder(path) or "another program"

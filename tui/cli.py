@@ -35,14 +35,15 @@ def winnow_home() -> Path:
     return Path(platformdirs.user_data_dir("winnow"))
 
 
-def open_store(db: str | Path, *, create: bool = False) -> Store:
+def open_store(db: str | Path, *, create: bool = False, then: str = "") -> Store:
+    """The project, or a one-line error (`then`: what that means for the command) and exit 2."""
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         ctx.meta["winnow.db"] = Path(db)  # so that an error from the file names it (DefaultToOpen)
     try:
         return Store(db, create=create)
     except ProjectError as e:
-        fail(str(e))
+        fail(f"{e}\n{then}" if then else str(e))
 
 
 def project_exists(db: str | Path) -> bool:
@@ -63,7 +64,7 @@ def import_into(db: str | Path, files: list[str], mapping: dict | None, fmt: str
     fresh = not project_exists(db)
     imported = False
     try:
-        with open_store(db, create=True) as store:
+        with open_store(db, create=True, then="(nothing was imported)") as store:
             for f in files:
                 do_import(store, f, mapping, fmt, skip_invalid)
                 imported = True

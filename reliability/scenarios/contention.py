@@ -465,6 +465,16 @@ def disk_full_checks(out: Outcome, name: str, mnt: Path, base: Path, folder: Pat
     db = mnt / "project.db"
     shutil.copyfile(base, db)
     data = write_jsonl(folder / "more.jsonl", records(N, tag="f"))
+    # Full before anything has the project open (SQLite cannot even make its -shm): an import.
+    before = dump(db)
+    filler = fill(mnt)
+    r = winnow(folder, "import", str(data), "--db", str(db))
+    text = r.stdout + r.stderr
+    if r.returncode != 2 or not clear_message(text, db, "disk full", "free space on", "nothing was imported"):
+        out.fail(f"{name}: import into a project on a full disk: exit {r.returncode}, {text!r}")
+    filler.unlink()
+    if dump(db) != before:
+        out.fail(f"{name}: the import on a full disk changed the file")
     with open_app(db, folder) as term:
         filler = fill(mnt)
         before = dump(db)
