@@ -10,15 +10,17 @@ to a visible marker:
   shows as ``␛[31m`` or ``␛]52;c;…␇``: it is visible and inert.
 * 8-bit C1 controls (U+0080-U+009F, e.g. the one-byte CSI U+009B) -> ``⟨U+009B⟩``.
 * bidi controls (LRE/RLE/PDF/LRO/RLO, LRI/RLI/FSI/PDI, LRM/RLM/ALM), zero-width characters,
-  other invisible format characters, lone surrogates and noncharacters -> ``⟨U+202E⟩``.
+  other invisible format characters (Unicode's default-ignorable code points, such as the
+  combining grapheme joiner and Hangul fillers, and the Egyptian hieroglyph format controls),
+  lone surrogates and noncharacters -> ``⟨U+202E⟩``.
 * a run of Unicode tag characters (U+E0000-U+E007F, "ASCII smuggling") -> one marker that
   spells out the hidden text: ``⟨tags:ignore the goal⟩``.
 
 Two legitimate uses of invisible characters are kept, because marking them would break text
 people actually write: a zero-width joiner between two pictographs (emoji ZWJ sequences such
 as a family emoji) and a single variation selector after a visible character (❤️, CJK
-ideographic variants). A *run* of variation selectors is marked: that is how data is smuggled
-inside an emoji.
+ideographic variants; Mongolian free variation selectors count too). A *run* of variation
+selectors is marked: that is how data is smuggled inside an emoji.
 
 `suspicious` names the classes of such characters found in a text; the review screen shows
 them as a flag on the sample. This module imports only the standard library.
@@ -43,11 +45,11 @@ CLASSES = (ESCAPE, C1, CONTROL, BIDI, ZERO_WIDTH, TAG, INVISIBLE, SURROGATE)
 _SUSPECT = re.compile(
     "["
     "\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 (tab and newline stay), DEL, C1
-    "\xad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f"
-    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\ufffe\uffff"
+    "\xad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\ufffe\uffff"
     "\ud800-\udfff"
-    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
-    "\U000e0000-\U000e007f\U000e0100-\U000e01ef"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U00013430-\U0001343f"
+    "\U000e0000-\U000e0fff"
     "]+"
 )
 
@@ -57,7 +59,7 @@ _ZWJ = 0x200D
 
 
 def _is_variation_selector(cp: int) -> bool:
-    return 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF
+    return 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF or 0x180B <= cp <= 0x180D or cp == 0x180F
 
 
 def _is_tag(cp: int) -> bool:

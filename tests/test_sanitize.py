@@ -108,3 +108,23 @@ def test_a_megabyte_is_quick():
     out = sanitize(text)
     assert time.perf_counter() - t < 0.5
     assert out.endswith("␛[2J")
+
+
+def test_other_default_ignorable_and_format_characters_are_marked():
+    # Found by the hostile-pty reliability scenario: these reached the terminal unmarked.
+    cases = {
+        "Egyptian hieroglyph format control": ("\U00013430x\U00013438", "⟨U+13430⟩x⟨U+13438⟩"),
+        "combining grapheme joiner": ("a\u034fb", "a⟨U+034F⟩b"),
+        "Khmer inherent vowels": ("\u17b4\u17b5", "⟨U+17B4⟩⟨U+17B5⟩"),
+        "unassigned tag-block code point": ("x\U000e0080", "x⟨U+E0080⟩"),
+        "specials": ("x\ufff0", "x⟨U+FFF0⟩"),
+    }
+    for name, (raw, expected) in cases.items():
+        assert sanitize(raw) == expected, name
+        assert INVISIBLE in suspicious(raw), name
+
+
+def test_mongolian_free_variation_selectors_are_variation_selectors():
+    assert sanitize("ᠠ\u180b") == "ᠠ\u180b"  # one after a letter: how Mongolian is written
+    assert sanitize("ᠠ\u180b\u180c\u180d") == "ᠠ\u180b⟨U+180C⟩⟨U+180D⟩"  # a run hides data
+    assert sanitize(" \u180b") == " ⟨U+180B⟩"
