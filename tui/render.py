@@ -79,15 +79,18 @@ def sections(sample: Sample) -> list[Section]:
 
 
 def _pretty(turn) -> str:
-    """A tool call's JSON as indented JSON (arguments too, when they are JSON in a string)."""
+    """A tool call's JSON as indented JSON (arguments too, when they are JSON in a string).
+
+    JSON nested deeper than Python's recursion limit stays as it is (json raises RecursionError).
+    """
     try:
         data = json.loads(turn.content)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return turn.content
     if isinstance(data, dict) and isinstance(data.get("arguments"), str):
         try:
             data = {**data, "arguments": json.loads(data["arguments"])}
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     return json.dumps(data, ensure_ascii=False, indent=2)
 

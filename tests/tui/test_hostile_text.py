@@ -202,3 +202,33 @@ async def test_a_megabyte_line_is_previewed_and_deciding_stays_fast(tmp_path):
         assert time.perf_counter() - t < 1.0
         assert app.screen.view.sample.id == 2
     assert Path(path).exists()
+
+
+async def test_tabs_in_the_full_text_view_are_spaces_not_tab_characters(tmp_path):
+    # A TAB written to the terminal moves the cursor without painting the cells it skips: the
+    # previous screen showed through (found by the hostile-pty reliability scenario).
+    path = build_project(tmp_path / "p.db", [chat("col1\tcol2\t\tcol3\n\tindented\t中\tx", "a")])
+    app = app_for(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await pilot.pause()
+        assert "\t" not in terminal_bytes(app)
+        lines = [line.rstrip() for line in screen_text(app).split("\n")]
+        assert "col1    col2            col3" in lines
+        assert "        indented        中      x" in lines
+
+
+async def test_a_tool_call_with_deeply_nested_arguments_is_shown(tmp_path):
+    # json.loads raises RecursionError on it; the review screen used to crash rendering the call.
+    rec = tool_sample()
+    rec["messages"][1]["tool_calls"][0]["function"]["arguments"] = "[" * 100_000 + "]" * 100_000
+    path = build_project(tmp_path / "p.db", [rec])
+    app = app_for(path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "TOOL CALL" in shown and '"arguments":' in shown and '"[[[[[[[[' in shown
+        await pilot.press("c")
+        await settle(pilot)
+        assert app.is_running

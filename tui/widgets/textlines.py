@@ -3,6 +3,10 @@
 For the full-text screen, where one sample may be a 1 MB line or 100k lines. Lines are wrapped
 to the width once per resize (cell-aware, so CJK and emoji wrap right) and drawn with the line
 API, so scrolling costs the same whatever the text's size.
+
+Tabs are expanded to spaces here (tab stops every 8 cells): a raw segment goes to the terminal
+as it is, and a TAB written there moves the cursor without painting the cells it skips, so the
+previous screen's text showed through.
 """
 
 from __future__ import annotations
@@ -13,6 +17,24 @@ from rich.style import Style
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+TAB_SIZE = 8
+
+
+def expand_tabs(line: str, size: int = TAB_SIZE) -> str:
+    """`line` with each tab replaced by spaces up to the next tab stop, counted in cells."""
+    if "\t" not in line:
+        return line
+    parts = line.split("\t")
+    out = []
+    col = 0
+    for part in parts[:-1]:
+        col += cell_len(part)
+        pad = size - col % size
+        out += (part, " " * pad)
+        col += pad
+    out.append(parts[-1])
+    return "".join(out)
 
 
 class TextLines(ScrollView, can_focus=True):
@@ -41,7 +63,7 @@ class TextLines(ScrollView, can_focus=True):
             return
         self._width = width
         out: list[str] = []
-        for line in self.source:
+        for line in map(expand_tabs, self.source):
             if len(line) <= width // 2 or cell_len(line) <= width:
                 out.append(line)
             else:
