@@ -169,7 +169,7 @@ def test_empty_file(tmp_path: Path, content: bytes) -> None:
 def test_empty_json_array(tmp_path: Path) -> None:
     path = tmp_path / "d.json"
     path.write_text("[\n]\n")
-    expect(fail(path), path, None, "no records", "export finished")
+    expect(fail(path), path, 1, "no records", "export finished")
 
 
 def test_empty_gzip(tmp_path: Path) -> None:
@@ -392,7 +392,7 @@ def test_csv_duplicate_header(tmp_path: Path) -> None:
 def test_csv_without_rows(tmp_path: Path) -> None:
     path = tmp_path / "d.csv"
     path.write_text("prompt,completion\n")
-    expect(fail(path), path, None, "no rows", "export finished")
+    expect(fail(path), path, 1, "no rows", "export finished")
 
 
 # --- not a text file at all ----------------------------------------------------------------------

@@ -18,7 +18,8 @@ Decisions, for the README:
   the largest record, never the file.
 - Blank lines in JSON lines and CSV are not records and do not count as positions.
 - A JSON document that is a single object whose first value is the list of records
-  ({"data": [...]}) is read as that list; the object's other keys are ignored.
+  ({"data": [...]}) is read as that list; the object's other keys are ignored, though the object
+  must be well-formed to its end (a file cut after the records is refused).
 - Parquet needs the optional pyarrow; its raw text is the row as JSON and its "line" is the row
   number.
 - Duplicate keys, NaN/Infinity and nesting beyond Python's recursion limit are refused per record.
@@ -191,7 +192,8 @@ def open_source(
             raise InputError(
                 name, problems[0].line, f"none of the first records can be read ({problems[0].what})", problems[0].todo
             )
-        raise InputError(name, None, "the file holds no records", "check that the export finished")
+        # line 1: a refusal of file content always names a line (the whole file starts there)
+        raise InputError(name, 1, "the file holds no records", "check that the export finished")
     objs = [obj for _, _, obj in sample]
     if fmt is None:
         found = schemas.detect(objs)
@@ -253,7 +255,7 @@ def _open_csv(
     items.close()
     columns = probe._columns or []
     if first is None:
-        raise InputError(name, None, "the CSV file has a header but no rows", "check that the export finished")
+        raise InputError(name, 1, "the CSV file has a header but no rows", "check that the export finished")
     row = dict.fromkeys(columns, "")
     if fmt is None:
         found = schemas.detect([row])

@@ -9,9 +9,12 @@ element is cut out with `JSONDecoder.raw_decode`, which also hands back the elem
 slice. A record larger than the buffer grows it geometrically, so a 50 MB record costs one pass
 per doubling, not one per chunk.
 
-Strictness: duplicate keys, NaN/Infinity and nesting deeper than Python's recursion limit are
-refused per record. Plain `json` would accept the first two silently (last key wins, NaN becomes a
-float), so a record would mean something other than what its author saw.
+Strictness: duplicate keys, NaN/Infinity, nesting deeper than Python's recursion limit, integers
+longer than Python reads (4,300 digits) and lone UTF-16 surrogates (a "\ud800" escape without its
+other half) are refused per record. Plain `json` would accept the first two silently (last key
+wins, NaN becomes a float), so a record would mean something other than what its author saw; the
+last two used to escape as a traceback (ValueError from int(), UnicodeEncodeError when the text
+was hashed and stored).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ Item = tuple[int, str, Any]  # (line, raw, dict | InputError)
 
 _WS = re.compile(r"[ \t\r\n]*")
 _SURROGATE = re.compile("[\udc80-\udcff]")  # undecodable bytes, kept by surrogateescape
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # where a lone surrogate can come from
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 UTF8_TODO = "re-save the file as UTF-8, e.g. iconv -f LATIN1 -t UTF-8 FILE > FILE.utf8 (name its real encoding)"
 TRUNCATED_TODO = "the file looks cut off — re-download or re-export it"
 
@@ -70,7 +75,9 @@ def _constant(name: str) -> Any:
 # The hook runs once per JSON object; measured on Alpaca 52k it adds ~15% to parsing, well under
 # the cost of building the Conversations, and buys a refusal of duplicate keys.
 STRICT = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant)
-PLAIN = json.JSONDecoder()
+# Re-reads a record the strict decoder refused, only to find where it ends: an integer too long
+# for int() becomes a float (inf) here instead of raising again.
+PLAIN = json.JSONDecoder(parse_int=float)
 
 
 def _hook_problem(name: str, line: int, err: Exception) -> InputError:
@@ -78,7 +85,10 @@ def _hook_problem(name: str, line: int, err: Exception) -> InputError:
         return InputError(
             name, line, f"the key {err.key!r} appears twice in one object", "keep one of them; " + SKIP_HINT
         )
-    assert isinstance(err, BadConstant)
+    if not isinstance(err, BadConstant):  # int() refusing a number of more than 4,300 digits
+        return InputError(
+            name, line, "a number is too long to read (more than 4,300 digits)", "write it as a string; " + SKIP_HINT
+        )
     return InputError(
         name,
         line,
@@ -98,6 +108,33 @@ def _not_object(name: str, line: int, obj: Any) -> InputError:
 
 def _nesting(name: str, line: int) -> InputError:
     return InputError(name, line, "the record is nested too deeply to parse", "flatten it; " + SKIP_HINT)
+
+
+def _lone_surrogate(name: str, line: int, raw: str, obj: Any) -> InputError | None:
+    """A record whose strings (keys or values) hold half a surrogate pair, from a \\udXXX escape.
+
+    Only records whose text has such an escape are walked, so the common case costs one search.
+    """
+    if not _SURROGATE_ESCAPE.search(raw):
+        return None
+    stack = [obj]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, str):
+            m = _LONE_SURROGATE.search(x)
+            if m:
+                return InputError(
+                    name,
+                    line,
+                    f"the escape \\u{ord(m.group()):04x} is half of a UTF-16 surrogate pair, not a character",
+                    "write the character itself, or the escape of both halves; " + SKIP_HINT,
+                )
+        elif isinstance(x, dict):
+            stack += x.keys()
+            stack += x.values()
+        elif isinstance(x, list):
+            stack += x
+    return None
 
 
 def jsonl_records(name: str, stream: IO[bytes], raw: IO[bytes], progress: Progress) -> Iterator[Item]:
@@ -124,7 +161,7 @@ def jsonl_records(name: str, stream: IO[bytes], raw: IO[bytes], progress: Progre
             except json.JSONDecodeError as e:
                 yield lineno, text, _jsonl_malformed(name, lineno, text, e, data.endswith(b"\n"))
                 continue
-            except (DuplicateKey, BadConstant) as e:
+            except ValueError as e:  # DuplicateKey, BadConstant, or int() refusing 4,300+ digits
                 yield lineno, text, _hook_problem(name, lineno, e)
                 continue
             except RecursionError:
@@ -133,7 +170,7 @@ def jsonl_records(name: str, stream: IO[bytes], raw: IO[bytes], progress: Progre
             if type(obj) is not dict:
                 yield lineno, text, _not_object(name, lineno, obj)
                 continue
-            yield lineno, text, obj
+            yield lineno, text, _lone_surrogate(name, lineno, text, obj) or obj
     except (OSError, EOFError, zlib.error) as e:
         raise InputError(name, lineno + 1, f"the gzip data is corrupt or cut off ({e})", TRUNCATED_TODO) from None
     progress.bytes_read = raw.tell()
@@ -295,7 +332,7 @@ def json_array_records(name: str, chunks: Chunks, wrapper: bool) -> Iterator[Ite
                 err = json.JSONDecodeError("Expecting value", buf, e.value)
             except json.JSONDecodeError as e:
                 err = e
-            except (DuplicateKey, BadConstant) as hooked:
+            except ValueError as hooked:  # DuplicateKey, BadConstant, or int() refusing 4,300+ digits
                 try:
                     obj, end = PLAIN.raw_decode(buf, pos)
                     problem = _hook_problem(name, line, hooked)
@@ -321,12 +358,15 @@ def json_array_records(name: str, chunks: Chunks, wrapper: bool) -> Iterator[Ite
             problem = _undecodable(name, line, raw)
         if problem is None and type(obj) is not dict:
             problem = _not_object(name, line, obj)
+        if problem is None:
+            problem = _lone_surrogate(name, line, raw, obj)
         yield line, raw, obj if problem is None else problem
         pos = end
         expect_value = after_comma = False
     pos += 1
     if wrapper:
-        return  # the wrapper's other keys carry no records; they are not read
+        _rest_of_wrapper(name, chunks, buf[pos:], line + buf.count("\n", lpos, pos))
+        return
     while True:
         pos = ws(buf, pos).end()
         if pos < len(buf):
@@ -336,6 +376,38 @@ def json_array_records(name: str, chunks: Chunks, wrapper: bool) -> Iterator[Ite
         line += buf.count("\n", lpos, pos)
         buf = chunks.read(CHUNK)
         pos = lpos = 0
+
+
+def _rest_of_wrapper(name: str, chunks: Chunks, rest: str, line: int) -> None:
+    """Read the wrapper object to its end after the records: its other keys carry no records, but a
+    file cut or damaged after them must be refused like any other (the records alone would look
+    complete). `rest` starts right after the records' ']', on `line`."""
+    while not chunks.eof:
+        rest += chunks.read(CHUNK)
+    bad = _undecodable(name, line, rest) if chunks.bad_utf8 else None
+    if bad is not None:
+        raise bad
+    head = '{"": 0'  # the object the rest closes, with the records' key standing in
+    text = head + rest
+    try:
+        _, end = PLAIN.raw_decode(text)
+    except json.JSONDecodeError as e:
+        at = line + rest.count("\n", 0, max(e.pos - len(head), 0))
+        if e.msg.startswith("Unterminated string") or not text[e.pos :].strip():
+            raise InputError(name, at, "the file ends before the top-level object is closed", TRUNCATED_TODO) from None
+        raise InputError(
+            name, at, f"malformed JSON after the records: {_says(e)}", "fix the JSON at that line"
+        ) from None
+    except RecursionError:
+        raise _nesting(name, line) from None
+    extra = _WS.match(text, end).end()  # type: ignore[union-attr]
+    if extra < len(text):
+        raise InputError(
+            name,
+            line + rest.count("\n", 0, extra - len(head)),
+            "unexpected data after the closing '}' of the top-level object",
+            "remove it, or split the file",
+        )
 
 
 def csv_records(
@@ -380,10 +452,13 @@ def csv_records(
                     'close the quote, or double a quote inside a field ("")',
                 )
             else:
+                # Named by the row's first line: a quote opened there may run on for many lines
+                # before the csv module trips over something (the line it tripped on is given too).
+                at = f" (on line {reader.line_num})" if reader.line_num != row_start else ""
                 problem = InputError(
                     name,
-                    reader.line_num,
-                    f"malformed CSV: {e}",
+                    row_start,
+                    f"malformed CSV in the row starting here{at}: {e}",
                     'quote fields that hold the delimiter, double inner quotes ("")',
                 )
             if header is None:
