@@ -506,6 +506,13 @@ def check_section(got: Shown, content: str, where: str) -> str | None:
     return None
 
 
+def input_value(term: Terminal) -> str:
+    """The text in the dialog's input box (between its ▊ and ▎ borders), without whitespace."""
+    rows = term.text().split("\n")
+    row = next((r for r in rows if "▊" in r and "▎" in r and "▔" not in r and "▁" not in r), None)
+    return nows(row.split("▊", 1)[1].rsplit("▎", 1)[0]) if row else ""
+
+
 # ---------------------------------------------------------------------------------------- a trial
 
 
@@ -608,15 +615,16 @@ def visit(term: Terminal, entry: Entry, placement: str, rec: dict, raw: str) -> 
         # ESC from pastes anyway (xterm's allowPasteControls is off by default).
         pasted = entry.text.replace("\x1b", "").replace("\x00", "")  # Textual drops NUL from pastes
         press(term, b"\x1b[200~" + pasted.encode() + b"\x1b[201~", repaints=bool(pasted.strip()))
-        rows = term.text().split("\n")
-        value = next((r for r in rows if "▊" in r and "▎" in r and "▔" not in r and "▁" not in r), None)
-        if value is None:
-            problems.append("search: the input line is not on screen after a paste")
-        else:
-            seen = nows(value.split("▊", 1)[1].rsplit("▎", 1)[0])
-            want = nows(sanitize(pasted, oneline=True))
-            if not seen or seen not in want:
-                problems.append(f"search: the pasted text shows as {seen[:60]!r}, not part of {want[:60]!r}")
+        want = nows(sanitize(pasted, oneline=True))
+        seen = input_value(term)
+        if not seen or seen not in want:
+            problems.append(f"search: the pasted text shows as {seen[:60]!r}, not part of {want[:60]!r}")
+        # A key typed next lands after the pasted text, as shown: the input replaced hidden
+        # characters by longer markers, and the cursor must have moved with them.
+        press(term, "Z")
+        seen = input_value(term)
+        if not seen.endswith("Z") or not (want + "Z").endswith(seen):
+            problems.append(f"search: typing after the paste gives {seen[-60:]!r}, not …{(want + 'Z')[-60:]!r}")
     if placement not in ONE_LINE:
         m = marker(entry)
         i = entry.text.find(m) + len(m)
