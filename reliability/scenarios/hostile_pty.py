@@ -7,6 +7,7 @@ holding it, opens it with the installed `winnow` at 80x24 in a PtyTerminal, and 
 in the main view, the full-text view (v), the compare pane (c, against a sample with the same
 prompt) and the search dialog (/: the entry pasted, then its marker searched for). Every payload
 carries a unique ASCII marker (HX017Q...), so a leaked sequence names the entry it came from.
+The full suite visits every entry in three placements (216 visits, ~3.5 s each); --quick six.
 
 Checks, on every byte the app wrote (`term.raw`):
 * it is UTF-8, and once the sequences winnow/Textual itself emits are removed (ALLOWED below,
@@ -18,6 +19,8 @@ And on the emulated screen (pyte):
 * the visible text of the sample is `sanitize(text)` (compared over the rows that fit, ignoring
   whitespace, which wrapping moves; wide characters take their two cells), in every view;
 * markup-like text shows literally; clicking on it does nothing;
+* pasted into the search box, the entry shows sanitised, and a key typed next lands after it;
+  its marker typed and searched for finds the sample;
 * the app is still running, the window title was never set, and `q` quits it with status 0.
 """
 
