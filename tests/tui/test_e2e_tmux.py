@@ -16,12 +16,12 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from tui_helpers import HOSTILE, base_records, build_project, chat, verdicts
 
+from reliability.tmux import Tmux
 from review.store import Store
 
 WINNOW = Path(sys.executable).with_name("winnow")
@@ -29,54 +29,6 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux on the PATH (apt-get install tmux)"),
     pytest.mark.skipif(not WINNOW.exists(), reason=f"needs the installed winnow script ({WINNOW}): pip install -e ."),
 ]
-
-
-class Tmux:
-    def __init__(self, tmp_path: Path) -> None:
-        self.socket = f"winnow-test-{uuid.uuid4().hex[:8]}"
-        self.tmp = tmp_path
-
-    def run(self, *args: str, check: bool = True) -> str:
-        res = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=check)
-        return res.stdout
-
-    def start(self, command: str, *, term: str = "xterm-256color") -> None:
-        env = {
-            "WINNOW_HOME": str(self.tmp / "home"),
-            "WINNOW_CONFIG": str(self.tmp / "none.json"),
-            "TERM": term,
-            "COLORTERM": "",
-        }
-        exports = " ".join(f"{k}={v!s}" for k, v in env.items())
-        self.run("-f", "/dev/null", "new-session", "-d", "-s", "w", "-x", "80", "-y", "24", f"env {exports} {command}")
-        self.run("set-option", "-g", "remain-on-exit", "on")
-        self.run("set-option", "-g", "set-clipboard", "on")
-
-    def respawn(self, command: str) -> None:
-        env = f"env WINNOW_HOME={self.tmp / 'home'} WINNOW_CONFIG={self.tmp / 'none.json'} TERM=xterm-256color"
-        self.run("respawn-pane", "-k", "-t", "w", f"{env} {command}")
-
-    def screen(self, *, escapes: bool = False) -> str:
-        return self.run("capture-pane", "-p", *(["-e"] if escapes else []), "-t", "w")
-
-    def keys(self, *keys: str) -> None:
-        self.run("send-keys", "-t", "w", *keys)
-
-    def wait_for(self, pattern: str, timeout: float = 15.0) -> str:
-        end = time.monotonic() + timeout
-        text = ""
-        while time.monotonic() < end:
-            text = self.screen()
-            if re.search(pattern, text):
-                return text
-            time.sleep(0.05)
-        raise AssertionError(f"never saw {pattern!r} on screen:\n{text}")
-
-    def pane(self, fmt: str) -> str:
-        return self.run("display-message", "-p", "-t", "w", fmt).strip()
-
-    def kill(self) -> None:
-        self.run("kill-server", check=False)
 
 
 @pytest.fixture
