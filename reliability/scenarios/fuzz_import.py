@@ -820,6 +820,6 @@ SCENARIO = Scenario(
         "without a traceback"
     ),
     run=run,
-    full=3000,
-    quick=200,
+    full=5000,
+    quick=300,
 )
