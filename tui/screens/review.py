@@ -80,6 +80,7 @@ class ReviewScreen(Screen[None]):
         self.wide_at = wide_at
         self.painted: int | None = None  # the sample id last painted on the terminal
         self._unpainted: int | None = None  # shown, but its frame not yet written
+        self._in_layout = False  # inside Textual's _refresh_layout (reflowed, about to paint)
         self.busy = False  # a worker is looking for the next sample
         self._seek_store: Store | None = None
         self._analysis: Worker | None = None
@@ -183,9 +184,19 @@ class ReviewScreen(Screen[None]):
         # Textual's (private) step that renders the dirty widgets and hands the frame to the
         # terminal driver. Nothing public fires after that: call_after_refresh waits for the
         # next message to reach the screen, which may be the very key it should have let in.
+        # A refresh with a layout still pending paints a stale arrangement, except the one that
+        # `_refresh_layout` makes right after reflowing: that frame is complete, although
+        # Textual clears `_layout_required` only after it has gone out.
         super()._compositor_refresh()
-        if self._unpainted is not None and self.is_current and not self._layout_required:
+        if self._unpainted is not None and self.is_current and (self._in_layout or not self._layout_required):
             self._mark_painted(self._unpainted)
+
+    def _refresh_layout(self, size=None, scroll: bool = False) -> None:
+        self._in_layout = True
+        try:
+            super()._refresh_layout(size, scroll)
+        finally:
+            self._in_layout = False
 
     def _mark_painted(self, sample_id: int) -> None:
         if self.view is not None and self.view.sample.id == sample_id:
