@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -69,11 +69,29 @@ class ReasonDialog(ModalScreen[str | None]):
 class SafeInput(Input):
     """An Input whose value never holds terminal controls (pasted text included)."""
 
+    def _on_paste(self, event: events.Paste) -> None:
+        # Textual's Input keeps only the first line of a paste and drops the rest silently; here
+        # the whole paste goes in, its line breaks and controls shown as visible markers.
+        event.stop()
+        event.prevent_default()  # Textual would run Input's own handler too
+        text = sanitize(event.text, oneline=True)
+        if not text:
+            return
+        if self.selection.is_empty:
+            self.insert_text_at_cursor(text)
+        else:
+            self.replace(text, *self.selection)
+
     @on(Input.Changed)
     def _clean(self, event: Input.Changed) -> None:
-        cleaned = sanitize(event.value, oneline=True)
-        if cleaned != event.value:
+        raw = event.value
+        cleaned = sanitize(raw, oneline=True)
+        if cleaned != raw:
+            # The markers are longer than what they replace: keep the cursor after the same
+            # text it was after (the end of a paste), so the next key lands where it shows.
+            at = len(sanitize(raw[: self.cursor_position], oneline=True))
             self.value = cleaned
+            self.cursor_position = min(at, len(cleaned))
 
 
 class TextDialog(ModalScreen[str | None]):
