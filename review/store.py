@@ -174,9 +174,7 @@ def check_goal_sentence(sentence: str) -> tuple[str, list[str]]:
         raise GoalError("a goal is one sentence saying what this batch should teach — it cannot be empty")
     warnings = []
     if len(_SENTENCE_END.findall(s)) >= 1:
-        warnings.append(
-            "this reads like several sentences; a goal you can say in one sentence is easier to check"
-        )
+        warnings.append("this reads like several sentences; a goal you can say in one sentence is easier to check")
     return s, warnings
 
 
@@ -210,6 +208,14 @@ def apply_change(d: Decision, c: Change) -> Decision:
     raise ValueError(f"unknown event kind {c.kind!r}")
 
 
+def _ascii_lower(s: str) -> str:
+    """Lower-case as SQLite's lower() does: ASCII letters only."""
+    return s.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+
+
 class Store:
     """Owns one project file and every SQL statement run against it.
 
@@ -225,7 +231,9 @@ class Store:
         self.path = Path(path)
         exists = self.path.exists() and self.path.stat().st_size > 0
         if not exists and not create:
-            raise ProjectError(f"{self.path}: no such project file — create one with `winnow import FILE --db {self.path}`")
+            raise ProjectError(
+                f"{self.path}: no such project file — create one with `winnow import FILE --db {self.path}`"
+            )
         # The file is never opened here except through SQLite: closing any descriptor of it drops
         # every POSIX lock this process holds on it, SQLite's too, and then another process that
         # closes the project takes it for unused and deletes the WAL under our open connection
@@ -442,18 +450,39 @@ class Store:
             cur = conn.execute(
                 "INSERT INTO sources (path, name, sha256, format, container, mapping, header, records, imported_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
-                (str(path), path.name, digest, reader.format, reader.container,
-                 json.dumps(reader.mapping, ensure_ascii=False), reader.header, now()),
+                (
+                    str(path),
+                    path.name,
+                    digest,
+                    reader.format,
+                    reader.container,
+                    json.dumps(reader.mapping, ensure_ascii=False),
+                    reader.header,
+                    now(),
+                ),
             )
             source_id = int(cur.lastrowid or 0)
             batch: list[tuple] = []
             for rec in reader:
                 conv = rec.conversation
                 h = conversation_hashes(conv)
-                batch.append((
-                    source_id, rec.position, rec.line, conv.system, conv.turns_json(), conv.tools, rec.raw,
-                    h.content, h.prompt, h.answer, h.prompt_chars, h.answer_chars, len(conv.turns),
-                ))
+                batch.append(
+                    (
+                        source_id,
+                        rec.position,
+                        rec.line,
+                        conv.system,
+                        conv.turns_json(),
+                        conv.tools,
+                        rec.raw,
+                        h.content,
+                        h.prompt,
+                        h.answer,
+                        h.prompt_chars,
+                        h.answer_chars,
+                        len(conv.turns),
+                    )
+                )
                 if len(batch) >= batch_size:
                     conn.executemany(insert, batch)
                     added += len(batch)
@@ -466,8 +495,12 @@ class Store:
             if added == 0:
                 from .importers import InputError
 
-                raise InputError(str(path), None, "no records could be imported",
-                                 "check the file, or drop --skip-invalid to see the first error")
+                raise InputError(
+                    str(path),
+                    None,
+                    "no records could be imported",
+                    "check the file, or drop --skip-invalid to see the first error",
+                )
             conn.execute("UPDATE sources SET records = ? WHERE id = ?", (added, source_id))
             total = int(self._meta_get("total_samples") or 0) + added
             self._meta_set("total_samples", str(total))
@@ -477,9 +510,7 @@ class Store:
             progress(reader.bytes_total, reader.bytes_total, added)
         return ImportReport(source, added, False, repeated, examples, tuple(reader.skipped))
 
-    def add_conversations(
-        self, name: str, conversations: Iterable[Conversation], *, batch_size: int = 5000
-    ) -> int:
+    def add_conversations(self, name: str, conversations: Iterable[Conversation], *, batch_size: int = 5000) -> int:
         """Add in-memory conversations as one source named `name`, in one transaction.
 
         For generated data (the 1M-sample benchmark, test fixtures) where no file exists; each
@@ -507,11 +538,23 @@ class Store:
                 raw = json.dumps({"messages": messages}, ensure_ascii=False)
                 digest.update(raw.encode("utf-8", "surrogatepass") + b"\n")
                 h = conversation_hashes(conv)
-                batch.append((
-                    source_id, added + len(batch), added + len(batch) + 1, conv.system, conv.turns_json(),
-                    conv.tools, raw, h.content, h.prompt, h.answer, len(conv.prompt_text()),
-                    len(conv.answer_text()), len(conv.turns),
-                ))
+                batch.append(
+                    (
+                        source_id,
+                        added + len(batch),
+                        added + len(batch) + 1,
+                        conv.system,
+                        conv.turns_json(),
+                        conv.tools,
+                        raw,
+                        h.content,
+                        h.prompt,
+                        h.answer,
+                        len(conv.prompt_text()),
+                        len(conv.answer_text()),
+                        len(conv.turns),
+                    )
+                )
                 if len(batch) >= batch_size:
                     conn.executemany(insert, batch)
                     added += len(batch)
@@ -577,9 +620,18 @@ class Store:
     @staticmethod
     def _sample(r: tuple) -> Sample:
         return Sample(
-            id=r[0], source_id=r[1], source_name=r[2], position=r[3], line=r[4],
-            conversation=Conversation.from_stored(r[5], r[6], r[7]), raw=r[8],
-            content_hash=r[9], prompt_hash=r[10], answer_hash=r[11], prompt_chars=r[12], answer_chars=r[13],
+            id=r[0],
+            source_id=r[1],
+            source_name=r[2],
+            position=r[3],
+            line=r[4],
+            conversation=Conversation.from_stored(r[5], r[6], r[7]),
+            raw=r[8],
+            content_hash=r[9],
+            prompt_hash=r[10],
+            answer_hash=r[11],
+            prompt_chars=r[12],
+            answer_chars=r[13],
         )
 
     def samples(self, ids: Sequence[int]) -> list[Sample]:
@@ -644,7 +696,8 @@ class Store:
             conn.execute("INSERT INTO goal_state (goal_id, cursor, updated_at) VALUES (?, NULL, ?)", (gid, now()))
             conn.execute(
                 "INSERT INTO goal_revisions (goal_id, sentence, hypothesis, at, log_position, note)"
-                " VALUES (?, ?, ?, ?, 0, 'created')", (gid, s, hypothesis, now()),
+                " VALUES (?, ?, ?, ?, 0, 'created')",
+                (gid, s, hypothesis, now()),
             )
             self._meta_set("active_goal", str(gid))
         return self.goal(gid), warnings
@@ -707,13 +760,24 @@ class Store:
         kind = kind or (changes[0].kind if len({c.kind for c in changes}) == 1 else "batch")
         t = now()
         with self.tx() as conn:
-            aid = int(conn.execute(
-                "INSERT INTO actions (goal_id, kind, at) VALUES (?, ?, ?)", (goal_id, kind, t)
-            ).lastrowid or 0)
+            aid = int(
+                conn.execute("INSERT INTO actions (goal_id, kind, at) VALUES (?, ?, ?)", (goal_id, kind, t)).lastrowid
+                or 0
+            )
             conn.executemany(
                 "INSERT INTO events (action_id, goal_id, sample_id, kind, reason, value, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(aid, goal_id, c.sample_id, c.kind,
-                  (c.reason or DEFAULT_REASON) if c.kind == "drop" else None, c.value, t) for c in changes],
+                [
+                    (
+                        aid,
+                        goal_id,
+                        c.sample_id,
+                        c.kind,
+                        (c.reason or DEFAULT_REASON) if c.kind == "drop" else None,
+                        c.value,
+                        t,
+                    )
+                    for c in changes
+                ],
             )
             states: dict[int, Decision] = {}
             for c in changes:
@@ -754,7 +818,8 @@ class Store:
             )
         for tg in set(new.tags) - set(old.tags):
             self.conn.execute(
-                "INSERT OR IGNORE INTO decision_tags (goal_id, tag, sample_id) VALUES (?, ?, ?)", (goal_id, tg, sample_id)
+                "INSERT OR IGNORE INTO decision_tags (goal_id, tag, sample_id) VALUES (?, ?, ?)",
+                (goal_id, tg, sample_id),
             )
 
     def _replay(self, goal_id: int, sample_id: int) -> Decision:
@@ -768,9 +833,12 @@ class Store:
         return d
 
     def _touched(self, action_id: int) -> list[int]:
-        return [r[0] for r in self.conn.execute(
-            "SELECT DISTINCT sample_id FROM events WHERE action_id = ? ORDER BY sample_id", (action_id,)
-        )]
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT DISTINCT sample_id FROM events WHERE action_id = ? ORDER BY sample_id", (action_id,)
+            )
+        ]
 
     def _last_do(self, goal_id: int) -> int:
         r = self.conn.execute(
@@ -835,7 +903,8 @@ class Store:
         state: dict[int, Decision] = {}
         for aid, sid, kind, reason, value in self.conn.execute(
             "SELECT action_id, sample_id, kind, reason, value FROM events WHERE goal_id = ? AND action_id <= ?"
-            " ORDER BY id", (goal_id, limit)
+            " ORDER BY id",
+            (goal_id, limit),
         ):
             if not undone.get(aid, True):
                 state[sid] = apply_change(state.get(sid, UNDECIDED), Change(sid, kind, reason, value))
@@ -892,16 +961,21 @@ class Store:
         return r[0] or 0
 
     def decided_times(self, goal_id: int, limit: int = 5000) -> list[str]:
-        return [r[0] for r in self.conn.execute(
-            "SELECT at FROM actions WHERE goal_id = ? AND kind IN ('keep', 'drop', 'batch') AND undone = 0"
-            " ORDER BY id DESC LIMIT ?", (goal_id, limit)
-        )]
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT at FROM actions WHERE goal_id = ? AND kind IN ('keep', 'drop', 'batch') AND undone = 0"
+                " ORDER BY id DESC LIMIT ?",
+                (goal_id, limit),
+            )
+        ]
 
     def lengths_by_verdict(self, goal_id: int, limit: int = 100_000) -> dict[str, list[int]]:
         out: dict[str, list[int]] = {"keep": [], "drop": []}
         for verdict, n in self.conn.execute(
             "SELECT d.verdict, s.answer_chars FROM decisions d JOIN samples s ON s.id = d.sample_id"
-            " WHERE d.goal_id = ? AND d.verdict IS NOT NULL LIMIT ?", (goal_id, limit)
+            " WHERE d.goal_id = ? AND d.verdict IS NOT NULL LIMIT ?",
+            (goal_id, limit),
         ):
             out[verdict].append(n)
         return out
@@ -962,12 +1036,16 @@ class Store:
             )
             args = (goal_id, value, after)
         elif kind == "search":
-            needle = str(value or "").casefold()
+            # `turns` holds JSON: look for the query as JSON writes it (quotes, backslashes and
+            # controls escaped), so `say "hi` finds say "hi". SQLite's lower() folds ASCII only.
+            text = str(value or "")
+            plain = _ascii_lower(text)
+            in_json = _ascii_lower(json.dumps(text, ensure_ascii=False)[1:-1])
             sql = (
                 f"SELECT id FROM samples WHERE id {op} ? AND (instr(lower(turns), ?) > 0 OR instr(lower(system), ?) > 0)"
                 f" ORDER BY id {order} LIMIT 1"
             )
-            args = (after, needle, needle)
+            args = (after, in_json, plain)
         elif kind in QUEUE_EXTENSIONS:
             return QUEUE_EXTENSIONS[kind](self, goal_id, queue, after, forward)
         else:

@@ -160,3 +160,26 @@ def test_turns_json_is_exactly_json_dumps(turns):
     conv = Conversation("", tuple(Turn(r, c, n) for r, c, n in turns))
     assert conv.turns_json() == json.dumps([t.to_json() for t in conv.turns], ensure_ascii=False)
     assert Conversation.from_stored("", conv.turns_json(), "") == conv
+
+
+def test_search_finds_quotes_backslashes_and_keeps_non_ascii_case(tmp_path):
+    src = write_jsonl(
+        tmp_path / "s.jsonl",
+        [
+            chat("plain question", "plain answer"),
+            chat('Why does it say "hi" now?', r"Look in C:\Users\me first."),
+            chat("Привет, как дела?", "Хорошо.", system='Say "ok" when done.'),
+        ],
+    )
+    with Store(tmp_path / "p.db") as store:
+        store.import_file(src)
+        goal = store.add_goal("Answer briefly.")
+
+        def found(text: str) -> int | None:
+            return store.queue_step(goal, {"kind": "search", "value": text}, 0)
+
+        assert found('say "hi') == 2  # case-folded ASCII, quote as typed
+        assert found(r"c:\users\ME") == 2
+        assert found("Привет") == 3  # non-ASCII matched as typed
+        assert found('say "OK"') == 3  # the system prompt is plain text
+        assert found('"hi" now?"') is None
