@@ -1,7 +1,7 @@
 """Near-duplicate benchmark: the design document's brute-force check against winnow, in one run.
 
     python benchmarks/bench_dedup.py            # full: Alpaca 52k (about 35 minutes on 2 cores)
-    python benchmarks/bench_dedup.py --quick    # 3,000 samples, n = 1,000 / 2,000 (about 2 minutes)
+    python benchmarks/bench_dedup.py --quick    # 3,000 samples, n = 1,000 / 2,000 (about 4 minutes)
 
 Measured, each case in its own process so its peak RSS is its own:
 
@@ -15,6 +15,10 @@ Measured, each case in its own process so its peak RSS is its own:
 3. a re-run of all three detectors with nothing changed.
 4. lexical analysis of Alpaca 52k.
 5. the usearch (HNSW) index's recall against the exact search, on the 52k embeddings.
+6. `winnow analyze --fast` (int8 ONNX candidates, fp32 confirmation) on a fresh copy of the same
+   project, beside the bare fp32 encode: its time, the time inside each model, and whether its
+   pairs are exactly the fp32 semantic analysis's pairs (case 2). The int8 export is made once
+   before it, in the work folder, and timed on its own row.
 
 Needs ../shared/datasets/alpaca_data.json (not shipped: CC BY-NC). Prints one table.
 """
@@ -74,19 +78,94 @@ def case_lexical(work: Path, n: int) -> dict:
     return {"seconds": time.perf_counter() - t, "pairs": s["lexical"].pairs, "clusters": s["lexical"].clusters}
 
 
+def _semantic_pairs(db: Path) -> list[list[int]]:
+    """The semantic detector's pairs as sample-position pairs, comparable across projects."""
+    from review.analysis import duplicate_pairs
+    from review.store import Store
+
+    with Store(db) as s:
+        pos = {sid: k for k, sid in enumerate(sorted(x.id for x in s.iter_samples()))}
+        return sorted(sorted((pos[a], pos[b])) for a, b, _ in duplicate_pairs(s, "semantic"))
+
+
 def case_semantic(work: Path, n: int, copy: str = "") -> dict:
     from review.analysis import run_analysis
 
     t, c = time.perf_counter(), cpu_seconds()
     s = run_analysis(work / f"alpaca_{n}{copy}.db", detectors=("semantic",), device="cpu")
     d = s["semantic"]
+    seconds, cpu = time.perf_counter() - t, cpu_seconds() - c
+    (work / f"semantic_pairs_{n}{copy}.json").write_text(json.dumps(_semantic_pairs(work / f"alpaca_{n}{copy}.db")))
     return {
-        "seconds": time.perf_counter() - t,
-        "cpu": cpu_seconds() - c,
+        "seconds": seconds,
+        "cpu": cpu,
         "pairs": d.pairs,
         "embedded": d.embedded,
         "model_s": d.model_seconds,
         "clusters": d.clusters,
+    }
+
+
+class _Timed:
+    """An embedder wrapped to count the seconds spent inside it."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.seconds = 0.0
+        self.texts = 0
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def encode(self, texts: list[str]):
+        t = time.perf_counter()
+        try:
+            return self.inner.encode(texts)
+        finally:
+            self.seconds += time.perf_counter() - t
+            self.texts += len(texts)
+
+
+def case_fast_export(work: Path, n: int) -> dict:
+    """The int8 model's one-time export (cached in $WINNOW_HOME/cache, here the work folder)."""
+    from review.embed import OnnxInt8Embedder
+
+    t = time.perf_counter()
+    e = OnnxInt8Embedder()
+    e.prepare()
+    return {"seconds": time.perf_counter() - t, "exported": e.exported}
+
+
+def case_semantic_fast(work: Path, n: int, copy: str = "fast") -> dict:
+    """winnow analyze --fast on a project with no vectors cached; its pairs against the fp32 case's."""
+    from review.analysis import run_analysis
+    from review.embed import OnnxInt8Embedder, SentenceTransformerEmbedder
+
+    quick, exact = _Timed(OnnxInt8Embedder()), _Timed(SentenceTransformerEmbedder(device="cpu"))
+    db = work / f"alpaca_{n}{copy}.db"
+    t, c = time.perf_counter(), cpu_seconds()
+    s = run_analysis(db, detectors=("semantic",), device="cpu", fast=True, embedder=exact, fast_embedder=quick)
+    seconds, cpu = time.perf_counter() - t, cpu_seconds() - c
+    d = s["semantic"]
+    got = {tuple(p) for p in _semantic_pairs(db)}
+    ref = work / f"semantic_pairs_{n}.json"
+    fp32 = {tuple(p) for p in json.loads(ref.read_text())} if ref.exists() else None
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "pairs": d.pairs,
+        "same": got == fp32 if fp32 is not None else None,
+        "missed": len(fp32 - got) if fp32 is not None else None,
+        "extra": len(got - fp32) if fp32 is not None else None,
+        "margin": d.margin,
+        "candidates": d.candidates,
+        "confirmed_texts": d.confirmed_texts,
+        "int8_texts": quick.texts,
+        "int8_s": quick.seconds,
+        "fp32_texts": exact.texts,
+        "fp32_s": exact.seconds,
     }
 
 
@@ -219,6 +298,8 @@ CASES = {
     "import": case_import,
     "lexical": case_lexical,
     "semantic": case_semantic,
+    "semantic_fast": case_semantic_fast,
+    "fast_export": case_fast_export,
     "encode": case_encode,
     "rerun": case_rerun,
     "winnow_n": case_winnow_n,
@@ -255,13 +336,19 @@ def run_case(case: str, work: Path, n: int, big: Path | None = None, flavour: st
 
 def ratio_only(n: int, order: str = "ABBA") -> None:
     work = Path(tempfile.mkdtemp(prefix="winnow-bench-"))
+    os.environ["WINNOW_HOME"] = str(work / "home")
     results: list[tuple[str, dict]] = []
     try:
         run_case("import", work, n)
+        if "C" in order:
+            run_case("fast_export", work, n)
         for k, step in enumerate(order):
             if step == "A":
                 shutil.copy(work / f"alpaca_{n}.db", work / f"alpaca_{n}c{k}.db")
                 results.append((f"winnow ({step}{k + 1})", run_case("semantic", work, n, flavour=f"c{k}")))
+            elif step == "C":
+                shutil.copy(work / f"alpaca_{n}.db", work / f"alpaca_{n}c{k}.db")
+                results.append((f"--fast ({step}{k + 1})", run_case("semantic_fast", work, n, flavour=f"c{k}")))
             else:
                 results.append((f"encode ({step}{k + 1})", run_case("encode", work, n)))
     finally:
@@ -273,11 +360,19 @@ def ratio_only(n: int, order: str = "ABBA") -> None:
             print(
                 f"{'':<12} {r['model_s']:.1f} s inside model.encode, {r['seconds'] - r['model_s']:.1f} s winnow's own work"
             )
+        if "int8_s" in r:
+            print(f"{'':<12} int8 {r['int8_s']:.1f} s, fp32 {r['fp32_s']:.1f} s ({r['fp32_texts']:,} texts)")
     a = [r for name, r in results if name.startswith("winnow")]
     b = [r for name, r in results if name.startswith("encode")]
-    wall = sum(r["seconds"] for r in a) / len(a) / (sum(r["seconds"] for r in b) / len(b))
-    cpu = sum(r["cpu"] for r in a) / len(a) / (sum(r["cpu"] for r in b) / len(b))
-    print(f"ratio winnow / encode: wall {wall:.3f}x, cpu {cpu:.3f}x")
+    if a:
+        wall = sum(r["seconds"] for r in a) / len(a) / (sum(r["seconds"] for r in b) / len(b))
+        cpu = sum(r["cpu"] for r in a) / len(a) / (sum(r["cpu"] for r in b) / len(b))
+        print(f"ratio winnow / encode: wall {wall:.3f}x, cpu {cpu:.3f}x")
+    f = [r for name, r in results if name.startswith("--fast")]
+    if f:
+        fwall = sum(r["seconds"] for r in f) / len(f) / (sum(r["seconds"] for r in b) / len(b))
+        fcpu = sum(r["cpu"] for r in f) / len(f) / (sum(r["cpu"] for r in b) / len(b))
+        print(f"ratio winnow --fast / encode: wall {fwall:.3f}x, cpu {fcpu:.3f}x")
 
 
 def run(as_json: bool = False, quick: bool = False, keep: bool = False) -> list:
@@ -286,6 +381,9 @@ def run(as_json: bool = False, quick: bool = False, keep: bool = False) -> list:
     from benchmarks.common import Figure, print_table
 
     notes = [f"threshold {THRESHOLD}; every case in its own process (peak RSS is its own)."]
+    fast_ok = _fast_available()
+    if not fast_ok:
+        notes.append("onnxruntime/onnx not installed (the fast extra): the --fast rows are left out.")
     synthetic_dir = None
     if not ALPACA.exists():
         from benchmarks.bench_import import synthetic_alpaca
@@ -296,6 +394,7 @@ def run(as_json: bool = False, quick: bool = False, keep: bool = False) -> list:
         notes.append("../shared/datasets/alpaca_data.json not found: SYNTHETIC records of the same shape.")
     total, sizes = (3000, (1000, 2000)) if quick else (52002, (2000, 5000, 10000))
     work = Path(tempfile.mkdtemp(prefix="winnow-bench-"))
+    os.environ["WINNOW_HOME"] = str(work / "home")  # the int8 export goes here, not the user's cache
     rows: list[tuple[str, ...]] = []
     t_all = time.perf_counter()
 
@@ -306,6 +405,7 @@ def run(as_json: bool = False, quick: bool = False, keep: bool = False) -> list:
     try:
         run_case("import", work, total)
         big = work / f"alpaca_{total}.db"
+        shutil.copy(big, work / f"alpaca_{total}fast.db")  # for --fast: no vectors cached
         lex = run_case("lexical", work, total)
         add(
             f"lexical analysis, {total:,}",
@@ -328,6 +428,28 @@ def run(as_json: bool = False, quick: bool = False, keep: bool = False) -> list:
             f"{sem['seconds'] / enc['seconds']:.3f}x encode; {sem['pairs']:,} pairs, {sem['embedded']:,} embedded",
             f"{sem['peak_rss_mb']:.0f}",
         )
+        if fast_ok:
+            exp = run_case("fast_export", work, total)
+            add(
+                "int8 ONNX export (once per machine)",
+                f"{exp['seconds']:.1f} s",
+                "torch.onnx.export, onnxruntime BERT fusion, quantize_dynamic QInt8, probe check",
+                f"{exp['peak_rss_mb']:.0f}",
+            )
+            fast = run_case("semantic_fast", work, total, flavour="fast")
+            same = f"same pairs as fp32: {fast['same']}"
+            if not fast["same"]:
+                same += f" ({fast['missed']} missed, {fast['extra']} extra)"
+            add(
+                f"winnow semantic --fast, {total:,}",
+                f"{fast['seconds']:.1f} s",
+                f"{fast['seconds'] / enc['seconds']:.3f}x encode; {fast['pairs']:,} pairs, {same}; "
+                f"{fast['candidates']:,} candidates >= {THRESHOLD - fast['margin']:.2f} among "
+                f"{fast['confirmed_texts']:,} texts; int8 {fast['int8_texts']:,} texts {fast['int8_s']:.1f} s "
+                f"(fp32 inside the fp32 analysis: {sem['model_s']:.1f} s, {sem['model_s'] / max(fast['int8_s'], 1e-9):.2f}x), "
+                f"fp32 {fast['fp32_texts']:,} texts {fast['fp32_s']:.1f} s",
+                f"{fast['peak_rss_mb']:.0f}",
+            )
         rer = run_case("rerun", work, total)
         add(
             "re-run, nothing changed (3 detectors)",
@@ -392,6 +514,12 @@ def run(as_json: bool = False, quick: bool = False, keep: bool = False) -> list:
     return figs
 
 
+def _fast_available() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx"))
+
+
 def _secs(text: str) -> float:
     return float(text.split()[0])
 
@@ -406,7 +534,9 @@ def main() -> None:
         metavar="N",
         help="only winnow semantic vs bare encode on N samples, run A-B-B-A to cancel machine load drift",
     )
-    ap.add_argument("--order", default="ABBA", help="with --ratio: A = winnow, B = bare encode (default ABBA)")
+    ap.add_argument(
+        "--order", default="ABBA", help="with --ratio: A = winnow, B = bare encode, C = winnow --fast (default ABBA)"
+    )
     ap.add_argument("--case", help=argparse.SUPPRESS)
     ap.add_argument("--work", help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
