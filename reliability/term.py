@@ -47,9 +47,18 @@ def winnow_env(tmp: Path, **extra: str) -> dict[str, str]:
 
 
 class PtyTerminal:
-    def __init__(self, argv: list[str], *, env: dict[str, str], cols: int = 80, rows: int = 24, cwd: str | None = None):
+    def __init__(
+        self,
+        argv: list[str],
+        *,
+        env: dict[str, str],
+        cols: int = 80,
+        rows: int = 24,
+        cwd: str | None = None,
+        screen_class: type[pyte.Screen] = pyte.Screen,
+    ):
         self.cols, self.rows = cols, rows
-        self.screen = pyte.Screen(cols, rows)
+        self.screen = screen_class(cols, rows)
         self._stream = pyte.ByteStream(self.screen)
         self.raw = bytearray()
         self._cond = threading.Condition()
@@ -87,6 +96,11 @@ class PtyTerminal:
                 self.raw += chunk
                 self._stream.feed(chunk)
                 self._cond.notify_all()
+
+    @property
+    def lock(self) -> threading.Condition:
+        """Held by the reader thread while it feeds the screen: hold it to read cells consistently."""
+        return self._cond
 
     def text(self) -> str:
         """The screen as the emulator shows it now, one line per row."""

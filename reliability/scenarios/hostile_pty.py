@@ -408,15 +408,10 @@ class GraphemeScreen(pyte.Screen):
 
 
 class Terminal(PtyTerminal):
-    """PtyTerminal with the GraphemeScreen. The screen is swapped, and what was written so far
-    replayed into it, under the reader's lock, so no byte is missed or fed twice."""
+    """PtyTerminal with the GraphemeScreen."""
 
     def __init__(self, argv: list[str], *, env: dict[str, str], cols: int = COLS, rows: int = ROWS) -> None:
-        super().__init__(argv, env=env, cols=cols, rows=rows)
-        with self._cond:
-            self.screen = GraphemeScreen(cols, rows)
-            self._stream = pyte.ByteStream(self.screen)
-            self._stream.feed(bytes(self.raw))
+        super().__init__(argv, env=env, cols=cols, rows=rows, screen_class=GraphemeScreen)
 
 
 def nows(s: str) -> str:
@@ -450,7 +445,7 @@ def press(term: Terminal, keys: str | bytes, expect: str | None = None, *, repai
 
 def cells(term: Terminal, y: int, x0: int = 0, x1: int = COLS) -> str:
     """Row y, columns x0..x1-1, as the emulator holds them (a wide character's stub cell is '')."""
-    with term._cond:  # the reader thread feeds the screen
+    with term.lock:  # the reader thread feeds the screen
         line = term.screen.buffer[y]
         return "".join(line[x].data for x in range(x0, x1))
 
