@@ -201,3 +201,22 @@ def test_fast_progress_stages_and_bad_arguments(tmp_path):
         run_analysis(db, embedder=FakeEmbedder(), fast=True, fast_margin=0.9, thresholds=THR)
     with pytest.raises(ValueError, match="bundled all-MiniLM-L6-v2 only"):
         run_analysis(db, detectors=("semantic",), embedder=FakeEmbedder(), fast=True)
+
+
+def test_fast_path_with_the_approximate_index(tmp_path):
+    pytest.importorskip("usearch")
+    records = _records(200)
+    expected = _exact_run(tmp_path, records)
+    db, ids = make_project(tmp_path, records)
+    exact = FakeEmbedder()
+    s = run_analysis(
+        db,
+        detectors=("semantic",),
+        embedder=exact,
+        fast=True,
+        fast_embedder=NoisyEmbedder(0.01),
+        thresholds=THR,
+        semantic_index="ann",
+    )
+    assert s["semantic"].index == "ann" and exact.calls == s["semantic"].confirmed_texts < s["semantic"].compared
+    assert same_pairs(found_pairs(db, "semantic", ids), expected)
