@@ -65,9 +65,13 @@ class Tmux:
 
     def wait_dead(self, timeout: float = 30.0) -> bool:
         """Wait until the pane's program has exited (remain-on-exit keeps the pane to read)."""
+        # The pane is marked dead when its pty closes; the exit status arrives when tmux reaps
+        # the process, a moment later: wait for that too, so pane_dead_status can be read.
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            if self.pane("#{pane_dead}") == "1":
+            if self.pane("#{pane_dead}|#{pane_dead_status}#{pane_dead_signal}").startswith("1|") and self.pane(
+                "#{pane_dead_status}#{pane_dead_signal}"
+            ):
                 return True
             time.sleep(0.05)
         return False

@@ -78,9 +78,7 @@ def test_declare_decide_kill_restart_resume(tmux, tmp_path):
     tmux.keys("a")
     tmux.wait_for(r"#22 / 30")
     tmux.keys("q")
-    end = time.monotonic() + 30  # generous: CI machines are shared
-    while tmux.pane("#{pane_dead}") != "1" and time.monotonic() < end:
-        time.sleep(0.05)
+    assert tmux.wait_dead(30)  # generous: CI machines are shared
     assert tmux.pane("#{pane_dead_status}") == "0"
     assert verdicts(db) == {**expected, 21: "keep"}
 
