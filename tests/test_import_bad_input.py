@@ -518,3 +518,14 @@ def test_whole_file_errors_raise_even_when_skipping(tmp_path: Path, content: byt
 def test_every_record_bad_is_a_whole_file_error(tmp_path: Path) -> None:
     path = jsonl(tmp_path, "{bad", "{worse")
     expect(fail(path, skip_invalid=True), path, 1, "none of the first records can be read", "fix the JSON")
+
+
+def test_jsonl_whose_first_record_is_an_array_names_that_line(tmp_path):
+    from review.importers import open_source
+
+    src = tmp_path / "data.jsonl"
+    src.write_text('[1, 2]\n{"prompt": "p", "completion": "c"}\n{"prompt": "q", "completion": "d"}\n')
+    reader = open_source(src, skip_invalid=True)
+    records = list(reader)
+    assert [r.line for r in records] == [2, 3]
+    assert len(reader.skipped) == 1 and reader.skipped[0].startswith(f"{src}:1: ")

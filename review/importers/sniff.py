@@ -9,6 +9,7 @@ that fixes it.
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import shlex
 import zlib
@@ -46,6 +47,18 @@ class Sniffed:
     gzip: bool
     bom: bool  # a UTF-8 byte-order mark to skip
     wrapper: bool  # json: a top-level object whose first value is the list of records
+
+
+def _complete_json_line(text: bytes) -> bool:
+    """Whether the first line of `text` is a whole JSON value on its own (in the sniffed head)."""
+    end = text.find(b"\n")
+    if end < 0:
+        return False
+    try:
+        json.loads(text[:end])
+    except ValueError:
+        return False
+    return True
 
 
 def sniff(path: Path) -> Sniffed:
@@ -101,6 +114,10 @@ def sniff(path: Path) -> Sniffed:
     gz = ".gz" if compressed else ""
     first = stripped[:1]
     if first == b"[":
+        if suffix in (".jsonl", ".ndjson") and _complete_json_line(stripped):
+            # JSON lines whose first record is an array (not an object): let the reader refuse
+            # that record by its line, instead of reading the file as one JSON array.
+            return Sniffed("jsonl" + gz, compressed, bom, False)
         return Sniffed("json" + gz, compressed, bom, False)
     if first == b"{":
         lines = stripped.split(b"\n", 2)
