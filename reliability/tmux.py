@@ -65,16 +65,18 @@ class Tmux:
 
     def wait_dead(self, timeout: float = 30.0) -> bool:
         """Wait until the pane's program has exited (remain-on-exit keeps the pane to read)."""
-        # The pane is marked dead when its pty closes; the exit status arrives when tmux reaps
-        # the process, a moment later: wait for that too, so pane_dead_status can be read.
+        # The pane is marked dead when its pty closes; its exit status (or the signal that
+        # killed it) arrives when tmux reaps the process, a moment later: wait for that too, so
+        # pane_dead_status / pane_dead_signal can be read.
         end = time.monotonic() + timeout
+        dead = False
         while time.monotonic() < end:
-            if self.pane("#{pane_dead}|#{pane_dead_status}#{pane_dead_signal}").startswith("1|") and self.pane(
-                "#{pane_dead_status}#{pane_dead_signal}"
-            ):
+            state = self.pane("#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}").split("|")
+            dead = state[0] == "1"
+            if dead and any(state[1:]):
                 return True
             time.sleep(0.05)
-        return False
+        return dead
 
     def kill(self) -> None:
         self.run("kill-server", check=False)

@@ -24,6 +24,7 @@ import asyncio
 import json
 import os
 import signal
+import threading
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -43,6 +44,7 @@ from .screens.goal import GoalChoice, GoalDialog
 from .screens.review import ReviewScreen
 
 UI_BUSY_MS = 30  # the longest one write may block the UI thread waiting for another writer
+SIGNAL_GRACE_S = 3.0  # after SIGHUP/SIGTERM, the longest a clean shutdown may take before the process just ends
 
 
 class WinnowApp(App[None]):
@@ -72,6 +74,7 @@ class WinnowApp(App[None]):
         self.decided_this_run = 0
         self._goal_id = goal_id
         self._project_closed = False
+        self._shut = threading.Event()  # set once app.run() has returned (the watchdog stands down)
         if self.config.get("theme"):
             self.theme = str(self.config["theme"])
         keymap = self.config.get("keymap")
@@ -119,23 +122,36 @@ class WinnowApp(App[None]):
             self.lock.release()
 
     def _install_signal_handlers(self) -> None:
+        # A plain signal handler, not the event loop's: it runs even while the loop is stuck
+        # (e.g. in a write to a terminal nobody reads any more), and hands the exit to the loop.
+        self._loop = asyncio.get_running_loop()
+        self._old_handlers: dict[int, object] = {}
         try:
-            loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGHUP):
-                loop.add_signal_handler(sig, self._on_signal, sig)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / not POSIX
+                self._old_handlers[sig] = signal.signal(sig, self._on_signal)
+        except ValueError:  # not the main thread
             pass
 
     def _remove_signal_handlers(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGHUP):
-                loop.remove_signal_handler(sig)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass
+        for sig, old in getattr(self, "_old_handlers", {}).items():
+            try:
+                signal.signal(sig, old)  # type: ignore[arg-type]
+            except (ValueError, TypeError):
+                pass
+        self._old_handlers = {}
 
-    def _on_signal(self, signum: int) -> None:
-        self.exit(return_code=128 + signum)
+    def _on_signal(self, signum: int, _frame: object = None) -> None:
+        if not self.is_headless and not self._shut.is_set():
+            # With the terminal gone (SIGHUP), shutting down can block writing to a pty nobody
+            # reads any more (seen over ssh, after the project was closed). Everything is
+            # already on disk, so unless app.run() has returned within a grace period, the
+            # process simply ends, as kill -9 would; the kernel frees the lock.
+            threading.Thread(target=self._end_after_grace, args=(signum,), daemon=True).start()
+        self._loop.call_soon_threadsafe(partial(self.exit, return_code=128 + signum))
+
+    def _end_after_grace(self, signum: int) -> None:
+        if not self._shut.wait(SIGNAL_GRACE_S):
+            os._exit(128 + signum)
 
     # ------------------------------------------------------------------ goals
 
@@ -292,4 +308,5 @@ def run_app(db_path: str | Path, *, goal_id: int | None = None, config: dict[str
         app.run()
     finally:
         app.close_project()
+        app._shut.set()
     return app.return_code or 0
