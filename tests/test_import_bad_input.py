@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -521,7 +522,6 @@ def test_every_record_bad_is_a_whole_file_error(tmp_path: Path) -> None:
 
 
 def test_jsonl_whose_first_record_is_an_array_names_that_line(tmp_path):
-    from review.importers import open_source
 
     src = tmp_path / "data.jsonl"
     src.write_text('[1, 2]\n{"prompt": "p", "completion": "c"}\n{"prompt": "q", "completion": "d"}\n')
@@ -529,3 +529,11 @@ def test_jsonl_whose_first_record_is_an_array_names_that_line(tmp_path):
     records = list(reader)
     assert [r.line for r in records] == [2, 3]
     assert len(reader.skipped) == 1 and reader.skipped[0].startswith(f"{src}:1: ")
+
+
+def test_csv_header_with_invalid_utf8_is_refused_by_its_line(tmp_path):
+
+    src = tmp_path / "data.csv"
+    src.write_bytes(b"instruction,input,output,s\x80ystem\nhi,,hello,\n")
+    with pytest.raises(InputError, match=rf"^{re.escape(str(src))}:1: invalid UTF-8 in the header row"):
+        list(open_source(src, fmt="alpaca", skip_invalid=True))

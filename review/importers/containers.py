@@ -471,6 +471,10 @@ def csv_records(
         if not row:
             continue  # a blank line
         if header is None:
+            if bad_lines and bad_lines[-1] >= row_start:
+                # The header names the columns every row is read by: a damaged one is a
+                # damaged file, not a record to skip.
+                raise InputError(name, bad_lines[-1], "invalid UTF-8 in the header row", UTF8_TODO)
             if len(set(row)) != len(row):
                 dup = next(c for c in row if row.count(c) > 1)
                 raise InputError(
