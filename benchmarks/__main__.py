@@ -8,7 +8,7 @@ Each suite prints its own table as it finishes; the end is one summary table of 
 Suites: import (Alpaca 52k vs raw sqlite3), tui (1M-sample project: first paint, keypresses),
 dedup (brute force vs winnow, full semantic vs bare encode, re-run, lexical, recall), style
 (fingerprints and drift of 52k), alternatives (VisiData and dtflow on the same files).
-The full run takes about 75 minutes on 2 cores (dedup alone about 40); --quick about 8.
+The full run takes about an hour on 2 cores (dedup alone about 45 minutes); --quick about 10.
 """
 
 from __future__ import annotations
