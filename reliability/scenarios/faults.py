@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from reliability import Outcome, Scenario
+from reliability.pilot import screen_text as _screen_text
+from reliability.pilot import settle as _settle
 
 # ---------------------------------------------------------------------------------------- injection
 
@@ -459,26 +461,6 @@ def _disk_state(db: Path) -> tuple[int, int, int, int | None]:
     dropped = fresh(db, "SELECT count(*) FROM decisions WHERE goal_id = 1 AND verdict = 'drop'")[0][0]
     actions = fresh(db, "SELECT count(*) FROM actions")[0][0]
     return kept, dropped, actions, _cursor(db)
-
-
-def _screen_text(app) -> str:
-    strips = app.screen._compositor.render_strips()
-    return "\n".join("".join(seg.text for seg in strip) for strip in strips)
-
-
-async def _settle(pilot) -> None:
-    from tui.screens.review import ReviewScreen
-
-    app = pilot.app
-    for _ in range(200):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        if not isinstance(screen, ReviewScreen):
-            return
-        if not screen.busy and (screen.view is None or screen.painted == screen.view.sample.id):
-            return
-    raise AssertionError("the review screen never settled")
 
 
 def _clear_toasts(app) -> None:

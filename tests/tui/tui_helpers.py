@@ -7,6 +7,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+from reliability.pilot import screen_text  # noqa: F401  (re-exported for the tests)
+from reliability.pilot import settle as _settle
 from review.store import Store
 
 GOAL = "Answer billing questions with the 30-day policy, briefly."
@@ -84,18 +86,7 @@ def app_for(path: Path, **config):
 
 async def settle(pilot) -> None:
     """Wait for workers, then until the review screen has painted its sample."""
-    from tui.screens.review import ReviewScreen
-
-    app = pilot.app
-    for _ in range(100):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        if not isinstance(screen, ReviewScreen):
-            return
-        if not screen.busy and (screen.view is None or screen.painted == screen.view.sample.id):
-            return
-    raise AssertionError("the review screen never painted its sample")
+    await _settle(pilot, tries=100, message="the review screen never painted its sample")
 
 
 def on_disk(path: Path, goal_id: int = 1):
@@ -112,12 +103,6 @@ def verdicts(path: Path, goal_id: int = 1) -> dict[int, str | None]:
 def terminal_bytes(app) -> str:
     """Exactly what the app would write to the terminal for a full repaint of the screen."""
     return app.screen._compositor.render_full_update().render_segments(app.console)
-
-
-def screen_text(app) -> str:
-    """The screen's visible text, line by line."""
-    strips = app.screen._compositor.render_strips()
-    return "\n".join("".join(seg.text for seg in strip) for strip in strips)
 
 
 def freeze_times(path: Path) -> None:

@@ -1,0 +1,26 @@
+"""In-process helpers for Textual Pilot runs of the review screen, shared by the reliability
+scenarios and the test suite (tests/tui/tui_helpers.py)."""
+
+from __future__ import annotations
+
+
+def screen_text(app) -> str:
+    """The screen's visible text, line by line."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(seg.text for seg in strip) for strip in strips)
+
+
+async def settle(pilot, *, tries: int = 200, message: str = "the review screen never settled") -> None:
+    """Wait for workers, then until the review screen is not busy and has painted its sample."""
+    from tui.screens.review import ReviewScreen
+
+    app = pilot.app
+    for _ in range(tries):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        if not isinstance(screen, ReviewScreen):
+            return
+        if not screen.busy and (screen.view is None or screen.painted == screen.view.sample.id):
+            return
+    raise AssertionError(message)
