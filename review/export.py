@@ -1,29 +1,76 @@
 """Export what a goal kept, in the input's own format, with a manifest that traces it.
 
 The kept records are written exactly as they were imported (the raw text of each record), in
-the container layout of their source (JSONL lines, a JSON array, CSV rows). Files are written to
-a temporary name beside the target and renamed into place, so a crash never leaves half a file.
+the container layout of their source (JSONL lines, a JSON array, CSV rows).
+
+Safety, in the order export() works:
+- Refusals first, nothing written: an output (data file or manifest) that is the project file, its
+  -wal/-shm/-journal/.lock, or an imported source still at its recorded path — compared by
+  resolved path and, where the file exists, by (st_dev, st_ino), so a symlink, a hard link or
+  `./` is caught. An existing file is replaced only with force=True, unless it is winnow's own
+  earlier export to that place (named, with its current sha256, by the manifest beside it or by
+  the manifest of an interrupted export).
+- Every kept record's raw text is parsed again, as the importer parsed it, and must give the
+  stored conversation and hashes (what the reviewer saw); otherwise the export is refused listing
+  the samples. Nothing in export reads a source file again (a CSV header is the stored one).
+- Every file (data files and the manifest) is written to a temporary beside its target, created
+  with the mode a plain open() gives (0666 & ~umask) and named `.NAME.winnow-PID-HEX.tmp`, then
+  fsynced. Then the previous manifest is moved aside, the data files are renamed into place, and
+  the manifest — which names each data file's sha256 and record count — is renamed LAST. A kill
+  at any moment leaves either the previous export with its manifest, or files without a manifest
+  (interrupted), or the new export with its manifest; a manifest always matches the files it names.
+- Temporaries of a killed export (dead PID in the name) are removed by the next export to the same
+  place; an error path never leaves one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import gzip
 import hashlib
 import json
 import os
-import tempfile
+import re
+import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from . import __version__
-from .model import Goal
+from .model import Conversation, Goal, Source, conversation_hashes
 from .store import Store, now
 
 
 class ExportError(Exception):
     pass
+
+
+class ExportWouldReplace(ExportError):
+    """An output file exists and is not winnow's own earlier export to that place: pass force=True."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.paths = tuple(paths)
+        names = ", ".join(str(p) for p in paths)
+        super().__init__(f"{names}: already exists — add --force to replace it, or choose another output file")
+
+
+# Test seam (like Store.connection_class): called with the name of each step of writing an export,
+# so a test can kill the process between any two of them. Steps: "temporaries written",
+# "previous manifest moved aside", "data file renamed" (once per file), "manifest renamed".
+STEP_HOOK: Callable[[str], None] | None = None
+
+TMP_TAG = "winnow"
+# Temporaries named by winnow before the PID was in the name (tempfile.mkstemp's 8 characters):
+# no way to tell a live one, so one is removed only when untouched for this long.
+LEGACY_TMP_AGE_S = 15 * 60
+
+
+def _step(name: str) -> None:
+    if STEP_HOOK is not None:
+        STEP_HOOK(name)
 
 
 @dataclass(frozen=True)
@@ -53,16 +100,87 @@ def with_tags(raw: str, container: str, tags: list[str]) -> str:
         raise ExportError("cannot add tags to a record that is not a JSON object")
     inner = body[:-1].rstrip()
     sep = "" if inner.endswith("{") else ", "
-    return f"{inner}{sep}\"winnow_tags\": {json.dumps(tags, ensure_ascii=False)}}}"
+    return f'{inner}{sep}"winnow_tags": {json.dumps(tags, ensure_ascii=False)}}}'
 
 
 def _csv_cell(s: str) -> str:
     return '"' + s.replace('"', '""') + '"' if any(c in s for c in ',"\n\r') else s
 
 
+def _tmp_pattern(target: Path) -> re.Pattern[str]:
+    return re.compile(r"\." + re.escape(target.name) + r"\." + TMP_TAG + r"-(\d+)-[0-9a-f]+\.tmp")
+
+
+def _legacy_tmp_pattern(target: Path) -> re.Pattern[str]:
+    return re.compile(r"\." + re.escape(target.name) + r"\.[a-z0-9_]{8}\.tmp")
+
+
+def _create_tmp(target: Path) -> tuple[int, Path]:
+    """A new temporary beside target, named with this PID, with the mode open() would give."""
+    while True:
+        tmp = target.with_name(f".{target.name}.{TMP_TAG}-{os.getpid()}-{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666), tmp
+        except FileExistsError:
+            continue
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    except OSError:
+        return True
+    return True
+
+
+def _stale_tmps(target: Path) -> list[Path]:
+    """winnow's own temporaries for target left by an export that is no longer running."""
+    ours, legacy = _tmp_pattern(target), _legacy_tmp_pattern(target)
+    out = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return []
+    for e in entries:
+        m = ours.fullmatch(e.name)
+        try:
+            if not e.is_file(follow_symlinks=False):
+                continue
+            if m:
+                pid = int(m.group(1))
+                if pid == os.getpid() or _pid_alive(pid):
+                    continue
+            elif legacy.fullmatch(e.name):
+                if time.time() - e.stat(follow_symlinks=False).st_mtime < LEGACY_TMP_AGE_S:
+                    continue
+            else:
+                continue
+        except OSError:
+            continue
+        out.append(Path(e.path))
+    return out
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def _write_atomic(target: Path, compress: bool, write: Callable[[TextIO], int]) -> tuple[Path, int]:
     """Write through `write` into a temporary file beside target, fsynced; return (tmp, count)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = _create_tmp(target)
     try:
         with os.fdopen(fd, "wb") as raw:
             if compress:
@@ -74,13 +192,208 @@ def _write_atomic(target: Path, compress: bool, write: Callable[[TextIO], int]) 
             raw.flush()
             os.fsync(raw.fileno())
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
-    return Path(tmp), n
+    return tmp, n
 
 
 def _kept_ids(store: Store, goal_id: int) -> list[int]:
     return [r[1] for r in store.kept_raw_by_source(goal_id)]
+
+
+# ------------------------------------------------------------------ what the output may not be
+
+
+def _real(p: Path) -> str:
+    return os.path.realpath(p)
+
+
+def _inode(p: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(p)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _protected(store: Store, sources: dict[int, Source]) -> list[tuple[str, tuple[int, int] | None, str]]:
+    """(resolved path, inode or None, what it is) of every file an export must never replace."""
+    out = []
+    project = _real(store.path)
+    for suffix, what in (
+        ("", "the project file"),
+        ("-wal", "the project's write-ahead log"),
+        ("-shm", "the project's shared-memory file"),
+        ("-journal", "the project's journal"),
+        (".lock", "the project's session lock"),
+    ):
+        p = project + suffix
+        out.append((p, _inode(p), what))
+    for s in sources.values():
+        if s.container == "generated" or s.path.startswith("generated:"):
+            continue
+        p = _real(Path(s.path))
+        ino = _inode(p)
+        if ino is not None:  # an imported source still at its recorded path
+            out.append((p, ino, f"imported source #{s.id} ({s.name})"))
+    return out
+
+
+def _refuse_protected(path: Path, protected: list[tuple[str, tuple[int, int] | None, str]]) -> None:
+    real, ino = _real(path), _inode(_real(path))
+    for p, p_ino, what in protected:
+        same = real == p or (ino is not None and ino == p_ino)
+        # A sidecar that does not exist yet: compare the spelling without case too (a
+        # case-insensitive filesystem would create the very file SQLite reads as the WAL).
+        if not same and p_ino is None and ino is None:
+            same = real.casefold() == p.casefold()
+        if same:
+            raise ExportError(
+                f"{path}: that is {what} ({p}) — exporting there would destroy it; choose another output file"
+            )
+    if os.path.isdir(real):
+        raise ExportError(f"{path}: is a folder — give a file name, e.g. {path / 'kept.jsonl'}")
+
+
+def _manifest_entries(path: Path) -> list[tuple[str, str]] | None:
+    """(file name, sha256) of each data file a winnow manifest names; None if not a winnow manifest."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            m = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(m, dict) or "winnow" not in m or not isinstance(m.get("files"), list):
+        return None
+    return [
+        (Path(f["path"]).name, f["sha256"])
+        for f in m["files"]
+        if isinstance(f, dict) and isinstance(f.get("path"), str) and isinstance(f.get("sha256"), str)
+    ]
+
+
+def _check_replace(data_paths: list[Path], manifest_path: Path, force: bool) -> None:
+    """Refuse to replace an existing file unless force, or it is winnow's own export to this place.
+
+    Ours: named, with its current sha256, by the manifest beside it or by the manifest (or moved
+    aside previous manifest) of an interrupted winnow export to this place.
+    """
+    if force:
+        return
+    known: set[tuple[str, str]] = set()
+    for m in [manifest_path, *_stale_tmps(manifest_path)]:
+        known.update(_manifest_entries(m) or [])
+    refused = []
+    for p in data_paths:
+        if os.path.lexists(p) and (p.name, _sha256(p) if p.is_file() else "") not in known:
+            refused.append(p)
+    if os.path.lexists(manifest_path) and _manifest_entries(manifest_path) is None:
+        refused.append(manifest_path)
+    if refused:
+        raise ExportWouldReplace(refused)
+
+
+# ------------------------------------------------------------------ what the reviewer saw
+
+_KEPT_ROWS = (
+    "SELECT s.source_id, s.id, s.raw, d.tags, s.system, s.turns, s.tools, s.content_hash, s.prompt_hash,"
+    " s.answer_hash FROM decisions d JOIN samples s ON s.id = d.sample_id"
+    " WHERE d.goal_id = ? AND d.verdict = 'keep' ORDER BY s.source_id, s.position"
+)
+
+
+def _generated_raw(conv: Conversation) -> str:
+    """The raw text Store.add_conversations gives a generated record (an OpenAI `messages` object)."""
+    messages = ([{"role": "system", "content": conv.system}] if conv.system else []) + [t.to_json() for t in conv.turns]
+    return json.dumps({"messages": messages}, ensure_ascii=False)
+
+
+class _Verifier:
+    """Checks that a kept record's raw text still parses, as the importer parsed it, to the stored
+    conversation and hashes: the conversation the reviewer was shown is the record written out."""
+
+    def __init__(self, store: Store, sources: dict[int, Source]) -> None:
+        self.store = store
+        self.sources = sources
+        self.parsers: dict[int, Callable[[str, Conversation], Conversation]] = {}
+        self.bad: list[int] = []
+
+    def _parser(self, source_id: int) -> Callable[[str, Conversation], Conversation]:
+        if source_id in self.parsers:
+            return self.parsers[source_id]
+        from .importers import schemas
+        from .importers.containers import STRICT
+
+        src = self.sources[source_id]
+        container = src.container.removesuffix(".gz")
+        if container == "generated":
+
+            def generated(raw: str, stored: Conversation) -> Conversation:
+                if raw != _generated_raw(stored):
+                    raise ValueError("raw differs")
+                return stored
+
+            parse = generated
+        else:
+            convert = schemas.converter(src.format, src.mapping)
+            if container == "csv":
+                header = self.store.source_header(source_id) or ""
+                columns = next(csv.reader(_csv_lines(header), strict=True))
+
+                def parse(raw: str, stored: Conversation) -> Conversation:
+                    rows = [r for r in csv.reader(_csv_lines(raw), strict=True) if r]
+                    if len(rows) != 1 or len(rows[0]) != len(columns):
+                        raise ValueError("not one row of the header's width")
+                    return convert(dict(zip(columns, rows[0], strict=True)))
+
+            else:
+                decoder = json.JSONDecoder() if container == "parquet" else STRICT
+
+                def parse(raw: str, stored: Conversation) -> Conversation:
+                    obj = decoder.decode(raw)
+                    if type(obj) is not dict:
+                        raise ValueError("not an object")
+                    return convert(obj)
+
+        self.parsers[source_id] = parse
+        return parse
+
+    def ok(self, row: tuple) -> bool:
+        source_id, sample_id, raw, _tags, system, turns, tools, content_hash, prompt_hash, answer_hash = row
+        try:
+            stored = Conversation.from_stored(system, turns, tools)
+            conv = self._parser(source_id)(raw, stored)
+            h = conversation_hashes(conv)
+            good = (
+                conv.system == (system or "")
+                and conv.turns_json() == turns
+                and conv.tools == (tools or "")
+                and (h.content, h.prompt, h.answer) == (content_hash, prompt_hash, answer_hash)
+            )
+        except Exception:  # any failure to parse is a record that no longer matches
+            good = False
+        if not good:
+            self.bad.append(sample_id)
+        return good
+
+    def refuse_if_any(self) -> None:
+        if not self.bad:
+            return
+        ids = sorted(set(self.bad))
+        shown = ", ".join(f"#{i}" for i in ids[:50]) + (f" and {len(ids) - 50} more" if len(ids) > 50 else "")
+        raise ExportError(
+            f"{len(ids)} kept samples no longer match what was imported and reviewed (their stored record or "
+            f"conversation was changed outside winnow): {shown} — nothing was written; re-import the source into "
+            "a fresh project, or drop those samples"
+        )
+
+
+def _csv_lines(text: str) -> list[str]:
+    """Lines as the importer fed them to csv.reader: split after each \\n only."""
+    parts = text.split("\n")
+    return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+# ------------------------------------------------------------------ export
 
 
 def export(
@@ -90,13 +403,15 @@ def export(
     *,
     tags: bool = False,
     to: str | None = None,
+    force: bool = False,
 ) -> ExportReport:
     """Write the kept samples of `goal` to `out` plus a manifest, and record the export.
 
     Without `to`, records go out exactly as imported, one file per source layout. With `to`
     (alpaca | sharegpt | openai) every kept sample is converted to that layout (records already in
     it go out verbatim); if any cannot be converted without loss, nothing is written and the error
-    lists them.
+    lists them. An existing output file is replaced only with `force` (or when it is this place's
+    previous winnow export); the project, its side files and imported sources never are.
     """
     from .formats import write_records
 
@@ -105,16 +420,23 @@ def export(
         raise ExportError(f"{out.parent}: no such folder — create it first")
     compress = out.suffix == ".gz"
     sources = {s.id: s for s in store.sources()}
-    kept_sources = [sid for (sid,) in store.conn.execute(
-        "SELECT DISTINCT s.source_id FROM decisions d JOIN samples s ON s.id = d.sample_id"
-        " WHERE d.goal_id = ? AND d.verdict = 'keep' ORDER BY 1", (goal.id,)
-    )]
+    kept_sources = [
+        sid
+        for (sid,) in store.conn.execute(
+            "SELECT DISTINCT s.source_id FROM decisions d JOIN samples s ON s.id = d.sample_id"
+            " WHERE d.goal_id = ? AND d.verdict = 'keep' ORDER BY 1",
+            (goal.id,),
+        )
+    ]
     if not kept_sources:
         raise ExportError(f"goal #{goal.id} has no kept samples yet — keep some in `winnow open`, then export")
 
+    verifier = _Verifier(store, sources)
     targets: list[tuple[Path, str, str | None, Callable[[], Iterator[str]]]] = []
     if to is not None:
-        targets.append((out, _converted_container(out), None, _converted_records(store, goal, sources, to, tags)))
+        targets.append(
+            (out, _converted_container(out), None, _converted_records(store, goal, sources, to, tags, verifier))
+        )
     else:
         groups: dict[tuple[str, str | None], list[int]] = {}
         for sid in kept_sources:
@@ -130,75 +452,158 @@ def export(
                 path = out.with_name(f"{stem}.{label}{_EXT[container]}" + (".gz" if compress else ""))
 
             hdr = header + ",winnow_tags" if (tags and header is not None) else header
-            targets.append((path, container, hdr, _raw_records(store, goal.id, container, set(sids), tags)))
+            targets.append((path, container, hdr, _raw_records(store, goal.id, container, set(sids), tags, verifier)))
 
-    written: list[tuple[Path, Path, int, str]] = []
+    manifest_path = out.with_name(out.name + ".manifest.json")
+    data_paths = [t[0] for t in targets]
+    if len({_real(p) for p in [*data_paths, manifest_path]}) != len(data_paths) + 1:
+        raise ExportError(f"{out}: two of the files this export writes would be the same file — choose another name")
+    protected = _protected(store, sources)
+    for p in [*data_paths, manifest_path]:
+        _refuse_protected(p, protected)
+    _check_replace(data_paths, manifest_path, force)
+    for p in [*data_paths, manifest_path]:
+        for stale in _stale_tmps(p):
+            stale.unlink(missing_ok=True)
+
+    written: list[tuple[Path, Path, int, str, int]] = []  # (tmp, path, records, sha256, bytes)
+    pending: list[Path] = []  # temporaries to remove if anything fails
+    renamed = 0
+    aside: Path | None = None
     try:
         for path, container, hdr, records in targets:
 
-            def write(fh: TextIO, c: str = container, r: Callable[[], Iterator[str]] = records,
-                      h: str | None = hdr) -> int:
+            def write(
+                fh: TextIO, c: str = container, r: Callable[[], Iterator[str]] = records, h: str | None = hdr
+            ) -> int:
                 return write_records(fh, c, r(), h)
 
             tmp, n = _write_atomic(path, compress, write)
-            written.append((tmp, path, n, _sha256(tmp)))
-        for tmp, path, _, _ in written:
+            pending.append(tmp)
+            written.append((tmp, path, n, _sha256(tmp), tmp.stat().st_size))
+        verifier.refuse_if_any()
+
+        kept_ids = _kept_ids(store, goal.id)
+        previous = last_export(store, goal.id)
+        counts = store.counts(goal.id)
+        from .goals import goal_figures, revisions
+
+        files = [
+            {"path": str(p), "records": n, "sha256": h, "bytes": size, "layout": to or "as imported"}
+            for _, p, n, h, size in written
+        ]
+        by_source: dict[str, list[int]] = {}
+        for source_id, sample_id, _raw, _t in store.kept_raw_by_source(goal.id):
+            by_source.setdefault(str(source_id), []).append(sample_id)
+        manifest = {
+            "winnow": __version__,
+            "exported_at": now(),
+            "project": str(store.path.resolve()),
+            "goal": {
+                "id": goal.id,
+                "sentence": goal.sentence,
+                "hypothesis": goal.hypothesis,
+                "revisions": [r.__dict__ for r in revisions(store, goal.id)],
+            },
+            "decision_log_position": store.log_position(),
+            "previous_export": previous,
+            "files": files,
+            "check": "each file's sha256 and record count are above; if a file disagrees, or this manifest is "
+            "missing, the export was interrupted — run it again",
+            "sources": [
+                {
+                    "id": s.id,
+                    "path": s.path,
+                    "sha256": s.sha256,
+                    "format": s.format,
+                    "container": s.container,
+                    "records": s.records,
+                }
+                for s in sources.values()
+            ],
+            "counts": {
+                "total": counts.total,
+                "kept": counts.kept,
+                "dropped": counts.dropped,
+                "undecided": counts.undecided,
+                "dropped_by_reason": counts.by_reason,
+                "by_tag": counts.by_tag,
+            },
+            "figures": goal_figures(store, goal.id),
+            "tags_included": tags,
+            "kept_sample_ids_by_source": by_source,
+            "trace": "every kept sample's decisions: `sqlite3 PROJECT \"select * from events where goal_id = "
+            f'{goal.id} and action_id <= {store.log_position()}"`',
+        }
+        manifest_tmp = _write_json_tmp(manifest_path, manifest)
+        pending.append(manifest_tmp)
+        _step("temporaries written")
+
+        # The commit: the old manifest goes aside first (a kill from here on leaves no manifest
+        # claiming files it does not describe), the data files go into place, the manifest LAST.
+        if os.path.lexists(manifest_path):
+            fd, aside = _create_tmp(manifest_path)
+            os.close(fd)
+            pending.append(aside)
+            os.replace(manifest_path, aside)
+            _step("previous manifest moved aside")
+        for tmp, path, _, _, _ in written:
             os.replace(tmp, path)
+            pending.remove(tmp)
+            renamed += 1
+            _step("data file renamed")
+        _fsync_dir(out.parent)
+        os.replace(manifest_tmp, manifest_path)
+        pending.remove(manifest_tmp)
+        _fsync_dir(out.parent)
+        _step("manifest renamed")
+        if aside is not None:
+            aside.unlink(missing_ok=True)
+            pending.remove(aside)
     except BaseException:
-        for tmp, _, _, _ in written:
+        if aside is not None and renamed == 0 and not os.path.lexists(manifest_path):
+            with contextlib.suppress(OSError):  # nothing replaced yet: the previous manifest goes back
+                os.replace(aside, manifest_path)
+        for tmp in pending:
             tmp.unlink(missing_ok=True)
         raise
 
-    kept_ids = _kept_ids(store, goal.id)
-    previous = last_export(store, goal.id)
-    counts = store.counts(goal.id)
-    manifest_path = out.with_name(out.name + ".manifest.json")
-    from .goals import goal_figures, revisions
-
-    files = [{"path": str(p), "records": n, "sha256": h, "layout": to or "as imported"} for _, p, n, h in written]
-    by_source: dict[str, list[int]] = {}
-    for source_id, sample_id, _raw, _t in store.kept_raw_by_source(goal.id):
-        by_source.setdefault(str(source_id), []).append(sample_id)
-    manifest = {
-        "winnow": __version__,
-        "exported_at": now(),
-        "project": str(store.path.resolve()),
-        "goal": {"id": goal.id, "sentence": goal.sentence, "hypothesis": goal.hypothesis,
-                 "revisions": [r.__dict__ for r in revisions(store, goal.id)]},
-        "decision_log_position": store.log_position(),
-        "previous_export": previous,
-        "files": files,
-        "sources": [
-            {"id": s.id, "path": s.path, "sha256": s.sha256, "format": s.format, "container": s.container,
-             "records": s.records}
-            for s in sources.values()
-        ],
-        "counts": {
-            "total": counts.total, "kept": counts.kept, "dropped": counts.dropped, "undecided": counts.undecided,
-            "dropped_by_reason": counts.by_reason, "by_tag": counts.by_tag,
-        },
-        "figures": goal_figures(store, goal.id),
-        "tags_included": tags,
-        "kept_sample_ids_by_source": by_source,
-        "trace": "every kept sample's decisions: `sqlite3 PROJECT \"select * from events where goal_id = "
-                 f"{goal.id} and action_id <= {store.log_position()}\"`",
-    }
-    _write_json_atomic(manifest_path, manifest)
     with store.tx() as conn:
-        eid = int(conn.execute(
-            "INSERT INTO exports (goal_id, at, log_position, files, manifest, kept) VALUES (?, ?, ?, ?, ?, ?)",
-            (goal.id, manifest["exported_at"], manifest["decision_log_position"], json.dumps(files, ensure_ascii=False),
-             str(manifest_path), len(kept_ids)),
-        ).lastrowid or 0)
+        eid = int(
+            conn.execute(
+                "INSERT INTO exports (goal_id, at, log_position, files, manifest, kept) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    goal.id,
+                    manifest["exported_at"],
+                    manifest["decision_log_position"],
+                    json.dumps(files, ensure_ascii=False),
+                    str(manifest_path),
+                    len(kept_ids),
+                ),
+            ).lastrowid
+            or 0
+        )
         conn.executemany("INSERT INTO export_items (export_id, sample_id) VALUES (?, ?)", [(eid, i) for i in kept_ids])
-    return ExportReport(tuple(p for _, p, _, _ in written), manifest_path, sum(n for _, _, n, _ in written),
-                        tuple(n for _, _, n, _ in written), eid)
+    return ExportReport(
+        tuple(p for _, p, _, _, _ in written),
+        manifest_path,
+        sum(n for _, _, n, _, _ in written),
+        tuple(n for _, _, n, _, _ in written),
+        eid,
+    )
 
 
-def _raw_records(store: Store, goal_id: int, container: str, sids: set[int], tags: bool) -> Callable[[], Iterator[str]]:
+def _kept_rows(store: Store, goal_id: int) -> Iterator[tuple]:
+    yield from store.conn.execute(_KEPT_ROWS, (goal_id,))
+
+
+def _raw_records(
+    store: Store, goal_id: int, container: str, sids: set[int], tags: bool, verifier: _Verifier
+) -> Callable[[], Iterator[str]]:
     def records() -> Iterator[str]:
-        for source_id, _sample_id, rec, tags_json in store.kept_raw_by_source(goal_id):
-            if source_id in sids:
+        for row in _kept_rows(store, goal_id):
+            source_id, _sample_id, rec, tags_json = row[:4]
+            if source_id in sids and verifier.ok(row):
                 yield with_tags(rec, container, json.loads(tags_json)) if tags else rec
 
     return records
@@ -209,7 +614,9 @@ def _converted_container(out: Path) -> str:
     return "json" if name.endswith(".json") else "jsonl"
 
 
-def _converted_records(store: Store, goal: Goal, sources: dict, to: str, tags: bool) -> Callable[[], Iterator[str]]:
+def _converted_records(
+    store: Store, goal: Goal, sources: dict, to: str, tags: bool, verifier: _Verifier
+) -> Callable[[], Iterator[str]]:
     from .convert import TARGETS, LossyConversion, convert
 
     if to not in TARGETS:
@@ -227,17 +634,19 @@ def _converted_records(store: Store, goal: Goal, sources: dict, to: str, tags: b
             problems.append(f"sample #{sample_id} ({sources[source_id].name}:{sample.line}) {e}")
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        raise ExportError(f"cannot convert {len(problems)} kept samples to {to} without loss{more}:\n  "
-                          + "\n  ".join(problems[:5]))
+        raise ExportError(
+            f"cannot convert {len(problems)} kept samples to {to} without loss{more}:\n  " + "\n  ".join(problems[:5])
+        )
 
     def records() -> Iterator[str]:
-        for source_id, sample_id, raw, tags_json in store.kept_raw_by_source(goal.id):
+        for row in _kept_rows(store, goal.id):
+            source_id, sample_id, raw, tags_json = row[:4]
+            if not verifier.ok(row):
+                continue
             if sources[source_id].format == to and _base_container(sources[source_id].container) != "csv":
                 rec = raw
             else:
-                sample = store.sample(sample_id)
-                assert sample is not None
-                rec = convert(sample.conversation, to)
+                rec = convert(Conversation.from_stored(row[4], row[5], row[6]), to)
             yield with_tags(rec, "jsonl", json.loads(tags_json)) if tags else rec
 
     return records
@@ -265,14 +674,18 @@ def changes_since(store: Store, goal_id: int, export_id: int | None = None) -> E
         prev = last_export(store, goal_id)
     else:
         r = store.conn.execute(
-            "SELECT id, at, log_position, manifest, kept FROM exports WHERE id = ? AND goal_id = ?", (export_id, goal_id)
+            "SELECT id, at, log_position, manifest, kept FROM exports WHERE id = ? AND goal_id = ?",
+            (export_id, goal_id),
         ).fetchone()
         if not r:
             raise ExportError(f"no export #{export_id} of goal #{goal_id} — see `winnow export --list`")
         prev = dict(zip(("id", "at", "log_position", "manifest", "kept"), r, strict=True))
     now_kept = set(_kept_ids(store, goal_id))
-    then = set() if prev is None else {r[0] for r in store.conn.execute(
-        "SELECT sample_id FROM export_items WHERE export_id = ?", (prev["id"],))}
+    then = (
+        set()
+        if prev is None
+        else {r[0] for r in store.conn.execute("SELECT sample_id FROM export_items WHERE export_id = ?", (prev["id"],))}
+    )
     return ExportChanges(prev, tuple(sorted(now_kept - then)), tuple(sorted(then - now_kept)), len(now_kept & then))
 
 
@@ -294,11 +707,16 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _write_json_atomic(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=2)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+def _write_json_tmp(path: Path, data: dict) -> Path:
+    """`data` as JSON in a new temporary beside path, fsynced; removed again if writing fails."""
+    fd, tmp = _create_tmp(path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=2)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp

@@ -623,13 +623,25 @@ def stats(db: str, goal_ref: str | None, as_json: bool) -> None:
     help="Do not export: show what changed since the last (or the given) export of this goal.",
 )
 @click.option("--list", "list_", is_flag=True, help="Do not export: list this project's exports.")
+@click.option(
+    "--force", is_flag=True, help="Replace an existing output file (a previous export to the same place needs none)."
+)
 def export_cmd(
-    db: str, goal_ref: str | None, output: str | None, tags: bool, to: str | None, since: str | None, list_: bool
+    db: str,
+    goal_ref: str | None,
+    output: str | None,
+    tags: bool,
+    to: str | None,
+    since: str | None,
+    list_: bool,
+    force: bool,
 ) -> None:
     """Write the kept samples in the input's own format, plus a manifest.
 
     Records are written exactly as imported. If kept samples come from sources
     of different layouts (e.g. JSONL and CSV), one file per layout is written.
+    The project file, its side files and the imported sources are never
+    overwritten; another existing file only with --force.
 
     \b
     Example:
@@ -664,9 +676,15 @@ def export_cmd(
         if not output:
             fail("give -o/--output FILE (or --since / --list)")
         try:
-            report = export(store, g, output, tags=tags, to=to)
+            report = export(store, g, output, tags=tags, to=to, force=force)
         except (ExportError, ValueError) as e:
             fail(str(e))
+        except OSError as e:
+            where = e.filename or output
+            fail(
+                f"{where}: cannot write the export ({e.strerror or e}) — no existing file was replaced; "
+                "check free space and permissions"
+            )
         except StorageError as e:
             if e.kind != "read-only":
                 raise

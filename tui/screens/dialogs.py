@@ -283,3 +283,30 @@ class ExportDialog(ModalScreen[tuple[str, str | None] | None]):
     def _picked(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self._done()
+
+
+class ReplaceDialog(ModalScreen[bool]):
+    """The export would replace existing files: y replaces them, n or Esc keeps them."""
+
+    CSS_PATH = Path(__file__).with_name("dialogs.tcss")
+    BINDINGS = [
+        Binding("y", "dismiss(True)", "Replace", id="replace.yes"),
+        Binding("n,escape", "dismiss(False)", "Keep", id="replace.no"),
+    ]
+
+    def __init__(self, paths: list[str]) -> None:
+        super().__init__()
+        self.paths = paths
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text("Replace existing files?", style="bold"), classes="dialog-title")
+            shown = self.paths[:5] + ([f"… and {len(self.paths) - 5} more"] if len(self.paths) > 5 else [])
+            yield Static(Text("\n".join(sanitize(p, oneline=True) for p in shown)), id="replace-paths")
+            yield Static(
+                Text(
+                    "these files exist and are not an earlier export to this place\ny replaces them · n or Esc keeps them",
+                    style="dim",
+                ),
+                classes="dialog-hint",
+            )

@@ -45,7 +45,7 @@ from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from review.batch import Batch, batch_progress, latest_batch, propose_batch
-from review.export import ExportError, ExportReport, export
+from review.export import ExportError, ExportReport, ExportWouldReplace, export
 from review.model import DEFAULT_REASON, Flag, Sample
 from review.sanitize import suspicious
 from review.session import QUEUE_LABELS, ReviewSession, View, queue_label
@@ -55,7 +55,7 @@ from .. import render
 from ..keys import REVIEW_BINDINGS
 from ..messages import AnalysisFinished, AnalysisProgressed, SampleDecided
 from ..widgets.conversation import ConversationView
-from .dialogs import BatchDialog, ExportDialog, JumpDialog, QueueDialog, ReasonDialog, TextDialog
+from .dialogs import BatchDialog, ExportDialog, JumpDialog, QueueDialog, ReasonDialog, ReplaceDialog, TextDialog
 
 FAST_QUEUES = {"all", "undecided", "kept", "dropped", "reason", "tag"}
 CLUSTER_KINDS = ("exact", "lexical", "semantic")  # flags whose members are a near-duplicate cluster
@@ -961,14 +961,26 @@ class ReviewScreen(Screen[None]):
         self.app.push_screen(ExportDialog(goal.id, str(default)), chosen)
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
-    def _export_worker(self, goal_id: int, out: Path, layout: str | None) -> None:
+    def _export_worker(self, goal_id: int, out: Path, layout: str | None, force: bool = False) -> None:
         try:
             with Store(self.app.db_path, create=False) as store:
-                report = export(store, store.goal(goal_id), out, to=layout)
+                report = export(store, store.goal(goal_id), out, to=layout, force=force)
+        except ExportWouldReplace as e:
+            self.app.call_from_thread(self._confirm_replace, goal_id, out, layout, [str(p) for p in e.paths])
+            return
         except (ExportError, OSError) as e:
             self.app.call_from_thread(self.notify, f"export failed: {e}", severity="error", timeout=8)
             return
         self.app.call_from_thread(self._exported, report)
+
+    def _confirm_replace(self, goal_id: int, out: Path, layout: str | None, paths: list[str]) -> None:
+        def answered(replace: bool | None) -> None:
+            if replace:
+                self._export_worker(goal_id, out, layout, True)
+            else:
+                self.notify("export cancelled; the existing files are unchanged", timeout=4)
+
+        self.app.push_screen(ReplaceDialog(paths), answered)
 
     def _exported(self, report: ExportReport) -> None:
         files = ", ".join(p.name for p in report.files)

@@ -1,0 +1,553 @@
+"""Export never destroys anything (issue 12, items 1-4 and 6).
+
+1. The project file (however spelt), its side files and the imported sources are refused as
+   outputs; another existing file is replaced only with --force (the app asks).
+2. Data files and manifest are one unit: after a SIGKILL at any step, a manifest present always
+   matches the files it names (sha256, record count), and the next export just works.
+3. Temporaries of a killed export are removed by the next export; an error leaves none.
+4. Files get the mode a plain open() gives (0666 & ~umask).
+6. Each exported record's raw text must still parse to the conversation the reviewer saw.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from builders import chat, write_jsonl
+from click.testing import CliRunner
+
+from review.export import ExportError, ExportWouldReplace, export
+from review.model import Conversation, Turn
+from review.store import Change, Store
+from tui.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def keep(store: Store, goal, ids) -> None:
+    store.apply(goal.id, [Change(i, "keep") for i in ids], kind="batch")
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def temporaries(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+@pytest.fixture
+def proj(tmp_path):
+    """A project at tmp/p.db with 6 samples from tmp/train.jsonl, goal #1 keeping #1-#3."""
+    src = write_jsonl(tmp_path / "train.jsonl", [chat(f"question {i}?", f"answer {i}.") for i in range(6)])
+    db = tmp_path / "p.db"
+    with Store(db) as store:
+        store.import_file(src)
+        g, _ = store.add_goal("keep the good ones")
+        keep(store, g, [1, 2, 3])
+    return db, src
+
+
+def cli_export(db: Path, *args, cwd: Path | None = None):
+    runner = CliRunner()
+    old = os.getcwd()
+    if cwd:
+        os.chdir(cwd)
+    try:
+        return runner.invoke(cli, ["export", "--db", str(db), *map(str, args)], catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+def project_intact(db: Path) -> None:
+    with Store(db, create=False) as store:
+        assert store.counts(1).kept == 3
+        assert store.total_samples() == 6
+
+
+# ------------------------------------------------------------------ 1. refusals
+
+
+@pytest.mark.parametrize("spelling", ["same", "dot-slash", "symlink", "hardlink", "-wal", "-shm", "-journal", ".lock"])
+def test_the_project_file_and_its_side_files_are_refused(proj, tmp_path, spelling):
+    db, _ = proj
+    if spelling == "same":
+        out = str(db)
+    elif spelling == "dot-slash":
+        out = "./p.db"
+    elif spelling == "symlink":
+        (tmp_path / "link.db").symlink_to(db)
+        out = str(tmp_path / "link.db")
+    elif spelling == "hardlink":
+        os.link(db, tmp_path / "alias.db")
+        out = str(tmp_path / "alias.db")
+    else:
+        out = str(db) + spelling
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    r = cli_export(db, "-o", out, cwd=tmp_path)
+    assert r.exit_code != 0
+    msg = r.output.strip()
+    assert "\n" not in msg and "Traceback" not in msg, msg
+    assert "exporting there would destroy it" in msg and "choose another output file" in msg
+    # Even --force does not make it acceptable.
+    assert cli_export(db, "-o", out, "--force", cwd=tmp_path).exit_code != 0
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    assert after == before
+    project_intact(db)
+
+
+@pytest.mark.parametrize("spelling", ["same", "symlink", "hardlink"])
+def test_an_imported_source_is_refused(proj, tmp_path, spelling):
+    db, src = proj
+    before = src.read_bytes()
+    if spelling == "same":
+        out = src
+    elif spelling == "symlink":
+        out = tmp_path / "s.jsonl"
+        out.symlink_to(src)
+    else:
+        out = tmp_path / "h.jsonl"
+        os.link(src, out)
+    r = cli_export(db, "-o", out, "--force")
+    assert r.exit_code != 0
+    assert "imported source #1 (train.jsonl)" in r.output and "\n" not in r.output.strip()
+    assert src.read_bytes() == before
+    assert not (tmp_path / f"{out.name}.manifest.json").exists()
+
+
+def test_the_manifest_path_is_checked_like_the_data_files(tmp_path):
+    # The project is named so that `-o k.jsonl` would put the manifest over it.
+    src = write_jsonl(tmp_path / "train.jsonl", [chat("q?", "a.")])
+    db = tmp_path / "k.jsonl.manifest.json"
+    with Store(db) as store:
+        store.import_file(src)
+        g, _ = store.add_goal("g")
+        keep(store, g, [1])
+    before = db.read_bytes()
+    r = cli_export(db, "-o", tmp_path / "k.jsonl", "--force")
+    assert r.exit_code != 0 and "the project file" in r.output
+    assert db.read_bytes() == before and not (tmp_path / "k.jsonl").exists()
+
+
+def test_an_existing_unrelated_file_is_replaced_only_with_force(proj, tmp_path):
+    db, _ = proj
+    out = tmp_path / "notes.jsonl"
+    out.write_text("my own notes\n")
+    r = cli_export(db, "-o", out)
+    assert r.exit_code != 0
+    assert "already exists — add --force to replace it" in r.output and "\n" not in r.output.strip()
+    assert out.read_text() == "my own notes\n"
+    assert not (tmp_path / "notes.jsonl.manifest.json").exists()
+    # An unrelated file at the manifest's place is protected the same way.
+    out2 = tmp_path / "other.jsonl"
+    (tmp_path / "other.jsonl.manifest.json").write_text("{}\n")
+    assert cli_export(db, "-o", out2).exit_code != 0 and not out2.exists()
+
+    r = cli_export(db, "-o", out, "--force")
+    assert r.exit_code == 0, r.output
+    assert len(out.read_text().splitlines()) == 3
+
+
+def test_the_previous_export_to_the_same_place_is_replaced_without_force(proj, tmp_path):
+    db, _ = proj
+    out = tmp_path / "kept.jsonl"
+    assert cli_export(db, "-o", out).exit_code == 0
+    with Store(db, create=False) as store:
+        store.apply(1, [Change(4, "keep")])
+    r = cli_export(db, "-o", out)
+    assert r.exit_code == 0, r.output
+    assert len(out.read_text().splitlines()) == 4
+    # Edited since: no longer the export the manifest names, so --force is needed.
+    out.write_text(out.read_text() + "{}\n")
+    assert cli_export(db, "-o", out).exit_code != 0
+
+
+def test_the_library_raises_a_typed_refusal(proj, tmp_path):
+    db, _ = proj
+    (tmp_path / "x.jsonl").write_text("x\n")
+    with Store(db, create=False) as store, pytest.raises(ExportWouldReplace) as e:
+        export(store, store.goal(1), tmp_path / "x.jsonl")
+    assert e.value.paths == (tmp_path / "x.jsonl",)
+
+
+async def test_the_export_dialog_asks_before_replacing(tmp_path):
+    from textual.widgets import Input
+
+    from reliability.pilot import settle
+    from tui.app import make_app
+    from tui.screens.dialogs import ExportDialog, ReplaceDialog
+
+    src = write_jsonl(tmp_path / "train.jsonl", [chat(f"question {i}?", f"answer {i}.") for i in range(4)])
+    db = tmp_path / "p.db"
+    with Store(db) as store:
+        store.import_file(src)
+        store.add_goal("keep the good ones")
+    out = tmp_path / "mine.jsonl"
+    out.write_text("not an export\n")
+
+    app = make_app(db, config={"cursor_blink": False})
+
+    async def until(cond, what: str) -> None:
+        deadline = time.monotonic() + 20
+        while not cond():
+            assert time.monotonic() < deadline, what
+            await pilot.pause(0.05)
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, tries=100, message="the review screen never painted")
+        await pilot.press("a")  # keep #1
+        await settle(pilot, tries=100, message="no repaint after keep")
+        for answer in ("n", "y"):
+            await pilot.press("E")
+            await until(lambda: isinstance(app.screen, ExportDialog), "no export dialog")
+            app.screen.query_one("#export-path", Input).value = str(out)
+            await pilot.press("enter")
+            await until(lambda: isinstance(app.screen, ReplaceDialog), "no question before replacing the file")
+            await pilot.press(answer)
+            await app.workers.wait_for_complete()
+            await until(lambda: not isinstance(app.screen, ReplaceDialog), "the question stayed")
+            if answer == "n":
+                assert out.read_text() == "not an export\n"
+                assert not (tmp_path / "mine.jsonl.manifest.json").exists()
+        await until(lambda: (tmp_path / "mine.jsonl.manifest.json").exists(), "no export after y")
+    assert json.loads(out.read_text())["messages"][0]["content"] == "question 0?"
+
+
+# ------------------------------------------------------------------ 2. kill at any moment
+
+KILLER = textwrap.dedent(
+    """
+    import os, signal, sys
+    sys.path.insert(0, {root!r})
+    from review.store import Store
+    from review.export import export
+    import review.export as ex
+
+    mode, n, db, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    calls = [0]
+    if mode == "replace":  # SIGKILL before the n-th os.replace (main's code and today's alike)
+        real = os.replace
+        def replace(a, b):
+            calls[0] += 1
+            if calls[0] == n:
+                os.kill(os.getpid(), signal.SIGKILL)
+            real(a, b)
+        os.replace = replace
+    elif mode == "step":  # SIGKILL at the n-th named step of export
+        def hook(name):
+            calls[0] += 1
+            if calls[0] == n:
+                os.kill(os.getpid(), signal.SIGKILL)
+        ex.STEP_HOOK = hook
+    elif mode == "write":  # SIGKILL half way through writing the data
+        import review.formats
+        def broken(fh, container, raws, header):
+            fh.write(next(iter(raws)) + "\\n")
+            fh.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+        review.formats.write_records = broken
+    with Store(db, create=False) as store:
+        export(store, store.goal(1), out)
+    print("finished")
+    """
+)
+
+
+def run_killer(tmp_path: Path, mode: str, n: int, db: Path, out: Path) -> bool:
+    """Run an export in a subprocess that SIGKILLs itself; True if it was killed."""
+    script = tmp_path / "killer.py"
+    script.write_text(KILLER.format(root=str(ROOT)))
+    p = subprocess.run(
+        [sys.executable, str(script), mode, str(n), str(db), str(out)], capture_output=True, text=True, timeout=120
+    )
+    if p.returncode == -signal.SIGKILL:
+        return True
+    assert p.returncode == 0 and "finished" in p.stdout, p.stderr
+    return False
+
+
+def records_in(path: Path) -> int:
+    n = len(path.read_bytes().splitlines())
+    return n - 1 if path.suffix == ".csv" else n  # a CSV file has its header line
+
+
+def check_consistent(manifest_path: Path) -> None:
+    """What the README promises a reader: a manifest present matches every file it names."""
+    if not manifest_path.exists():
+        return
+    m = json.loads(manifest_path.read_text(encoding="utf-8"))
+    for f in m["files"]:
+        p = Path(f["path"])
+        assert p.exists(), f"manifest names a missing {p}"
+        assert sha(p) == f["sha256"], f"{p.name}: new data beside an older manifest"
+        assert records_in(p) == f["records"]
+
+
+def previous_then_more(folder: Path, layout: str) -> tuple[Path, Path, Path]:
+    """A project exported once to folder/kept.jsonl, then more samples kept (the next export differs).
+
+    "two files": kept samples from a JSONL and a CSV source, so one export writes two data files.
+    """
+    folder.mkdir()
+    a = write_jsonl(folder / "a.jsonl", [chat(f"q{i}?", f"a{i}.") for i in range(3)])
+    db = folder / "p.db"
+    with Store(db) as store:
+        store.import_file(a)
+        if layout == "two files":
+            b = folder / "b.csv"
+            b.write_text("instruction,output\n" + "".join(f"p{i},r{i}\n" for i in range(3)), encoding="utf-8")
+            store.import_file(b)
+        g, _ = store.add_goal("g")
+        keep(store, g, [1, 4] if layout == "two files" else [1])
+        export(store, g, folder / "kept.jsonl")
+        keep(store, g, [2, 5] if layout == "two files" else [2])
+    return db, folder / "kept.jsonl", folder / "kept.jsonl.manifest.json"
+
+
+def kill_and_recover(folder: Path, mode: str, n: int, layout: str, *, tidy: bool = True) -> bool:
+    """Kill an export at point n; check the pair, then that the next export works; True if killed."""
+    db, out, manifest = previous_then_more(folder, layout)
+    killed = run_killer(folder, mode, n, db, out)
+    check_consistent(manifest)  # item 2: right after the kill, a manifest present matches its files
+    with Store(db, create=False) as store:  # the next export to the same place needs no --force
+        report = export(store, store.goal(1), out)
+    assert report.kept == (4 if layout == "two files" else 2)
+    check_consistent(manifest)
+    if tidy:
+        assert temporaries(folder) == []  # item 3: what the kill left is cleaned up
+    return killed
+
+
+@pytest.mark.parametrize("layout", ["one file", "two files"])
+def test_a_kill_before_any_rename_leaves_a_consistent_pair(tmp_path, layout):
+    n = 1
+    while kill_and_recover(tmp_path / f"kill{n}", "replace", n, layout, tidy=False):
+        n += 1
+        assert n < 10
+    assert n > 2  # it was killed at the renames of data and manifest at least
+
+
+@pytest.mark.parametrize("layout", ["one file", "two files"])
+def test_a_kill_at_every_step_leaves_a_consistent_pair(tmp_path, layout):
+    n = 1
+    while kill_and_recover(tmp_path / f"step{n}", "step", n, layout):
+        n += 1
+        assert n < 10
+    # temporaries written, previous manifest moved aside, each data file renamed, manifest renamed
+    assert n == (6 if layout == "two files" else 5)
+
+
+def test_a_kill_while_writing_leaves_the_previous_pair(tmp_path):
+    db, out, manifest = previous_then_more(tmp_path / "w", "two files")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "w").iterdir() if p.name.startswith("kept")}
+    assert run_killer(tmp_path / "w", "write", 0, db, out)
+    after = {p.name: p.read_bytes() for p in (tmp_path / "w").iterdir() if p.name.startswith("kept")}
+    assert after == before
+    check_consistent(manifest)
+
+
+# ------------------------------------------------------------------ 3. temporaries
+
+
+def test_a_killed_exports_temporaries_are_removed_by_the_next_export(proj, tmp_path):
+    db, _ = proj
+    out = tmp_path / "kept.jsonl"
+    assert run_killer(tmp_path, "write", 0, db, out)
+    assert temporaries(tmp_path) != []  # what the kill left
+    with Store(db, create=False) as store:
+        export(store, store.goal(1), out)
+    assert temporaries(tmp_path) == []
+
+
+def test_only_stale_temporaries_of_this_target_are_removed(proj, tmp_path):
+    db, _ = proj
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    try:
+        keep_these = [
+            f".kept.jsonl.winnow-{live.pid}-0a1b2c3d.tmp",  # a live export's
+            f".other.jsonl.winnow-{dead.pid}-0a1b2c3d.tmp",  # another target's
+            ".kept.jsonl.abcd1234.tmp",  # old naming, touched just now: may be live
+            "kept.jsonl.winnow-1-0.tmp.mine",  # not winnow's naming
+        ]
+        remove_these = [
+            f".kept.jsonl.winnow-{dead.pid}-0a1b2c3d.tmp",
+            ".kept.jsonl.wxyz9876.tmp",
+            f".kept.jsonl.manifest.json.winnow-{dead.pid}-ff.tmp",
+        ]
+        for name in keep_these + remove_these:
+            (tmp_path / name).write_text("partial")
+        old = time.time() - 3600
+        os.utime(tmp_path / ".kept.jsonl.wxyz9876.tmp", (old, old))
+        with Store(db, create=False) as store:
+            export(store, store.goal(1), tmp_path / "kept.jsonl")
+        names = {p.name for p in tmp_path.iterdir()}
+        assert set(keep_these) <= names
+        assert not set(remove_these) & names
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_an_error_while_writing_the_manifest_leaves_no_temporary(proj, tmp_path, monkeypatch):
+    db, _ = proj
+    out = tmp_path / "kept.jsonl"
+    with Store(db, create=False) as store:
+        export(store, store.goal(1), out)
+        before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("kept")}
+        store.apply(1, [Change(4, "keep")])
+
+        def full(*a, **k):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(json, "dump", full)
+        with pytest.raises(OSError):
+            export(store, store.goal(1), out)
+    assert temporaries(tmp_path) == []
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("kept")} == before
+
+
+def test_an_error_in_the_second_data_file_leaves_no_temporary(tmp_path, monkeypatch):
+    db, out, _ = previous_then_more(tmp_path / "e", "two files")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "e").iterdir() if p.name.startswith("kept")}
+    import review.formats
+
+    real = review.formats.write_records
+    calls = [0]
+
+    def second_fails(fh, container, raws, header):
+        calls[0] += 1
+        if calls[0] == 2:
+            raise OSError(28, "No space left on device")
+        return real(fh, container, raws, header)
+
+    monkeypatch.setattr(review.formats, "write_records", second_fails)
+    with Store(db, create=False) as store, pytest.raises(OSError):
+        export(store, store.goal(1), out)
+    assert temporaries(tmp_path / "e") == []
+    assert {p.name: p.read_bytes() for p in (tmp_path / "e").iterdir() if p.name.startswith("kept")} == before
+
+
+def test_the_cli_reports_a_full_disk_in_one_line(proj, tmp_path, monkeypatch):
+    db, _ = proj
+    import review.formats
+
+    def full(fh, container, raws, header):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(review.formats, "write_records", full)
+    r = cli_export(db, "-o", tmp_path / "kept.jsonl")
+    assert r.exit_code != 0 and "No space left on device" in r.output and "Traceback" not in r.output
+    assert temporaries(tmp_path) == []
+
+
+# ------------------------------------------------------------------ 4. permissions
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_files_get_the_mode_open_would_give(proj, tmp_path, umask, mode):
+    db, _ = proj
+    old = os.umask(umask)
+    try:
+        with Store(db, create=False) as store:
+            report = export(store, store.goal(1), tmp_path / "kept.jsonl")
+    finally:
+        os.umask(old)
+    for p in [*report.files, report.manifest]:
+        assert stat.S_IMODE(p.stat().st_mode) == mode, p.name
+
+
+# ------------------------------------------------------------------ 6. what the reviewer saw
+
+
+def tamper(db: Path, sql: str, *args) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute(sql, args)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE samples SET raw = replace(raw, 'answer 1.', 'something else') WHERE id = 2",
+        "UPDATE samples SET turns = replace(turns, 'answer 1.', 'what the screen shows') WHERE id = 2",
+        "UPDATE samples SET content_hash = 'x' WHERE id = 2",
+        "UPDATE samples SET raw = 'not json' WHERE id = 2",
+    ],
+)
+@pytest.mark.parametrize("to", [None, "sharegpt"])
+def test_a_record_changed_outside_winnow_is_refused(proj, tmp_path, sql, to):
+    db, _ = proj
+    out = tmp_path / "kept.jsonl"
+    tamper(db, sql)
+    with Store(db, create=False) as store, pytest.raises(ExportError) as e:
+        export(store, store.goal(1), out, to=to)
+    msg = str(e.value)
+    assert "1 kept samples no longer match" in msg and "#2" in msg and "#1" not in msg and "#3" not in msg
+    assert "nothing was written" in msg
+    assert not out.exists() and not (tmp_path / "kept.jsonl.manifest.json").exists()
+    assert temporaries(tmp_path) == []
+    with Store(db, create=False) as store:
+        assert store.conn.execute("SELECT count(*) FROM exports").fetchone()[0] == 0
+
+
+def test_a_changed_csv_row_is_refused_and_an_intact_one_exports(tmp_path):
+    src = tmp_path / "qa.csv"
+    src.write_text('question,std_answer\n"Hi, there",Hello\nWhy?,"Because\r\nit is"\nok,fine\n', encoding="utf-8")
+    db = tmp_path / "p.db"
+    with Store(db) as store:
+        store.import_file(src, mapping={"prompt": "question", "answer": "std_answer"})
+        g, _ = store.add_goal("g")
+        keep(store, g, [1, 2, 3])
+        export(store, g, tmp_path / "ok.csv")  # untouched: exports
+    tamper(db, "UPDATE samples SET raw = 'Why?,Because' WHERE id = 2")
+    with Store(db, create=False) as store, pytest.raises(ExportError, match="#2"):
+        export(store, store.goal(1), tmp_path / "kept.csv")
+    assert not (tmp_path / "kept.csv").exists()
+
+
+def test_generated_samples_are_checked_too(tmp_path):
+    db = tmp_path / "gen.db"
+    convs = [Conversation("be brief", (Turn("user", f"q{i}"), Turn("assistant", f"a{i}"))) for i in range(3)]
+    with Store(db) as store:
+        store.add_conversations("bench", convs)
+        g, _ = store.add_goal("g")
+        keep(store, g, [1, 2, 3])
+        # (a generated source has no file layout of its own: it goes out as OpenAI messages)
+        assert export(store, g, tmp_path / "ok.jsonl", to="openai").kept == 3
+    tamper(db, "UPDATE samples SET raw = replace(raw, 'a2', 'other') WHERE id = 3")
+    with Store(db, create=False) as store, pytest.raises(ExportError, match="#3"):
+        export(store, store.goal(1), tmp_path / "kept.jsonl", to="openai")
+
+
+@pytest.mark.parametrize("layout", ["jsonl", "json", "jsonl.gz"])
+def test_intact_records_of_every_container_export(tmp_path, layout):
+    import gzip
+
+    records = [chat(f"q{i} — 好", f"a{i}", system="s" if i % 2 else None) for i in range(4)]
+    records.append(chat("multi", "turn"))
+    if layout == "json":
+        src = tmp_path / "src.json"
+        src.write_text(json.dumps(records, ensure_ascii=False, indent=2), encoding="utf-8")
+    else:
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in records)
+        src = tmp_path / f"src.{layout}"
+        src.write_bytes(gzip.compress(text.encode()) if layout.endswith(".gz") else text.encode())
+    db = tmp_path / "p.db"
+    with Store(db) as store:
+        store.import_file(src)
+        g, _ = store.add_goal("g")
+        keep(store, g, range(1, 6))
+        report = export(store, g, tmp_path / "out.jsonl")
+    assert report.kept == 5
