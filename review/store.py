@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
@@ -162,6 +163,12 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+if TYPE_CHECKING:
+    from .importers import SourceReader
+
+# An import writes its rows in batches of `batch_size` records or of this many characters of raw
+# text, whichever comes first: memory stays bounded when every record is large.
+BATCH_CHARS = 32 << 20
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_NOTADB = 26
 _SENTENCE_END = re.compile(r"[.!?。！？](?:\s+|$)(?=\S)")
@@ -426,20 +433,41 @@ class Store:
         skip_invalid: bool = False,
         progress: Callable[[int, int, int], None] | None = None,
         batch_size: int = 5000,
+        max_record_bytes: int | None = None,
     ) -> ImportReport:
         """Import one file in one transaction: all of it or (on any error) none of it.
 
         progress(bytes_read, bytes_total, records) is called after each batch.
         Raises importers.InputError for bad input; the database is then exactly as it was.
+        The file is read once: the pass that parses it also hashes it, so the sha256 recorded is
+        that of exactly the bytes imported, and a file that changed during the read is refused.
+        A file whose content is already a source is "already imported" (found by the recorded
+        path and a hash of the file before parsing, or by the hash after the parse).
         """
-        from .importers import open_source
+        from .importers import DEFAULT_MAX_RECORD, open_source
 
         path = Path(path).resolve()
-        digest = file_sha256(path)
-        row = self.conn.execute("SELECT id FROM sources WHERE sha256 = ?", (digest,)).fetchone()
-        if row:
-            return ImportReport(self.source(row[0]), 0, True, 0, ())
-        reader = open_source(path, mapping=mapping, fmt=fmt, skip_invalid=skip_invalid)
+        if self.conn.execute("SELECT 1 FROM sources WHERE path = ?", (str(path),)).fetchone():
+            # Re-opening a file imported before (`winnow data.jsonl` each session): a hash is
+            # cheaper than a parse.
+            row = self.conn.execute("SELECT id FROM sources WHERE sha256 = ?", (file_sha256(path),)).fetchone()
+            if row:
+                return ImportReport(self.source(row[0]), 0, True, 0, ())
+        with open_source(
+            path,
+            mapping=mapping,
+            fmt=fmt,
+            skip_invalid=skip_invalid,
+            max_record_bytes=max_record_bytes or DEFAULT_MAX_RECORD,
+        ) as reader:
+            try:
+                return self._import_records(path, reader, progress, batch_size)
+            except _AlreadyImported as known:
+                return ImportReport(self.source(known.source_id), 0, True, 0, ())
+
+    def _import_records(
+        self, path: Path, reader: SourceReader, progress: Callable[[int, int, int], None] | None, batch_size: int
+    ) -> ImportReport:
         insert = (
             "INSERT INTO samples (source_id, position, line, system, turns, tools, raw, content_hash,"
             " prompt_hash, answer_hash, prompt_chars, answer_chars, n_turns)"
@@ -453,7 +481,7 @@ class Store:
                 (
                     str(path),
                     path.name,
-                    digest,
+                    f"pending:{os.getpid()}:{now()}",  # the real one is known once the whole file is read
                     reader.format,
                     reader.container,
                     json.dumps(reader.mapping, ensure_ascii=False),
@@ -463,8 +491,10 @@ class Store:
             )
             source_id = int(cur.lastrowid or 0)
             batch: list[tuple] = []
+            held = 0  # characters of raw text in the batch: a batch of huge records is flushed early
             for rec in reader:
                 conv = rec.conversation
+                held += len(rec.raw)
                 h = conversation_hashes(conv)
                 batch.append(
                     (
@@ -483,15 +513,21 @@ class Store:
                         len(conv.turns),
                     )
                 )
-                if len(batch) >= batch_size:
+                if len(batch) >= batch_size or held >= BATCH_CHARS:
                     conn.executemany(insert, batch)
                     added += len(batch)
                     batch.clear()
+                    held = 0
                     if progress:
                         progress(reader.bytes_read, reader.bytes_total, added)
             if batch:
                 conn.executemany(insert, batch)
                 added += len(batch)
+            digest = reader.sha256  # set by a complete read of a file that did not change
+            assert digest is not None
+            row = conn.execute("SELECT id FROM sources WHERE sha256 = ?", (digest,)).fetchone()
+            if row:
+                raise _AlreadyImported(int(row[0]))  # rolls the rows back
             if added == 0:
                 from .importers import InputError
 
@@ -501,7 +537,7 @@ class Store:
                     "no records could be imported",
                     "check the file, or drop --skip-invalid to see the first error",
                 )
-            conn.execute("UPDATE sources SET records = ? WHERE id = ?", (added, source_id))
+            conn.execute("UPDATE sources SET records = ?, sha256 = ? WHERE id = ?", (added, digest, source_id))
             total = int(self._meta_get("total_samples") or 0) + added
             self._meta_set("total_samples", str(total))
             repeated, examples = self._repeats_in_source(source_id)
@@ -1080,11 +1116,22 @@ QUEUE_EXTENSIONS: dict[str, Callable[[Store, int, dict, int, bool], int | None]]
 
 
 def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    """The sha256 of a regular file (importers.InputError for a FIFO, a device, a directory, or a
+    file that changed while it was hashed)."""
+    from .importers.source import SourceFile
+
+    with SourceFile(path) as src:
+        src.finish(src.hashing())
+        assert src.sha256 is not None
+        return src.sha256
+
+
+class _AlreadyImported(Exception):
+    """Raised inside the import transaction to roll it back: the file's content is a source already."""
+
+    def __init__(self, source_id: int) -> None:
+        super().__init__(source_id)
+        self.source_id = source_id
 
 
 def chunks(xs: Sequence, n: int) -> Iterator[Sequence]:

@@ -14,8 +14,21 @@ Decisions, for the README:
 - A UTF-8 byte-order mark is accepted silently and is not part of any record's raw text.
 - UTF-16/32 files are refused with the iconv command that converts them.
 - A gzip file is read by its magic bytes whatever its name (container "jsonl.gz" / "json.gz").
-- Very large records (tested with 50 MB) are read, not refused; memory grows to about the size of
-  the largest record, never the file.
+- One record (a JSON line, a CSV row, an array element) may take at most `max_record_bytes`
+  (DEFAULT_MAX_RECORD, 64 MB; `winnow import --max-record-mb N` raises it). A larger one is refused
+  as `path:line: record larger than 64 MB` before it is held whole, even with skip_invalid (it
+  cannot be skipped without reading it), so memory stays near a few times the limit whatever the
+  file holds — a 4 MB gzip that expands to one 4 GB line included.
+- Only regular files are read: a FIFO, a device (/dev/zero), a directory or a socket is refused at
+  once, before anything is read from it.
+- The file is opened once and read through that descriptor; the full pass that parses the records
+  also hashes them, so `reader.sha256` (set when iteration ends) is the sha256 of exactly the
+  bytes parsed. A file that changed during the read (size, mtime, inode, or more/fewer bytes read
+  than it had) is refused at the end of the pass: "the file changed while it was read". The first
+  64 KiB and the first records are read twice (sniffing and format detection).
+- A record that fails the detected format but is plainly another format (a ShareGPT record in an
+  Alpaca file) is refused as a mix of formats, naming the lines where the other format's runs of
+  records start; with skip_invalid it is skipped with that reason.
 - Blank lines in JSON lines and CSV are not records and do not count as positions.
 - A JSON document that is a single object whose first value is the list of records
   ({"data": [...]}) is read as that list; the object's other keys are ignored, though the object
@@ -31,7 +44,6 @@ See schemas.py for what each format maps to (content parts, tool calls, the `res
 from __future__ import annotations
 
 import gzip
-import os
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,12 +54,22 @@ from review.model import Conversation
 from . import containers, schemas
 from .errors import InputError, RecordProblem
 from .sniff import Sniffed, sniff
+from .source import SourceFile
 
-__all__ = ["FORMATS", "InputError", "ParsedRecord", "SourceReader", "open_source"]
+__all__ = ["DEFAULT_MAX_RECORD", "FORMATS", "InputError", "ParsedRecord", "SourceReader", "open_source"]
 
 FORMATS = schemas.FORMATS
 SAMPLE_RECORDS = 32  # records read to detect the format
 SAMPLE_CHARS = 16 << 20  # ...or fewer, when they are this large
+DEFAULT_MAX_RECORD = 64 << 20  # bytes one record may take; see the module docstring
+MIXED_STARTS = 5  # other-format runs named in a "mixes formats" refusal
+MIXED_SCAN = 1_000_000  # records looked at to find them
+NAMES = {
+    "alpaca": "Alpaca",
+    "sharegpt": "ShareGPT",
+    "openai": "OpenAI messages",
+    "prompt_completion": "prompt/completion",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,19 +81,34 @@ class ParsedRecord:
 
 
 class SourceReader:
-    """One dataset file, ready to stream. Iterating again re-reads the file from the start."""
+    """One dataset file, ready to stream. Iterating again re-reads the file from the start.
 
-    def __init__(self, path: Path, sniffed: Sniffed, fmt: str, mapping: dict[str, str], skip_invalid: bool) -> None:
-        self.path = str(path)
+    A full iteration sets `sha256` (of the bytes it parsed) or raises InputError if the file
+    changed meanwhile. `close()` (or `with`) releases the file.
+    """
+
+    def __init__(
+        self,
+        source: SourceFile,
+        sniffed: Sniffed,
+        fmt: str,
+        mapping: dict[str, str],
+        skip_invalid: bool,
+        max_record_bytes: int = DEFAULT_MAX_RECORD,
+        fmt_given: bool = False,
+    ) -> None:
+        self.path = source.name
         self.container = sniffed.container
         self.format = fmt
         self.mapping = mapping
         self.header: str | None = None
         self.skipped: list[str] = []
-        self.bytes_total = os.path.getsize(path)
+        self.bytes_total = source.size
         self.bytes_read = 0
         self.skip_invalid = skip_invalid
-        self._file = Path(path)
+        self.max_record_bytes = max_record_bytes
+        self.fmt_given = fmt_given
+        self.source = source
         self._sniffed = sniffed
         self._columns: list[str] | None = None
         self._convert = schemas.converter(fmt, mapping)
@@ -79,53 +116,128 @@ class SourceReader:
     def __repr__(self) -> str:
         return f"SourceReader({self.path!r}, container={self.container!r}, format={self.format!r})"
 
+    def __enter__(self) -> SourceReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.source.close()
+
+    @property
+    def sha256(self) -> str | None:
+        """The sha256 of the bytes the last complete iteration parsed; None before one ends."""
+        return self.source.sha256
+
     def __iter__(self) -> Iterator[ParsedRecord]:
         self.skipped = []
         self.bytes_read = 0
         convert = self._convert
         path = self.path
         position = -1
-        for line, raw, obj in self._items():
+        first_ok: int | None = None  # line of the first record that fit the format
+        for line, raw, obj in self._items(hashing=True):
             position += 1
             if type(obj) is dict:
                 try:
                     conversation = convert(obj)
                 except RecordProblem as p:
-                    obj = InputError(path, line + _field_offset(raw, p.field), p.what, p.todo)
+                    obj = _mixed(self, line, obj, first_ok) or InputError(
+                        path, line + _field_offset(raw, p.field), p.what, p.todo
+                    )
                 else:
+                    if first_ok is None:
+                        first_ok = line
                     yield ParsedRecord(position, line, raw, conversation)
                     continue
             if not self.skip_invalid:
                 raise obj
             self.skipped.append(str(obj))
 
-    def _items(self) -> Generator[containers.Item, None, None]:
-        """(line, raw, dict | InputError) from the container, before any format is applied."""
+    def _items(self, *, hashing: bool = False) -> Generator[containers.Item, None, None]:
+        """(line, raw, dict | InputError) from the container, before any format is applied.
+
+        A hashing pass that reaches the end records the file's sha256 (and refuses a file that
+        changed); the others only read."""
         s = self._sniffed
         name = self.path
+        limit = self.max_record_bytes
         if s.container == "parquet":
-            yield from containers.parquet_records(name, str(self._file), self, self.bytes_total)
+            if hashing:  # pyarrow reads by offset, footer first: hash in a pass of our own
+                self.source.finish(self.source.hashing())
+            yield from containers.parquet_records(name, name, self, self.bytes_total, limit)
+            if hashing:
+                self.source.check_unchanged()
             return
-        with open(self._file, "rb") as raw:
-            stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb")) if s.gzip else raw
-            try:
-                if s.bom:
-                    stream.read(3)
-                if s.container == "csv":
-                    yield from containers.csv_records(name, stream, self, self._on_header)
-                elif s.container.startswith("jsonl"):
-                    yield from containers.jsonl_records(name, stream, raw, self)
-                else:
-                    yield from containers.json_array_records(
-                        name, containers.Chunks(name, stream, raw, self), s.wrapper
-                    )
-            finally:
-                if stream is not raw:
-                    stream.close()
+        raw = self.source.hashing() if hashing else self.source.plain()
+        stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb")) if s.gzip else raw
+        try:
+            if s.bom:
+                stream.read(3)
+            if s.container == "csv":
+                yield from containers.csv_records(name, stream, self, self._on_header, limit)
+            elif s.container.startswith("jsonl"):
+                yield from containers.jsonl_records(name, stream, raw, self, limit)
+            else:
+                yield from containers.json_array_records(
+                    name, containers.Chunks(name, stream, raw, self), s.wrapper, limit
+                )
+            if hashing:
+                self.source.finish(raw)
+        finally:
+            if stream is not raw:
+                stream.close()
 
     def _on_header(self, text: str, columns: list[str]) -> None:
         self.header = text
         self._columns = columns
+
+
+def _mixed(reader: SourceReader, line: int, obj: dict, first_ok: int | None) -> InputError | None:
+    """The refusal of a record that is plainly another format than the file's, or None."""
+    found = schemas.classify(obj)
+    if reader.format not in NAMES or found is None or found[0] == reader.format:
+        return None
+    other, ours = NAMES[found[0]], NAMES[reader.format]
+    if first_ok is not None and first_ok < line:
+        read_as = f"lines {first_ok}–{line - 1} are {ours}"
+    else:
+        read_as = f"the file is read as {ours}" + (" (--format)" if reader.fmt_given else "")
+    todo = f"split it into one file per format and import each, or import with --skip-invalid to leave the {other} records out"
+    if reader.skip_invalid:
+        return InputError(reader.path, line, f"this record is {other} but {read_as}: the file mixes formats", todo)
+    starts, more = _starts_of(reader, found[0])
+    shown = ", ".join(str(n) for n in starts) + (", …" if more else "")
+    return InputError(
+        reader.path,
+        line,
+        f"this record is {other} but {read_as}: the file mixes formats ({other} records start at lines {shown})",
+        todo,
+    )
+
+
+def _starts_of(reader: SourceReader, fmt: str) -> tuple[list[int], bool]:
+    """Lines where a run of `fmt` records starts (the first few), and whether there may be more."""
+    starts: list[int] = []
+    prev: str | None = None
+    items = reader._items()
+    try:
+        for n, (line, _, obj) in enumerate(items):
+            if n >= MIXED_SCAN:
+                return starts, True
+            found = schemas.classify(obj) if type(obj) is dict else None
+            kind = found[0] if found else None
+            if kind == fmt and prev != fmt:
+                if len(starts) == MIXED_STARTS:
+                    return starts, True
+                starts.append(line)
+            prev = kind
+    except InputError:
+        return starts, True  # a later record the container cannot read: what was found so far
+    finally:
+        items.close()
+    return starts, False
 
 
 def _field_offset(raw: str, field: str | None) -> int:
@@ -137,15 +249,33 @@ def _field_offset(raw: str, field: str | None) -> int:
 
 
 def open_source(
-    path: str | Path, *, mapping: dict[str, str] | None = None, fmt: str | None = None, skip_invalid: bool = False
+    path: str | Path,
+    *,
+    mapping: dict[str, str] | None = None,
+    fmt: str | None = None,
+    skip_invalid: bool = False,
+    max_record_bytes: int = DEFAULT_MAX_RECORD,
 ) -> SourceReader:
-    """Sniff container and detect format (from the first records).
+    """Open the file, sniff its container and detect the format (from the first records).
 
-    Raises InputError early for an empty file, binary data (SQLite, zip, other compressors; gzip
-    is read), UTF-16/32, an unknown schema, and the first bad record among those sampled (unless
-    skip_invalid). `mapping` (keys prompt, answer, system, query, history) implies fmt="mapped".
+    Raises InputError early for what is not a regular file, an empty file, binary data (SQLite,
+    zip, other compressors; gzip is read), UTF-16/32, an unknown schema, a record larger than
+    `max_record_bytes`, and the first bad record among those sampled (unless skip_invalid).
+    `mapping` (keys prompt, answer, system, query, history) implies fmt="mapped". The reader holds
+    the file open: close it (or use `with`).
     """
-    name = str(path)
+    if max_record_bytes < 1:
+        raise ValueError("max_record_bytes must be positive")
+    _check_options(str(path), mapping, fmt)
+    source = SourceFile(path)
+    try:
+        return _open(source, mapping, fmt, skip_invalid, max_record_bytes)
+    except BaseException:
+        source.close()
+        raise
+
+
+def _check_options(name: str, mapping: dict[str, str] | None, fmt: str | None) -> None:
     if fmt is not None and fmt not in FORMATS:
         raise InputError(name, None, f"unknown format {fmt!r}", f"use one of {', '.join(FORMATS)}")
     if mapping:
@@ -165,11 +295,20 @@ def open_source(
         raise InputError(
             name, None, "format 'mapped' needs a field mapping", "add --map prompt=FIELD --map answer=FIELD"
         )
-    sniffed = sniff(Path(path))
-    if sniffed.container == "csv":
-        return _open_csv(Path(path), sniffed, fmt, mapping, skip_invalid)
 
-    probe = SourceReader(Path(path), sniffed, "alpaca", dict(schemas.ALPACA), skip_invalid)
+
+def _open(
+    source: SourceFile, mapping: dict[str, str] | None, fmt: str | None, skip_invalid: bool, limit: int
+) -> SourceReader:
+    name = source.name
+    if mapping and fmt is None:
+        fmt = "mapped"
+    fmt_given = fmt is not None and not mapping
+    sniffed = sniff(source)
+    if sniffed.container == "csv":
+        return _open_csv(source, sniffed, fmt, mapping, skip_invalid, limit)
+
+    probe = SourceReader(source, sniffed, "alpaca", dict(schemas.ALPACA), skip_invalid, limit)
     sample: list[tuple[int, str, dict]] = []
     problems: list[InputError] = []
     chars = 0
@@ -207,7 +346,7 @@ def open_source(
         used = {**schemas.ALPACA, **(mapping or {})}
     else:
         used = _mapping_for(fmt, objs)
-    reader = SourceReader(Path(path), sniffed, fmt, used, skip_invalid)
+    reader = SourceReader(source, sniffed, fmt, used, skip_invalid, limit, fmt_given)
     _check_sample(reader, sample)
     return reader
 
@@ -225,13 +364,17 @@ def _mapping_for(fmt: str, objs: list[dict]) -> dict[str, str]:
 def _check_sample(reader: SourceReader, sample: list[tuple[int, str, Any]]) -> None:
     """Convert the sampled records: raise the first failure, or, when skipping, a mapping that fits none."""
     first: InputError | None = None
+    first_ok: int | None = None
     ok = 0
     for line, raw, obj in sample:
         try:
             reader._convert(obj)
             ok += 1
+            first_ok = line if first_ok is None else first_ok
         except RecordProblem as p:
-            err = InputError(reader.path, line + _field_offset(raw, p.field), p.what, p.todo)
+            err = _mixed(reader, line, obj, first_ok) or InputError(
+                reader.path, line + _field_offset(raw, p.field), p.what, p.todo
+            )
             if not reader.skip_invalid:
                 raise err from None
             first = first or err
@@ -246,10 +389,15 @@ def _check_sample(reader: SourceReader, sample: list[tuple[int, str, Any]]) -> N
 
 
 def _open_csv(
-    path: Path, sniffed: Sniffed, fmt: str | None, mapping: dict[str, str] | None, skip_invalid: bool
+    source: SourceFile,
+    sniffed: Sniffed,
+    fmt: str | None,
+    mapping: dict[str, str] | None,
+    skip_invalid: bool,
+    limit: int,
 ) -> SourceReader:
-    name = str(path)
-    probe = SourceReader(path, sniffed, "alpaca", dict(schemas.ALPACA), skip_invalid)
+    name = source.name
+    probe = SourceReader(source, sniffed, "alpaca", dict(schemas.ALPACA), skip_invalid, limit)
     items = probe._items()
     first = next(items, None)  # reading one row fills in the header
     items.close()
@@ -287,7 +435,7 @@ def _open_csv(
         )
     for c in missing:
         used = {k: v for k, v in used.items() if v != c}  # optional columns the file does not have
-    reader = SourceReader(path, sniffed, fmt, used, skip_invalid)
+    reader = SourceReader(source, sniffed, fmt, used, skip_invalid, limit)
     reader.header = probe.header
     reader._columns = columns
     return reader

@@ -9,6 +9,11 @@ element is cut out with `JSONDecoder.raw_decode`, which also hands back the elem
 slice. A record larger than the buffer grows it geometrically, so a 50 MB record costs one pass
 per doubling, not one per chunk.
 
+Every reader is bounded by `limit`, the most bytes one record may take (a JSON line, a CSV row, an
+array element, what follows the records in a wrapper object): a larger one raises `too_large`
+before it is held in memory whole, so a small gzip that expands to one 4 GB line costs about the
+limit, not 4 GB.
+
 Strictness: duplicate keys, NaN/Infinity, nesting deeper than Python's recursion limit, integers
 longer than Python reads (4,300 digits) and lone UTF-16 surrogates (a "\ud800" escape without its
 other half) are refused per record. Plain `json` would accept the first two silently (last key
@@ -137,13 +142,32 @@ def _lone_surrogate(name: str, line: int, raw: str, obj: Any) -> InputError | No
     return None
 
 
-def jsonl_records(name: str, stream: IO[bytes], raw: IO[bytes], progress: Progress) -> Iterator[Item]:
+def megabytes(limit: int) -> str:
+    mb = limit / (1 << 20)
+    return f"{mb:g} MB" if mb >= 1 else f"{limit:,} bytes"
+
+
+def too_large(name: str, line: int, limit: int, what: str = "record") -> InputError:
+    return InputError(
+        name,
+        line,
+        f"{what} larger than {megabytes(limit)}",
+        "if it is real, raise the limit with --max-record-mb N (an import needs several times the largest "
+        "record in memory); else split or fix it — nothing was imported",
+    )
+
+
+def jsonl_records(name: str, stream: IO[bytes], raw: IO[bytes], progress: Progress, limit: int) -> Iterator[Item]:
     loads = STRICT.decode
     plain = stream is raw
     lineno = 0
+    readline = stream.readline
+    cap = limit + 2  # the record and its \r\n
     try:
-        for data in stream:
+        while data := readline(cap):
             lineno += 1
+            if len(data) > limit and len(data.rstrip(b"\r\n")) > limit:
+                raise too_large(name, lineno, limit)
             if plain:
                 progress.bytes_read += len(data)
             elif not lineno & 1023:
@@ -263,7 +287,7 @@ def _undecodable(name: str, line: int, text: str) -> InputError | None:
     return InputError(name, where, f"invalid UTF-8 (byte 0x{byte})", UTF8_TODO + "; or " + SKIP_HINT)
 
 
-def json_array_records(name: str, chunks: Chunks, wrapper: bool) -> Iterator[Item]:
+def json_array_records(name: str, chunks: Chunks, wrapper: bool, limit: int) -> Iterator[Item]:
     """Elements of a top-level JSON array (or of the list that opens a wrapper object)."""
     # raw_decode minus one Python frame per record
     scan: Callable[[str, int], tuple[Any, int]] = STRICT.scan_once  # type: ignore[attr-defined]
@@ -351,7 +375,10 @@ def json_array_records(name: str, chunks: Chunks, wrapper: bool) -> Iterator[Ite
                     f"malformed JSON: {_says(err)} (column {err.pos - buf.rfind(chr(10), 0, err.pos)})",
                     "fix the JSON at that line (a missing comma or quote?); a broken array cannot be skipped record by record",
                 )
-            buf = buf[pos:] + chunks.read(max(CHUNK, len(buf) - pos))
+            held = len(buf) - pos  # characters: never more than the record's UTF-8 bytes
+            if held > limit:
+                raise too_large(name, line, limit)
+            buf = buf[pos:] + chunks.read(max(CHUNK, min(held, limit + 1 - held)))
             pos = lpos = 0
         raw = buf[pos:end]
         if problem is None and chunks.bad_utf8:
@@ -365,7 +392,7 @@ def json_array_records(name: str, chunks: Chunks, wrapper: bool) -> Iterator[Ite
         expect_value = after_comma = False
     pos += 1
     if wrapper:
-        _rest_of_wrapper(name, chunks, buf[pos:], line + buf.count("\n", lpos, pos))
+        _rest_of_wrapper(name, chunks, buf[pos:], line + buf.count("\n", lpos, pos), limit)
         return
     while True:
         pos = ws(buf, pos).end()
@@ -378,11 +405,13 @@ def json_array_records(name: str, chunks: Chunks, wrapper: bool) -> Iterator[Ite
         pos = lpos = 0
 
 
-def _rest_of_wrapper(name: str, chunks: Chunks, rest: str, line: int) -> None:
+def _rest_of_wrapper(name: str, chunks: Chunks, rest: str, line: int, limit: int) -> None:
     """Read the wrapper object to its end after the records: its other keys carry no records, but a
     file cut or damaged after them must be refused like any other (the records alone would look
     complete). `rest` starts right after the records' ']', on `line`."""
     while not chunks.eof:
+        if len(rest) > limit:
+            raise too_large(name, line, limit, "the rest of the top-level object after the records is")
         rest += chunks.read(CHUNK)
     bad = _undecodable(name, line, rest) if chunks.bad_utf8 else None
     if bad is not None:
@@ -411,7 +440,7 @@ def _rest_of_wrapper(name: str, chunks: Chunks, rest: str, line: int) -> None:
 
 
 def csv_records(
-    name: str, stream: IO[bytes], progress: Progress, on_header: Callable[[str, list[str]], None]
+    name: str, stream: IO[bytes], progress: Progress, on_header: Callable[[str, list[str]], None], limit: int
 ) -> Iterator[Item]:
     """Rows as dicts keyed by the header; raw is the row's exact text, embedded newlines included."""
     if csv.field_size_limit() < 1 << 30:
@@ -419,11 +448,17 @@ def csv_records(
     pending: list[str] = []
     bad_lines: list[int] = []
 
+    held = [0]  # bytes of the row read so far (a quoted field can span lines)
+
     def lines() -> Iterator[str]:
         n = 0
-        for data in stream:
+        readline = stream.readline
+        while data := readline(limit + 2):
             n += 1
             progress.bytes_read += len(data)
+            held[0] = held[0] + len(data) if pending else len(data)
+            if held[0] > limit and (len(pending) > 0 or len(data.rstrip(b"\r\n")) > limit):
+                raise too_large(name, start, limit, "CSV row")
             try:
                 text = data.decode()
             except UnicodeDecodeError:
@@ -503,8 +538,12 @@ def csv_records(
         raise InputError(name, 1, "the CSV file has no header row", "the first row must name the columns")
 
 
-def parquet_records(name: str, path: str, progress: Progress, total: int) -> Iterator[Item]:
-    """Rows of a Parquet file; raw is the row as JSON, line is the 1-based row number."""
+def parquet_records(name: str, path: str, progress: Progress, total: int, limit: int) -> Iterator[Item]:
+    """Rows of a Parquet file; raw is the row as JSON, line is the 1-based row number.
+
+    A row whose JSON is larger than `limit` is refused. pyarrow decodes a row group's column
+    chunks before any row is seen, so for Parquet memory follows the file's row-group size, which
+    winnow does not bound (pyarrow is optional and not installed in the tests)."""
     try:
         import pyarrow.parquet as pq  # optional: only Parquet needs it
     except ImportError:
@@ -521,7 +560,10 @@ def parquet_records(name: str, path: str, progress: Progress, total: int) -> Ite
         for batch in pf.iter_batches(batch_size=1024):
             for row in batch.to_pylist():
                 n += 1
-                yield n, json.dumps(row, ensure_ascii=False, default=str), row
+                raw = json.dumps(row, ensure_ascii=False, default=str)
+                if len(raw) > limit:
+                    raise too_large(name, n, limit)
+                yield n, raw, row
             progress.bytes_read = total * n // rows
     except (OSError, ValueError) as e:  # pyarrow raises ArrowInvalid (a ValueError) and OSError subclasses
         raise InputError(name, None, f"the Parquet file cannot be read ({e})", "re-export it") from None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
+from .source import SourceFile
 
 HEAD = 64 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -61,17 +62,10 @@ def _complete_json_line(text: bytes) -> bool:
     return True
 
 
-def sniff(path: Path) -> Sniffed:
-    name = str(path)
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(HEAD)
-    except IsADirectoryError:
-        raise InputError(name, None, "this is a directory, not a file", "give the path of a dataset file") from None
-    except FileNotFoundError:
-        raise InputError(name, None, "no such file", "check the path") from None
-    except PermissionError:
-        raise InputError(name, None, "the file cannot be read (permission denied)", "check its permissions") from None
+def sniff(source: SourceFile) -> Sniffed:
+    """The container of an open file, from its first 64 KiB (read through the one descriptor)."""
+    name = source.name
+    head = source.pread(HEAD)
     if not head:
         raise InputError(name, 1, "the file is empty", "check that the download or export finished")
     for magic, what, todo in REFUSED:
@@ -82,7 +76,7 @@ def sniff(path: Path) -> Sniffed:
     compressed = head.startswith(GZIP_MAGIC)
     if compressed:
         try:
-            with gzip.open(path, "rb") as unzipped:
+            with gzip.GzipFile(fileobj=source.plain(), mode="rb") as unzipped:
                 head = unzipped.read(HEAD)
         except (OSError, EOFError, zlib.error) as e:
             raise InputError(
