@@ -57,18 +57,52 @@ def remove_project(db: str | Path) -> None:
         Path(str(db) + suffix).unlink(missing_ok=True)
 
 
-def import_into(db: str | Path, files: list[str], mapping: dict | None, fmt: str | None, skip_invalid: bool) -> None:
+class Interrupted(BaseException):
+    """SIGTERM/SIGINT during an import: unwinds like an error, so the transaction rolls back and a
+    project file this command created is removed (the default SIGTERM action would leave it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
+
+
+def import_into(
+    db: str | Path,
+    files: list[str],
+    mapping: dict | None,
+    fmt: str | None,
+    skip_invalid: bool,
+    max_record_mb: int | None = None,
+) -> None:
     """Import files into a project, created if missing. A new project that ends up with nothing
-    imported (the first file was bad, the disk filled) is removed: a failed import leaves the
-    disk as it was."""
+    imported (the first file was bad, the disk filled, SIGTERM or Ctrl-C) is removed: a failed
+    import leaves the disk as it was."""
+    import signal
+
     fresh = not project_exists(db)
     imported = False
+    done: list[str] = []
+    previous = {s: signal.signal(s, _interrupt) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         with open_store(db, create=True, then="(nothing was imported)") as store:
             for f in files:
-                do_import(store, f, mapping, fmt, skip_invalid)
+                do_import(store, f, mapping, fmt, skip_invalid, max_record_mb)
                 imported = True
+                done.append(f)
+    except Interrupted as e:
+        name = signal.Signals(e.signum).name
+        kept = f"; {', '.join(sanitize(Path(f).name) for f in done)} stay imported" if done else ""
+        unchanged = "no project file was created" if fresh and not imported else "the project is unchanged"
+        if fresh and not imported:
+            remove_project(db)
+        fail(f"interrupted ({name}): the file being imported was not imported, {unchanged}{kept}", 128 + e.signum)
     finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
         if fresh and not imported:
             remove_project(db)
 
@@ -112,10 +146,28 @@ def progress_callback(label: str) -> tuple[Callable[[int, int, int], None] | Non
     return update, progress.stop
 
 
-def do_import(store: Store, path: str, mapping: dict | None, fmt: str | None, skip_invalid: bool) -> None:
+def do_import(
+    store: Store, path: str, mapping: dict | None, fmt: str | None, skip_invalid: bool, max_record_mb: int | None = None
+) -> None:
     update, stop = progress_callback(f"importing {Path(path).name}")
     try:
-        report = store.import_file(path, mapping=mapping, fmt=fmt, skip_invalid=skip_invalid, progress=update)
+        report = store.import_file(
+            path,
+            mapping=mapping,
+            fmt=fmt,
+            skip_invalid=skip_invalid,
+            progress=update,
+            max_record_bytes=max_record_mb << 20 if max_record_mb else None,
+        )
+    except Interrupted:
+        stop()
+        raise
+    except MemoryError:
+        stop()
+        fail(
+            f"{path}: out of memory while importing — nothing was imported; the project is unchanged "
+            "(a lower --max-record-mb bounds what one record may take)"
+        )
     except InputError as e:
         stop()
         fail(f"{e}\n(nothing was imported; the project is unchanged)")
@@ -211,7 +263,21 @@ db_option = click.option(
     help="Skip detection and read records as this format.",
 )
 @click.option("--skip-invalid", is_flag=True, help="Import the valid records and list each skipped one.")
-def import_cmd(files: tuple[str, ...], db: str, maps: tuple[str, ...], fmt: str | None, skip_invalid: bool) -> None:
+@click.option(
+    "--max-record-mb",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Refuse a file with a record (line, row, array element) larger than N MB (default 64).",
+)
+def import_cmd(
+    files: tuple[str, ...],
+    db: str,
+    maps: tuple[str, ...],
+    fmt: str | None,
+    skip_invalid: bool,
+    max_record_mb: int | None,
+) -> None:
     """Import data files into a project (created if missing).
 
     Formats are detected from the records: Alpaca, ShareGPT, OpenAI messages,
@@ -223,7 +289,7 @@ def import_cmd(files: tuple[str, ...], db: str, maps: tuple[str, ...], fmt: str 
       winnow import train.jsonl --db project.db
       winnow import qa.csv --db project.db --map prompt=question --map answer=std_answer
     """
-    import_into(db, list(files), parse_map(maps), fmt, skip_invalid)
+    import_into(db, list(files), parse_map(maps), fmt, skip_invalid, max_record_mb)
 
 
 @cli.group()
@@ -805,6 +871,10 @@ def open_cmd(path: str, db: str | None, goal_ref: str | None, maps: tuple[str, .
       winnow open train.jsonl --db project.db
     """
     p = Path(path)
+    if not p.is_file():  # a FIFO or a device: reading even 16 bytes could wait forever
+        from review.importers.source import not_regular
+
+        fail(str(not_regular(path, p.stat().st_mode)))
     with open(p, "rb") as fh:
         is_db = fh.read(16) == b"SQLite format 3\x00"
     if not is_db:

@@ -136,7 +136,7 @@ class SourceReader:
         convert = self._convert
         path = self.path
         position = -1
-        first_ok: int | None = None  # line of the first record that fit the format
+        first_ok: int | None = None  # line of the first record of the current run that fits the format
         for line, raw, obj in self._items(hashing=True):
             position += 1
             if type(obj) is dict:
@@ -146,6 +146,7 @@ class SourceReader:
                     obj = _mixed(self, line, obj, first_ok) or InputError(
                         path, line + _field_offset(raw, p.field), p.what, p.todo
                     )
+                    first_ok = None
                 else:
                     if first_ok is None:
                         first_ok = line
@@ -195,12 +196,16 @@ class SourceReader:
 
 
 def _mixed(reader: SourceReader, line: int, obj: dict, first_ok: int | None) -> InputError | None:
-    """The refusal of a record that is plainly another format than the file's, or None."""
+    """The refusal of a record that is plainly another format than the file's, or None.
+
+    `first_ok`: the line of the first record of the run of records that fit, just before this one."""
     found = schemas.classify(obj)
     if reader.format not in NAMES or found is None or found[0] == reader.format:
         return None
     other, ours = NAMES[found[0]], NAMES[reader.format]
-    if first_ok is not None and first_ok < line:
+    if first_ok is not None and first_ok == line - 1:
+        read_as = f"line {first_ok} is {ours}"
+    elif first_ok is not None and first_ok < line:
         read_as = f"lines {first_ok}–{line - 1} are {ours}"
     else:
         read_as = f"the file is read as {ours}" + (" (--format)" if reader.fmt_given else "")
@@ -209,10 +214,11 @@ def _mixed(reader: SourceReader, line: int, obj: dict, first_ok: int | None) -> 
         return InputError(reader.path, line, f"this record is {other} but {read_as}: the file mixes formats", todo)
     starts, more = _starts_of(reader, found[0])
     shown = ", ".join(str(n) for n in starts) + (", …" if more else "")
+    at = f"line {shown}" if len(starts) == 1 and not more else f"lines {shown}"
     return InputError(
         reader.path,
         line,
-        f"this record is {other} but {read_as}: the file mixes formats ({other} records start at lines {shown})",
+        f"this record is {other} but {read_as}: the file mixes formats ({other} records start at {at})",
         todo,
     )
 
@@ -375,6 +381,7 @@ def _check_sample(reader: SourceReader, sample: list[tuple[int, str, Any]]) -> N
             err = _mixed(reader, line, obj, first_ok) or InputError(
                 reader.path, line + _field_offset(raw, p.field), p.what, p.todo
             )
+            first_ok = None
             if not reader.skip_invalid:
                 raise err from None
             first = first or err

@@ -152,8 +152,8 @@ def too_large(name: str, line: int, limit: int, what: str = "record") -> InputEr
         name,
         line,
         f"{what} larger than {megabytes(limit)}",
-        "if it is real, raise the limit with --max-record-mb N (an import needs several times the largest "
-        "record in memory); else split or fix it — nothing was imported",
+        "if the record is real, raise the limit with --max-record-mb N (an import needs several times the "
+        "largest record in memory); otherwise split or fix it",
     )
 
 
