@@ -245,15 +245,39 @@ def test_blocked_search_equals_brute_force(n):
     base = rng.normal(size=(max(n // 3, 1), 16)).astype(np.float32)
     m = base[rng.integers(0, len(base), n)] + 0.15 * rng.normal(size=(n, 16)).astype(np.float32)
     m /= np.linalg.norm(m, axis=1, keepdims=True)
-    full = m @ m.T
-    brute = {(i, j) for i in range(n) for j in range(i) if full[i, j] >= 0.9}
+    m64 = m.astype(np.float64)
+    full = m64 @ m64.T  # the canonical score: float64 products of the float32 vectors
+    brute = {(i, j): full[i, j] for i in range(n) for j in range(i) if full[i, j] >= 0.9}
     i, j, s = sem.exact_pairs(m, 0.9, block_rows=16)
-    got = set(zip(i.tolist(), j.tolist(), strict=True))
-    assert got == brute
-    assert np.all(s >= np.float32(0.9))
-    # the same pairs with tiny column blocks, and incrementally from a start row
-    i2, j2, _ = sem.exact_pairs(m, 0.9, start=n // 2, block_rows=5)
-    assert set(zip(i2.tolist(), j2.tolist(), strict=True)) == {p for p in brute if p[0] >= n // 2}
+    got = dict(zip(zip(i.tolist(), j.tolist(), strict=True), s.tolist(), strict=True))
+    assert set(got) == set(brute)
+    # 1e-12: float64 sums of 16 products in another order (matmul vs row sums) differ in the last bits only
+    assert all(abs(got[p] - brute[p]) < 1e-12 for p in brute)
+    assert np.all(s >= 0.9)
+    # the same pairs and bit-identical scores in other blocks, and incrementally from a start row
+    i2, j2, s2 = sem.exact_pairs(m, 0.9, start=n // 2, block_rows=5)
+    again = dict(zip(zip(i2.tolist(), j2.tolist(), strict=True), s2.tolist(), strict=True))
+    assert again == {p: v for p, v in got.items() if p[0] >= n // 2}
+
+
+def test_scores_do_not_depend_on_blocks_or_batch_composition():
+    """A resumed run searches in other blocks than a run start to finish: the float32 product's last
+    digits differ with the block's shape, so the stored score must come from pair_scores alone."""
+    rng = np.random.default_rng(11)
+    base = rng.normal(size=(40, 384)).astype(np.float32)
+    m = base[rng.integers(0, 40, 600)] + 0.05 * rng.normal(size=(600, 384)).astype(np.float32)
+    m /= np.linalg.norm(m, axis=1, keepdims=True)
+    runs = []
+    for rows, cols in [(1024, 8192), (7, 8192), (64, 13), (1, 1)]:
+        out_i, out_j, out_s = [], [], []
+        for r0 in range(0, len(m), rows):
+            i, j, s = sem.search_block(m, r0, min(r0 + rows, len(m)), 0.9, block_cols=cols)
+            out_i += i.tolist()
+            out_j += j.tolist()
+            out_s += s.tolist()
+        runs.append(dict(zip(zip(out_i, out_j, strict=True), out_s, strict=True)))
+    assert len(runs[0]) > 1000
+    assert all(r == runs[0] for r in runs[1:])  # same pairs, bit-identical scores
 
 
 def test_approximate_index_recall_on_clustered_vectors():

@@ -2,8 +2,17 @@
 
 Exact (default up to ANN_ABOVE texts): rows are compared in blocks, `query block @ column
 block.T` with at most BLOCK_ROWS x BLOCK_COLS scores alive at once (1024 x 8192 float32 = 32 MiB),
-each pair once (column index < row index). The result is exactly the set of pairs a brute-force
-n x n matrix gives at the same threshold, found in the same float32 arithmetic.
+each pair once (column index < row index).
+
+Scores are canonical: the float32 matrix product only proposes candidates (at threshold -
+CANDIDATE_SLACK), and each candidate's score is then computed once more as the float64 dot product
+of its two stored float32 vectors (`pair_scores`), and that score decides. A matrix product's last
+digits depend on the shapes of the blocks (a resumed run searches in other blocks), on BLAS
+threads and on the CPU's kernels; the float64 dot product of two given vectors does not. So a run
+that was stopped and resumed, or searched in other blocks, stores the same pairs with the same
+scores as one run start to finish. (A float32 product of unit vectors of dimension <= 1024 is
+within about 1e-6 of the float64 one, far inside CANDIDATE_SLACK, so no pair is lost by the
+proposal step.)
 
 Approximate (above ANN_ABOVE texts, or when asked): a usearch HNSW index (cosine, f16 storage,
 connectivity 16). usearch is one small wheel with no BLAS of its own (faiss-cpu ships a second
@@ -11,8 +20,8 @@ OpenBLAS beside numpy's and is 30x larger; hnswlib has had no release since 2023
 searches in batches on all cores, and it stores f16/i8 to halve or quarter memory. Each text asks
 for its K nearest neighbours; texts whose K neighbours all pass the threshold ask again with 4K,
 so large clusters are not cut off. Candidates are kept at threshold - 0.01 on the f16 scores and
-re-scored in float32 from the vectors before the threshold is applied, so no reported score is
-approximate (it agrees with the exact search's to about 1e-6: a dot product instead of a matrix product).
+re-scored with `pair_scores` before the threshold is applied, so no reported score is approximate
+and every score equals the exact search's.
 Recall against the exact search is measured in benchmarks/bench_dedup.py.
 
 Memory: exact path n x d x 4 bytes for the matrix (52k x 384: 80 MB) plus 32 MiB of scores;
@@ -28,15 +37,32 @@ import numpy as np
 BLOCK_ROWS = 1024
 BLOCK_COLS = 8192
 ANN_ABOVE = 200_000
+CANDIDATE_SLACK = 1e-4  # float32 products propose pairs this far below the threshold; pair_scores decides
+PAIR_CHUNK = 8192  # pairs scored at once: 8192 x 384 x 8 bytes x 2 = 50 MB at most
+
+
+def pair_scores(m: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """The canonical cosine of each pair (i[k], j[k]): the float64 dot product of the two float32 rows.
+
+    Row by row, with a summation order fixed by the vector length alone, so a pair's score does not
+    depend on which other pairs are scored with it, on threads or on BLAS."""
+    if len(i) == 0:
+        return np.zeros(0, dtype=np.float64)
+    out = np.empty(len(i), dtype=np.float64)
+    for c in range(0, len(i), PAIR_CHUNK):
+        a = m[i[c : c + PAIR_CHUNK]].astype(np.float64)
+        b = m[j[c : c + PAIR_CHUNK]].astype(np.float64)
+        out[c : c + PAIR_CHUNK] = (a * b).sum(axis=1)
+    return out
 
 
 def search_block(
     m: np.ndarray, start: int, stop: int, threshold: float, *, block_cols: int = BLOCK_COLS
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs (i, j, score) with start <= i < stop, j < i and m[i] . m[j] >= threshold."""
+    """Pairs (i, j, score) with start <= i < stop, j < i and pair_scores(m, i, j) >= threshold."""
     q = m[start:stop]
-    rows_out, cols_out, scores_out = [], [], []
-    thr = np.float32(threshold)
+    rows_out, cols_out = [], []
+    thr = np.float32(threshold - CANDIDATE_SLACK)
     for c0 in range(0, stop, block_cols):
         c1 = min(c0 + block_cols, stop)
         s = q @ m[c0:c1].T
@@ -47,11 +73,13 @@ def search_block(
         keep = gj < gi
         rows_out.append(gi[keep])
         cols_out.append(gj[keep])
-        scores_out.append(s[r[keep], c[keep]])
     if not rows_out:
         e = np.zeros(0, dtype=np.int64)
-        return e, e, np.zeros(0, dtype=np.float32)
-    return np.concatenate(rows_out), np.concatenate(cols_out), np.concatenate(scores_out)
+        return e, e, np.zeros(0, dtype=np.float64)
+    i, j = np.concatenate(rows_out), np.concatenate(cols_out)
+    scores = pair_scores(m, i, j)
+    keep = scores >= threshold
+    return i[keep], j[keep], scores[keep]
 
 
 def exact_pairs(
@@ -74,7 +102,7 @@ def exact_pairs(
             on_block(r1 - start, len(m) - start)
     if not out_i:
         e = np.zeros(0, dtype=np.int64)
-        return e, e, np.zeros(0, dtype=np.float32)
+        return e, e, np.zeros(0, dtype=np.float64)
     return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_s)
 
 
@@ -133,12 +161,10 @@ def ann_pairs(
         kk *= 4
     if not pairs:
         e = np.zeros(0, dtype=np.int64)
-        return e, e, np.zeros(0, dtype=np.float32)
+        return e, e, np.zeros(0, dtype=np.float64)
     codes = np.fromiter(pairs, dtype=np.int64, count=len(pairs))
     i, j = codes // n, codes % n
-    # Exact float32 re-score, in chunks, so no approximate score survives.
-    scores = np.concatenate(
-        [np.einsum("ij,ij->i", m[i[c : c + 65536]], m[j[c : c + 65536]]) for c in range(0, len(i), 65536)]
-    ).astype(np.float32)
-    keep = scores >= np.float32(threshold)
+    # The canonical re-score, so no approximate score survives and each equals the exact search's.
+    scores = pair_scores(m, i, j)
+    keep = scores >= threshold
     return i[keep], j[keep], scores[keep]
