@@ -24,3 +24,16 @@ async def settle(pilot, *, tries: int = 200, message: str = "the review screen n
         if not screen.busy and (screen.view is None or screen.painted == screen.view.sample.id):
             return
     raise AssertionError(message)
+
+
+async def wait_until(pilot, predicate, *, timeout: float = 20.0, message: str = "the condition never held") -> None:
+    """Let the app run until `predicate()` is true; AssertionError after `timeout` seconds.
+
+    The check of a key's effect on a loaded machine: a fixed pause is sometimes too short."""
+    import time
+
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise AssertionError(f"{message} (waited {timeout:.0f} s)")
+        await pilot.pause(0.05)

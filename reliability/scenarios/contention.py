@@ -42,6 +42,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reliability import Outcome, Scenario
+from reliability.pilot import wait_until
 from reliability.scenarios.faults import build_base, dump, fresh, records, verdict_on_disk, write_jsonl
 from reliability.term import WINNOW, PtyTerminal, winnow_env
 
@@ -96,6 +97,14 @@ def toasts(term: PtyTerminal) -> str:
     """The text of the notifications on screen (right of a ▌ border), joined into one line."""
     parts = [row.rsplit("▌", 1)[1] for row in term.text().splitlines() if "▌" in row]
     return " ".join(" ".join(parts).split())
+
+
+def says(message: str, *words: str) -> bool:
+    """Whether a notification holds every word, however the screen wrapped it: a path longer than
+    the toast is broken mid-word across rows, and joining rows puts a space inside it, so both sides
+    are compared with all whitespace removed."""
+    flat = "".join(message.split())
+    return all("".join(w.split()) in flat for w in words)
 
 
 def wait_toast(term: PtyTerminal, pattern: str, timeout: float) -> str | None:
@@ -243,7 +252,7 @@ def busy_key(out: Outcome, work: Path, base: Path, *, release_after: float | Non
             waiting = wait_toast(term, r"waiting", 5)
             if waiting is None:
                 out.fail(f"{name}: no 'waiting' notice while the project was busy:\n{term.text()}")
-            elif f"process {holder.pid}" not in waiting:
+            elif not says(waiting, f"process {holder.pid}"):
                 out.fail(f"{name}: the notice does not name the lock holder (pid {holder.pid}): {waiting!r}")
             if verdict_on_disk(db, 1) is not None or not re.search(status(1), term.text()):
                 out.fail(f"{name}: acknowledged or moved on while the write was still waiting")
@@ -260,7 +269,7 @@ def busy_key(out: Outcome, work: Path, base: Path, *, release_after: float | Non
                 error = wait_toast(term, r"busy — .*nothing was written", PATIENCE + 10)
                 if error is None:
                     out.fail(f"{name}: no 'busy' error after {PATIENCE + 10:.0f} s:\n{term.text()}")
-                elif not all(w in error for w in (str(db.name), f"process {holder.pid}", "try again")):
+                elif not says(error, db.name, f"process {holder.pid}", "try again"):
                     out.fail(f"{name}: the busy error lacks the file, holder or what to do: {error!r}")
                 screen = term.text()
                 if not re.search(status(1), screen) or "○ undecided" not in screen:
@@ -342,18 +351,28 @@ def no_freeze(out: Outcome, work: Path, base: Path) -> None:
             with Holder(db):
                 lags.clear()  # not the holder's start
                 await pilot.press("a")
-                await pilot.pause(1.5)
-                busy = max(lags, default=0.0)
-                waiting = [n.message for n in app._notifications if "waiting" in n.message]
-                if not waiting:
+
+                def waiting() -> list[str]:
+                    return [n.message for n in app._notifications if "waiting" in n.message]
+
+                try:
+                    await wait_until(pilot, lambda: bool(waiting()), timeout=10)
+                except AssertionError:
                     out.fail(f"{name}: no 'waiting' notice while the project was busy")
+                await pilot.pause(1.5)  # the window measured: the loop keeps running while the key waits
+                busy = max(lags, default=0.0)
                 await pilot.press("escape")  # give up
-                await pilot.pause(0.2)
+                try:
+                    await wait_until(pilot, lambda: not getattr(app.screen, "busy", False), timeout=15)
+                except AssertionError:
+                    out.fail(f"{name}: still busy 15 s after giving up")
                 if verdict_on_disk(db, 1) is not None:
                     out.fail(f"{name}: a row for #1 after giving up")
-            await pilot.pause(0.2)
             await pilot.press("a")
-            await pilot.pause(0.5)
+            try:
+                await wait_until(pilot, lambda: verdict_on_disk(db, 1) == "keep", timeout=15)
+            except AssertionError:
+                pass
             if verdict_on_disk(db, 1) != "keep":
                 out.fail(f"{name}: after the lock was released, the key did not save #1")
             stop.set()
@@ -482,7 +501,7 @@ def disk_full_checks(out: Outcome, name: str, mnt: Path, base: Path, folder: Pat
         error = wait_toast(term, r"disk full — nothing was written", 15)
         if error is None:
             out.fail(f"{name}: no 'disk full' error after a key:\n{term.text()}")
-        elif not all(w in error for w in (db.name, "free space on", str(mnt.name))):
+        elif not says(error, db.name, "free space on", mnt.name):
             out.fail(f"{name}: the error lacks the file or where to free space: {error!r}")
         screen = term.text()
         if not re.search(status(1), screen) or "○ undecided" not in screen:
@@ -531,10 +550,16 @@ def disk_full_injected(out: Outcome, name: str, folder: Path, base: Path) -> Non
             before = dump(db)
             PLAN.arm(sql="COMMIT", every=True, code=sqlite3.SQLITE_FULL, message="database or disk is full")
             await pilot.press("a")
-            await pilot.pause(0.3)
-            errors = [n.message for n in app._notifications if n.severity == "error"]
-            if not any("disk full" in m and "free space on" in m for m in errors):
-                out.fail(f"{name}: no 'disk full' error after a key: {errors}")
+
+            def errors() -> list[str]:
+                return [n.message for n in app._notifications if n.severity == "error"]
+
+            try:
+                await wait_until(pilot, lambda: errors(), timeout=15, message="no error after the key")
+            except AssertionError:
+                pass
+            if not any("disk full" in m and "free space on" in m for m in errors()):
+                out.fail(f"{name}: no 'disk full' error after a key: {errors()}")
             view = getattr(app.screen, "view", None)
             if view is None or view.sample.id != 1:
                 out.fail(f"{name}: the screen moved on after a failed key")
@@ -545,7 +570,10 @@ def disk_full_injected(out: Outcome, name: str, folder: Path, base: Path) -> Non
                 out.fail(f"{name}: the failed key or import changed the file")
             PLAN.arm(None)  # space freed
             await pilot.press("a")
-            await pilot.pause(0.3)
+            try:
+                await wait_until(pilot, lambda: verdict_on_disk(db, 1) == "keep", timeout=15)
+            except AssertionError:
+                pass
             if verdict_on_disk(db, 1) != "keep":
                 out.fail(f"{name}: with space freed, the key did not save #1")
 
