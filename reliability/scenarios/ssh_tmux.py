@@ -245,7 +245,6 @@ class Trial:
         self.sent: dict[int, tuple[str, str | None]] = {}
         self.failures: list[str] = []
         self.refused: list[str] = []
-        self.no_status = 0  # tmux recorded no exit status for the ssh client after `q`
         self.bells: Bells
         env = winnow_env(self.work)
         remote = "env -i " + " ".join(f"{name}={shlex.quote(v)}" for name, v in env.items())
@@ -353,7 +352,7 @@ class Trial:
 
             # The link drops hard.
             if self.drop_how == "ssh client":
-                kill(int(tmux.pane("#{pane_pid}")), signal.SIGKILL)
+                kill(tmux.program_pid(), signal.SIGKILL)
             else:
                 sessions = self.sshd.sessions()
                 if not sessions:
@@ -384,17 +383,13 @@ class Trial:
             self.decide(tmux, MORE)
             remote_pid = self.remote_pid()
             tmux.keys("q")
-            if not tmux.wait_dead(TIMEOUT):
+            code = tmux.exit_status(TIMEOUT)
+            if code is None:
                 raise Broken("`q` did not end the ssh session")
-            code, sig = tmux.pane("#{pane_dead_status}|#{pane_dead_signal}").split("|")
-            if sig or (code and code != "0"):
-                how = f"signal {sig}" if sig else f"exit status {code}"
-                self.fail(f"ssh ended with {how} after `q` (the remote winnow's): {tmux.screen()[-300:]!r}")
-            elif not code:
-                # Seen about once in 10 runs after an sshd session was killed: tmux marks the pane
-                # dead but never records a status. The remote winnow's exit and the file are
-                # checked below and by the lock either way.
-                self.no_status += 1
+            if code != 0:
+                self.fail(
+                    f"ssh ended with exit status {code} after `q` (the remote winnow's): {tmux.screen()[-300:]!r}"
+                )
             if remote_pid is not None and alive(remote_pid):
                 self.fail(f"the remote winnow (pid {remote_pid}) still runs after `q`")
             if not lock_is_free(self.db):
@@ -435,18 +430,12 @@ def run(out: Outcome, trials: int, work: Path, rng: random.Random) -> None:
     try:
         sshd.start()
         t = time.perf_counter()
-        no_status = 0
         for k in range(1, trials + 1):
             trial = Trial(k, sshd, work, rng)
             trial.run()
             for f in trial.failures:
                 out.fail(f)
-            no_status += trial.no_status
             out.trials = k
-        if no_status:
-            out.note(
-                f"{no_status} trials: tmux recorded no exit status for ssh after `q` (winnow's exit checked directly)"
-            )
         out.note(
             f"{out.trials} trials over ssh to 127.0.0.1:{sshd.port}, {FIRST + MORE} decisions each, "
             f"{(time.perf_counter() - t) / max(out.trials, 1):.1f} s per trial"

@@ -61,10 +61,7 @@ def test_declare_decide_kill_restart_resume(tmux, tmp_path):
     tmux.wait_for(r"✔ 15 kept · ✘ 5 dropped")
 
     os.kill(winnow_pid(db), signal.SIGKILL)
-    end = time.monotonic() + 30  # generous: CI machines are shared
-    while tmux.pane("#{pane_dead}") != "1" and time.monotonic() < end:
-        time.sleep(0.05)
-    assert tmux.pane("#{pane_dead}") == "1"
+    assert tmux.exit_status(30) == 128 + signal.SIGKILL  # generous: CI machines are shared
 
     expected = {i: ("drop" if i % 4 == 0 else "keep") for i in range(1, 21)}
     assert verdicts(db) == expected  # every decision survived the kill
@@ -78,8 +75,7 @@ def test_declare_decide_kill_restart_resume(tmux, tmp_path):
     tmux.keys("a")
     tmux.wait_for(r"#22 / 30")
     tmux.keys("q")
-    assert tmux.wait_dead(30)  # generous: CI machines are shared
-    assert tmux.pane("#{pane_dead_status}") == "0"
+    assert tmux.exit_status(30) == 0  # generous: CI machines are shared
     assert verdicts(db) == {**expected, 21: "keep"}
 
 
