@@ -10,14 +10,26 @@ def screen_text(app) -> str:
     return "\n".join("".join(seg.text for seg in strip) for strip in strips)
 
 
+def pending_input(app) -> int:
+    """Messages (keys typed ahead among them) still queued for the app, its screens or the focused
+    widget. A test that ends while keys are queued has them handled as the app shuts down."""
+    pumps = [app, *app.screen_stack]
+    if app.screen_stack and app.focused is not None:
+        pumps.append(app.focused)
+    return sum(p.message_queue_size for p in pumps)
+
+
 async def settle(pilot, *, tries: int = 200, message: str = "the review screen never settled") -> None:
-    """Wait for workers, then until the review screen is not busy and has painted its sample."""
+    """Wait for workers and queued keys, then until the review screen is not busy and has painted
+    its sample."""
     from tui.screens.review import ReviewScreen
 
     app = pilot.app
     for _ in range(tries):
         await app.workers.wait_for_complete()
         await pilot.pause()
+        if pending_input(app):
+            continue
         screen = app.screen
         if not isinstance(screen, ReviewScreen):
             return
