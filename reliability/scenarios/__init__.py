@@ -16,6 +16,8 @@ MODULES = [
     "faults",
     "hostile_pty",
     "fuzz_import",
+    "export_kill",
+    "hostile_input",
     "ssh_tmux",
 ]
 
