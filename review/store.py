@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
+from . import schema
 from .migrations import migrations
 from .model import (
     DEFAULT_REASON,
@@ -254,6 +255,10 @@ class Store:
         try:
             self.db = Database(conn, execute_plugins=False)
             self.set_busy_timeout(self.BUSY_TIMEOUT_MS)
+            # Before anything writes (even the switch to WAL, which rewrites the header): a file
+            # that is not winnow's, or whose schema holds objects winnow did not create, is refused
+            # exactly as it was.
+            self._check_file(fresh=not exists)
             if not self.read_only:
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if mode.lower() != "wal":
@@ -274,13 +279,19 @@ class Store:
 
     def _connect(self, check_same_thread: bool) -> sqlite3.Connection:
         def connect(target: str, uri: bool = False) -> sqlite3.Connection:
-            return sqlite3.connect(
+            conn = sqlite3.connect(
                 target,
                 isolation_level=None,
                 check_same_thread=check_same_thread,
                 uri=uri,
                 factory=self.connection_class,
             )
+            try:
+                schema.harden(conn)  # the file's schema is untrusted: trusted_schema=OFF, defensive mode
+            except BaseException:
+                conn.close()
+                raise
+            return conn
 
         try:
             if not self.read_only:
@@ -323,7 +334,9 @@ class Store:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def _migrate(self, *, fresh: bool) -> None:
+    def _check_file(self, *, fresh: bool) -> None:
+        """Refuse a file from a newer winnow, one that is not a winnow project, and one whose schema
+        is not exactly what winnow's migrations create (review/schema.py); reads only."""
         known = {m.name for m in migrations._migrations}
         applied = [m.name for m in migrations.applied(self.db)]
         unknown = [n for n in applied if n not in known]
@@ -338,6 +351,11 @@ class Store:
                 raise ProjectError(
                     f"{self.path}: an SQLite file, but not a winnow project — give winnow its own .db file"
                 )
+        found = schema.problems(self.conn)
+        if found:
+            raise ProjectError(schema.refusal(self.path, found))
+
+    def _migrate(self, *, fresh: bool) -> None:
         if migrations.pending(self.db):
             if self.read_only:
                 raise ProjectError(

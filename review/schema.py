@@ -1,0 +1,271 @@
+"""A project file from someone else is data, not code: what its schema may hold, and how winnow
+connects to it.
+
+A shared project file could carry SQL of its own: a trigger that rewrites `samples.raw` as a
+sample is kept, a view named `decisions` in place of the table. SQLite runs those inside
+winnow's own statements. Two defences, applied on every open (`review.store.Store`):
+
+1. `harden(conn)` on every connection, before anything reads the file:
+   - `PRAGMA trusted_schema = OFF`: a trigger, view, CHECK, DEFAULT, index or generated column in
+     the file may no longer call an application-defined SQL function (nor any SQLite marks unsafe);
+     SQLite answers "unsafe use of f()" instead of running it.
+   - SQLite's defensive mode (`SQLITE_DBCONFIG_DEFENSIVE`: no `writable_schema`, no writes to
+     shadow tables or `sqlite_dbpage`, no `journal_mode=OFF`), through `Connection.setconfig`
+     where Python has it (3.12+), which also sets `SQLITE_DBCONFIG_TRUSTED_SCHEMA` off.
+     Python 3.11 has no way to reach `sqlite3_db_config`: ctypes could call it only with the
+     `sqlite3 *` handle read out of CPython's private `pysqlite_Connection` struct (and through a
+     variadic C call, whose ABI ctypes does not promise everywhere), so winnow does not try. There
+     defensive mode stays off; what covers for it is that winnow itself never issues the pragmas
+     and writes it blocks, `trusted_schema = OFF`, and check 2 below, which refuses a file whose
+     schema holds anything winnow did not create.
+   - `PRAGMA cell_size_check = ON`: a crafted b-tree page is reported as damage rather than read.
+
+2. `problems(conn)`: the file's `sqlite_master` compared with the schema winnow's own migrations
+   create. The expected schema is derived, never written down: the migrations the file records as
+   applied (review/migrations.py, in the order it applied them) are run on an in-memory database
+   and its `sqlite_master` read back (tables, indexes, triggers, views; their SQL normalised:
+   case, whitespace, comments and identifier quoting do not count). Every other object, every
+   missing one and every one whose SQL differs is a problem; `refusal()` words the first one as
+   one line that names it and says what to do. Tables of the analysis (m002) and style (m003)
+   modules are created by those migrations, so they are known the same way. The only objects a
+   file may hold beyond those are the statistics tables SQLite's own ANALYZE creates.
+
+The comparison reads `sqlite_master` only (never a table's rows), and the expected schema is
+computed once per process per list of applied migrations, so it costs well under a millisecond
+per open whatever the size of the project.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import sqlite3
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from .migrations import migrations
+
+# Python 3.12+ names for sqlite3_db_config options (absent on 3.11, which has no setconfig).
+_DBCONFIG_OFF_ON = (("SQLITE_DBCONFIG_DEFENSIVE", True), ("SQLITE_DBCONFIG_TRUSTED_SCHEMA", False))
+
+
+def harden(conn: sqlite3.Connection) -> None:
+    """Make a connection treat the file's schema as untrusted (see the module docstring)."""
+    setconfig = getattr(conn, "setconfig", None)
+    if setconfig is not None:
+        for name, value in _DBCONFIG_OFF_ON:
+            op = getattr(sqlite3, name, None)
+            if op is not None:
+                setconfig(op, value)
+    conn.execute("PRAGMA trusted_schema = OFF")
+    conn.execute("PRAGMA cell_size_check = ON")
+
+
+# ------------------------------------------------------------------------------- normalised SQL
+
+_TOKEN = re.compile(
+    r"""
+    (?P<string>'(?:[^']|'')*'?)
+    | (?P<quoted>"(?:[^"]|"")*"?|\[[^\]]*\]?|`(?:[^`]|``)*`?)
+    | (?P<skip>\s+|--[^\n]*|/\*.*?(?:\*/|\Z))
+    | (?P<word>[A-Za-z0-9_$\x80-\U0010ffff]+)
+    | (?P<other>.)
+    """,
+    re.S | re.X,
+)
+_PLAIN = re.compile(r"[a-z_][a-z0-9_$]*\Z")
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+
+
+def _lower(s: str) -> str:
+    return s.translate(_ASCII_LOWER)  # SQLite folds ASCII letters only
+
+
+def normalise(sql: str | None) -> str | None:
+    """SQL text as a token sequence where only meaning counts: keywords and identifiers in ASCII
+    lower case, identifier quoting ("x", [x], `x`, x) made one, whitespace and comments dropped.
+    String literals are kept exactly."""
+    if sql is None:
+        return None
+    out = []
+    for m in _TOKEN.finditer(sql):
+        kind, text = m.lastgroup, m.group()
+        if kind == "skip":
+            continue
+        if kind == "quoted":
+            inner = text[1:-1] if len(text) > 1 and text[-1] == {"[": "]"}.get(text[0], text[0]) else text[1:]
+            if text[0] in '"`':
+                inner = inner.replace(text[0] * 2, text[0])
+            inner = _lower(inner)
+            text = inner if _PLAIN.match(inner) else '"' + inner.replace('"', '""') + '"'
+        elif kind != "string":
+            text = _lower(text)
+        out.append(text)
+    return " ".join(out)
+
+
+# ----------------------------------------------------------------------------- expected schema
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of sqlite_master, as compared."""
+
+    type: str  # table | index | view | trigger (or whatever else a damaged file holds)
+    name: str
+    table: str  # tbl_name: the table an index or trigger belongs to
+    sql: str | None  # normalised; None for SQLite's automatic indexes
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.type, _lower(self.name))
+
+    def same(self, other: Entry) -> bool:
+        return _lower(self.table) == _lower(other.table) and self.sql == other.sql
+
+
+def _entries(conn: sqlite3.Connection) -> list[tuple[Entry, int]]:
+    rows = conn.execute("SELECT type, name, tbl_name, rootpage, sql FROM main.sqlite_master").fetchall()
+    return [(Entry(str(t), str(n), str(tb), normalise(s)), r) for t, n, tb, r, s in rows]
+
+
+@dataclass(frozen=True)
+class Expected:
+    objects: dict[tuple[str, str], Entry]
+    optional: dict[tuple[str, str], Entry]  # may be there or not (ANALYZE's statistics tables)
+
+
+@functools.lru_cache(maxsize=16)
+def expected(applied: tuple[str, ...]) -> Expected:
+    """The schema winnow's migrations create when exactly `applied` ran, in that order: derived by
+    running them on an in-memory database (names unknown to this winnow are skipped; the caller
+    refuses such a file as written by a newer winnow)."""
+    by_name = {m.name: m for m in migrations._migrations}
+    subset = Migrations(migrations.name)
+    subset._migrations = [by_name[n] for n in dict.fromkeys(applied) if n in by_name]
+    db = Database(memory=True)
+    try:
+        if subset._migrations:
+            subset.apply(db)
+        else:  # a project file before its first migration ran: at most the empty bookkeeping table
+            subset.ensure_migrations_table(db)
+        objects = {e.key: e for e, _ in _entries(db.conn)}
+        db.execute("ANALYZE")
+        optional = {e.key: e for e, _ in _entries(db.conn) if e.key not in objects}
+    finally:
+        db.close()
+    return Expected(objects, optional)
+
+
+def applied_migrations(conn: sqlite3.Connection) -> tuple[str, ...]:
+    """Names of the winnow migrations the file records as applied, in the order they ran."""
+    try:
+        rows = conn.execute(
+            "SELECT name FROM main._sqlite_migrations WHERE migration_set = ? ORDER BY rowid", (migrations.name,)
+        ).fetchall()
+    except sqlite3.OperationalError as e:
+        if "no such table" in str(e) or "no such column" in str(e):
+            return ()  # the comparison names the table that is missing or not winnow's
+        raise
+    return tuple(str(r[0]) for r in rows)
+
+
+# -------------------------------------------------------------------------------- comparison
+
+
+@dataclass(frozen=True)
+class Problem:
+    what: str  # extra | missing | different | replaced | damaged
+    entry: Entry  # the file's object (extra, different, replaced, damaged) or the expected one (missing)
+    expected: Entry | None = None  # replaced: the object winnow expects under that name
+    detail: str = ""
+
+    def __str__(self) -> str:
+        name = json.dumps(self.entry.name, ensure_ascii=False)  # quotes it and escapes control characters
+        if self.what == "extra":
+            return f"unexpected {self.entry.type} {name}"
+        if self.what == "missing":
+            return f"{self.entry.type} {name} is missing"
+        if self.what == "replaced" and self.expected is not None:
+            return f"{name} is a {self.entry.type} where winnow keeps a {self.expected.type}"
+        if self.what == "damaged":
+            return f"the schema is damaged ({self.detail})"
+        return f"{self.entry.type} {name} is not the one winnow creates"
+
+
+# Dangerous first: code that runs inside winnow's statements, then what replaces winnow's objects.
+_ORDER = {"trigger": 0, "view": 1, "table": 2, "index": 3}
+
+
+def problems(conn: sqlite3.Connection) -> list[Problem]:
+    """Every difference between the file's schema and the one winnow's migrations create.
+
+    Reads sqlite_master and the list of applied migrations in one read transaction, so a
+    concurrent upgrade by another winnow is seen entirely or not at all."""
+    if conn.in_transaction:
+        found, applied = _entries(conn), applied_migrations(conn)
+    else:
+        conn.execute("BEGIN")
+        try:
+            found, applied = _entries(conn), applied_migrations(conn)
+        finally:
+            conn.execute("COMMIT")
+    known = {m.name for m in migrations._migrations}
+    if any(n not in known for n in applied):
+        return []  # written by a newer winnow: refused as such by the caller, before anything runs
+    if not found:
+        return []  # a new, empty file
+    exp = expected(applied)
+    out: list[Problem] = []
+    have = {e.key: e for e, _ in found}
+    for e, _ in found:
+        want = exp.objects.get(e.key) or exp.optional.get(e.key)
+        if want is None:
+            other = next((x for x in exp.objects.values() if _lower(x.name) == _lower(e.name)), None)
+            out.append(Problem("replaced", e, other) if other else Problem("extra", e))
+        elif not e.same(want):
+            out.append(Problem("different", e, want))
+    replaced = {_lower(p.entry.name) for p in out if p.what == "replaced"}
+    for key, want in exp.objects.items():
+        if key not in have and _lower(want.name) not in replaced:
+            out.append(Problem("missing", want))
+    pages: dict[int, Entry] = {}
+    for e, root in found:
+        if e.type in ("table", "index") and e.sql is not None and not e.sql.startswith("create virtual"):
+            if not isinstance(root, int) or root <= 0:
+                out.append(Problem("damaged", e, detail=f"{e.type} {json.dumps(e.name)} has no page"))
+            elif root in pages:
+                first = pages[root]
+                detail = f"{first.type} {json.dumps(first.name)} and {e.type} {json.dumps(e.name)} share page {root}"
+                out.append(Problem("damaged", e, detail=detail))
+            else:
+                pages[root] = e
+    out.sort(key=lambda p: (p.what != "damaged", _ORDER.get(p.entry.type, -1), p.what != "extra", p.entry.name))
+    return out
+
+
+_SHELL_SAFE = re.compile(r"[A-Za-z0-9_./-]+\Z")
+
+
+def refusal(path: object, found: list[Problem]) -> str:
+    """One line: the first problem, named, what it means and what to do (and how many more)."""
+    p = found[0]
+    why = "this project file was changed outside winnow"
+    if p.what == "extra" and p.entry.type in _ORDER:
+        todo = "open a copy made with winnow, or remove it with sqlite3 if you trust its author"
+        if _PLAIN.match(p.entry.name) and _SHELL_SAFE.match(str(path)):
+            todo += f" (sqlite3 {path} 'DROP {p.entry.type.upper()} {p.entry.name}')"
+    elif p.what == "missing" and p.entry.type == "index" and p.entry.sql is not None:
+        todo = "open a copy made with winnow, or recreate it with sqlite3 if you trust its author"
+        if "'" not in p.entry.sql and _SHELL_SAFE.match(str(path)):
+            todo += f" (sqlite3 {path} '{p.entry.sql}')"
+    elif p.what == "damaged":
+        why = "it was edited outside winnow or is corrupt"
+        todo = f"restore a copy made with winnow, or try `sqlite3 {path} .recover`"
+    else:
+        todo = "open a copy made with winnow (ask its author for one)"
+    more = f" (and {len(found) - 1} more difference{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
+    return f"{path}: {p}{more} — {why}; {todo}"
