@@ -32,6 +32,7 @@ import re
 import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -515,7 +516,8 @@ async def _screen_session(out: Outcome, app, db: Path, key: tuple, choose, plan:
             await press(setup)
             _clear_toasts(app)
             await _settle(pilot)
-            for _ in range(30):  # a failed read shows an error and is retried each second
+            ready_by = time.monotonic() + 20  # a failed read shows an error and is retried each second
+            while time.monotonic() < ready_by:
                 if not isinstance(app.screen, ReviewScreen) or app.screen.view is not None:
                     break
                 await pilot.pause(0.1)

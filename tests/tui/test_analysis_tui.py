@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +65,8 @@ def app_on(path: Path, embedder=None):
 
 async def until(pilot, condition, what: str) -> None:
     """Pause until condition() holds. Never waits for workers: the analysis one may be gated."""
-    for _ in range(400):
+    deadline = time.monotonic() + 30  # generous: a loaded machine runs the worker slowly
+    while time.monotonic() < deadline:
         if condition():
             return
         await pilot.pause(0.025)

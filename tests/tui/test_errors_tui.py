@@ -22,8 +22,8 @@ def errors(app) -> list[str]:
     return [n.message for n in app._notifications if n.severity == "error"]
 
 
-async def until(pilot, condition, seconds: float = 5.0) -> None:
-    """Pause until condition() holds (a loaded machine may take a while to handle a key)."""
+async def until(pilot, condition, seconds: float = 20.0) -> None:
+    """Pause until condition() holds (a loaded machine may take seconds to handle a key: generous)."""
     end = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < end, "timed out waiting"
