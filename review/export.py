@@ -4,12 +4,12 @@ The kept records are written exactly as they were imported (the raw text of each
 the container layout of their source (JSONL lines, a JSON array, CSV rows).
 
 Safety, in the order export() works:
-- Refusals first, nothing written: an output (data file or manifest) that is the project file, its
-  -wal/-shm/-journal/.lock, or an imported source still at its recorded path — compared by
-  resolved path and, where the file exists, by (st_dev, st_ino), so a symlink, a hard link or
-  `./` is caught. An existing file is replaced only with force=True, unless it is winnow's own
-  earlier export to that place (named, with its current sha256, by the manifest beside it or by
-  the manifest of an interrupted export).
+- Refusals first, nothing written: an output (the name given, each data file, the manifest) that is
+  the project file, its -wal/-shm/-journal/.lock, or an imported source still at its recorded
+  path — compared by resolved path and, where the file exists, by (st_dev, st_ino), so a symlink,
+  a hard link or `./` is caught. An existing file is replaced only with force=True, unless it is
+  winnow's own earlier export to that place (named, with its current sha256, by the manifest
+  beside it or by the manifest of an interrupted export).
 - Every kept record's raw text is parsed again, as the importer parsed it, and must give the
   stored conversation and hashes (what the reviewer saw); otherwise the export is refused listing
   the samples. Nothing in export reads a source file again (a CSV header is the stored one).
@@ -459,7 +459,9 @@ def export(
     if len({_real(p) for p in [*data_paths, manifest_path]}) != len(data_paths) + 1:
         raise ExportError(f"{out}: two of the files this export writes would be the same file — choose another name")
     protected = _protected(store, sources)
-    for p in [*data_paths, manifest_path]:
+    # `out` too: with two layouts it is only the stem of the data files' names, yet `-o p.db`
+    # naming the project is a mistake to refuse, not to write p.a.jsonl beside it.
+    for p in [out, *data_paths, manifest_path]:
         _refuse_protected(p, protected)
     _check_replace(data_paths, manifest_path, force)
     for p in [*data_paths, manifest_path]:

@@ -126,6 +126,27 @@ def test_an_imported_source_is_refused(proj, tmp_path, spelling):
     assert not (tmp_path / f"{out.name}.manifest.json").exists()
 
 
+@pytest.mark.parametrize("output", ["p.db", "./p.db", "p.db-wal", "a.jsonl"])
+def test_the_output_name_is_refused_when_kept_samples_span_two_layouts(tmp_path, output):
+    """With a JSONL and a CSV source, -o is the stem of two data files (p.a.jsonl, p.b.csv): the
+    name given was accepted although it is the project (found by reliability/export-kill)."""
+    a = write_jsonl(tmp_path / "a.jsonl", [chat(f"q{i}?", f"a{i}.") for i in range(3)])
+    b = tmp_path / "b.csv"
+    b.write_text("instruction,output\n" + "".join(f"p{i},r{i}\n" for i in range(3)), encoding="utf-8")
+    db = tmp_path / "p.db"
+    with Store(db) as store:
+        store.import_file(a)
+        store.import_file(b)
+        g, _ = store.add_goal("g")
+        keep(store, g, [1, 4])
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    r = cli_export(db, "-o", output, cwd=tmp_path)
+    assert r.exit_code != 0, r.output
+    msg = r.output.strip()
+    assert "\n" not in msg and "exporting there would destroy it" in msg, msg
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
 def test_the_manifest_path_is_checked_like_the_data_files(tmp_path):
     # The project is named so that `-o k.jsonl` would put the manifest over it.
     src = write_jsonl(tmp_path / "train.jsonl", [chat("q?", "a.")])
