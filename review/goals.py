@@ -43,7 +43,11 @@ def edit_goal(store: Store, goal_id: int, sentence: str | None = None, hypothesi
     if (new_sentence, new_hyp) == (goal.sentence, goal.hypothesis):
         return goal, ["nothing changed"]
     with store.tx() as conn:
-        conn.execute("UPDATE goals SET sentence = ?, hypothesis = ? WHERE id = ?", (new_sentence, new_hyp, goal_id))
+        # revision + 1: a review screen open on this goal elsewhere refuses its next write (GoalChanged).
+        conn.execute(
+            "UPDATE goals SET sentence = ?, hypothesis = ?, revision = revision + 1 WHERE id = ?",
+            (new_sentence, new_hyp, goal_id),
+        )
         conn.execute(
             "INSERT INTO goal_revisions (goal_id, sentence, hypothesis, at, log_position, note) VALUES (?, ?, ?, ?, ?, ?)",
             (goal_id, new_sentence, new_hyp, now(), store.log_position(), "edited"),
@@ -52,8 +56,13 @@ def edit_goal(store: Store, goal_id: int, sentence: str | None = None, hypothesi
 
 
 def archive_goal(store: Store, goal_id: int, archived: bool = True) -> Goal:
+    """Archive (or restore) a goal: its decisions stay, but nothing more is written into it
+    (Store.apply refuses) until it is restored. Both bump its revision."""
     with store.tx() as conn:
-        conn.execute("UPDATE goals SET archived_at = ? WHERE id = ?", (now() if archived else None, goal_id))
+        conn.execute(
+            "UPDATE goals SET archived_at = ?, revision = revision + 1 WHERE id = ?",
+            (now() if archived else None, goal_id),
+        )
         active = store.meta("active_goal")
         if archived and active == str(goal_id):
             others = [g for g in store.goals() if g.id != goal_id]

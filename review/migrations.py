@@ -342,3 +342,17 @@ def m004_goals_batches_exports(db: Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
+
+@migrations()
+def m005_goal_revision(db: Database) -> None:
+    """A counter that every goal edit and archive (or restore) bumps (issue 12). A review screen
+    painted a goal at some revision; each write it makes compares that revision with this one
+    inside the write transaction, so a goal reworded or archived by another process is never
+    written under a wording the screen did not show."""
+    run_script(
+        db,
+        """
+        ALTER TABLE goals ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+        """,
+    )

@@ -199,6 +199,7 @@ class Goal:
     hypothesis: str
     created_at: str
     archived: bool = False
+    revision: int = 0  # bumped by every edit and archive: a write checks it (store.GoalChanged)
 
 
 @dataclass(frozen=True)

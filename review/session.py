@@ -202,6 +202,19 @@ class ReviewSession:
 
     # ---------------------------------------------------------------- decisions
 
+    def _apply(self, changes: list[Change], kind: str | None = None) -> int:
+        # Every write names the goal's revision as this session read it: a goal reworded or
+        # archived by another process since is refused inside the write (store.GoalChanged).
+        return self.store.apply(self.goal.id, changes, kind=kind, revision=self.goal.revision)
+
+    def adopt_goal(self, goal: Goal) -> Goal:
+        """Take the goal as the file now holds it (GoalChanged.goal): the session then writes under
+        its current wording (and an archived goal keeps refusing writes)."""
+        if goal.id != self.goal.id:
+            raise ValueError(f"goal #{goal.id} is not this session's goal #{self.goal.id}")
+        self.goal = goal
+        return goal
+
     def _advance(self) -> None:
         # After deciding, move on in the queue; in the 'undecided' queue the decided sample has
         # left it, so stepping from its id still gives the next one.
@@ -210,7 +223,7 @@ class ReviewSession:
     def keep(self, *, advance: bool = True) -> int:
         assert self.cursor is not None
         with self._step():
-            aid = self.store.apply(self.goal.id, [Change(self.cursor, "keep")])
+            aid = self._apply([Change(self.cursor, "keep")])
             if advance:
                 self._advance()
         return aid
@@ -223,47 +236,47 @@ class ReviewSession:
         if note:
             changes.append(Change(self.cursor, "note", value=note))
         with self._step():
-            aid = self.store.apply(self.goal.id, changes, kind="drop")
+            aid = self._apply(changes, kind="drop")
             if advance:
                 self._advance()
         return aid
 
     def decide(self, sample_id: int, verdict: str, reason: str | None = None) -> int:
         """Keep or drop a sample other than the current one (e.g. the compare pane's partner)."""
-        return self.store.apply(self.goal.id, [Change(sample_id, verdict, reason if verdict == "drop" else None)])
+        return self._apply([Change(sample_id, verdict, reason if verdict == "drop" else None)])
 
     def apply(self, changes: list[Change], kind: str = "batch") -> int:
         """Several changes as one undo step (e.g. keep this, drop the rest of its cluster)."""
-        return self.store.apply(self.goal.id, changes, kind=kind)
+        return self._apply(changes, kind=kind)
 
     def clear(self) -> int:
         assert self.cursor is not None
-        return self.store.apply(self.goal.id, [Change(self.cursor, "clear")])
+        return self._apply([Change(self.cursor, "clear")])
 
     def tag(self, tag: str, sample_id: int | None = None) -> int:
         sid = sample_id or self.cursor
         assert sid is not None
-        return self.store.apply(self.goal.id, [Change(sid, "tag", value=tag.strip())])
+        return self._apply([Change(sid, "tag", value=tag.strip())])
 
     def untag(self, tag: str) -> int:
         assert self.cursor is not None
-        return self.store.apply(self.goal.id, [Change(self.cursor, "untag", value=tag)])
+        return self._apply([Change(self.cursor, "untag", value=tag)])
 
     def note(self, text: str) -> int:
         assert self.cursor is not None
-        return self.store.apply(self.goal.id, [Change(self.cursor, "note", value=text)])
+        return self._apply([Change(self.cursor, "note", value=text)])
 
     def undo(self) -> list[int]:
         """Undo the last step; the cursor goes to the (first) sample it touched."""
         with self._step():
-            touched = self.store.undo(self.goal.id)
+            touched = self.store.undo(self.goal.id, revision=self.goal.revision)
             if touched:
                 self._move(touched[0])
         return touched
 
     def redo(self) -> list[int]:
         with self._step():
-            touched = self.store.redo(self.goal.id)
+            touched = self.store.redo(self.goal.id, revision=self.goal.revision)
             if touched:
                 self._move(touched[0])
         return touched
@@ -286,7 +299,7 @@ class ReviewSession:
     def keep_and_drop(self, keep: int, drop: list[int], reason: str = "duplicate") -> int:
         """Keep one sample and drop the others (its cluster) as one undo step."""
         changes = [Change(keep, "keep")] + [Change(s, "drop", reason) for s in drop if s != keep]
-        return self.store.apply(self.goal.id, changes, kind="batch")
+        return self._apply(changes, kind="batch")
 
     # ---------------------------------------------------------------- figures & goals
 

@@ -53,6 +53,31 @@ class GoalError(ValueError):
     """A goal sentence that cannot be accepted."""
 
 
+class GoalChanged(ProjectError):
+    """A write under a goal refused because the goal changed since the writer read it (another
+    process edited it): nothing was written. `goal` is the goal as the file holds it now."""
+
+    def __init__(self, path: Path, goal: Goal, message: str = "") -> None:
+        super().__init__(
+            message
+            or f"{path}: goal #{goal.id} was changed by another process — nothing was written; "
+            f"it now reads: {goal.sentence}"
+        )
+        self.goal = goal
+
+
+class GoalArchived(GoalChanged):
+    """A write into an archived goal refused: nothing was written."""
+
+    def __init__(self, path: Path, goal: Goal) -> None:
+        super().__init__(
+            path,
+            goal,
+            f"{path}: goal #{goal.id} is archived — nothing was written; restore it with "
+            f"`winnow goal archive {goal.id} --restore`, or review another goal",
+        )
+
+
 class StorageError(ProjectError):
     """The project file refused a read or a write: `kind` is busy, full, read-only, io, damaged or
     other. What the failed step wrote was rolled back; the message names the file, says what
@@ -756,19 +781,35 @@ class Store:
             self._meta_set("active_goal", str(gid))
         return self.goal(gid), warnings
 
+    _GOAL_COLS = "id, sentence, hypothesis, created_at, archived_at, revision"
+
     def goals(self, *, include_archived: bool = False) -> list[Goal]:
         where = "" if include_archived else " WHERE archived_at IS NULL"
-        return [self._goal(r) for r in self.conn.execute(f"SELECT * FROM goals{where} ORDER BY id")]
+        return [self._goal(r) for r in self.conn.execute(f"SELECT {self._GOAL_COLS} FROM goals{where} ORDER BY id")]
 
     def goal(self, goal_id: int) -> Goal:
-        r = self.conn.execute("SELECT * FROM goals WHERE id = ?", (goal_id,)).fetchone()
+        r = self.conn.execute(f"SELECT {self._GOAL_COLS} FROM goals WHERE id = ?", (goal_id,)).fetchone()
         if not r:
             raise ProjectError(f"{self.path}: no goal #{goal_id} — list goals with `winnow goal list`")
         return self._goal(r)
 
     @staticmethod
     def _goal(r: tuple) -> Goal:
-        return Goal(r[0], r[1], r[2], r[3], r[4] is not None)
+        return Goal(r[0], r[1], r[2], r[3], r[4] is not None, r[5])
+
+    def _check_goal(self, goal_id: int, revision: int | None) -> None:
+        """Inside a write transaction: refuse (GoalArchived / GoalChanged, rolling it back) a write
+        into an archived goal, or under a goal whose revision is no longer the one the writer read.
+        The write lock is held, so no other process can change the goal between this and COMMIT."""
+        r = self.conn.execute("SELECT archived_at, revision FROM goals WHERE id = ?", (goal_id,)).fetchone()
+        if r is None:
+            raise ProjectError(
+                f"{self.path}: no goal #{goal_id} — nothing was written; list goals with `winnow goal list`"
+            )
+        if r[0] is not None:
+            raise GoalArchived(self.path, self.goal(goal_id))
+        if revision is not None and r[1] != revision:
+            raise GoalChanged(self.path, self.goal(goal_id))
 
     def active_goal(self) -> Goal | None:
         v = self._meta_get("active_goal")
@@ -800,8 +841,13 @@ class Store:
         ).fetchone()
         return Decision(r[0], r[1], r[2], tuple(json.loads(r[3]))) if r else UNDECIDED
 
-    def apply(self, goal_id: int, changes: Sequence[Change], *, kind: str | None = None) -> int:
-        """Append one action (one undo step) with its events; update derived state. Returns action id."""
+    def apply(
+        self, goal_id: int, changes: Sequence[Change], *, kind: str | None = None, revision: int | None = None
+    ) -> int:
+        """Append one action (one undo step) with its events; update derived state. Returns action id.
+
+        Refused, with nothing written, into an archived goal (GoalArchived) and, given the goal's
+        `revision` as the caller read it, when the goal has changed since (GoalChanged)."""
         if not changes:
             raise ValueError("an action needs at least one change")
         for c in changes:
@@ -814,6 +860,7 @@ class Store:
         kind = kind or (changes[0].kind if len({c.kind for c in changes}) == 1 else "batch")
         t = now()
         with self.tx() as conn:
+            self._check_goal(goal_id, revision)
             aid = int(
                 conn.execute("INSERT INTO actions (goal_id, kind, at) VALUES (?, ?, ?)", (goal_id, kind, t)).lastrowid
                 or 0
@@ -916,15 +963,17 @@ class Store:
         ).fetchone()
         return r[0] if r else None
 
-    def undo(self, goal_id: int) -> list[int]:
-        """Undo the latest effective action of this goal. Returns the samples it touched ([] if none)."""
-        return self._flip(goal_id, "undo")
+    def undo(self, goal_id: int, *, revision: int | None = None) -> list[int]:
+        """Undo the latest effective action of this goal. Returns the samples it touched ([] if none).
+        Refused as apply() is, for an archived or changed goal."""
+        return self._flip(goal_id, "undo", revision)
 
-    def redo(self, goal_id: int) -> list[int]:
-        return self._flip(goal_id, "redo")
+    def redo(self, goal_id: int, *, revision: int | None = None) -> list[int]:
+        return self._flip(goal_id, "redo", revision)
 
-    def _flip(self, goal_id: int, kind: str) -> list[int]:
+    def _flip(self, goal_id: int, kind: str, revision: int | None = None) -> list[int]:
         with self.tx() as conn:
+            self._check_goal(goal_id, revision)
             target = self.undo_target(goal_id) if kind == "undo" else self.redo_target(goal_id)
             if target is None:
                 return []

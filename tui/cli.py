@@ -579,8 +579,24 @@ def resolve_goal(store: Store, ref: str | None):
     except ProjectError as e:
         fail(str(e))
     if g is None:
+        archived = store.goals(include_archived=True)
+        if archived:  # every goal is archived: name them rather than say there is none
+            a = archived[-1]
+            fail(
+                f"{store.path}: no active goal — {archived_goal_line(store, a)}"
+                + (f" ({len(archived) - 1} more archived: winnow goal list)" if len(archived) > 1 else "")
+            )
         fail(f'{store.path}: no goal yet — add one: winnow goal add "..." --db {store.path}')
     return g
+
+
+def archived_goal_line(store: Store, g) -> str:
+    """What to say about an archived goal where the active one is looked for (stats, export)."""
+    c = store.counts(g.id)
+    return (
+        f"goal #{g.id} “{g.sentence}” is archived; {c.kept:,} kept, {c.dropped:,} dropped — "
+        f"restore it with `winnow goal archive {g.id} --restore --db {store.path}`, or name it with --goal {g.id}"
+    )
 
 
 def stats_dict(store: Store, goal_ref: str | None) -> dict[str, Any]:
@@ -604,12 +620,20 @@ def stats_dict(store: Store, goal_ref: str | None) -> dict[str, Any]:
     }
     active = store.active_goal()
     goals = [resolve_goal(store, goal_ref)] if goal_ref else store.goals()
+    if not goal_ref:  # listed apart, so that `.goals` still counts only the goals in use
+        out["archived_goals"] = [
+            {"id": g.id, "sentence": g.sentence, "kept": c.kept, "dropped": c.dropped, "undecided": c.undecided}
+            for g in store.goals(include_archived=True)
+            if g.archived
+            for c in [store.counts(g.id)]
+        ]
     for g in goals:
         c = store.counts(g.id)
         out["goals"].append(
             {
                 "id": g.id,
                 "sentence": g.sentence,
+                "archived": g.archived,
                 "active": bool(active and active.id == g.id),
                 "kept": c.kept,
                 "dropped": c.dropped,
@@ -641,22 +665,26 @@ def stats(db: str, goal_ref: str | None, as_json: bool) -> None:
     """
     with open_store(db) as store:
         data = stats_dict(store, goal_ref)
+        archived = [archived_goal_line(store, store.goal(a["id"])) for a in data.get("archived_goals") or []]
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.echo(f"{data['samples']:,} samples in {sanitize(data['project'])}")
     for s in data["sources"]:
         click.echo(f"  {sanitize(s['name'])}: {s['records']:,} records · {s['format']} · {s['container']}")
-    if not data["goals"]:
+    if not data["goals"] and not data.get("archived_goals"):
         click.echo("no goals yet")
     for g in data["goals"]:
         mark = "*" if g["active"] else " "
-        click.echo(f"{mark} goal #{g['id']}: {sanitize(g['sentence'])}")
+        arch = " (archived)" if g["archived"] else ""
+        click.echo(f"{mark} goal #{g['id']}{arch}: {sanitize(g['sentence'])}")
         click.echo(f"    kept {g['kept']:,} · dropped {g['dropped']:,} · undecided {g['undecided']:,}")
         if g["dropped_by_reason"]:
             click.echo("    dropped: " + ", ".join(f"{k} {v:,}" for k, v in g["dropped_by_reason"].items()))
         if g["by_tag"]:
             click.echo("    tags: " + ", ".join(f"{sanitize(k)} {v:,}" for k, v in g["by_tag"].items()))
+    for line in archived:
+        click.echo("  " + sanitize(line))
     analysis = data.get("analysis") or {}
     for name, f in (analysis.get("detectors") or {}).items():
         extra = f" (≥ {f['threshold']})" if f.get("threshold") is not None else ""
@@ -741,6 +769,8 @@ def export_cmd(
             return
         if not output:
             fail("give -o/--output FILE (or --since / --list)")
+        if g.archived:  # only when named with --goal: an archived goal is never the active one
+            click.echo(f"note: goal #{g.id} is archived; exporting its kept samples as they stand", err=True)
         try:
             report = export(store, g, output, tags=tags, to=to, force=force)
         except (ExportError, ValueError) as e:

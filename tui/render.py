@@ -117,6 +117,27 @@ def header(sec: Section) -> Text:
     return t
 
 
+class AnswerMark:
+    """Where the sample's answer starts, inside the Group `conversation()` and `compared()` return.
+    It renders as nothing; the review pane (widgets.conversation) notes the line it falls on, so a
+    decision key can wait until that line has been on the terminal (a 20x5 terminal shows none)."""
+
+    def __rich_console__(self, console, options):
+        yield from ()
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        return Measurement(0, 0)
+
+
+def answer_start(sample: Sample) -> int:
+    """Index in sections(sample) of the answer's first section (len(sections) when it has none)."""
+    conv = sample.conversation
+    prompt, _ = conv.split()
+    return (1 if conv.system else 0) + len(prompt)
+
+
 def _more(hidden: int, what: str = "characters") -> Text:
     return Text(f" … {hidden:,} more {what} — press v to read it all ", style=MORE_STYLE)
 
@@ -126,13 +147,18 @@ def conversation(sample: Sample, *, markdown: bool = False) -> RenderableType:
     secs = sections(sample)
     parts: list[RenderableType] = []
     budget = PREVIEW_TOTAL
+    answer = answer_start(sample)
     for i, sec in enumerate(secs):
         if i >= PREVIEW_TURNS or budget <= 0:
+            if answer >= i:  # the answer is past the preview: its start is this "more" line
+                parts.append(AnswerMark())
             parts.append(_more(len(secs) - i, "turns"))
             break
         text, hidden = clip(sec.content, min(PREVIEW_CHARS, budget))
         budget -= len(text)
         parts.append(header(sec))
+        if i == answer:
+            parts.append(AnswerMark())
         if markdown and sec.role in (ASSISTANT, USER, SYSTEM):
             # hyperlinks=False: a link's target is shown as text and never becomes a terminal link.
             body: RenderableType = Markdown(sanitize(text), code_theme="ansi_dark", hyperlinks=False)
@@ -143,6 +169,8 @@ def conversation(sample: Sample, *, markdown: bool = False) -> RenderableType:
             parts.append(Padding(_more(hidden), (0, 0, 1, 2)))
     if not secs:
         parts.append(Text("(empty sample)", style="dim italic"))
+    if not any(isinstance(p, AnswerMark) for p in parts):
+        parts.append(AnswerMark())  # no answer: its "start" is the end of the sample
     return Group(*parts)
 
 
@@ -156,8 +184,11 @@ def compared(a: Sample, b: Sample) -> tuple[RenderableType, RenderableType]:
     out_a: list[RenderableType] = []
     out_b: list[RenderableType] = []
     budget = PREVIEW_TOTAL
+    answer = answer_start(a)
     for i in range(max(len(sa), len(sb))):
         if i >= PREVIEW_TURNS or budget <= 0:
+            if answer >= i:
+                out_a.append(AnswerMark())
             out_a.append(_more(max(len(sa) - i, 0), "turns"))
             out_b.append(_more(max(len(sb) - i, 0), "turns"))
             break
@@ -171,6 +202,8 @@ def compared(a: Sample, b: Sample) -> tuple[RenderableType, RenderableType]:
             # spends its few rows on what differs.
             for out in (out_a, out_b):
                 out.append(header(x))
+                if out is out_a and i == answer:
+                    out.append(AnswerMark())
                 line = Text("  = same on both sides: ", style="dim")
                 line.append(sanitize(tx[:200], oneline=True), style="dim italic")
                 line.no_wrap = True
@@ -187,9 +220,13 @@ def compared(a: Sample, b: Sample) -> tuple[RenderableType, RenderableType]:
             for span in spans:
                 body.append(sanitize(span.text), style=DIFF_STYLES.get(span.op, ""))
             out.append(header(sec))
+            if out is out_a and i == answer:
+                out.append(AnswerMark())
             out.append(Padding(body, (0, 0, 0 if hidden else 1, 2)))
             if hidden:
                 out.append(Padding(_more(hidden), (0, 0, 1, 2)))
+    if not any(isinstance(p, AnswerMark) for p in out_a):
+        out_a.append(AnswerMark())
     return Group(*out_a), Group(*out_b)
 
 

@@ -39,6 +39,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Container, Horizontal, Vertical
+from textual.errors import NoWidget
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, ProgressBar, Static
@@ -49,7 +50,7 @@ from review.export import ExportError, ExportReport, ExportWouldReplace, export
 from review.model import DEFAULT_REASON, Flag, Sample
 from review.sanitize import suspicious
 from review.session import QUEUE_LABELS, ReviewSession, View, queue_label
-from review.store import QUEUE_EXTENSIONS, ProjectError, StorageError, Store, storage_error
+from review.store import QUEUE_EXTENSIONS, GoalArchived, GoalChanged, ProjectError, StorageError, Store, storage_error
 
 from .. import render
 from ..keys import REVIEW_BINDINGS
@@ -79,6 +80,7 @@ class ReviewScreen(Screen[None]):
         self.markdown = markdown
         self.wide_at = wide_at
         self.painted: int | None = None  # the sample id last painted on the terminal
+        self.answer_seen: int | None = None  # ... whose answer's first line has been on the terminal
         self._unpainted: int | None = None  # shown, but its frame not yet written
         self._in_layout = False  # inside Textual's _refresh_layout (reflowed, about to paint)
         self.busy = False  # a worker is looking for the next sample
@@ -117,6 +119,7 @@ class ReviewScreen(Screen[None]):
 
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width)
+        self._bar("#goal-bar", self._goal_line())  # it may say "enlarge the terminal"
 
     def _layout_for(self, width: int) -> None:
         # Side by side when there is room for two readable columns, else stacked.
@@ -139,6 +142,7 @@ class ReviewScreen(Screen[None]):
     def _show_unreadable(self, e: Exception) -> None:
         self.view = None  # decision keys ring the bell until the sample is shown again
         self.painted = None
+        self.answer_seen = None
         self._bar("#status-bar", Text(f"could not read the project: {self._message(e)}", style="bold red"))
         self._bar("#decision-bar", Text("retrying each second…", style="dim"))
         self._bar("#flag-bar", Text(""))
@@ -150,6 +154,7 @@ class ReviewScreen(Screen[None]):
         v = self.session.view()
         self.view = v
         self.painted = None
+        self.answer_seen = None
         self._bar("#goal-bar", self._goal_line())
         if v is None:
             self._show_empty()
@@ -178,6 +183,7 @@ class ReviewScreen(Screen[None]):
     def _await_paint(self, sample_id: int) -> None:
         """Decision keys wait until this sample's frame has gone to the terminal."""
         self.painted = None
+        self.answer_seen = None
         self._unpainted = sample_id
 
     def _compositor_refresh(self) -> None:
@@ -188,8 +194,26 @@ class ReviewScreen(Screen[None]):
         # `_refresh_layout` makes right after reflowing: that frame is complete, although
         # Textual clears `_layout_required` only after it has gone out.
         super()._compositor_refresh()
-        if self._unpainted is not None and self.is_current and (self._in_layout or not self._layout_required):
+        complete = self.is_current and (self._in_layout or not self._layout_required)
+        if self._unpainted is not None and complete:
             self._mark_painted(self._unpainted)
+        if complete and self.painted is not None and self.answer_seen != self.painted:
+            # Scrolling (PgDn) or a larger terminal can bring the answer on screen later.
+            if self._answer_on_screen():
+                self.answer_seen = self.painted
+
+    def _answer_on_screen(self) -> bool:
+        """Whether the first line of the sample's answer is on the terminal, not covered by
+        anything (the footer covers the pane's only row on a 5-row terminal)."""
+        pane = self.query_one("#current", ConversationView)
+        at = pane.answer_offset()
+        if at is None:
+            return False
+        try:
+            widget, _ = self.get_widget_at(*at)
+        except NoWidget:
+            return False
+        return widget is pane
 
     def _refresh_layout(self, size=None, scroll: bool = False) -> None:
         self._in_layout = True
@@ -258,6 +282,8 @@ class ReviewScreen(Screen[None]):
     def _goal_line(self) -> Text:
         t = Text.assemble((" GOAL ", "bold reverse"))
         t.append(f" #{self.session.goal.id} ", style="bold")
+        if self.session.goal.archived:
+            t.append("(archived) ", style="bold red")
         t.append_text(render.safe(self.session.goal.sentence, oneline=True))
         t.no_wrap = True
         t.overflow = "ellipsis"
@@ -327,12 +353,38 @@ class ReviewScreen(Screen[None]):
     # ------------------------------------------------------------------ guards
 
     def _ready(self) -> int | None:
-        """The id of the sample on screen, or None (and a bell) when a decision must wait."""
+        """The id of the sample on screen, or None (and a bell) when a decision must wait: until
+        the sample has been painted, and at least the first line of its answer with it (on a
+        terminal too small to show any of it, or with the answer scrolled out of view, the key
+        says so and does nothing)."""
         v = self.view
         if v is None or self.busy or self.painted != v.sample.id:
             self.app.bell()
             return None
+        if self.answer_seen != v.sample.id:
+            self.app.bell()
+            if self._pane_rows() < 3:
+                # A toast does not fit a terminal this small: the top row says it, in what fits.
+                width = self.query_one("#goal-bar").content_region.width
+                say = next((m for m in ("enlarge the terminal", "enlarge terminal") if len(m) <= width), "enlarge")
+                self._bar("#goal-bar", Text(say, style="bold reverse yellow"))
+                self.notify("enlarge the terminal: the sample is not on screen — nothing was done", severity="warning")
+            else:
+                self.notify("the answer is further down: PgDn shows it — nothing was done", severity="warning")
+            return None
         return v.sample.id
+
+    def _pane_rows(self) -> int:
+        """How many rows of the sample pane are on the terminal, not covered (e.g. by the footer)."""
+        pane = self.query_one("#current", ConversationView)
+        region = pane.scrollable_content_region
+        rows = 0
+        for y in range(region.y, region.bottom):
+            try:
+                rows += self.get_widget_at(region.x, y)[0] is pane
+            except NoWidget:
+                pass
+        return rows
 
     # ------------------------------------------------------------------ writing
 
@@ -353,6 +405,10 @@ class ReviewScreen(Screen[None]):
             return
         try:
             result = write()
+        except GoalChanged as e:
+            self._end_wait()
+            self._goal_moved(e)
+            return
         except (ProjectError, sqlite3.Error) as e:
             now = time.monotonic()
             deadline = deadline or now + BUSY_PATIENCE
@@ -389,6 +445,19 @@ class ReviewScreen(Screen[None]):
             self._retry = None
             self._cancel_wait = None
             self._set_busy(False)
+
+    def _goal_moved(self, e: GoalChanged) -> None:
+        """Another process edited or archived the goal since it was painted: the write was rolled
+        back inside its transaction. Show the goal as the file has it; the key is not applied, so
+        the sample is judged again under the wording now on screen (after it is painted again)."""
+        self.app.bell()
+        goal = self.session.adopt_goal(e.goal)
+        if isinstance(e, GoalArchived):
+            msg = f"goal #{goal.id} was archived by another process: nothing was written — G: restore it or pick a goal"
+        else:
+            msg = f"goal #{goal.id} was reworded by another process: nothing was written — judge again (new wording above)"
+        self.notify(msg, severity="warning", timeout=12)
+        self.refresh_view()
 
     def _failed(self, what: str, e: Exception) -> None:
         self.app.bell()

@@ -7,7 +7,7 @@ pass over the screen, and scrolling never re-renders. That keeps keypress-to-pai
 
 from __future__ import annotations
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.segment import Segment
 from rich.text import Text
@@ -33,10 +33,13 @@ class ConversationView(ScrollView, can_focus=False):
         self._renderable: RenderableType = Text("")
         self._lines: list[Strip] = []
         self._width = 0
+        self.answer_line: int | None = None  # line of the render.AnswerMark in what is shown
 
     def show(self, renderable: RenderableType) -> None:
         self._renderable = renderable
         self._width = 0
+        self._lines = []  # too narrow to render: show nothing rather than the previous sample
+        self.answer_line = None
         self._render_lines()
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.refresh()
@@ -51,13 +54,39 @@ class ConversationView(ScrollView, can_focus=False):
         self._width = width
         console = self.app.console
         options = console.options.update(width=width, height=None, highlight=False)
-        lines = console.render_lines(Padding(self._renderable, (0, 1)), options, pad=True)
+        parts = [self._renderable]
+        mark = None
+        if isinstance(self._renderable, Group):
+            from ..render import AnswerMark
+
+            items = list(self._renderable.renderables)
+            mark = next((i for i, r in enumerate(items) if isinstance(r, AnswerMark)), None)
+            if mark is not None:  # rendered in two pieces (the same lines) to learn where it falls
+                parts = [Group(*items[:mark]), Group(*items[mark + 1 :])]
+        lines = []
+        for i, part in enumerate(parts):
+            if i == 1:
+                self.answer_line = len(lines)
+            lines += console.render_lines(Padding(part, (0, 1)), options, pad=True)
+        if self.answer_line is not None and lines:
+            self.answer_line = min(self.answer_line, len(lines) - 1)
         self._lines = [Strip(line, width) for line in lines]
         # Set the virtual size without the screen-wide layout pass its reactive would trigger: the
         # pane's own size does not change, only what it scrolls over.
         self.set_reactive(ScrollView.virtual_size, Size(width, len(self._lines)))
         self._scroll_update(self.virtual_size)
         self.refresh()
+
+    def answer_offset(self) -> tuple[int, int] | None:
+        """(x, y) on the screen of the answer's first line, when it is within the rows this pane
+        shows now (something else may still cover it: ask the screen what is on top there)."""
+        if self.answer_line is None or not self._lines:
+            return None
+        region = self.scrollable_content_region
+        row = self.answer_line - round(self.scroll_offset.y)
+        if not 0 <= row < region.height or region.width < 1:
+            return None
+        return region.x + min(1, region.width - 1), region.y + row
 
     @property
     def text(self) -> str:
