@@ -1,6 +1,7 @@
 """The bundled demo dataset (synthetic Northwind Cloud support logs) and its ground-truth labels.
 
-`build_demo.py` beside this file regenerates both; it is a dev tool and is never imported here.
+The files here are generated: `python tools/demo/build_demo.py` (a dev tool outside the package, not in
+the wheel) writes them from the content in tools/demo/content/.
 """
 
 from pathlib import Path
