@@ -146,6 +146,17 @@ def test_a_changed_table_is_refused(proj):
     assert_refused(proj, 'table "samples" is not the one winnow creates')
 
 
+def test_a_table_pointed_at_another_tables_pages_is_refused(proj):
+    # Same SQL, but `decisions` now reads the b-tree of `tallies`: only a sqlite_master edit does this.
+    edit(
+        proj,
+        "PRAGMA writable_schema = ON",
+        "UPDATE sqlite_master SET rootpage = (SELECT rootpage FROM sqlite_master WHERE name = 'tallies') "
+        "WHERE name = 'decisions'",
+    )
+    assert_refused(proj, "the schema is damaged", '"tallies"', '"decisions"', "share page")
+
+
 def test_a_refused_file_in_rollback_journal_mode_is_left_exactly_as_it_was(proj):
     # Switching to WAL rewrites the header: that must not happen before the check.
     edit(proj, "PRAGMA journal_mode = DELETE", "CREATE TRIGGER t AFTER INSERT ON events BEGIN SELECT 1; END")

@@ -18,6 +18,7 @@ MODULES = [
     "fuzz_import",
     "export_kill",
     "hostile_input",
+    "untrusted_project",
     "ssh_tmux",
 ]
 
