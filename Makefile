@@ -10,8 +10,8 @@ check: lint
 	.venv/bin/lint-imports
 
 lint:
-	$(PY) -m ruff check review tui tests benchmarks scripts reliability
-	$(PY) -m ruff format --check review tui tests benchmarks scripts reliability
+	$(PY) -m ruff check review tui tests benchmarks scripts reliability tools
+	$(PY) -m ruff format --check review tui tests benchmarks scripts reliability tools
 
 screenshots:
 	$(PY) scripts/screenshots.py
