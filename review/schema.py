@@ -224,7 +224,12 @@ def problems(conn: sqlite3.Connection) -> list[Problem]:
         return []  # written by a newer winnow: refused as such by the caller, before anything runs
     if not found:
         return []  # a new, empty file
-    exp = expected(applied)
+    try:
+        exp = expected(applied)
+    except sqlite3.Error as e:  # e.g. a step recorded before the one that creates the table it alters
+        bookkeeping = Entry("table", migrations.migrations_table, migrations.migrations_table, None)
+        detail = f"its list of applied schema steps, {', '.join(applied)}, is not one winnow writes ({e})"
+        return [Problem("damaged", bookkeeping, detail=detail)]
     out: list[Problem] = []
     if {e.signature for e, _ in found} != exp.signatures or len(found) != len(exp.signatures):
         out += _differences([e for e, _ in found], exp)
@@ -283,8 +288,8 @@ def refusal(path: object, found: list[Problem]) -> str:
         if "'" not in p.entry.sql and _SHELL_SAFE.match(str(path)):
             todo += f" (sqlite3 {path} '{p.entry.sql}')"
     elif p.what == "damaged":
-        why = "it was edited outside winnow or is corrupt"
-        todo = f"restore a copy made with winnow, or try `sqlite3 {path} .recover`"
+        why = "this project file was changed outside winnow, or is corrupt"
+        todo = "open a copy made with winnow (ask its author for one)"
     else:
         todo = "open a copy made with winnow (ask its author for one)"
     more = f" (and {len(found) - 1} more difference{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""

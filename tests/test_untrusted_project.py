@@ -157,6 +157,11 @@ def test_a_table_pointed_at_another_tables_pages_is_refused(proj):
     assert_refused(proj, "the schema is damaged", '"tallies"', '"decisions"', "share page")
 
 
+def test_migrations_recorded_in_an_order_winnow_never_applies_are_refused(proj):
+    edit(proj, "UPDATE _sqlite_migrations SET id = id + 100, rowid = rowid + 100 WHERE name = 'm001_initial'")
+    assert_refused(proj, "the schema is damaged", "is not one winnow writes")
+
+
 def test_a_refused_file_in_rollback_journal_mode_is_left_exactly_as_it_was(proj):
     # Switching to WAL rewrites the header: that must not happen before the check.
     edit(proj, "PRAGMA journal_mode = DELETE", "CREATE TRIGGER t AFTER INSERT ON events BEGIN SELECT 1; END")
