@@ -203,6 +203,28 @@ async def test_a_goal_archived_from_the_cli_refuses_every_write(db):
         assert verdicts(db) == {1: "keep", 2: "keep"}
 
 
+async def test_a_goal_archived_elsewhere_and_restored_in_the_app_takes_the_next_key(db):
+    from tui.screens.goals import GoalsScreen
+
+    app = app_for(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert winnow("goal", "archive", "1", "--db", str(db)).exit_code == 0
+        await pilot.press("a")
+        await settle(pilot)
+        assert verdicts(db) == {} and "(archived)" in screen_text(app).splitlines()[0]
+        await pilot.press("G")
+        await wait_for(pilot, lambda: isinstance(app.screen, GoalsScreen), "the goals screen")
+        await pilot.press("a")  # restore it, here
+        await wait_for(pilot, lambda: any("goal #1 restored" in m for m in messages(app)), "the restore")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "(archived)" not in screen_text(app).splitlines()[0]
+        await pilot.press("a")
+        await settle(pilot)
+        assert verdicts(db) == {1: "keep"}
+
+
 async def test_rewording_the_goal_in_the_app_itself_does_not_refuse_its_own_next_key(db):
     from tui.screens.goals import GoalEditDialog
 

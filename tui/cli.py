@@ -579,8 +579,8 @@ def resolve_goal(store: Store, ref: str | None):
     except ProjectError as e:
         fail(str(e))
     if g is None:
-        archived = store.goals(include_archived=True)
-        if archived:  # every goal is archived: name them rather than say there is none
+        archived = [a for a in store.goals(include_archived=True) if a.archived]
+        if archived and not store.goals():  # every goal is archived: name them rather than say there is none
             a = archived[-1]
             fail(
                 f"{store.path}: no active goal — {archived_goal_line(store, a)}"

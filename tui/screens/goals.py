@@ -328,10 +328,11 @@ class GoalsScreen(Screen[None]):
             self.notify("this is the goal being reviewed — switch to another goal first", severity="warning")
             return
         try:
-            archive_goal(self.store, g.id, not g.archived)
+            goal = archive_goal(self.store, g.id, not g.archived)
         except ProjectError as e:
             self.notify(f"goal #{g.id} unchanged: {e}", severity="error", timeout=12)
             return
+        self.app.goal_changed(goal)  # type: ignore[attr-defined]  # restored here: the review screen writes again
         self.reload(g.id)
         self.notify(f"goal #{g.id} " + ("restored" if g.archived else "archived"))
 
