@@ -24,16 +24,18 @@ Then, on what the kill left:
   (no manifest at all = interrupted, which the manifest's own "check" text tells a reader);
 * the project passes integrity_check, its samples, sources, goals, decisions, event log and
   tallies are what they were, and it records at most one more export (exactly one when the
-  export exited 0 before the kill);
+  export exited 0 before the kill); when it records none, the project file is byte-for-byte as it
+  was (a -wal the kill left may hold an uncommitted transaction, which SQLite discards);
 * the same export run again, without --force, exits 0, leaves no temporary at all and ends with
   the complete new export (manifest matching both files, files equal to the reference).
 
 Each trial also tries two outputs (cycling through SPELLINGS) that would destroy something, on a
 small one-source project: the project file, `./p.db`, a symlink and a hard link to it, its -wal
 and -shm (with a reader holding the WAL open, so they exist), the imported source and a hard
-link to it, with or without --force. Each must exit 2 with one line saying "exporting there would
-destroy it", and every file in the folder must be byte-for-byte as before (the -shm excepted: it is
-SQLite's shared-memory index, which every reader writes) with no file added.
+link to it, with or without --force; and `-o ./project.db` on the trial's two-layout project,
+where -o only gives the two data files their stem (accepted before 7943a88). Each must exit 2 with one line saying "exporting there would
+destroy it", and every file in the folder must be byte-for-byte as before with no file added
+(SQLite's -shm, which every reader writes, and an empty -wal excepted: they hold no data).
 """
 
 from __future__ import annotations
@@ -205,8 +207,10 @@ def folder_state(folder: Path) -> dict[str, str]:
     for p in sorted(folder.iterdir()):
         if p.is_symlink():
             out[p.name] = "-> " + os.readlink(p)
-        elif p.name.endswith("-shm"):
-            out[p.name] = "(shared-memory index)"  # every reader writes it; only its presence is compared
+        elif p.name.endswith("-shm") or (p.name.endswith("-wal") and p.stat().st_size == 0):
+            # SQLite's bookkeeping, holding no data: every reader writes the -shm, a read-only
+            # connection (this harness's) leaves both behind, a clean close removes them.
+            continue
         elif p.is_file():
             out[p.name] = sha256(p)
         else:
@@ -226,6 +230,7 @@ def try_refusal(out: Outcome, where: str, db: Path, spelling: str, force: bool, 
         "-shm": str(db) + "-shm",
         "source": str(folder / "p.jsonl"),
         "source-hardlink": str(folder / "alias.jsonl"),
+        "project (two layouts)": "./" + db.name,  # -o is then the stem of out.big.jsonl, out.rows.csv
     }[spelling]
     reader = None
     if spelling in ("-wal", "-shm"):
@@ -333,7 +338,7 @@ def run(out: Outcome, trials: int, work: Path, rng: random.Random) -> None:
         return
     env = winnow_env(work)
     base, previous, new, prev_folder, full = prepare(work, rng, env)
-    base_print, base_exports = fingerprint(base), exports_recorded(base)
+    base_print, base_exports, base_sha = fingerprint(base), exports_recorded(base), sha256(base)
     small = refusal_project(work, rng)
     names = [*sorted(new.data), MANIFEST]
 
@@ -378,6 +383,8 @@ def run(out: Outcome, trials: int, work: Path, rng: random.Random) -> None:
         recorded = exports_recorded(db) - base_exports
         if recorded not in ((1,) if proc.returncode == 0 else (0, 1)):
             out.fail(f"{where}: the project records {recorded} new exports")
+        if recorded == 0 and sha256(db) != base_sha:
+            out.fail(f"{where}: the export was not recorded, yet the project file's bytes changed")
 
         # The same export again, without --force: it must finish the job and tidy up.
         res = subprocess.run(export_cmd(db, folder / OUT), capture_output=True, text=True, env=env, timeout=TIMEOUT)
@@ -400,6 +407,7 @@ def run(out: Outcome, trials: int, work: Path, rng: random.Random) -> None:
         for j in range(2):
             spelling = SPELLINGS[(first_spelling + 2 * (k - 1) + j) % len(SPELLINGS)]
             wal_seen += try_refusal(out, f"trial {k}", small, spelling, rng.random() < 0.5, env)
+        try_refusal(out, f"trial {k}", db, "project (two layouts)", rng.random() < 0.5, env)
 
         out.trials = k
         if len(out.failures) == failures_before:
@@ -412,7 +420,10 @@ def run(out: Outcome, trials: int, work: Path, rng: random.Random) -> None:
     if temp_bytes:
         out.note(f"{len(temp_bytes)} temporaries left by kills (up to {max(temp_bytes) / 1e6:.1f} MB), all removed")
     tried = min(len(SPELLINGS), 2 * trials)
-    out.note(f"refused outputs: {2 * trials} tries over {tried} spellings (the -wal existed in {wal_seen})")
+    out.note(
+        f"refused outputs: {2 * trials} tries over {tried} spellings on a one-source project (the -wal existed "
+        f"in {wal_seen}), and the two-layout project's own name in every trial"
+    )
 
 
 SCENARIO = Scenario(

@@ -24,7 +24,9 @@ the bomb more often):
   the file, during the read, or after it). Expected: either exit 2 with "the file changed while it
   was read; nothing was imported", or exit 0 with the source's recorded sha256 equal to the
   sha256 of exactly the records imported (their raw lines, joined) and those records a prefix of
-  the file at a record boundary — never a digest of other bytes. Then the stable file: after a
+  the file at a record boundary — never a digest of other bytes. A burst is one write: the import
+  holds all of it or none of it (a stream may be cut between two of its writes, when the read
+  ended between them). Then the stable file: after a
   refusal it imports whole (recorded sha256 = the file's), and again adds nothing; after an import
   of the whole file, re-importing adds nothing; after an import that finished before the append,
   the file cut back to the bytes imported re-imports as "already imported" (the appended file is
@@ -383,7 +385,7 @@ def trial_changing(out, where, trial, p, env, rng, fig, original: Path, full: fl
             old_sources = max(s.id for s in store.sources())
         old = old_rows(p.db, old_sources)
     stream = rng.random() < 0.5
-    delay = rng.uniform(0, full * 1.2)
+    delay = rng.uniform(0, full)  # from before the file is opened to the end of the import
     recs = appended_records(rng, 1, rng.randint(1, 300))
     writer = Appender(path, recs, delay, stream)
     writer.start()
@@ -417,7 +419,16 @@ def trial_changing(out, where, trial, p, env, rng, fig, original: Path, full: fl
         if not final.startswith(joined) or n != joined.count(b"\n"):
             out.fail(f"{where}: the {n} records imported are not the file's first {n} records")
         whole = joined == final
-        state = "imported the appended file whole" if whole else "imported before the append"
+        late = joined.count(b"\n") - CHANGING_RECORDS  # appended records that were imported
+        if whole:
+            state = "imported the appended file whole"
+        elif late == 0:
+            state = "imported before the append"
+        elif stream and 0 < late < len(recs):
+            state = "imported between two writes of the stream"
+        else:  # one write of whole records: the read saw all of it or none of it, or it was refused
+            state = f"imported {late} of the {len(recs)} records of one write"
+            out.fail(f"{where}: {state}: a change during the read went unnoticed")
         fig.changing[state] = fig.changing.get(state, 0) + 1
         if not whole:
             with open(path, "r+b") as fh:  # the stable file: the bytes that were imported
