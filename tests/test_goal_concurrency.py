@@ -169,6 +169,20 @@ async def test_a_goal_reworded_from_the_cli_is_shown_and_the_key_not_applied(db)
         assert rereview_count(store, 1) == 1
 
 
+async def test_moving_on_shows_a_goal_reworded_elsewhere_before_any_key_decides(db):
+    app = app_for(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert winnow("goal", "edit", "1", "--sentence", NEW, "--db", str(db)).exit_code == 0
+        await pilot.press("j")
+        await settle(pilot)
+        assert NEW[:40] in screen_text(app).splitlines()[0]
+        assert "goal #1 was reworded by another process — the new wording is above" in messages(app)
+        await pilot.press("a")  # judged with the new wording on screen: it counts at once
+        await settle(pilot)
+        assert verdicts(db) == {2: "keep"}
+
+
 async def test_a_goal_archived_from_the_cli_refuses_every_write(db):
     app = app_for(db)
     async with app.run_test(size=(80, 24)) as pilot:

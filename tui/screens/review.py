@@ -155,6 +155,7 @@ class ReviewScreen(Screen[None]):
         self.view = v
         self.painted = None
         self.answer_seen = None
+        self._notice_goal_change()
         self._bar("#goal-bar", self._goal_line())
         if v is None:
             self._show_empty()
@@ -445,6 +446,19 @@ class ReviewScreen(Screen[None]):
             self._retry = None
             self._cancel_wait = None
             self._set_busy(False)
+
+    def _notice_goal_change(self) -> None:
+        """Each time a sample is shown (one indexed read): a goal another process reworded or
+        archived shows as it now is before any key is pressed. The write still checks the
+        revision itself, inside its transaction (a change may land after this read)."""
+        goal = self.session.store.goal(self.session.goal.id)
+        if goal.revision == self.session.goal.revision:
+            return
+        self.session.adopt_goal(goal)
+        if goal.archived:
+            self.notify(f"goal #{goal.id} was archived by another process — G: restore it or pick a goal", timeout=8)
+        else:
+            self.notify(f"goal #{goal.id} was reworded by another process — the new wording is above", timeout=8)
 
     def _goal_moved(self, e: GoalChanged) -> None:
         """Another process edited or archived the goal since it was painted: the write was rolled
