@@ -134,7 +134,20 @@ class Entry:
 
 def _entries(conn: sqlite3.Connection) -> list[tuple[Entry, int]]:
     rows = conn.execute("SELECT type, name, tbl_name, rootpage, sql FROM main.sqlite_master").fetchall()
-    return [(Entry(str(t), str(n), str(tb), normalise(s)), r) for t, n, tb, r, s in rows]
+    out = []
+    for t, n, tb, r, s in rows:
+        sql = normalise(s)
+        if t == "table" and _lower(str(n)) == _lower(migrations.migrations_table):
+            sql = _bookkeeping(conn)
+        out.append((Entry(str(t), str(n), str(tb), sql), r))
+    return out
+
+
+def _bookkeeping(conn: sqlite3.Connection) -> str:
+    """sqlite-utils' migrations table, compared by its column names: sqlite-utils writes its CREATE
+    TABLE itself, and another release may spell the types differently for a file it made."""
+    cols = conn.execute(f"SELECT name FROM pragma_table_info('{migrations.migrations_table}', 'main')").fetchall()
+    return "columns " + ",".join(sorted(_lower(str(c[0])) for c in cols))
 
 
 @dataclass(frozen=True)

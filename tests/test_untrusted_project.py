@@ -257,3 +257,32 @@ def test_an_older_project_opens_and_migrates_but_is_checked_first(tmp_path, k):
         assert store.conn.execute("PRAGMA trusted_schema").fetchone()[0] == 0
     with Store(db) as store:  # and the upgraded file passes the check as it stands
         assert json.loads(json.dumps(store.meta("schema"))) == ",".join(names)
+
+
+def test_the_migrations_table_of_another_sqlite_utils_release_opens(tmp_path: Path) -> None:
+    """sqlite-utils writes its bookkeeping table's CREATE itself; a file made by a release that
+    spells its column types otherwise is still winnow's (compared by column names)."""
+    db = tmp_path / "p.db"
+    with Store(db):
+        pass
+    conn = sqlite3.connect(db)
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(_sqlite_migrations)")]
+    rows = conn.execute("SELECT * FROM _sqlite_migrations").fetchall()
+    indexes = [r[0] for r in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")]
+    with conn:
+        conn.execute("ALTER TABLE _sqlite_migrations RENAME TO old_m")
+        conn.execute(f"CREATE TABLE _sqlite_migrations ({', '.join(f'{c} BLOB' for c in cols)})")
+        conn.executemany(f"INSERT INTO _sqlite_migrations VALUES ({', '.join('?' * len(cols))})", rows)
+        conn.execute("DROP TABLE old_m")
+        for sql in indexes:
+            if "_sqlite_migrations" in sql:
+                conn.execute(sql)
+    conn.close()
+    with Store(db) as s:
+        assert s.conn.execute("SELECT count(*) FROM goals").fetchone() is not None
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("ALTER TABLE _sqlite_migrations ADD COLUMN evil TEXT")
+    conn.close()
+    with pytest.raises(ProjectError, match="_sqlite_migrations"):
+        Store(db)
