@@ -491,8 +491,13 @@ def run(out: Outcome, trials: int, work: Path, rng: random.Random) -> None:
             shutil.rmtree(trial, ignore_errors=True)
 
     out.note("kinds: " + ", ".join(f"{n} {c}" for n, c in sorted(fig.kinds.items())))
-    for limit, expands, peak in sorted(fig.peaks):
-        out.note(f"bomb {expands:,} MB line, limit {limit} MB: peak RSS {peak:.0f} MB")
+    for limit in sorted({lim for lim, _, _ in fig.peaks}):
+        lines = [e for lim, e, _ in fig.peaks if lim == limit]
+        peaks = [pk for lim, _, pk in fig.peaks if lim == limit]
+        out.note(
+            f"limit {limit} MB: {len(lines)} bombs ({min(lines):,}-{max(lines):,} MB lines), peak RSS "
+            f"{min(peaks):.0f}-{max(peaks):.0f} MB (bound {min(500, RSS_BASE_MB + 4 * limit)} MB)"
+        )
     if fig.refusal_s:
         out.note(f"not-a-regular-file refusals took {min(fig.refusal_s):.2f}-{max(fig.refusal_s):.2f} s")
     if fig.changing:
