@@ -6,6 +6,11 @@ table with the same indexes, in one transaction. winnow additionally streams the
 memory), keeps each record's exact original bytes, computes three normalised hashes per record
 and records the source.
 
+A second table imports a large generated file (200,000 OpenAI-messages records; 50,000 with
+--quick) while the project is open elsewhere: another connection makes a decision-like write
+every 50 ms with the normal busy timeout, as the review screen does on a key, and the longest of
+those waits is reported beside the import's own time.
+
     python -m benchmarks.bench_import [--json] [--file PATH]
 """
 
@@ -13,16 +18,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import sqlite3
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from benchmarks.common import measure, print_table, shared_file
+    from benchmarks.common import ROOT, Figure, measure, print_table, shared_file
 else:
-    from .common import measure, print_table, shared_file
+    from .common import ROOT, Figure, measure, print_table, shared_file
 
 
 def synthetic_alpaca(path: Path, n: int = 52_002) -> Path:
@@ -40,6 +49,85 @@ def synthetic_alpaca(path: Path, n: int = 52_002) -> Path:
     ]
     path.write_text(json.dumps(recs, indent=4), encoding="utf-8")
     return path
+
+
+def synthetic_chats(path: Path, n: int) -> Path:
+    """n JSON lines of OpenAI messages (about 530 bytes each), written streaming."""
+    import random
+
+    rnd = random.Random(11)
+    words = "the a model answer question data refund password account sync plan help please why how".split()
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            user = f"q{i} " + " ".join(rnd.choices(words, k=rnd.randint(5, 25)))
+            assistant = f"a{i} " + " ".join(rnd.choices(words, k=rnd.randint(20, 100)))
+            msgs = [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+            fh.write(json.dumps({"messages": msgs}) + "\n")
+    return path
+
+
+WRITE_EVERY = 0.05  # seconds between the concurrent writer's decisions
+IMPORTER = (
+    "import sys, time\n"
+    "from review.store import Store\n"
+    "with Store(sys.argv[2]) as s:\n"
+    "    print('started', flush=True)\n"
+    "    t = time.perf_counter()\n"
+    "    r = s.import_file(sys.argv[1])\n"
+    "    print(time.perf_counter() - t, r.added, flush=True)\n"
+)
+
+
+def contended_import(src: str, db: str) -> dict:
+    """`src` imported by a child process into a project with a goal, while this process (the open
+    review screen) keeps or clears sample #1 every 50 ms with the normal busy timeout (5 s): the
+    import's own time, how long the longest of those writes waited, and how many failed (busy)."""
+    from review.store import Change, StorageError, Store
+
+    seed = Path(db).parent / "seed.jsonl"
+    synthetic_chats(seed, 20)
+    with Store(db) as s:
+        s.import_file(seed)
+        goal, _ = s.add_goal("Keep answers that help the customer.")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", IMPORTER, src, db], stdout=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None
+    proc.stdout.readline()  # "started": the project is open and the import begins
+    waits: list[float] = []
+    failed = 0
+    with Store(db) as app:
+        kind = "keep"
+        while proc.poll() is None:
+            t = time.perf_counter()
+            try:
+                app.apply(goal.id, [Change(1, kind)])
+                kind = "clear" if kind == "keep" else "keep"
+            except StorageError:
+                failed += 1
+            waits.append(time.perf_counter() - t)
+            time.sleep(WRITE_EVERY)
+    seconds, added = proc.stdout.read().split()
+    proc.wait()
+    return {
+        "import_s": float(seconds),
+        "samples": int(added),
+        "writes": len(waits),
+        "longest_write_wait": f"{max(waits, default=0.0):.2f} s",
+        "failed_writes": failed,
+        "importer_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
+
+
+def run_contended(d: str, quick: bool) -> Figure:
+    n = 50_000 if quick else 200_000
+    src = synthetic_chats(Path(d) / f"chats_{n // 1000}k.jsonl", n)
+    got = measure(
+        f"winnow import {n // 1000}k, a decision every 50 ms beside it", contended_import, str(src), f"{d}/contended.db"
+    )
+    extra = dict(got.extra)
+    seconds = float(extra.pop("import_s"))
+    rss = float(extra.pop("importer_peak_rss_mb"))
+    return Figure(got.name, seconds, rss, extra)
 
 
 def winnow_import(src: str, db: str) -> dict:
@@ -183,12 +271,24 @@ def run(as_json: bool = False, file: str | None = None, quick: bool = False) -> 
             "duplicate keys/NaN per record and records the source."
         )
         print_table("Import", [bare, base, win], notes, as_json)
-    return [bare, base, win]
+        busy = run_contended(d, quick)
+        print_table(
+            "Import beside an open review",
+            [busy],
+            [
+                "wall = the import's own time; peak RSS = the importing process's. longest_write_wait = the "
+                "longest a decision written meanwhile by another connection (busy timeout 5 s) waited; "
+                "failed_writes = decisions refused as busy. Target: at most a second or two."
+            ],
+            as_json,
+        )
+    return [bare, base, win, busy]
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--file")
+    ap.add_argument("--quick", action="store_true", help="smaller sizes, one run each")
     a = ap.parse_args()
-    run(a.json, a.file)
+    run(a.json, a.file, a.quick)
