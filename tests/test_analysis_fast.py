@@ -14,8 +14,9 @@ import pytest
 from analysis_helpers import add_records, found_pairs, make_project
 
 from review.analysis import analysis_stats, run_analysis
-from review.analysis.run import fast_margin_for
-from review.embed import FakeEmbedder
+from review.analysis.run import FAST_SAFETY_FACTOR, FAST_SAFETY_FLOOR, fast_margin_for
+from review.embed import CALIBRATION_GRID, FakeEmbedder, FastCalibration
+from review.embed_probes import PROBE_SET
 from review.store import Store
 
 
@@ -32,6 +33,31 @@ class NoisyEmbedder(FakeEmbedder):
             rng = np.random.default_rng(int.from_bytes(hashlib.blake2b(t.encode(), digest_size=8).digest(), "little"))
             base[i] += rng.normal(0.0, self.noise, base.shape[1]).astype(np.float32)
         return base / np.linalg.norm(base, axis=1, keepdims=True)
+
+
+class CalibratedNoisyEmbedder(NoisyEmbedder):
+    """A NoisyEmbedder that reports its measured error, as OnnxInt8Embedder.calibration() does."""
+
+    def __init__(self, noise: float, shortfall: float):
+        super().__init__(noise)
+        self.asked = 0
+        self.measured = _calibration([shortfall] * len(CALIBRATION_GRID))
+
+    def calibration(self) -> FastCalibration:
+        self.asked += 1
+        return self.measured
+
+
+def _calibration(shortfall: list[float]) -> FastCalibration:
+    return FastCalibration(
+        fingerprint={"cpu": "a test CPU"},
+        probe_set=PROBE_SET,
+        texts=420,
+        pairs=0,
+        grid=CALIBRATION_GRID,
+        shortfall=tuple(shortfall),
+        seconds=0.0,
+    )
 
 
 def _records(n: int, seed: int = 0) -> list[dict]:
@@ -220,3 +246,65 @@ def test_fast_path_with_the_approximate_index(tmp_path):
     )
     assert s["semantic"].index == "ann" and exact.calls == s["semantic"].confirmed_texts < s["semantic"].compared
     assert same_pairs(found_pairs(db, "semantic", ids), expected)
+
+
+def test_the_default_margin_covers_the_error_the_fast_model_measured_on_this_cpu(tmp_path):
+    """A fast model that errs more than the fixed margin allows (an int8 kernel of another CPU) gets a wider one.
+
+    NoisyEmbedder(0.03) pushes pairs at 0.85 up to about 0.16 below their exact cosine: with the
+    fixed 0.09 it finds 28 of the 85 exact pairs (measured). Reporting that error through
+    calibration() widens the margin to 1.25 x 0.16 + 0.005 = 0.205, which finds every pair.
+    """
+    records = _records(200)
+    expected = _exact_run(tmp_path, records)
+    got = {}
+    for name, quick in (("fixed", NoisyEmbedder(0.03)), ("calibrated", CalibratedNoisyEmbedder(0.03, 0.16))):
+        (tmp_path / name).mkdir()
+        db, ids = make_project(tmp_path / name, records)
+        s = run_analysis(
+            db, detectors=("semantic",), embedder=FakeEmbedder(), fast=True, fast_embedder=quick, thresholds=THR
+        )
+        got[name] = (s["semantic"].margin, found_pairs(db, "semantic", ids))
+    assert got["fixed"][0] == fast_margin_for(0.85) == 0.09 and len(got["fixed"][1]) < len(expected) - 20
+    margin = FAST_SAFETY_FACTOR * 0.16 + FAST_SAFETY_FLOOR
+    assert got["calibrated"][0] == fast_margin_for(0.85, _calibration([0.16] * 50)) == pytest.approx(margin, abs=1e-6)
+    assert same_pairs(got["calibrated"][1], expected) and len(expected) > 40
+    # An explicit --fast-margin is used as given; the calibration is not consulted.
+    (tmp_path / "explicit").mkdir()
+    db, _ = make_project(tmp_path / "explicit", records)
+    quick = CalibratedNoisyEmbedder(0.03, 0.16)
+    s = run_analysis(
+        db,
+        detectors=("semantic",),
+        embedder=FakeEmbedder(),
+        fast=True,
+        fast_embedder=quick,
+        fast_margin=0.1,
+        thresholds=THR,
+    )
+    assert s["semantic"].margin == 0.1 and quick.asked == 0
+
+
+def test_the_calibrated_margin_never_narrows_and_keeps_candidates_at_lower_thresholds():
+    """fast_margin_for with a measured error: never below the fixed margin, threshold - margin never falls.
+
+    The second property is what lets test_embed_onnx check each pair at its own fp32 cosine only:
+    a pair that is a candidate at threshold c is one at every threshold below c.
+    """
+    # A shortfall that grows as the cosine falls, like the int8 model's (0.0303 at 0.95, 0.084 at 0.75).
+    shortfall = [round(0.03 + 0.0027 * (95 - k - 50), 4) if k < 45 else 0.0303 for k in range(50)]
+    cal = _calibration(shortfall)
+    grid = np.round(np.arange(0.40, 1.0001, 0.001), 3)
+    fixed = np.array([fast_margin_for(t) for t in grid])
+    calibrated = np.array([fast_margin_for(t, cal) for t in grid])
+    assert (calibrated >= fixed).all() and (calibrated > fixed).any()
+    floor = grid - calibrated
+    assert (np.diff(floor) >= -1e-9).all()  # 1e-9: the float rounding of the grid itself
+    # Exactly the stated formula, rounded up to 1e-6, at a grid point and between two.
+    assert (
+        fast_margin_for(0.95, cal) == pytest.approx(1.25 * 0.0303 + 0.005, abs=1e-6)
+        and fast_margin_for(0.95, cal) >= 1.25 * 0.0303 + 0.005 - 1e-9  # 1e-9: float rounding of the formula
+    )
+    assert cal.shortfall_at(0.955) == cal.shortfall_at(0.95) and cal.shortfall_at(0.3) == shortfall[0]
+    # A small measured error leaves the fixed margin as it was.
+    assert [fast_margin_for(t, _calibration([0.001] * 50)) for t in (0.95, 0.9, 0.8)] == [0.03, 0.06, 0.12]

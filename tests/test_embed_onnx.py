@@ -1,12 +1,13 @@
 """The int8 ONNX embedder (the fast path's model), built from the bundled all-MiniLM-L6-v2.
 
-The export (about 10 s) is made once per test session, in a cache folder shared with
+The export (about 10-40 s, with the calibration on this CPU) is made once per test session, in a cache folder shared with
 test_analysis_real_model.py's fast test (onnx_home below); nothing is downloaded.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from importlib.util import find_spec
@@ -17,15 +18,18 @@ import pytest
 from click.testing import CliRunner
 from planted import build
 
-from review.analysis.run import fast_margin_for
+from review.analysis.run import FAST_SAFETY_FACTOR, FAST_SAFETY_FLOOR, fast_margin_for
 from review.embed import (
+    CALIBRATION_GRID,
     DEFAULT_MODEL,
     FAST_INSTALL_HINT,
     FAST_MODEL_ID,
     EmbedderUnavailable,
     OnnxInt8Embedder,
     SentenceTransformerEmbedder,
+    cpu_fingerprint,
 )
+from review.embed_probes import PROBE_SET, probe_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,15 +74,90 @@ def test_int8_vectors_are_unit_length_and_close_to_fp32(int8, texts):
     print(f"int8 vs fp32 on {len(texts)} texts: cosine mean {cos.mean():.4f}, min {cos.min():.4f}")
     assert cos.mean() >= 0.99 and cos.min() >= 0.95
     # What the fast path's recall rests on: a pair at fp32 cosine c has an int8 cosine of at least
-    # c - fast_margin_for(c), so it is a candidate at every threshold up to c.
+    # c - margin(c), so it is a candidate at every threshold up to c (threshold - margin never
+    # falls as the threshold rises: test_analysis_fast). margin(c) is the margin the fast path
+    # uses on this machine: fast_margin_for with this CPU's calibration, as run_analysis calls it.
+    # Tolerance: none (slack > 0). The planted texts are not among the probes, so this checks
+    # that the safety factor and floor cover texts the calibration never saw, on this CPU.
+    cal = int8.calibration()
     iu = np.triu_indices(len(texts), 1)
     exact, approx = (b @ b.T)[iu], (a @ a.T)[iu]
     near = exact >= 0.75
-    slack = approx[near] - (exact[near] - np.array([fast_margin_for(c) for c in exact[near]]))
+    margin = np.array([fast_margin_for(float(c), cal) for c in exact[near]])
+    slack = approx[near] - (exact[near] - margin)
     print(
-        f"{near.sum()} pairs at 0.75 or more: int8 cosine at most {np.max(exact[near] - approx[near]):.4f} below fp32"
+        f"{near.sum()} pairs at 0.75 or more: int8 cosine at most {np.max(exact[near] - approx[near]):.4f} below fp32; "
+        f"least slack {slack.min():.4f}; margin at 0.95 {fast_margin_for(0.95, cal)} on {cal.fingerprint['cpu']}"
     )
     assert near.sum() > 100 and slack.min() > 0
+
+
+def test_the_calibration_bounds_every_probe_pair_on_this_cpu(int8):
+    """The stored calibration is this CPU's and holds on its probe set: the guarantee fast_margin_for states.
+
+    Every probe pair at fp32 cosine c >= 0.50 has an int8 cosine at most shortfall_at(c) below its
+    fp32 cosine. Tolerance 1e-6: the fp32 vectors here are recomputed, and BLAS threads may round
+    the last float32 digits apart from the ones stored at export (the figures are rounded up to
+    1e-4, so the stored ones are not below the measured).
+    """
+    cal = int8.calibration()
+    stored = list(int8.folder().glob("calibration-*.json"))
+    assert len(stored) == 1 and json.loads(stored[0].read_text())["fingerprint"] == cpu_fingerprint() == cal.fingerprint
+    assert (
+        set(cal.fingerprint["flags"]) <= set(Path("/proc/cpuinfo").read_text().split())
+        or not Path("/proc/cpuinfo").exists()
+    )
+    texts = probe_texts()
+    assert cal.probe_set == PROBE_SET and cal.texts == len(texts) >= 300 and cal.grid == CALIBRATION_GRID
+    assert sum(any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in texts) >= 100  # Chinese as well as English
+    assert texts == probe_texts() and len(set(texts)) == len(texts)  # fixed, no duplicates
+    assert all(x >= y for x, y in zip(cal.shortfall, cal.shortfall[1:]))  # fewer pairs, smaller maximum
+    a = int8.encode(texts)
+    b = SentenceTransformerEmbedder(device="cpu").encode(texts)
+    iu = np.triu_indices(len(texts), 1)
+    exact, approx = (b @ b.T)[iu], (a @ a.T)[iu]
+    near = exact >= CALIBRATION_GRID[0]
+    assert cal.pairs == pytest.approx(near.sum(), abs=5)  # pairs at the edge of 0.50 may round across it
+    bound = np.array([cal.shortfall_at(float(c)) for c in exact[near]])
+    assert np.all(exact[near] - approx[near] <= bound + 1e-6)
+    # ... so at every threshold no probe pair at or above it is outside the candidates.
+    for t in (0.75, 0.8, 0.85, 0.9, 0.95):
+        above = exact >= t
+        assert np.all(approx[above] >= t - fast_margin_for(t, cal) - 1e-6)
+        # 1e-9: 1.25 x 0.054 + 0.005 is 0.07250000000000001 in floats, the margin 0.0725
+        assert fast_margin_for(t, cal) >= FAST_SAFETY_FACTOR * cal.shortfall_at(t) + FAST_SAFETY_FLOOR - 1e-9
+    print(f"calibration: {cal.seconds} s, shortfall at 0.95 {cal.shortfall_at(0.95)}, at 0.90 {cal.shortfall_at(0.9)}")
+
+
+def test_a_cache_copied_to_another_cpu_is_calibrated_again_without_torch(int8, tmp_path):
+    """A calibration made on another CPU (another fingerprint) is not used here; this CPU's is measured and stored."""
+    copy = tmp_path / "export"
+    shutil.copytree(int8.folder(), copy)
+    ours = next(copy.glob("calibration-*.json"))
+    theirs = json.loads(ours.read_text())
+    theirs["fingerprint"] = {**theirs["fingerprint"], "cpu": "another CPU", "flags": ["avx", "avx2", "fma"]}
+    theirs["shortfall"] = [0.3] * len(theirs["shortfall"])
+    ours.unlink()
+    (copy / "calibration-0123456789abcdef.json").write_text(json.dumps(theirs))
+    code = (
+        "import sys, json; from review.embed import OnnxInt8Embedder;"
+        f"c = OnnxInt8Embedder(path={str(copy)!r}).calibration();"
+        "print(json.dumps(c.shortfall, separators=(',', ':')), ','.join(m for m in ('torch', 'sentence_transformers') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    shortfall, loaded = (out.stdout.strip().split(" ") + [""])[:2]
+    assert json.loads(shortfall) == list(int8.calibration().shortfall) and loaded == ""  # measured again, same CPU
+    assert ours.exists() and json.loads(ours.read_text())["fingerprint"] == cpu_fingerprint()
+    assert json.loads((copy / "calibration-0123456789abcdef.json").read_text()) == theirs  # left as it was
+    # A damaged calibration for this CPU is measured again too, not trusted nor fatal.
+    ours.write_text('{"fingerprint": ')
+    again = OnnxInt8Embedder(path=copy).calibration()
+    assert again.shortfall == int8.calibration().shortfall and json.loads(ours.read_text())["shortfall"]
+    # An export without the probes' fp32 vectors says what to do.
+    (copy / "probes.npy").unlink()
+    ours.unlink()
+    with pytest.raises(EmbedderUnavailable, match="delete that folder"):
+        OnnxInt8Embedder(path=copy).calibration()
 
 
 def test_a_vector_depends_on_its_text_only_and_truncates_like_sentence_transformers(int8, texts):
@@ -100,6 +179,10 @@ def test_the_export_is_cached_and_loading_it_needs_no_torch(int8, tmp_path_facto
     assert not again.exported
     meta = json.loads((int8.folder() / "meta.json").read_text())
     assert meta["model_id"] == FAST_MODEL_ID and meta["max_seq_length"] == 256 and meta["probe_cosine"]["min"] >= 0.95
+    assert meta["probes"]["set"] == PROBE_SET and np.load(int8.folder() / "probes.npy").shape == (
+        meta["probes"]["texts"],
+        384,
+    )
     code = (
         "import sys; from review.embed import OnnxInt8Embedder;"
         f"v = OnnxInt8Embedder(cache={str(onnx_home(tmp_path_factory) / 'cache')!r}).encode(['a text']);"
@@ -144,8 +227,9 @@ def test_analyze_fast_on_the_planted_set_gives_the_fp32_pairs(int8, tmp_path, tm
         results[mode] = json.loads(out.stdout)["detectors"]["semantic"]
         pairs[mode] = found_pairs(db, "semantic", ids)
     fast, exact = results["fast"], results["exact"]
+    # The margin the run used is this CPU's calibrated one (at least the fixed 0.03).
     assert (
-        fast["margin"] == fast_margin_for(0.95) == 0.03
+        fast["margin"] == fast_margin_for(0.95, int8.calibration()) >= fast_margin_for(0.95) == 0.03
         and fast["fast_embedded"] == fast["compared"] == exact["embedded"]
     )
     assert fast["embedded"] == fast["confirmed_texts"] < exact["embedded"]

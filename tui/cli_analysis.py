@@ -145,7 +145,8 @@ def _thresholds(lex: float | None, sem: float | None) -> dict[str, float]:
     is_flag=True,
     help="Semantic: find candidates with an int8 ONNX copy of the model (about 2x faster; needs the "
     "fast extra), then decide them with the fp32 model. Every pair and score is fp32; a pair whose "
-    "int8 cosine is below threshold - margin would be missed (none was, in our measurements). "
+    "int8 cosine is below threshold - margin would be missed (the margin covers the int8 error measured on "
+    "this CPU, see --fast-margin). "
     "Bundled model only.",
 )
 @click.option(
@@ -153,7 +154,8 @@ def _thresholds(lex: float | None, sem: float | None) -> dict[str, float]:
     type=click.FloatRange(0, 0.5),
     default=None,
     help="With --fast: candidates are the pairs at int8 cosine >= threshold - margin. "
-    "Default max(0.03, 0.6 x (1 - threshold)): 0.03 at 0.95, wider below, where int8 errs more.",
+    "Default: the larger of max(0.03, 0.6 x (1 - threshold)) and 1.25 x the int8 error measured on this CPU "
+    "(on a fixed probe set, once per CPU) + 0.005.",
 )
 def analyze(
     db: str,

@@ -12,9 +12,10 @@ lexical   MinHash/LSH on character 5-grams (3-grams for CJK text), verified with
           similarity >= 0.90 (rapidfuzz ratio 90, sentence order ignored)
 semantic  sentence-transformers cosine >= 0.95, bundled all-MiniLM-L6-v2 by default;
           fast=True (`winnow analyze --fast`, the `fast` extra): an int8 ONNX copy of the model
-          picks candidate pairs at threshold - margin (0.03 at 0.95), the fp32 model embeds only
-          their texts and decides; every pair and score is fp32, a pair the int8 model scores
-          below threshold - margin is missed (none was in the measurements; run.py, bench_dedup.py)
+          picks candidate pairs at threshold - margin (at least 0.03 at 0.95, wider where the int8
+          error measured on this CPU needs it), the fp32 model embeds only their texts and
+          decides; every pair and score is fp32, a pair the int8 model scores below
+          threshold - margin is missed (run.py fast_margin_for, embed.py calibration)
 
 Each compares the whole sample by default (field "full": turns and tool schemas; the system
 prompt too for exact, not for lexical/semantic, see texts.py), or the prompt or the answer only.
