@@ -652,11 +652,11 @@ def _semantic_fast(
         if use_ann:
             li = np.searchsorted(involved, ci)
             lj = np.searchsorted(involved, cj)
-            s = np.einsum("ij,ij->i", e[li], e[lj]).astype(np.float32)
-            keep = s >= np.float32(threshold)
+            s = semantic.pair_scores(e, li, lj)  # the canonical score, as on every other path
+            keep = s >= threshold
             gi, gj, gs = ci[keep], cj[keep], s[keep]
         else:
-            # The exact path's own blocked search over these texts' fp32 vectors (float32 products).
+            # The exact path's own blocked search over these texts' fp32 vectors (canonical scores).
             first_new = int(np.searchsorted(involved, start))
             i, j, gs = semantic.exact_pairs(e, threshold, start=first_new)
             gi, gj = involved[i], involved[j]
