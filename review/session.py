@@ -7,17 +7,12 @@ raises has changed nothing (a change and the cursor move after it are one transa
 
 from __future__ import annotations
 
-import fcntl
-import os
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO
 
 from .model import REASONS, Counts, Decision, Flag, Goal, Sample
-from .store import Change, ProjectError, Store
+from .store import Change, Store
 
 QUEUE_LABELS = {
     "all": "all samples",
@@ -66,53 +61,6 @@ class View:
     queue: dict
     queue_label: str
     queue_size: int | None  # None when unknown without a scan (search, analysis queues)
-
-
-class ProjectLocked(ProjectError):
-    pass
-
-
-class ProjectLock:
-    """An advisory lock beside the project file so two review screens never race on one project.
-
-    flock() is released by the kernel when the process dies (kill -9, SSH drop), so a crash never
-    leaves a stale lock. Headless commands (stats, export, import) do not take it: SQLite's own
-    locking keeps them safe.
-    """
-
-    def __init__(self, db_path: Path):
-        self.path = Path(str(db_path) + ".lock")
-        self.fh: IO[str] | None = None
-
-    def acquire(self) -> None:
-        try:
-            fh = open(self.path, "a+")
-        except OSError as e:
-            raise ProjectError(
-                f"{self.path.with_suffix('')}: cannot create its review lock {self.path.name} "
-                f"({e.strerror or e}) — the project's folder must be writable; copy the project somewhere writable"
-            ) from e
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
-            fh.close()
-            raise ProjectLocked(
-                f"{self.path.with_suffix('')}: already open for review in {holder} — "
-                "close that winnow first (headless commands such as `winnow stats` still work)"
-            ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"winnow pid {os.getpid()} on {socket.gethostname()}")
-        fh.flush()
-        self.fh = fh
-
-    def release(self) -> None:
-        if self.fh:
-            fcntl.flock(self.fh, fcntl.LOCK_UN)
-            self.fh.close()
-            self.fh = None
 
 
 class ReviewSession:

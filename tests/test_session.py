@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from review.lock import ProjectLock, ProjectLocked
 from review.model import Decision
-from review.session import ProjectLock, ProjectLocked, ReviewSession, open_session
+from review.session import ReviewSession, open_session
 from review.store import Store
 
 

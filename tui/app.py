@@ -33,9 +33,10 @@ from typing import Any
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
+from review.lock import ProjectLock
 from review.model import Goal
 from review.sanitize import sanitize
-from review.session import ProjectLock, ReviewSession
+from review.session import ReviewSession
 from review.store import ProjectError, Store, why_read_only
 
 from .keys import GOALS_BINDINGS, REVIEW_BINDINGS

@@ -6,9 +6,8 @@ import json
 import os
 import sqlite3
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
@@ -16,13 +15,9 @@ from review import __version__
 from review.importers import InputError
 from review.sanitize import sanitize
 from review.store import GoalError, ProjectError, StorageError, Store, storage_error
+from tui.cli_common import ProgressBar, db_option, fail
 
 DATA_SUFFIXES = (".json", ".jsonl", ".gz", ".csv", ".parquet")
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"winnow: {sanitize(message)}", err=True)
-    sys.exit(code)
 
 
 def winnow_home() -> Path:
@@ -119,44 +114,18 @@ def parse_map(values: tuple[str, ...]) -> dict[str, str] | None:
     return out
 
 
-def progress_callback(label: str) -> tuple[Callable[[int, int, int], None] | None, Callable[[], None]]:
-    """A rich progress bar (rows/s, ETA) on a terminal; nothing when piped."""
-    if not sys.stderr.isatty():
-        return None, lambda: None
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TextColumn("{task.fields[rows]:,} rows · {task.fields[rate]}"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    task = progress.add_task(label, total=1, rows=0, rate="")
-    progress.start()
-
-    def update(done: int, total: int, rows: int) -> None:
-        elapsed = progress.tasks[0].elapsed or 0
-        rate = f"{rows / elapsed:,.0f} rows/s" if elapsed > 0.2 else ""
-        progress.update(task, completed=done, total=max(total, 1), rows=rows, rate=rate)
-
-    return update, progress.stop
-
-
 def do_import(
     store: Store, path: str, mapping: dict | None, fmt: str | None, skip_invalid: bool, max_record_mb: int | None = None
 ) -> None:
-    update, stop = progress_callback(f"importing {Path(path).name}")
+    bar = ProgressBar(f"importing {Path(path).name}", rate="rows")
+    stop = bar.stop
     try:
         report = store.import_file(
             path,
             mapping=mapping,
             fmt=fmt,
             skip_invalid=skip_invalid,
-            progress=update,
+            progress=bar.rows if bar.active else None,
             max_record_bytes=max_record_mb << 20 if max_record_mb else None,
         )
     except Interrupted:
@@ -234,16 +203,6 @@ def cli() -> None:
       winnow data.jsonl                    import data.jsonl (into data.winnow.db) and review it
       winnow open project.db               review an existing project
     """
-
-
-db_option = click.option(
-    "--db",
-    "db",
-    envvar="WINNOW_DB",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="The project file (SQLite). Also from $WINNOW_DB.",
-)
 
 
 @cli.command("import")
@@ -599,58 +558,6 @@ def archived_goal_line(store: Store, g) -> str:
     )
 
 
-def stats_dict(store: Store, goal_ref: str | None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "project": str(store.path),
-        "samples": store.total_samples(),
-        "sources": [
-            {
-                "id": s.id,
-                "name": s.name,
-                "path": s.path,
-                "format": s.format,
-                "container": s.container,
-                "records": s.records,
-                "sha256": s.sha256,
-                "imported_at": s.imported_at,
-            }
-            for s in store.sources()
-        ],
-        "goals": [],
-    }
-    active = store.active_goal()
-    goals = [resolve_goal(store, goal_ref)] if goal_ref else store.goals()
-    if not goal_ref:  # listed apart, so that `.goals` still counts only the goals in use
-        out["archived_goals"] = [
-            {"id": g.id, "sentence": g.sentence, "kept": c.kept, "dropped": c.dropped, "undecided": c.undecided}
-            for g in store.goals(include_archived=True)
-            if g.archived
-            for c in [store.counts(g.id)]
-        ]
-    for g in goals:
-        c = store.counts(g.id)
-        out["goals"].append(
-            {
-                "id": g.id,
-                "sentence": g.sentence,
-                "archived": g.archived,
-                "active": bool(active and active.id == g.id),
-                "kept": c.kept,
-                "dropped": c.dropped,
-                "undecided": c.undecided,
-                "dropped_by_reason": c.by_reason,
-                "by_tag": c.by_tag,
-            }
-        )
-    try:
-        from review.analysis import analysis_stats
-    except ImportError:
-        pass
-    else:
-        out["analysis"] = analysis_stats(store)
-    return out
-
-
 @cli.command()
 @db_option
 @click.option("--goal", "goal_ref", help="Only this goal (number or a piece of its sentence).")
@@ -663,29 +570,31 @@ def stats(db: str, goal_ref: str | None, as_json: bool) -> None:
       winnow stats --db project.db
       winnow stats --db project.db --json | jq .goals
     """
+    from review.figures import dumps, project_stats
+
     with open_store(db) as store:
-        data = stats_dict(store, goal_ref)
-        archived = [archived_goal_line(store, store.goal(a["id"])) for a in data.get("archived_goals") or []]
+        data = project_stats(store, resolve_goal(store, goal_ref) if goal_ref else None)
+        archived = [archived_goal_line(store, store.goal(a.id)) for a in data.archived_goals or ()]
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(dumps(data))
         return
-    click.echo(f"{data['samples']:,} samples in {sanitize(data['project'])}")
-    for s in data["sources"]:
-        click.echo(f"  {sanitize(s['name'])}: {s['records']:,} records · {s['format']} · {s['container']}")
-    if not data["goals"] and not data.get("archived_goals"):
+    click.echo(f"{data.samples:,} samples in {sanitize(data.project)}")
+    for s in data.sources:
+        click.echo(f"  {sanitize(s.name)}: {s.records:,} records · {s.format} · {s.container}")
+    if not data.goals and not data.archived_goals:
         click.echo("no goals yet")
-    for g in data["goals"]:
-        mark = "*" if g["active"] else " "
-        arch = " (archived)" if g["archived"] else ""
-        click.echo(f"{mark} goal #{g['id']}{arch}: {sanitize(g['sentence'])}")
-        click.echo(f"    kept {g['kept']:,} · dropped {g['dropped']:,} · undecided {g['undecided']:,}")
-        if g["dropped_by_reason"]:
-            click.echo("    dropped: " + ", ".join(f"{k} {v:,}" for k, v in g["dropped_by_reason"].items()))
-        if g["by_tag"]:
-            click.echo("    tags: " + ", ".join(f"{sanitize(k)} {v:,}" for k, v in g["by_tag"].items()))
+    for g in data.goals:
+        mark = "*" if g.active else " "
+        arch = " (archived)" if g.archived else ""
+        click.echo(f"{mark} goal #{g.id}{arch}: {sanitize(g.sentence)}")
+        click.echo(f"    kept {g.kept:,} · dropped {g.dropped:,} · undecided {g.undecided:,}")
+        if g.dropped_by_reason:
+            click.echo("    dropped: " + ", ".join(f"{k} {v:,}" for k, v in g.dropped_by_reason.items()))
+        if g.by_tag:
+            click.echo("    tags: " + ", ".join(f"{sanitize(k)} {v:,}" for k, v in g.by_tag.items()))
     for line in archived:
         click.echo("  " + sanitize(line))
-    analysis = data.get("analysis") or {}
+    analysis = data.analysis or {}
     for name, f in (analysis.get("detectors") or {}).items():
         extra = f" (≥ {f['threshold']})" if f.get("threshold") is not None else ""
         click.echo(f"  {name}{extra}: {f.get('flagged_samples', 0):,} samples flagged in {f.get('clusters', 0):,} "
@@ -847,7 +756,7 @@ def demo(db: str | None, reset: bool, no_open: bool) -> None:
 
 def launch(path: Path, goal_ref: str | None = None, queue: str | None = None) -> None:
     """Open the review screen (Textual is imported only here)."""
-    from review.session import ProjectLocked
+    from review.lock import ProjectLocked
 
     try:
         from tui.app import run_app

@@ -9,7 +9,7 @@ import time
 import pytest
 from tui_helpers import app_for, build_project, on_disk, screen_text, settle, verdicts
 
-from review.session import ProjectLocked
+from review.lock import ProjectLocked
 from tui.screens.dialogs import QueueDialog, ReasonDialog
 from tui.screens.goal import GoalDialog
 from tui.screens.goals import GoalsScreen
