@@ -278,7 +278,10 @@ def run(as_json: bool = False, file: str | None = None, quick: bool = False) -> 
             [
                 "wall = the import's own time; peak RSS = the importing process's. longest_write_wait = the "
                 "longest a decision written meanwhile by another connection (busy timeout 5 s) waited; "
-                "failed_writes = decisions refused as busy. Target: at most a second or two."
+                "failed_writes = decisions refused as busy. Target: at most a second or two.",
+                "Before the import staged its records (b15844f, 200k, the same VM): import 13.2 s, longest wait "
+                "5.11 s = the busy timeout, 2 of 13 writes failed: the write lock was held for the whole parse. "
+                "Now it is held for the copy of the stage only, which grows with the records (~15 us each here).",
             ],
             as_json,
         )

@@ -507,15 +507,15 @@ class Store:
         from .importers import DEFAULT_MAX_RECORD, open_source
 
         path = Path(path).resolve()
-        if self.read_only:
-            with self.tx():  # raises the read-only StorageError, before a stage file is made
-                pass
         if self.conn.execute("SELECT 1 FROM sources WHERE path = ?", (str(path),)).fetchone():
             # Re-opening a file imported before (`winnow data.jsonl` each session): a hash is
             # cheaper than a parse.
             row = self.conn.execute("SELECT id FROM sources WHERE sha256 = ?", (file_sha256(path),)).fetchone()
             if row:
                 return ImportReport(self.source(row[0]), 0, True, 0, ())
+        if self.read_only:
+            with self.tx():  # raises the read-only StorageError, before a stage file is made
+                pass
         with (
             open_source(
                 path,
