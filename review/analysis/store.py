@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from ..keyset import rank_step
 from ..store import Store, chunks, now
 
 DETECTORS = ("exact", "lexical", "semantic")
@@ -228,38 +229,12 @@ class AnalysisStore:
         ]
 
     def queue_step(self, goal_id: int, after: int, forward: bool, *, undecided_only: bool) -> int | None:
-        """Next/previous sample of the duplicates queue, by rank; `after` is a sample id."""
-        r = self.conn.execute("SELECT rank FROM dup_queue WHERE sample_id = ?", (after,)).fetchone()
-        skip = (
-            (
-                " AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.goal_id = ? AND d.sample_id = q.sample_id"
-                " AND d.verdict IS NOT NULL)"
-            )
-            if undecided_only
-            else ""
+        """Next/previous sample of the duplicates queue, by rank; `after` is a sample id. From outside
+        the queue (e.g. where the cursor was when the queue was chosen) it starts at the first group
+        that has a sample past it, else at the start."""
+        return rank_step(
+            self.conn, "dup_queue", goal_id, after, forward, undecided_only=undecided_only, resume_past=True
         )
-        extra: tuple = (goal_id,) if undecided_only else ()
-        if r is None:
-            if not forward:
-                return None
-            # Not in the queue (e.g. where the cursor was when the queue was chosen): start at the
-            # first group that has a sample past it, else at the start.
-            row = (
-                self.conn.execute(
-                    f"SELECT q.sample_id FROM dup_queue q WHERE q.sample_id > ?{skip} ORDER BY q.rank LIMIT 1",
-                    (after, *extra),
-                ).fetchone()
-                or self.conn.execute(
-                    f"SELECT q.sample_id FROM dup_queue q WHERE 1{skip} ORDER BY q.rank LIMIT 1", extra
-                ).fetchone()
-            )
-            return row[0] if row else None
-        op, order = (">", "ASC") if forward else ("<", "DESC")
-        row = self.conn.execute(
-            f"SELECT q.sample_id FROM dup_queue q WHERE q.rank {op} ?{skip} ORDER BY q.rank {order} LIMIT 1",
-            (r[0], *extra),
-        ).fetchone()
-        return row[0] if row else None
 
     def queue_size(self) -> int:
         return self.conn.execute("SELECT count(*) FROM dup_queue").fetchone()[0]

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from ..keyset import rank_step
 from ..model import Flag
 from ..store import Store, chunks, now
 
@@ -179,33 +180,18 @@ class StyleStore:
         return self.conn.execute("SELECT count(*) FROM style_queue WHERE kind = ?", (kind,)).fetchone()[0]
 
     def queue_step(self, kind: str, goal_id: int, after: int, forward: bool, *, undecided_only: bool) -> int | None:
-        """Next/previous sample of a style queue, by rank; `after` is a sample id (the cursor)."""
-        skip = (
-            (
-                " AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.goal_id = ? AND d.sample_id = q.sample_id"
-                " AND d.verdict IS NOT NULL)"
-            )
-            if undecided_only
-            else ""
+        """Next/previous sample of a style queue, by rank; `after` is a sample id (the cursor). From
+        outside the queue it starts at the queue's head."""
+        return rank_step(
+            self.conn,
+            "style_queue",
+            goal_id,
+            after,
+            forward,
+            undecided_only=undecided_only,
+            where="q.kind = ?",
+            args=(kind,),
         )
-        extra: tuple = (goal_id,) if undecided_only else ()
-        r = self.conn.execute("SELECT rank FROM style_queue WHERE kind = ? AND sample_id = ?", (kind, after)).fetchone()
-        if r is None:
-            if not forward:
-                return None
-            # The cursor is not in this queue: start at the queue's head.
-            row = self.conn.execute(
-                f"SELECT q.sample_id FROM style_queue q WHERE q.kind = ?{skip} ORDER BY q.rank LIMIT 1",
-                (kind, *extra),
-            ).fetchone()
-            return row[0] if row else None
-        op, order = (">", "ASC") if forward else ("<", "DESC")
-        row = self.conn.execute(
-            f"SELECT q.sample_id FROM style_queue q WHERE q.kind = ? AND q.rank {op} ?{skip}"
-            f" ORDER BY q.rank {order} LIMIT 1",
-            (kind, r[0], *extra),
-        ).fetchone()
-        return row[0] if row else None
 
     # ------------------------------------------------------------------ state
 
