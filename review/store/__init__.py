@@ -1,0 +1,76 @@
+"""The project file: one SQLite database per curation project. Every SQL statement on winnow's own
+tables lives in this package (analysis and style keep their own stores).
+
+Transactions are explicit: the connection runs in autocommit mode and each write method wraps
+its statements in one `BEGIN IMMEDIATE ... COMMIT`, so a method either happened entirely or not
+at all, and has happened (on disk, WAL + synchronous=FULL) when it returns.
+
+When the file refuses a write (busy, read-only, disk full, an I/O error) the transaction is rolled
+back and `StorageError` says what happened, which file, and what to do; the Store stays usable.
+A project that cannot be written (a read-only mount, no write permission) opens read-only:
+reading works, every write raises StorageError("read-only").
+
+`Store` is the façade: one class built from one repository per table family —
+connection.py (opening, schema check, migrations, transactions, meta), errors.py (ProjectError,
+StorageError and the forensics behind it), imports.py, samples.py, goals.py, decisions.py (the
+log), figures.py, queues.py. Import everything from `review.store`.
+"""
+
+from __future__ import annotations
+
+from .connection import SQLITE_MAGIC, SQLITE_NOTADB, StoreBase, chunks, now
+from .decisions import EVENT_KINDS, Change, DecisionRepo, apply_change
+from .errors import (
+    GoalArchived,
+    GoalChanged,
+    GoalError,
+    ProjectError,
+    StorageError,
+    mount_point,
+    storage_error,
+    why_read_only,
+    write_lock_holder,
+)
+from .goals import check_goal_sentence
+from .imports import BATCH_CHARS, COPY_CACHE_KIB, ImportRepo, file_sha256
+from .queues import QUEUE_EXTENSIONS, QueueRepo
+
+__all__ = [
+    "BATCH_CHARS",
+    "COPY_CACHE_KIB",
+    "EVENT_KINDS",
+    "QUEUE_EXTENSIONS",
+    "SQLITE_MAGIC",
+    "SQLITE_NOTADB",
+    "Change",
+    "GoalArchived",
+    "GoalChanged",
+    "GoalError",
+    "ProjectError",
+    "StorageError",
+    "Store",
+    "StoreBase",
+    "apply_change",
+    "check_goal_sentence",
+    "chunks",
+    "file_sha256",
+    "mount_point",
+    "now",
+    "storage_error",
+    "why_read_only",
+    "write_lock_holder",
+]
+
+
+class Store(ImportRepo, DecisionRepo, QueueRepo):
+    """Owns one project file and every SQL statement run against it (see the package docstring
+    for which module holds which).
+
+    One Store = one connection; do not share a Store across threads (a worker opens its own).
+    """
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

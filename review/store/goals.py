@@ -1,0 +1,116 @@
+"""Goals: creating, reading and choosing them, the write check against an archived or changed
+goal, and where each goal's review stands (`goal_state`)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from ..model import Goal
+from .connection import StoreBase, now
+from .errors import GoalArchived, GoalChanged, GoalError, ProjectError
+
+_SENTENCE_END = re.compile(r"[.!?。！？](?:\s+|$)(?=\S)")
+
+
+def check_goal_sentence(sentence: str) -> tuple[str, list[str]]:
+    """Normalise a goal sentence; raise GoalError when empty, return warnings otherwise."""
+    s = " ".join(sentence.split())
+    if not s:
+        raise GoalError("a goal is one sentence saying what this batch should teach — it cannot be empty")
+    warnings = []
+    if len(_SENTENCE_END.findall(s)) >= 1:
+        warnings.append("this reads like several sentences; a goal you can say in one sentence is easier to check")
+    return s, warnings
+
+
+class GoalRepo(StoreBase):
+    """The `goals`, `goal_revisions` (created) and `goal_state` tables."""
+
+    def add_goal(self, sentence: str, hypothesis: str = "") -> tuple[Goal, list[str]]:
+        s, warnings = check_goal_sentence(sentence)
+        with self.tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO goals (sentence, hypothesis, created_at) VALUES (?, ?, ?)", (s, hypothesis, now())
+            )
+            gid = int(cur.lastrowid or 0)
+            conn.execute("INSERT INTO goal_state (goal_id, cursor, updated_at) VALUES (?, NULL, ?)", (gid, now()))
+            conn.execute(
+                "INSERT INTO goal_revisions (goal_id, sentence, hypothesis, at, log_position, note)"
+                " VALUES (?, ?, ?, ?, 0, 'created')",
+                (gid, s, hypothesis, now()),
+            )
+            self._meta_set("active_goal", str(gid))
+        return self.goal(gid), warnings
+
+    _GOAL_COLS = "id, sentence, hypothesis, created_at, archived_at, revision"
+
+    def goals(self, *, include_archived: bool = False) -> list[Goal]:
+        where = "" if include_archived else " WHERE archived_at IS NULL"
+        return [self._goal(r) for r in self.conn.execute(f"SELECT {self._GOAL_COLS} FROM goals{where} ORDER BY id")]
+
+    def goal(self, goal_id: int) -> Goal:
+        r = self.conn.execute(f"SELECT {self._GOAL_COLS} FROM goals WHERE id = ?", (goal_id,)).fetchone()
+        if not r:
+            raise ProjectError(f"{self.path}: no goal #{goal_id} — list goals with `winnow goal list`")
+        return self._goal(r)
+
+    @staticmethod
+    def _goal(r: tuple) -> Goal:
+        return Goal(r[0], r[1], r[2], r[3], r[4] is not None, r[5])
+
+    def _check_goal(self, goal_id: int, revision: int | None) -> None:
+        """Inside a write transaction: refuse (GoalArchived / GoalChanged, rolling it back) a write
+        into an archived goal, or under a goal whose revision is no longer the one the writer read.
+        The write lock is held, so no other process can change the goal between this and COMMIT."""
+        r = self.conn.execute("SELECT archived_at, revision FROM goals WHERE id = ?", (goal_id,)).fetchone()
+        if r is None:
+            raise ProjectError(
+                f"{self.path}: no goal #{goal_id} — nothing was written; list goals with `winnow goal list`"
+            )
+        if r[0] is not None:
+            raise GoalArchived(self.path, self.goal(goal_id))
+        if revision is not None and r[1] != revision:
+            raise GoalChanged(self.path, self.goal(goal_id))
+
+    def active_goal(self) -> Goal | None:
+        v = self._meta_get("active_goal")
+        return self.goal(int(v)) if v else None
+
+    def use_goal(self, goal_id: int) -> Goal:
+        g = self.goal(goal_id)
+        self.set_meta("active_goal", str(g.id))
+        return g
+
+    def find_goal(self, ref: str) -> Goal:
+        """A goal by number (`2`, `#2`) or by a unique piece of its sentence."""
+        ref = ref.strip()
+        if ref.lstrip("#").isdigit():
+            return self.goal(int(ref.lstrip("#")))
+        hits = [g for g in self.goals(include_archived=True) if ref.casefold() in g.sentence.casefold()]
+        if len(hits) == 1:
+            return hits[0]
+        if not hits:
+            raise ProjectError(f"no goal matches {ref!r} — list goals with `winnow goal list`")
+        raise ProjectError(f"{len(hits)} goals match {ref!r} — give the goal's number (see `winnow goal list`)")
+
+    # ------------------------------------------------------------------ where the review stands
+
+    def goal_state(self, goal_id: int) -> tuple[int | None, dict]:
+        r = self.conn.execute("SELECT cursor, queue FROM goal_state WHERE goal_id = ?", (goal_id,)).fetchone()
+        if not r:
+            return None, {"kind": "all"}
+        return r[0], json.loads(r[1])
+
+    def save_goal_state(self, goal_id: int, cursor: int | None, queue: dict) -> None:
+        """Where the review stands. Committed without waiting for fsync (synchronous=NORMAL for
+        this one transaction): it survives the process being killed, since the WAL is in the
+        OS's hands, and the next decision's fsync makes it durable on disk too. Moving the cursor
+        is the most frequent write and the fsync (~4 ms) was most of a keypress's cost."""
+        with self.tx(durable=False) as conn:
+            conn.execute(
+                "INSERT INTO goal_state (goal_id, cursor, queue, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(goal_id) DO UPDATE SET cursor = excluded.cursor, queue = excluded.queue,"
+                " updated_at = excluded.updated_at",
+                (goal_id, cursor, json.dumps(queue, ensure_ascii=False), now()),
+            )

@@ -1,0 +1,113 @@
+"""Sources and samples: reading what was imported."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+
+from ..model import Conversation, Sample, Source
+from .connection import StoreBase, chunks
+
+
+class SampleRepo(StoreBase):
+    """The `sources` and `samples` tables, read."""
+
+    def sources(self) -> list[Source]:
+        return [self._source(r) for r in self.conn.execute("SELECT * FROM sources ORDER BY id")]
+
+    def source(self, source_id: int) -> Source:
+        r = self.conn.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
+        return self._source(r)
+
+    def source_header(self, source_id: int) -> str | None:
+        r = self.conn.execute("SELECT header FROM sources WHERE id = ?", (source_id,)).fetchone()
+        return r[0] if r else None
+
+    @staticmethod
+    def _source(r: tuple) -> Source:
+        return Source(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[8], r[9])
+
+    def total_samples(self) -> int:
+        return int(self._meta_get("total_samples") or 0)
+
+    _SAMPLE_COLS = (
+        "s.id, s.source_id, src.name, s.position, s.line, s.system, s.turns, s.tools, s.raw,"
+        " s.content_hash, s.prompt_hash, s.answer_hash, s.prompt_chars, s.answer_chars"
+    )
+
+    def sample(self, sample_id: int) -> Sample | None:
+        r = self.conn.execute(
+            f"SELECT {self._SAMPLE_COLS} FROM samples s JOIN sources src ON src.id = s.source_id WHERE s.id = ?",
+            (sample_id,),
+        ).fetchone()
+        return self._sample(r) if r else None
+
+    @staticmethod
+    def _sample(r: tuple) -> Sample:
+        return Sample(
+            id=r[0],
+            source_id=r[1],
+            source_name=r[2],
+            position=r[3],
+            line=r[4],
+            conversation=Conversation.from_stored(r[5], r[6], r[7]),
+            raw=r[8],
+            content_hash=r[9],
+            prompt_hash=r[10],
+            answer_hash=r[11],
+            prompt_chars=r[12],
+            answer_chars=r[13],
+        )
+
+    def samples(self, ids: Sequence[int]) -> list[Sample]:
+        out: dict[int, Sample] = {}
+        for chunk in chunks(list(ids), 500):
+            q = ",".join("?" * len(chunk))
+            for r in self.conn.execute(
+                f"SELECT {self._SAMPLE_COLS} FROM samples s JOIN sources src ON src.id = s.source_id WHERE s.id IN ({q})",
+                chunk,
+            ):
+                out[r[0]] = self._sample(r)
+        return [out[i] for i in ids if i in out]
+
+    def iter_samples(self, *, batch: int = 1000, after: int = 0) -> Iterator[Sample]:
+        """Every sample in id order, paged by key (bounded memory)."""
+        last = after
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {self._SAMPLE_COLS} FROM samples s JOIN sources src ON src.id = s.source_id"
+                " WHERE s.id > ? ORDER BY s.id LIMIT ?",
+                (last, batch),
+            ).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield self._sample(r)
+            last = rows[-1][0]
+
+    def related_by_hash(self, sample: Sample, limit: int = 50) -> list[tuple[int, str]]:
+        """Samples sharing this one's content hash ('exact') or prompt hash with another answer."""
+        out: list[tuple[int, str]] = []
+        for (sid,) in self.conn.execute(
+            "SELECT id FROM samples WHERE content_hash = ? AND id != ? ORDER BY id LIMIT ?",
+            (sample.content_hash, sample.id, limit),
+        ):
+            out.append((sid, "exact duplicate"))
+        if sample.prompt_chars:
+            for (sid,) in self.conn.execute(
+                "SELECT id FROM samples WHERE prompt_hash = ? AND answer_hash != ? AND id != ? ORDER BY id LIMIT ?",
+                (sample.prompt_hash, sample.answer_hash, sample.id, limit),
+            ):
+                out.append((sid, "same prompt, different answer"))
+        return out
+
+    def kept_raw_by_source(self, goal_id: int) -> Iterator[tuple[int, int, str, str]]:
+        """(source_id, sample_id, raw, tags JSON) of kept samples, in source then file order."""
+        yield from self.conn.execute(
+            "SELECT s.source_id, s.id, s.raw, d.tags FROM decisions d JOIN samples s ON s.id = d.sample_id"
+            " WHERE d.goal_id = ? AND d.verdict = 'keep' ORDER BY s.source_id, s.position",
+            (goal_id,),
+        )
+
+    def has_sample(self, sample_id: int) -> bool:
+        return self.conn.execute("SELECT 1 FROM samples WHERE id = ?", (sample_id,)).fetchone() is not None
