@@ -488,7 +488,8 @@ def export(
         kept_ids = _kept_ids(store, goal.id)
         previous = last_export(store, goal.id)
         counts = store.counts(goal.id)
-        from .goals import goal_figures, revisions
+        from .figures import goal_figures, to_json
+        from .goals import revisions
 
         files = [
             {"path": str(p), "records": n, "sha256": h, "bytes": size, "layout": to or "as imported"}
@@ -531,7 +532,7 @@ def export(
                 "dropped_by_reason": counts.by_reason,
                 "by_tag": counts.by_tag,
             },
-            "figures": goal_figures(store, goal.id),
+            "figures": to_json(goal_figures(store, goal.id)),
             "tags_included": tags,
             "kept_sample_ids_by_source": by_source,
             "trace": "every kept sample's decisions: `sqlite3 PROJECT \"select * from events where goal_id = "

@@ -1,4 +1,4 @@
-"""Goals as hypotheses: edit with history, archive, fork, compare two goals.
+"""Goals as hypotheses: edit with history, archive, fork (comparing two goals: review.figures).
 
 A goal's wording can change as the curator learns; an edit never rewrites what was decided.
 The old wording stays in `goal_revisions`, and samples decided before the edit form the
@@ -7,9 +7,9 @@ The old wording stays in `goal_revisions`, and samples decided before the edit f
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from .model import Goal
+from .model import Goal, Queue, QueueSpec
 from .store import Change, Store, check_goal_sentence, now
 
 
@@ -95,7 +95,7 @@ def fork_goal(store: Store, source_id: int, sentence: str, hypothesis: str = "")
     return goal, len({c.sample_id for c in changes})
 
 
-def rereview_step(store: Store, goal_id: int, queue: dict, after: int, forward: bool) -> int | None:
+def rereview_step(store: Store, goal_id: int, queue: Queue, after: int, forward: bool) -> int | None:
     """Queue "rereview": decided samples whose last effective change predates the goal's wording."""
     op, order = (">", "ASC") if forward else ("<", "DESC")
     row = store.conn.execute(
@@ -117,134 +117,11 @@ def rereview_step(store: Store, goal_id: int, queue: dict, after: int, forward: 
 
 def rereview_count(store: Store, goal_id: int) -> int:
     n, sid = 0, 0
-    while (sid := rereview_step(store, goal_id, {}, sid, True) or 0) and n < 100_000:
+    while (sid := rereview_step(store, goal_id, Queue("rereview"), sid, True) or 0) and n < 100_000:
         n += 1
     return n
 
 
-@dataclass(frozen=True)
-class GoalDiff:
-    a: Goal
-    b: Goal
-    only_a: tuple[int, ...]  # kept under A, not kept under B
-    only_b: tuple[int, ...]
-    disagree: tuple[tuple[int, str, str], ...]  # (sample, A's verdict, B's verdict) where both decided differently
-    both_kept: int
-    figures: dict = field(default_factory=dict)  # per goal: kept, dropped, duplicate mass, style, boundaries
-
-
-def diff_goals(store: Store, a_id: int, b_id: int) -> GoalDiff:
-    a, b = store.goal(a_id), store.goal(b_id)
-    da, db = store.materialised_decisions(a_id), store.materialised_decisions(b_id)
-    kept_a = {s for s, d in da.items() if d.verdict == "keep"}
-    kept_b = {s for s, d in db.items() if d.verdict == "keep"}
-    disagree = tuple(
-        (s, da[s].verdict or "", db[s].verdict or "")
-        for s in sorted(set(da) & set(db))
-        if da[s].verdict and db[s].verdict and da[s].verdict != db[s].verdict
-    )
-    figures = {g.id: goal_figures(store, g.id) for g in (a, b)}
-    return GoalDiff(a, b, tuple(sorted(kept_a - kept_b)), tuple(sorted(kept_b - kept_a)), disagree,
-                    len(kept_a & kept_b), figures)
-
-
-def goal_figures(store: Store, goal_id: int) -> dict:
-    """Size, duplicate mass, style stability and boundary mix of a goal's kept set — whatever the
-    analyses present can say (a missing analysis leaves its figure out rather than guessing)."""
-    c = store.counts(goal_id)
-    out: dict = {"kept": c.kept, "dropped": c.dropped, "undecided": c.undecided, "dropped_by_reason": c.by_reason}
-    kept = [s for s, d in store.materialised_decisions(goal_id).items() if d.verdict == "keep"]
-    out["duplicate_mass"] = kept_duplicate_mass(store, kept)
-    try:
-        from . import style
-    except ImportError:  # pragma: no cover - style analysis not installed
-        return out
-    from .style.boundaries import summary_dict
-
-    b = style.boundary_summary(store, goal_id, record=False)
-    out["style_stability"] = b.stability
-    out["style_varying"] = list(b.varying)
-    out["boundary_moves"] = b.moves
-    out["boundary_warnings"] = list(b.warnings)
-    out["style"] = summary_dict(b)
-    return out
-
-
-def kept_duplicate_mass(store: Store, kept: list[int]) -> dict:
-    """How much of the kept set repeats itself: kept samples that share an exact content hash or
-    a near-duplicate cluster with another kept sample."""
-    if not kept:
-        return {"repeating": 0, "share": 0.0}
-    keep = set(kept)
-    groups: dict[str, list[int]] = {}
-    for chunk_start in range(0, len(kept), 500):
-        chunk = kept[chunk_start:chunk_start + 500]
-        q = ",".join("?" * len(chunk))
-        for sid, h in store.conn.execute(f"SELECT id, content_hash FROM samples WHERE id IN ({q})", chunk):
-            groups.setdefault(f"h:{h}", []).append(sid)
-        try:
-            rows = store.conn.execute(
-                f"SELECT sample_id, detector || ':' || cluster_id FROM dup_clusters WHERE sample_id IN ({q})", chunk
-            ).fetchall()
-        except Exception:  # noqa: BLE001 - no analysis tables yet
-            rows = []
-        for sid, key in rows:
-            groups.setdefault(key, []).append(sid)
-    repeating = set()
-    for members in groups.values():
-        inside = [m for m in members if m in keep]
-        if len(inside) > 1:
-            repeating.update(sorted(inside)[1:])  # the first of each group is the signal, the rest repeat it
-    return {"repeating": len(repeating), "share": round(len(repeating) / len(keep), 4)}
-
-
-def add_more_signals(store: Store, goal_id: int, last_n: int = 50) -> dict:
-    """The "should I add more?" panel: how much the kept set repeats itself, how consistent its
-    style is, whether it shows where the behaviour stops — and how the last `last_n` decisions
-    moved those figures. Advice is phrased from the figures, never invented."""
-    now_kept = [s for s, d in store.materialised_decisions(goal_id).items() if d.verdict == "keep"]
-    row = store.conn.execute(
-        "SELECT id FROM actions WHERE goal_id = ? AND kind NOT IN ('undo', 'redo') ORDER BY id DESC LIMIT 1 OFFSET ?",
-        (goal_id, last_n),
-    ).fetchone()
-    before_pos = row[0] if row else 0
-    then_kept = [s for s, d in store.rebuild_decisions(goal_id, upto=before_pos).items() if d.verdict == "keep"]
-    dup_now, dup_then = kept_duplicate_mass(store, now_kept), kept_duplicate_mass(store, then_kept)
-    out: dict = {
-        "goal": store.goal(goal_id).sentence,
-        "kept": len(now_kept),
-        "kept_before_last_n": len(then_kept),
-        "last_n": last_n,
-        "repeats": dup_now,
-        "repeats_before": dup_then,
-    }
-    advice: list[str] = []
-    try:
-        from .style import boundary_summary
-    except ImportError:  # pragma: no cover
-        boundary_summary = None  # type: ignore[assignment]
-    if boundary_summary is not None:
-        b = boundary_summary(store, goal_id, record=False)
-        out["style_stability"] = b.stability
-        out["varying"] = list(b.varying)
-        out["moves"] = b.moves
-        out["boundary_warnings"] = list(b.warnings)
-        earlier = [st for n, st in b.history if n <= max(len(then_kept), 0)]
-        out["style_stability_before"] = earlier[-1] if earlier else None
-        advice += list(b.warnings)
-        if b.stability is not None and b.stability < 0.6:
-            advice.append(f"style stability is {b.stability:.2f}: make the kept answers agree in style before adding more")
-        if out["style_stability_before"] is not None and b.stability is not None \
-                and b.stability < out["style_stability_before"] - 0.05:
-            advice.append(f"the last {last_n} decisions made the style less consistent "
-                          f"({out['style_stability_before']:.2f} → {b.stability:.2f})")
-    if dup_now["share"] >= 0.05:
-        advice.append(f"{dup_now['repeating']} kept samples ({dup_now['share']:.0%}) repeat another kept sample: "
-                      "deduplicate before adding more")
-    if len(now_kept) < 20:
-        advice.append(f"only {len(now_kept)} kept: review a small batch first (winnow batch) before judging")
-    if not advice:
-        advice.append("the kept set is consistent, shows its boundaries and does not repeat itself: adding data "
-                      "is justified only if you can say what the new samples strengthen")
-    out["advice"] = advice
-    return out
+def queue_specs() -> dict[str, QueueSpec[Store]]:
+    """The re-review queue, for review.queues.default_queues()."""
+    return {"rereview": QueueSpec("re-review: decided under an older wording", rereview_step)}

@@ -11,8 +11,9 @@ from review.batch import batch_progress, propose_batch
 from review.convert import LossyConversion, to_alpaca, to_openai, to_sharegpt
 from review.demo import DEMO_PATH
 from review.export import ExportError, changes_since, export
-from review.goals import add_more_signals, diff_goals, edit_goal, fork_goal, rereview_count, revisions
-from review.model import Conversation, Decision, Turn
+from review.figures import add_more_signals, diff_goals, to_json
+from review.goals import edit_goal, fork_goal, rereview_count, revisions
+from review.model import Conversation, Decision, Queue, Turn
 from review.session import ReviewSession
 from review.store import Change, Store
 from tui.cli import cli
@@ -36,7 +37,7 @@ def test_edit_keeps_old_wording_and_queues_rereview(project):
         "Answer refunds with the 30-day policy.", "Answer refunds with the 14-day policy."]
     assert project.decision(g.id, 1) == Decision("keep")  # never silently rewritten
     s = ReviewSession(project, g2)
-    assert s.set_queue({"kind": "rereview"}) and s.view().number == 1
+    assert s.set_queue(Queue("rereview")) and s.view().number == 1
     assert rereview_count(project, g.id) == 2
     s.keep()  # decided again under the new wording: leaves the queue
     assert rereview_count(project, g.id) == 1
@@ -63,14 +64,14 @@ def test_diff_goals(project):
     d = diff_goals(project, a.id, b.id)
     assert d.only_a == (1,) and d.only_b == (3,) and d.both_kept == 1
     assert d.disagree == ((1, "keep", "drop"), (3, "drop", "keep"))
-    assert d.figures[a.id]["kept"] == 2
+    assert d.figures[a.id].kept == 2
 
 
 def test_kept_duplicates_count_in_duplicate_mass(project):
     g, _ = project.add_goal("g")
     project.apply(g.id, [Change(1, "keep"), Change(5, "keep"), Change(2, "keep")], kind="batch")  # 1 and 5 are copies
     fig = diff_goals(project, g.id, g.id).figures[g.id]
-    assert fig["duplicate_mass"] == {"repeating": 1, "share": round(1 / 3, 4)}
+    assert to_json(fig.duplicate_mass) == {"repeating": 1, "share": round(1 / 3, 4)}
 
 
 def test_batch_is_seeded_spread_and_skips_duplicates_and_decided(demo):
@@ -89,7 +90,7 @@ def test_batch_is_seeded_spread_and_skips_duplicates_and_decided(demo):
     zh = sum(1 for i in b1.sample_ids if any("\u4e00" <= c <= "\u9fff" for c in demo.sample(i).conversation.full_text()))
     assert 5 <= zh <= 45
     s = ReviewSession(demo, g)
-    assert s.set_queue({"kind": "batch"})
+    assert s.set_queue(Queue("batch"))
     assert s.view().number == b3.sample_ids[0]  # the goal's latest batch, in proposed order
     s.keep()
     assert s.view().number == b3.sample_ids[1]
@@ -144,8 +145,8 @@ def test_add_more_signals(demo):
     g, _ = demo.add_goal("g")
     demo.apply(g.id, [Change(i, "keep") for i in range(1, 11)], kind="batch")
     sig = add_more_signals(demo, g.id, last_n=1)
-    assert sig["kept"] == 10 and sig["kept_before_last_n"] == 0
-    assert any("only 10 kept" in a for a in sig["advice"])
+    assert sig.kept == 10 and sig.kept_before_last_n == 0
+    assert any("only 10 kept" in a for a in sig.advice)
 
 
 def test_done_when_two_goals_batches_compare_export_cli(tmp_path):

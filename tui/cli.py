@@ -432,7 +432,7 @@ def goal_diff(a: str, b: str, db: str, as_json: bool, show: int) -> None:
     Example:
       winnow goal diff 1 2 --db project.db
     """
-    from review.goals import diff_goals
+    from review.figures import diff_goals, to_json
 
     with open_store(db) as store:
         d = diff_goals(store, resolve_goal(store, a).id, resolve_goal(store, b).id)
@@ -446,7 +446,7 @@ def goal_diff(a: str, b: str, db: str, as_json: bool, show: int) -> None:
                     "only_b": d.only_b,
                     "both_kept": d.both_kept,
                     "disagree": [{"sample": s, "a": x, "b": y} for s, x, y in d.disagree],
-                    "figures": {str(k): v for k, v in d.figures.items()},
+                    "figures": {str(k): to_json(v) for k, v in d.figures.items()},
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -473,18 +473,16 @@ def goal_diff(a: str, b: str, db: str, as_json: bool, show: int) -> None:
     fa, fb = d.figures[d.a.id], d.figures[d.b.id]
     rows = [("kept", "kept"), ("dropped", "dropped")]
     for label, key in rows:
-        click.echo(f"{label:24}{fa[key]:>14,}{fb[key]:>14,}")
-    click.echo(f"{'repeating kept':24}{fa['duplicate_mass']['share']:>14.1%}{fb['duplicate_mass']['share']:>14.1%}")
-    if "style_stability" in fa:
+        click.echo(f"{label:24}{getattr(fa, key):>14,}{getattr(fb, key):>14,}")
+    click.echo(f"{'repeating kept':24}{fa.duplicate_mass.share:>14.1%}{fb.duplicate_mass.share:>14.1%}")
+    if fa.style is not None:
 
         def st(x) -> str:
             return "—" if x is None else f"{x:.2f}"
 
-        click.echo(f"{'style stability':24}{st(fa['style_stability']):>14}{st(fb['style_stability']):>14}")
+        click.echo(f"{'style stability':24}{st(fa.style_stability):>14}{st(fb.style_stability):>14}")
         for move in ("answer", "clarify", "refuse", "redirect"):
-            click.echo(
-                f"{'  ' + move:24}{fa['boundary_moves'].get(move, 0):>14,}{fb['boundary_moves'].get(move, 0):>14,}"
-            )
+            click.echo(f"{'  ' + move:24}{fa.boundary_moves.get(move, 0):>14,}{fb.boundary_moves.get(move, 0):>14,}")
 
 
 @cli.command("batch")
@@ -597,13 +595,17 @@ def stats(db: str, goal_ref: str | None, as_json: bool) -> None:
     analysis = data.analysis or {}
     for name, f in (analysis.get("detectors") or {}).items():
         extra = f" (≥ {f['threshold']})" if f.get("threshold") is not None else ""
-        click.echo(f"  {name}{extra}: {f.get('flagged_samples', 0):,} samples flagged in {f.get('clusters', 0):,} "
-                   f"clusters (largest {f.get('largest_cluster', 0)}), duplicate mass {f.get('duplicate_mass', 0):,}"
-                   + ("" if f.get("complete", True) else " — run incomplete, `winnow analyze` resumes it"))
+        click.echo(
+            f"  {name}{extra}: {f.get('flagged_samples', 0):,} samples flagged in {f.get('clusters', 0):,} "
+            f"clusters (largest {f.get('largest_cluster', 0)}), duplicate mass {f.get('duplicate_mass', 0):,}"
+            + ("" if f.get("complete", True) else " — run incomplete, `winnow analyze` resumes it")
+        )
     dup = analysis.get("duplicates") or {}
     if dup.get("samples"):
-        click.echo(f"  near-duplicates, all detectors: {dup['samples']:,} samples in {dup['groups']:,} groups; "
-                   f"{dup['duplicate_mass']:,} beyond the first of each ({dup['duplicate_share']:.1%} of the project)")
+        click.echo(
+            f"  near-duplicates, all detectors: {dup['samples']:,} samples in {dup['groups']:,} groups; "
+            f"{dup['duplicate_mass']:,} beyond the first of each ({dup['duplicate_share']:.1%} of the project)"
+        )
 
 
 @cli.command("export")
@@ -757,6 +759,8 @@ def demo(db: str | None, reset: bool, no_open: bool) -> None:
 def launch(path: Path, goal_ref: str | None = None, queue: str | None = None) -> None:
     """Open the review screen (Textual is imported only here)."""
     from review.lock import ProjectLocked
+    from review.model import Queue
+    from review.queues import default_queues
 
     try:
         from tui.app import run_app
@@ -769,14 +773,14 @@ def launch(path: Path, goal_ref: str | None = None, queue: str | None = None) ->
             goal_id = goal.id
             if queue:
                 kind, _, value = queue.partition("=")
-                q = {"kind": kind, **({"value": value} if value else {})}
+                q = Queue(kind, value or None)
                 try:
-                    first = store.queue_step(goal.id, q, 0)
+                    first = default_queues().step(store, goal.id, q, 0)
                 except ValueError as e:
                     fail(f"--queue {queue}: {e}")
                 if first is None:
                     fail(f"--queue {queue}: that queue is empty for goal #{goal.id}")
-                store.save_goal_state(goal.id, first, q)
+                store.save_goal_state(goal.id, first, q.to_json())
     try:
         code = run_app(path, goal_id=goal_id)
     except (ProjectLocked, ProjectError) as e:

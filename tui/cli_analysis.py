@@ -8,33 +8,16 @@ next run resumes. The lead registers these with `cli.add_command`.
 from __future__ import annotations
 
 import json
-import sys
-import time
 from collections.abc import Callable
-from typing import Any
 
 import click
 
 from review.sanitize import sanitize
 from review.store import ProjectError
+from tui.cli_common import ProgressBar, db_option, fail
 
 DETECTOR_CHOICES = click.Choice(["exact", "lexical", "semantic"])
 FIELD_CHOICES = click.Choice(["full", "prompt", "answer"])
-
-
-def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"winnow: {sanitize(message)}", err=True)
-    sys.exit(code)
-
-
-db_option = click.option(
-    "--db",
-    "db",
-    envvar="WINNOW_DB",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="The project file (SQLite). Also from $WINNOW_DB.",
-)
 
 
 def common_options(f: Callable) -> Callable:
@@ -74,44 +57,6 @@ def common_options(f: Callable) -> Callable:
     ):
         f = opt(f)
     return f
-
-
-class _Bar:
-    """A rich progress bar per stage, with items/s and ETA; a no-op when stderr is not a terminal."""
-
-    def __init__(self) -> None:
-        self.progress: Any = None
-        self.tasks: dict[str, Any] = {}
-        self.started: dict[str, tuple[float, int]] = {}
-        if sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self.progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[rate]}"),
-                TimeRemainingColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self.progress.start()
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if self.progress is None:
-            return
-        if stage not in self.tasks:
-            self.tasks[stage] = self.progress.add_task(stage, total=max(total, 1), rate="")
-            self.started[stage] = (time.perf_counter(), done)
-        t0, d0 = self.started[stage]
-        elapsed = time.perf_counter() - t0
-        rate = f"{(done - d0) / elapsed:,.0f}/s" if elapsed > 0.5 and done > d0 else ""
-        self.progress.update(self.tasks[stage], completed=done, total=max(total, 1), rate=rate)
-
-    def stop(self) -> None:
-        if self.progress is not None:
-            self.progress.stop()
 
 
 def _thresholds(lex: float | None, sem: float | None) -> dict[str, float]:
@@ -185,7 +130,7 @@ def analyze(
     from review.analysis import run_analysis
     from review.embed import EmbedderUnavailable
 
-    bar = _Bar()
+    bar = ProgressBar(count="m_of_n", rate="items", per_stage=True)
     try:
         summary = run_analysis(
             db,
@@ -201,12 +146,10 @@ def analyze(
         )
     except KeyboardInterrupt:
         bar.stop()
-        _fail("interrupted — what was found so far is saved; run the same command again to resume", 130)
-        return
+        fail("interrupted — what was found so far is saved; run the same command again to resume", 130)
     except (ProjectError, EmbedderUnavailable, ValueError, RuntimeError) as e:
         bar.stop()
-        _fail(str(e))
-        return
+        fail(str(e))
     bar.stop()
     if as_json:
         click.echo(
@@ -277,7 +220,7 @@ def leakage(
     from review.embed import EmbedderUnavailable
     from review.importers import InputError
 
-    bar = _Bar()
+    bar = ProgressBar(count="m_of_n", rate="items", per_stage=True)
     try:
         report = run_leakage(
             db,
@@ -291,12 +234,10 @@ def leakage(
         )
     except KeyboardInterrupt:
         bar.stop()
-        _fail("interrupted — embeddings made so far are saved; run the same command again", 130)
-        return
+        fail("interrupted — embeddings made so far are saved; run the same command again", 130)
     except (ProjectError, EmbedderUnavailable, InputError, ValueError, OSError) as e:
         bar.stop()
-        _fail(str(e))
-        return
+        fail(str(e))
     bar.stop()
     if as_json:
         click.echo(

@@ -8,59 +8,19 @@ it goes through `sanitize` and into `rich.text.Text`, never into markup.
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from review.sanitize import sanitize
 from review.store import ProjectError, Store
+from tui.cli_common import ProgressBar, db_option, fail
+
+if TYPE_CHECKING:
+    from review.figures import ReportData
 
 SPARK = "▁▂▃▄▅▆▇█"
 BAR_WIDTH = 30
-
-
-def _fail(message: str) -> None:
-    click.echo(f"winnow: {sanitize(message)}", err=True)
-    sys.exit(2)
-
-
-def _progress() -> tuple[Callable[[str, int, int], None] | None, Callable[[], None]]:
-    if not sys.stderr.isatty():
-        return None, lambda: None
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(
-        TextColumn("style: {task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    task = bar.add_task("starting", total=1)
-    bar.start()
-
-    def update(stage: str, done: int, total: int) -> None:
-        bar.update(task, description=stage, completed=done, total=max(total, 1))
-
-    return update, bar.stop
-
-
-def _needs_run(store: Store, group_field: str | None) -> bool:
-    from review.style import FEATURE_VERSION, StyleStore
-
-    ss = StyleStore(store)
-    if not ss.state("last_run"):
-        return True
-    return (
-        ss.state("feature_version") != FEATURE_VERSION
-        or ss.state("samples_at_run") != store.total_samples()
-        or ss.state("group_field") != group_field
-    )
 
 
 def bar(value: float, total: float, width: int = BAR_WIDTH) -> str:
@@ -95,12 +55,13 @@ def _lines(items) -> Any:
     return Text("\n".join(sanitize(str(x), oneline=True) for x in items))
 
 
-def render(data: dict, limit: int) -> None:
+def render(report: ReportData, limit: int) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     con = Console(highlight=False, soft_wrap=False)
+    data = report.findings
     run = data.get("run") or {}
     counts = data.get("counts", {})
     nb = run.get("neighbours", {})
@@ -206,34 +167,33 @@ def render(data: dict, limit: int) -> None:
         for w in b["warnings"]:
             con.print(_text(f"  ⚠ {w}"), style="yellow")
 
-    sig = data.get("should_i_add_more")
+    sig = report.should_i_add_more
     if sig:
         con.print(Text("\nShould I add more?", style="bold"))
         t = Table(box=None)
-        for col in ("kept set", "now", f"before the last {sig['last_n']} decisions"):
+        for col in ("kept set", "now", f"before the last {sig.last_n} decisions"):
             t.add_column(col)
-        t.add_row("kept", f"{sig['kept']:,}", f"{sig['kept_before_last_n']:,}")
-        t.add_row("repeating another kept sample", f"{sig['repeats']['share']:.0%} ({sig['repeats']['repeating']:,})",
-                  f"{sig['repeats_before']['share']:.0%} ({sig['repeats_before']['repeating']:,})")
+        t.add_row("kept", f"{sig.kept:,}", f"{sig.kept_before_last_n:,}")
+        t.add_row(
+            "repeating another kept sample",
+            f"{sig.repeats.share:.0%} ({sig.repeats.repeating:,})",
+            f"{sig.repeats_before.share:.0%} ({sig.repeats_before.repeating:,})",
+        )
 
         def fig(x: Any) -> str:
             return "—" if x is None else f"{x:.2f}"
 
-        t.add_row("style stability", fig(sig.get("style_stability")), fig(sig.get("style_stability_before")))
+        style = sig.style
+        t.add_row(
+            "style stability", fig(style.stability if style else None), fig(style.stability_before if style else None)
+        )
         con.print(t)
-        for a in sig["advice"]:
+        for a in sig.advice:
             con.print(_text(f"  → {a}"))
 
 
 @click.command("report")
-@click.option(
-    "--db",
-    "db",
-    envvar="WINNOW_DB",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="The project file (SQLite). Also from $WINNOW_DB.",
-)
+@db_option
 @click.option(
     "--goal",
     "goal_ref",
@@ -263,34 +223,29 @@ def report(db: str, goal_ref: str | None, as_json: bool, group_field: str | None
       winnow report --db project.db --goal 2 --limit 20
       winnow report --db project.db --json | jq '.contradictions[0].evidence'
     """
-    from review.style import report as build_report
+    from review.figures import dumps, report_data, style_needs_run
     from review.style import run_style_analysis
 
     try:
         store = Store(db, create=False)
     except ProjectError as e:
-        _fail(str(e))
+        fail(str(e))
     with store:
-        goal_id = None
         try:
             g = store.find_goal(goal_ref) if goal_ref else store.active_goal()
         except ProjectError as e:
-            _fail(str(e))
+            fail(str(e))
         goal_id = g.id if g else None
-        if rerun or _needs_run(store, group_field):
-            update, stop = _progress()
+        if rerun or style_needs_run(store, group_field):
+            bar = ProgressBar(description="style: {task.description}")
             try:
-                run_style_analysis(store.path, progress=update, group_field=group_field)
+                run_style_analysis(store.path, progress=bar.stage if bar.active else None, group_field=group_field)
             except ProjectError as e:
-                stop()
-                _fail(str(e))
-            stop()
-        data = build_report(store, goal_id, limit=limit * 5 if as_json else limit)
-        if goal_id is not None:
-            from review.goals import add_more_signals
-
-            data["should_i_add_more"] = add_more_signals(store, goal_id, last_n=50)
+                bar.stop()
+                fail(str(e))
+            bar.stop()
+        data = report_data(store, goal_id, limit=limit * 5 if as_json else limit)
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        click.echo(dumps(data, default=str))
         return
     render(data, limit)

@@ -11,7 +11,9 @@ from tui_helpers import app_for, screen_text, settle, verdicts
 
 from review.batch import batch_progress, latest_batch
 from review.demo import DEMO_PATH
-from review.goals import diff_goals, rereview_count, revisions
+from review.figures import diff_goals
+from review.goals import rereview_count, revisions
+from review.model import Queue
 from review.store import Store
 from tui.screens.dialogs import BatchDialog, ExportDialog
 from tui.screens.goals import GoalDiffScreen, GoalEditDialog, GoalsScreen
@@ -60,7 +62,7 @@ async def test_two_goals_batches_diff_and_traceable_exports(demo):
         await settle(pilot)
         await propose_batch_of_50(pilot)
         screen = app.screen
-        assert isinstance(screen, ReviewScreen) and app.session.queue == {"kind": "batch"}
+        assert isinstance(screen, ReviewScreen) and app.session.queue == Queue("batch")
         assert "batch #1:" in screen_text(app) and "0/50 decided" in screen_text(app)
         await decide_batch(pilot, lambda i: ["x", "2"] if i % 3 == 2 else ["a"])
 

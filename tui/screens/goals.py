@@ -11,7 +11,6 @@ style figures) run in thread workers with their own Store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Group, RenderableType
@@ -26,8 +25,8 @@ from textual.widgets import Footer, Input, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from review.batch import batch_progress, latest_batch
-from review.goals import GoalDiff, Revision, archive_goal, diff_goals, edit_goal, fork_goal, rereview_count, revisions
+from review.figures import GoalDetail, GoalDiff, Repeats, diff_goals, goal_detail
+from review.goals import Revision, archive_goal, edit_goal, fork_goal
 from review.model import Counts, Goal
 from review.sanitize import sanitize
 from review.store import GoalError, ProjectError, Store, check_goal_sentence
@@ -40,26 +39,9 @@ from .goal import QUESTION
 LIST_SHOWN = 400  # sample ids listed per group in the diff view; the rest are counted
 
 
-@dataclass(frozen=True)
-class GoalDetail:
-    goal: Goal
-    counts: Counts
-    revisions: tuple[Revision, ...]
-    rereview: int
-    batch: tuple[int, int, int] | None  # (batch id, decided, size) of the latest batch
-
-
 def load_detail(db_path: Path, goal_id: int) -> GoalDetail:
     with Store(db_path, create=False) as store:
-        bid = latest_batch(store, goal_id)
-        batch = (bid, *batch_progress(store, goal_id, bid)) if bid is not None else None
-        return GoalDetail(
-            store.goal(goal_id),
-            store.counts(goal_id),
-            tuple(revisions(store, goal_id)),
-            rereview_count(store, goal_id),
-            batch,
-        )
+        return goal_detail(store, goal_id)
 
 
 def _short(text: str, width: int) -> str:
@@ -398,10 +380,8 @@ class GoalsScreen(Screen[None]):
         self.app.pop_screen()
 
 
-def _share(d: dict | None) -> str:
-    if not d:
-        return "—"
-    return f"{d.get('repeating', 0):,} ({d.get('share', 0.0):.0%})"
+def _share(d: Repeats) -> str:
+    return f"{d.repeating:,} ({d.share:.0%})"
 
 
 def _stability(v: float | None) -> str:
@@ -419,7 +399,7 @@ def _ids(ids: list[int] | tuple[int, ...]) -> Text:
 
 def diff_view(d: GoalDiff) -> RenderableType:
     a, b = d.a, d.b
-    fa, fb = d.figures.get(a.id, {}), d.figures.get(b.id, {})
+    fa, fb = d.figures[a.id], d.figures[b.id]
     heads = Text()
     for g in (a, b):
         heads.append(f"#{g.id} ", style="bold")
@@ -432,13 +412,13 @@ def diff_view(d: GoalDiff) -> RenderableType:
         t.append(label.ljust(22), style=style)
         t.append(va.rjust(12) + vb.rjust(12) + "\n")
 
-    row("kept", f"{fa.get('kept', 0):,}", f"{fb.get('kept', 0):,}", "green")
-    row("dropped", f"{fa.get('dropped', 0):,}", f"{fb.get('dropped', 0):,}", "red")
-    row("undecided", f"{fa.get('undecided', 0):,}", f"{fb.get('undecided', 0):,}")
+    row("kept", f"{fa.kept:,}", f"{fb.kept:,}", "green")
+    row("dropped", f"{fa.dropped:,}", f"{fb.dropped:,}", "red")
+    row("undecided", f"{fa.undecided:,}", f"{fb.undecided:,}")
     row("kept only here", f"{len(d.only_a):,}", f"{len(d.only_b):,}")
-    row("repeats in kept set", _share(fa.get("duplicate_mass")), _share(fb.get("duplicate_mass")))
-    row("style stability", _stability(fa.get("style_stability")), _stability(fb.get("style_stability")))
-    ma, mb = fa.get("boundary_moves") or {}, fb.get("boundary_moves") or {}
+    row("repeats in kept set", _share(fa.duplicate_mass), _share(fb.duplicate_mass))
+    row("style stability", _stability(fa.style_stability), _stability(fb.style_stability))
+    ma, mb = fa.boundary_moves, fb.boundary_moves
     for move in dict.fromkeys([*ma, *mb]):
         row(f"kept that {move}", f"{ma.get(move, 0):,}", f"{mb.get(move, 0):,}")
     t.rstrip()

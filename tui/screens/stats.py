@@ -8,8 +8,6 @@ are read in a worker with its own Store (the length query touches every decided 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from rich.columns import Columns
@@ -24,47 +22,18 @@ from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from review.goals import add_more_signals
-from review.model import Counts, Goal
+from review.figures import AddMoreSignals, StatsFigures, stats_figures
+from review.model import Goal
 from review.store import Store
 
 from .. import render
 
-SIGNALS_LAST_N = 50  # "how the last N decisions changed the figures"
-SESSION_GAP_S = 15 * 60  # a pause longer than this ends a stretch of work
 LENGTH_BINS = (0, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000)
 
 
-@dataclass(frozen=True)
-class Figures:
-    counts: Counts
-    decided_per_hour: float | None
-    active_minutes: float
-    lengths: dict[str, list[int]]
-    signals: dict | None = None  # review.goals.add_more_signals
-
-
-def pace(times: list[str]) -> tuple[float | None, float]:
-    """(decisions per hour of active work, active minutes). Pauses over SESSION_GAP_S don't count."""
-    stamps = sorted(datetime.fromisoformat(t).timestamp() for t in times)
-    if len(stamps) < 2:
-        return None, 0.0
-    active = sum(b - a for a, b in zip(stamps, stamps[1:]) if b - a <= SESSION_GAP_S)
-    if active < 30:
-        return None, active / 60
-    return len(stamps) / (active / 3600), active / 60
-
-
-def load_figures(db_path: Path, goal_id: int) -> Figures:
+def load_figures(db_path: Path, goal_id: int) -> StatsFigures:
     with Store(db_path, create=False) as store:
-        per_hour, minutes = pace(store.decided_times(goal_id))
-        return Figures(
-            store.counts(goal_id),
-            per_hour,
-            minutes,
-            store.lengths_by_verdict(goal_id),
-            add_more_signals(store, goal_id, last_n=SIGNALS_LAST_N),
-        )
+        return stats_figures(store, goal_id)
 
 
 def length_plot(lengths: dict[str, list[int]], width: int = 24) -> RenderableType:
@@ -103,30 +72,27 @@ def _stability(v: float | None) -> str:
     return "—" if v is None else f"{v:.2f}"
 
 
-def signals_view(sig: dict) -> RenderableType:
+def signals_view(sig: AddMoreSignals) -> RenderableType:
     """The "Should I add more?" panel: the figures, how the last N decisions moved them, the advice."""
-    n = sig.get("last_n", SIGNALS_LAST_N)
-    rep, rep0 = sig.get("repeats") or {}, sig.get("repeats_before") or {}
+    rep, rep0 = sig.repeats, sig.repeats_before
     t = Table(box=None, padding=(0, 2), pad_edge=False, show_header=True, header_style="bold")
     t.add_column("kept set", no_wrap=True)
     t.add_column("now", justify="right", no_wrap=True)
-    t.add_column(f"before last {n}", justify="right", no_wrap=True)
-    t.add_row("kept", f"{sig.get('kept', 0):,}", f"{sig.get('kept_before_last_n', 0):,}")
+    t.add_column(f"before last {sig.last_n}", justify="right", no_wrap=True)
+    t.add_row("kept", f"{sig.kept:,}", f"{sig.kept_before_last_n:,}")
     t.add_row(
         "repeat share",
-        f"{rep.get('share', 0.0):.0%} ({rep.get('repeating', 0):,})",
-        f"{rep0.get('share', 0.0):.0%} ({rep0.get('repeating', 0):,})",
+        f"{rep.share:.0%} ({rep.repeating:,})",
+        f"{rep0.share:.0%} ({rep0.repeating:,})",
     )
-    if "style_stability" in sig:
-        t.add_row(
-            "style consistency", _stability(sig.get("style_stability")), _stability(sig.get("style_stability_before"))
-        )
+    if sig.style is not None:
+        t.add_row("style consistency", _stability(sig.style.stability), _stability(sig.style.stability_before))
     advice = Text()
-    moves = sig.get("moves") or {}
+    moves = sig.style.moves if sig.style is not None else {}
     if moves:
         advice.append("boundaries in the kept set: ", style="bold")
         advice.append(" · ".join(f"{k} {v:,}" for k, v in moves.items()) + "\n")
-    for line in sig.get("advice", []):
+    for line in sig.advice:
         advice.append("→ ", style="bold yellow")
         advice.append_text(render.safe(line))
         advice.append("\n")
@@ -134,7 +100,7 @@ def signals_view(sig: dict) -> RenderableType:
     return Group(Text("Should I add more?", style="bold"), t, advice)
 
 
-def figures_view(goal: Goal, f: Figures) -> RenderableType:
+def figures_view(goal: Goal, f: StatsFigures) -> RenderableType:
     c = f.counts
     title = Text.assemble(("Goal ", "bold"))
     title.append_text(render.safe(goal.sentence))
@@ -202,6 +168,6 @@ class StatsScreen(Screen[None]):
         if not worker.is_cancelled:
             self.app.call_from_thread(self.show, figures)
 
-    def show(self, figures: Figures) -> None:
+    def show(self, figures: StatsFigures) -> None:
         self.query_one("#stats-progress").display = False
         self.query_one("#stats-figures", Static).update(figures_view(self.goal, figures))

@@ -1,0 +1,104 @@
+"""What every `winnow` command module shares, written once: the one-line error and exit, the
+`--db` option, and the progress bar on stderr."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, NoReturn
+
+import click
+
+from review.sanitize import sanitize
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """`winnow: MESSAGE` on stderr (sanitised: file names and sample text are untrusted), then exit."""
+    click.echo(f"winnow: {sanitize(message)}", err=True)
+    sys.exit(code)
+
+
+db_option = click.option(
+    "--db",
+    "db",
+    envvar="WINNOW_DB",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The project file (SQLite). Also from $WINNOW_DB.",
+)
+
+
+class ProgressBar:
+    """A rich progress bar on stderr while stderr is a terminal (transient: it leaves no trace);
+    nothing at all when stderr is piped, so logs and `--json` output stay clean.
+
+    `description`: the text before the bar ({task.description} is the stage, or `label`);
+    `count`: "percent" (`42%`) or "m_of_n" (`420/1,000`) beside the bar; `rate`: "rows" (rows
+    imported per second, for `rows`), "items" (items per second of the current stage) or None;
+    `per_stage`: each stage gets its own line (otherwise the one line's description changes).
+    Call `stage(stage, done, total)` or `rows(done, total, rows)`, then `stop()`.
+    """
+
+    def __init__(
+        self,
+        label: str = "starting",
+        *,
+        description: str = "{task.description}",
+        count: str = "percent",
+        rate: str | None = None,
+        per_stage: bool = False,
+    ) -> None:
+        self.progress: Any = None
+        self.per_stage = per_stage
+        self.rate = rate
+        self.tasks: dict[str, Any] = {}
+        self.started: dict[str, tuple[float, int]] = {}
+        if not sys.stderr.isatty():
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        columns: list[Any] = [TextColumn(description), BarColumn()]
+        columns.append(MofNCompleteColumn() if count == "m_of_n" else TextColumn("{task.percentage:>3.0f}%"))
+        if rate == "rows":
+            columns.append(TextColumn("{task.fields[rows]:,} rows · {task.fields[rate]}"))
+        elif rate == "items":
+            columns.append(TextColumn("{task.fields[rate]}"))
+        columns.append(TimeRemainingColumn())
+        self.progress = Progress(*columns, console=Console(stderr=True), transient=True)
+        if not per_stage:
+            self.task = self.progress.add_task(label, total=1, **({"rows": 0, "rate": ""} if rate == "rows" else {}))
+        self.progress.start()
+
+    @property
+    def active(self) -> bool:
+        """Whether a bar is shown (stderr is a terminal): callers skip progress work otherwise."""
+        return self.progress is not None
+
+    def stage(self, stage: str, done: int, total: int) -> None:
+        if self.progress is None:
+            return
+        if not self.per_stage:
+            self.progress.update(self.task, description=stage, completed=done, total=max(total, 1))
+            return
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=max(total, 1), rate="")
+            self.started[stage] = (time.perf_counter(), done)
+        t0, d0 = self.started[stage]
+        elapsed = time.perf_counter() - t0
+        rate = f"{(done - d0) / elapsed:,.0f}/s" if elapsed > 0.5 and done > d0 else ""
+        self.progress.update(self.tasks[stage], completed=done, total=max(total, 1), rate=rate)
+
+    def rows(self, done: int, total: int, rows: int) -> None:
+        if self.progress is None:
+            return
+        elapsed = self.progress.tasks[0].elapsed or 0
+        rate = f"{rows / elapsed:,.0f} rows/s" if elapsed > 0.2 else ""
+        self.progress.update(self.task, completed=done, total=max(total, 1), rows=rows, rate=rate)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        self.stage(stage, done, total)
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
