@@ -16,12 +16,13 @@ How a batch is chosen (README "Small first batch"):
 
 from __future__ import annotations
 
-import json
 import random
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .store import Store, now
+from .analysis.store import AnalysisStore
+from .store import Store
+from .style.store import StyleStore
 
 
 @dataclass(frozen=True)
@@ -34,26 +35,16 @@ class Batch:
     strata: dict  # stratum label -> samples taken
 
 
-def _table_exists(store: Store, name: str) -> bool:
-    return store.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
-
-
 def propose_batch(store: Store, goal_id: int, size: int = 200, seed: int = 0) -> Batch:
     if size < 1:
         raise ValueError("a batch needs at least one sample")
     store.goal(goal_id)  # raises for an unknown goal
-    rows = store.conn.execute(
-        "SELECT s.id, s.source_id, s.content_hash, s.answer_chars FROM samples s"
-        " WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.goal_id = ? AND d.sample_id = s.id"
-        " AND d.verdict IS NOT NULL) ORDER BY s.id",
-        (goal_id,),
-    ).fetchall()
+    rows = store.batch_candidates(goal_id)
     # 2. one representative per duplicate group (union of exact hash and analysis clusters)
     group_of: dict[int, str] = {sid: f"h:{h}" for sid, _, h, _ in rows}
-    if _table_exists(store, "dup_clusters"):
-        for sid, det, cid in store.conn.execute("SELECT sample_id, detector, cluster_id FROM dup_clusters"):
-            if sid in group_of:
-                group_of[sid] = f"c:{det}:{cid}" if not group_of[sid].startswith("c:") else group_of[sid]
+    for sid, det, cid in AnalysisStore(store).all_cluster_memberships():
+        if sid in group_of:
+            group_of[sid] = f"c:{det}:{cid}" if not group_of[sid].startswith("c:") else group_of[sid]
     seen_groups: set[str] = set()
     cands = []
     for sid, src, _h, chars in rows:
@@ -63,13 +54,7 @@ def propose_batch(store: Store, goal_id: int, size: int = 200, seed: int = 0) ->
         seen_groups.add(g)
         cands.append((sid, src, chars))
     # 3. strata
-    moves: dict[int, tuple[str, str]] = {}
-    if _table_exists(store, "style_samples") and _table_exists(store, "style_fingerprints"):
-        for sid, move, script in store.conn.execute(
-            "SELECT s.sample_id, f.move, f.script FROM style_samples s JOIN style_fingerprints f"
-            " ON f.answer_key = s.answer_key"
-        ):
-            moves[sid] = (move, script)
+    moves = StyleStore(store).answer_moves()
     missing = [sid for sid, _, _ in cands if sid not in moves]
     if missing:
         # No style run yet (or new samples): fingerprint the candidates' answers here — pure
@@ -105,21 +90,12 @@ def propose_batch(store: Store, goal_id: int, size: int = 200, seed: int = 0) ->
         depth += 1
     method = {"strata": len(strata), "duplicate_groups_skipped": len(rows) - len(cands),
               "style_moves": bool(moves), "candidates": len(cands)}
-    with store.tx() as conn:
-        bid = int(conn.execute(
-            "INSERT INTO batches (goal_id, size, seed, method, created_at) VALUES (?, ?, ?, ?, ?)",
-            (goal_id, len(picked), seed, json.dumps(method), now()),
-        ).lastrowid or 0)
-        conn.executemany(
-            "INSERT INTO batch_items (batch_id, pos, sample_id, why) VALUES (?, ?, ?, ?)",
-            [(bid, i, sid, why) for i, (sid, why) in enumerate(picked)],
-        )
+    bid = store.add_batch(goal_id, seed, method, picked)
     return Batch(bid, goal_id, len(picked), seed, tuple(s for s, _ in picked), dict(taken))
 
 
 def latest_batch(store: Store, goal_id: int) -> int | None:
-    r = store.conn.execute("SELECT max(id) FROM batches WHERE goal_id = ?", (goal_id,)).fetchone()
-    return r[0]
+    return store.latest_batch(goal_id)
 
 
 def batch_step(store: Store, goal_id: int, queue: dict, after: int, forward: bool) -> int | None:
@@ -128,26 +104,9 @@ def batch_step(store: Store, goal_id: int, queue: dict, after: int, forward: boo
     bid = queue.get("value") or latest_batch(store, goal_id)
     if bid is None:
         return None
-    r = store.conn.execute(
-        "SELECT pos FROM batch_items WHERE batch_id = ? AND sample_id = ?", (bid, after)
-    ).fetchone()
-    if r is None:
-        pos = -1 if forward else 1 << 62
-    else:
-        pos = r[0]
-    op, order = (">", "ASC") if forward else ("<", "DESC")
-    r = store.conn.execute(
-        f"SELECT sample_id FROM batch_items WHERE batch_id = ? AND pos {op} ? ORDER BY pos {order} LIMIT 1",
-        (bid, pos),
-    ).fetchone()
-    return r[0] if r else None
+    return store.batch_step(bid, after, forward=forward)
 
 
 def batch_progress(store: Store, goal_id: int, batch_id: int) -> tuple[int, int]:
     """(decided, size) of a batch under its goal."""
-    size, decided = store.conn.execute(
-        "SELECT count(*), count(d.verdict) FROM batch_items b LEFT JOIN decisions d"
-        " ON d.goal_id = ? AND d.sample_id = b.sample_id WHERE b.batch_id = ?",
-        (goal_id, batch_id),
-    ).fetchone()
-    return decided, size
+    return store.batch_progress(goal_id, batch_id)

@@ -294,13 +294,6 @@ def _check_replace(data_paths: list[Path], manifest_path: Path, force: bool) -> 
 
 # ------------------------------------------------------------------ what the reviewer saw
 
-_KEPT_ROWS = (
-    "SELECT s.source_id, s.id, s.raw, d.tags, s.system, s.turns, s.tools, s.content_hash, s.prompt_hash,"
-    " s.answer_hash FROM decisions d JOIN samples s ON s.id = d.sample_id"
-    " WHERE d.goal_id = ? AND d.verdict = 'keep' ORDER BY s.source_id, s.position"
-)
-
-
 def _generated_raw(conv: Conversation) -> str:
     """The raw text Store.add_conversations gives a generated record (an OpenAI `messages` object)."""
     messages = ([{"role": "system", "content": conv.system}] if conv.system else []) + [t.to_json() for t in conv.turns]
@@ -420,14 +413,7 @@ def export(
         raise ExportError(f"{out.parent}: no such folder — create it first")
     compress = out.suffix == ".gz"
     sources = {s.id: s for s in store.sources()}
-    kept_sources = [
-        sid
-        for (sid,) in store.conn.execute(
-            "SELECT DISTINCT s.source_id FROM decisions d JOIN samples s ON s.id = d.sample_id"
-            " WHERE d.goal_id = ? AND d.verdict = 'keep' ORDER BY 1",
-            (goal.id,),
-        )
-    ]
+    kept_sources = store.kept_source_ids(goal.id)
     if not kept_sources:
         raise ExportError(f"goal #{goal.id} has no kept samples yet — keep some in `winnow open`, then export")
 
@@ -571,22 +557,9 @@ def export(
             tmp.unlink(missing_ok=True)
         raise
 
-    with store.tx() as conn:
-        eid = int(
-            conn.execute(
-                "INSERT INTO exports (goal_id, at, log_position, files, manifest, kept) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    goal.id,
-                    manifest["exported_at"],
-                    manifest["decision_log_position"],
-                    json.dumps(files, ensure_ascii=False),
-                    str(manifest_path),
-                    len(kept_ids),
-                ),
-            ).lastrowid
-            or 0
-        )
-        conn.executemany("INSERT INTO export_items (export_id, sample_id) VALUES (?, ?)", [(eid, i) for i in kept_ids])
+    eid = store.add_export(
+        goal.id, manifest["exported_at"], manifest["decision_log_position"], files, str(manifest_path), kept_ids
+    )
     return ExportReport(
         tuple(p for _, p, _, _, _ in written),
         manifest_path,
@@ -596,15 +569,11 @@ def export(
     )
 
 
-def _kept_rows(store: Store, goal_id: int) -> Iterator[tuple]:
-    yield from store.conn.execute(_KEPT_ROWS, (goal_id,))
-
-
 def _raw_records(
     store: Store, goal_id: int, container: str, sids: set[int], tags: bool, verifier: _Verifier
 ) -> Callable[[], Iterator[str]]:
     def records() -> Iterator[str]:
-        for row in _kept_rows(store, goal_id):
+        for row in store.kept_rows(goal_id):
             source_id, _sample_id, rec, tags_json = row[:4]
             if source_id in sids and verifier.ok(row):
                 yield with_tags(rec, container, json.loads(tags_json)) if tags else rec
@@ -642,7 +611,7 @@ def _converted_records(
         )
 
     def records() -> Iterator[str]:
-        for row in _kept_rows(store, goal.id):
+        for row in store.kept_rows(goal.id):
             source_id, sample_id, raw, tags_json = row[:4]
             if not verifier.ok(row):
                 continue
@@ -656,11 +625,7 @@ def _converted_records(
 
 
 def last_export(store: Store, goal_id: int) -> dict | None:
-    r = store.conn.execute(
-        "SELECT id, at, log_position, manifest, kept FROM exports WHERE goal_id = ? ORDER BY id DESC LIMIT 1",
-        (goal_id,),
-    ).fetchone()
-    return dict(zip(("id", "at", "log_position", "manifest", "kept"), r, strict=True)) if r else None
+    return store.last_export(goal_id)
 
 
 @dataclass(frozen=True)
@@ -676,30 +641,16 @@ def changes_since(store: Store, goal_id: int, export_id: int | None = None) -> E
     if export_id is None:
         prev = last_export(store, goal_id)
     else:
-        r = store.conn.execute(
-            "SELECT id, at, log_position, manifest, kept FROM exports WHERE id = ? AND goal_id = ?",
-            (export_id, goal_id),
-        ).fetchone()
-        if not r:
+        prev = store.export_of(goal_id, export_id)
+        if prev is None:
             raise ExportError(f"no export #{export_id} of goal #{goal_id} — see `winnow export --list`")
-        prev = dict(zip(("id", "at", "log_position", "manifest", "kept"), r, strict=True))
     now_kept = set(_kept_ids(store, goal_id))
-    then = (
-        set()
-        if prev is None
-        else {r[0] for r in store.conn.execute("SELECT sample_id FROM export_items WHERE export_id = ?", (prev["id"],))}
-    )
+    then = set() if prev is None else store.exported_sample_ids(prev["id"])
     return ExportChanges(prev, tuple(sorted(now_kept - then)), tuple(sorted(then - now_kept)), len(now_kept & then))
 
 
 def exports(store: Store, goal_id: int | None = None) -> list[dict]:
-    where, args = ("WHERE goal_id = ?", (goal_id,)) if goal_id else ("", ())
-    return [
-        dict(zip(("id", "goal_id", "at", "log_position", "kept", "manifest"), r, strict=True))
-        for r in store.conn.execute(
-            f"SELECT id, goal_id, at, log_position, kept, manifest FROM exports {where} ORDER BY id", args
-        )
-    ]
+    return store.exports(goal_id)
 
 
 def _sha256(path: Path) -> str:

@@ -162,16 +162,11 @@ def _kept_ids(store: Store, goal_id: int) -> list[int]:
 
 def _repeat_groups(store: Store, ids: list[int]) -> list[tuple[int, str]]:
     """(sample id, group key) for each exact-content group and near-duplicate cluster of `ids`."""
-    # TODO(R2): move into the store (samples' content hashes, and the analysis store's cluster
-    # memberships, of a set of ids); moved here unchanged from review/goals.py.
-    out: list[tuple[int, str]] = []
-    q = ",".join("?" * len(ids))
-    for sid, h in store.conn.execute(f"SELECT id, content_hash FROM samples WHERE id IN ({q})", ids):
-        out.append((sid, f"h:{h}"))
+    from .analysis.store import AnalysisStore
+
+    out: list[tuple[int, str]] = [(sid, f"h:{h}") for sid, h in store.content_hashes(ids)]
     try:
-        rows = store.conn.execute(
-            f"SELECT sample_id, detector || ':' || cluster_id FROM dup_clusters WHERE sample_id IN ({q})", ids
-        ).fetchall()
+        rows = AnalysisStore(store).cluster_keys(ids)
     except Exception:  # noqa: BLE001 - no analysis tables yet
         rows = []
     out += rows
@@ -329,12 +324,7 @@ class AddMoreSignals:
 
 def _action_before_last(store: Store, goal_id: int, last_n: int) -> int:
     """Id of the goal's newest action before its last `last_n` (undo/redo not counted); 0 if none."""
-    # TODO(R2): move into the store; moved here unchanged from review/goals.add_more_signals.
-    row = store.conn.execute(
-        "SELECT id FROM actions WHERE goal_id = ? AND kind NOT IN ('undo', 'redo') ORDER BY id DESC LIMIT 1 OFFSET ?",
-        (goal_id, last_n),
-    ).fetchone()
-    return row[0] if row else 0
+    return store.action_before_last(goal_id, last_n)
 
 
 def add_more_signals(store: Store, goal_id: int, last_n: int = SIGNALS_LAST_N) -> AddMoreSignals:

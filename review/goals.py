@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .model import Goal, Queue, QueueSpec
-from .store import Change, Store, check_goal_sentence, now
+from .store import Change, Store, check_goal_sentence
 
 
 @dataclass(frozen=True)
@@ -24,11 +24,7 @@ class Revision:
 
 
 def revisions(store: Store, goal_id: int) -> list[Revision]:
-    rows = store.conn.execute(
-        "SELECT sentence, hypothesis, at, log_position, note FROM goal_revisions WHERE goal_id = ? ORDER BY id",
-        (goal_id,),
-    ).fetchall()
-    return [Revision(i + 1, *r) for i, r in enumerate(rows)]
+    return [Revision(i + 1, *r) for i, r in enumerate(store.goal_revisions(goal_id))]
 
 
 def edit_goal(store: Store, goal_id: int, sentence: str | None = None, hypothesis: str | None = None) -> tuple[Goal, list[str]]:
@@ -42,34 +38,14 @@ def edit_goal(store: Store, goal_id: int, sentence: str | None = None, hypothesi
     new_hyp = goal.hypothesis if hypothesis is None else hypothesis
     if (new_sentence, new_hyp) == (goal.sentence, goal.hypothesis):
         return goal, ["nothing changed"]
-    with store.tx() as conn:
-        # revision + 1: a review screen open on this goal elsewhere refuses its next write (GoalChanged).
-        conn.execute(
-            "UPDATE goals SET sentence = ?, hypothesis = ?, revision = revision + 1 WHERE id = ?",
-            (new_sentence, new_hyp, goal_id),
-        )
-        conn.execute(
-            "INSERT INTO goal_revisions (goal_id, sentence, hypothesis, at, log_position, note) VALUES (?, ?, ?, ?, ?, ?)",
-            (goal_id, new_sentence, new_hyp, now(), store.log_position(), "edited"),
-        )
+    store.reword_goal(goal_id, new_sentence, new_hyp)
     return store.goal(goal_id), warnings
 
 
 def archive_goal(store: Store, goal_id: int, archived: bool = True) -> Goal:
     """Archive (or restore) a goal: its decisions stay, but nothing more is written into it
     (Store.apply refuses) until it is restored. Both bump its revision."""
-    with store.tx() as conn:
-        conn.execute(
-            "UPDATE goals SET archived_at = ?, revision = revision + 1 WHERE id = ?",
-            (now() if archived else None, goal_id),
-        )
-        active = store.meta("active_goal")
-        if archived and active == str(goal_id):
-            others = [g for g in store.goals() if g.id != goal_id]
-            conn.execute("DELETE FROM meta WHERE key = 'active_goal'")
-            if others:
-                conn.execute("INSERT INTO meta (key, value) VALUES ('active_goal', ?)", (str(others[-1].id),))
-    return store.goal(goal_id)
+    return store.archive_goal(goal_id, archived)
 
 
 def fork_goal(store: Store, source_id: int, sentence: str, hypothesis: str = "") -> tuple[Goal, int]:
@@ -86,33 +62,14 @@ def fork_goal(store: Store, source_id: int, sentence: str, hypothesis: str = "")
             changes.append(Change(sid, "note", value=d.note))
     if changes:
         store.apply(goal.id, changes, kind="batch")
-    with store.tx() as conn:
-        # The draft's wording takes effect after the copy: every copied decision needs re-review.
-        conn.execute(
-            "UPDATE goal_revisions SET log_position = ?, note = ? WHERE goal_id = ?",
-            (store.log_position(), f"forked from goal #{src.id}", goal.id),
-        )
+    # The draft's wording takes effect after the copy: every copied decision needs re-review.
+    store.restate_goal(goal.id, f"forked from goal #{src.id}")
     return goal, len({c.sample_id for c in changes})
 
 
 def rereview_step(store: Store, goal_id: int, queue: Queue, after: int, forward: bool) -> int | None:
     """Queue "rereview": decided samples whose last effective change predates the goal's wording."""
-    op, order = (">", "ASC") if forward else ("<", "DESC")
-    row = store.conn.execute(
-        "SELECT max(log_position) FROM goal_revisions WHERE goal_id = ?", (goal_id,)
-    ).fetchone()
-    since = row[0] or 0
-    if since == 0:
-        return None
-    r = store.conn.execute(
-        f"SELECT d.sample_id FROM decisions d WHERE d.goal_id = ? AND d.verdict IS NOT NULL AND d.sample_id {op} ?"
-        " AND NOT EXISTS (SELECT 1 FROM events e JOIN actions a ON a.id = e.action_id"
-        "   WHERE e.goal_id = d.goal_id AND e.sample_id = d.sample_id AND e.action_id > ? AND a.undone = 0"
-        "   AND e.kind IN ('keep', 'drop'))"
-        f" ORDER BY d.sample_id {order} LIMIT 1",
-        (goal_id, after, since),
-    ).fetchone()
-    return r[0] if r else None
+    return store.rereview_step(goal_id, after, forward=forward)
 
 
 def rereview_count(store: Store, goal_id: int) -> int:

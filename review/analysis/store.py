@@ -194,6 +194,14 @@ class AnalysisStore:
     def all_cluster_memberships(self) -> list[tuple[int, str, int]]:
         return self.conn.execute("SELECT sample_id, detector, cluster_id FROM dup_clusters").fetchall()
 
+    def cluster_keys(self, sample_ids: Sequence[int]) -> list[tuple[int, str]]:
+        """(sample id, "detector:cluster id") of each cluster that one of `sample_ids` is in."""
+        q = ",".join("?" * len(sample_ids))
+        return self.conn.execute(
+            f"SELECT sample_id, detector || ':' || cluster_id FROM dup_clusters WHERE sample_id IN ({q})",
+            list(sample_ids),
+        ).fetchall()
+
     def replace_queue(self, rows: Sequence[tuple[int, int]]) -> None:
         """rows: (sample_id, group_id) in queue order."""
         with self.store.tx() as conn:

@@ -12,12 +12,15 @@ reading works, every write raises StorageError("read-only").
 
 `Store` is the façade: one class built from one repository per table family —
 connection.py (opening, schema check, migrations, transactions, meta), errors.py (ProjectError,
-StorageError and the forensics behind it), imports.py, samples.py, goals.py, decisions.py (the
-log), figures.py, queues.py. Import everything from `review.store`.
+StorageError and the forensics behind it), imports.py, samples.py, goals.py (goals, their
+wordings, where a review stands), decisions.py (the log), figures.py, queues.py, batches.py,
+exports.py. No module outside the stores (this package, analysis/store.py, style/store.py) runs
+SQL. Import everything from `review.store`.
 """
 
 from __future__ import annotations
 
+from .batches import BatchRepo
 from .connection import SQLITE_MAGIC, SQLITE_NOTADB, StoreBase, chunks, now
 from .decisions import EVENT_KINDS, Change, DecisionRepo, apply_change
 from .errors import (
@@ -31,6 +34,7 @@ from .errors import (
     why_read_only,
     write_lock_holder,
 )
+from .exports import ExportRepo
 from .goals import check_goal_sentence
 from .imports import BATCH_CHARS, COPY_CACHE_KIB, ImportRepo, file_sha256
 from .queues import QUEUE_EXTENSIONS, QueueRepo
@@ -62,7 +66,7 @@ __all__ = [
 ]
 
 
-class Store(ImportRepo, DecisionRepo, QueueRepo):
+class Store(ImportRepo, DecisionRepo, QueueRepo, BatchRepo, ExportRepo):
     """Owns one project file and every SQL statement run against it (see the package docstring
     for which module holds which).
 

@@ -198,6 +198,14 @@ class DecisionRepo(GoalRepo, SampleRepo):
                 self._write_decision(goal_id, sid, self._replay(goal_id, sid))
         return touched
 
+    def action_before_last(self, goal_id: int, n: int) -> int:
+        """Id of the goal's action (undo and redo aside) that preceded its last `n`; 0 if none did."""
+        row = self.conn.execute(
+            "SELECT id FROM actions WHERE goal_id = ? AND kind NOT IN ('undo', 'redo') ORDER BY id DESC LIMIT 1 OFFSET ?",
+            (goal_id, n),
+        ).fetchone()
+        return row[0] if row else 0
+
     def rebuild_decisions(self, goal_id: int, upto: int | None = None) -> dict[int, Decision]:
         """Derive every sample's state for a goal from the log alone (undo/redo replayed from scratch).
 
@@ -245,8 +253,3 @@ class DecisionRepo(GoalRepo, SampleRepo):
                 (goal_id, sample_id),
             )
         ]
-
-    def log_position(self) -> int:
-        """Id of the newest action: an export names this so a run traces to exact decisions."""
-        r = self.conn.execute("SELECT max(id) FROM actions").fetchone()
-        return r[0] or 0

@@ -94,6 +94,79 @@ class GoalRepo(StoreBase):
             raise ProjectError(f"no goal matches {ref!r} — list goals with `winnow goal list`")
         raise ProjectError(f"{len(hits)} goals match {ref!r} — give the goal's number (see `winnow goal list`)")
 
+    def log_position(self) -> int:
+        """Id of the newest action: a goal's wording takes effect at a log position, and an export
+        names it so a run traces to exact decisions."""
+        r = self.conn.execute("SELECT max(id) FROM actions").fetchone()
+        return r[0] or 0
+
+    # ------------------------------------------------------------------ wordings, archive
+
+    def goal_revisions(self, goal_id: int) -> list[tuple[str, str, str, int, str]]:
+        """(sentence, hypothesis, at, log_position, note) of every wording the goal has had, oldest first."""
+        return self.conn.execute(
+            "SELECT sentence, hypothesis, at, log_position, note FROM goal_revisions WHERE goal_id = ? ORDER BY id",
+            (goal_id,),
+        ).fetchall()
+
+    def reword_goal(self, goal_id: int, sentence: str, hypothesis: str) -> None:
+        """A new wording (sentence, hypothesis) for the goal, taking effect at the current log
+        position; the old one stays in `goal_revisions`."""
+        with self.tx() as conn:
+            # revision + 1: a review screen open on this goal elsewhere refuses its next write (GoalChanged).
+            conn.execute(
+                "UPDATE goals SET sentence = ?, hypothesis = ?, revision = revision + 1 WHERE id = ?",
+                (sentence, hypothesis, goal_id),
+            )
+            conn.execute(
+                "INSERT INTO goal_revisions (goal_id, sentence, hypothesis, at, log_position, note)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (goal_id, sentence, hypothesis, now(), self.log_position(), "edited"),
+            )
+
+    def archive_goal(self, goal_id: int, archived: bool = True) -> Goal:
+        """Archive (or restore) a goal, bumping its revision; archiving the active goal makes the
+        newest other unarchived goal active (or none)."""
+        with self.tx() as conn:
+            conn.execute(
+                "UPDATE goals SET archived_at = ?, revision = revision + 1 WHERE id = ?",
+                (now() if archived else None, goal_id),
+            )
+            active = self.meta("active_goal")
+            if archived and active == str(goal_id):
+                others = [g for g in self.goals() if g.id != goal_id]
+                conn.execute("DELETE FROM meta WHERE key = 'active_goal'")
+                if others:
+                    conn.execute("INSERT INTO meta (key, value) VALUES ('active_goal', ?)", (str(others[-1].id),))
+        return self.goal(goal_id)
+
+    def restate_goal(self, goal_id: int, note: str) -> None:
+        """Every wording of the goal takes effect at the current log position (a forked draft:
+        the decisions copied into it all need re-review)."""
+        with self.tx() as conn:
+            conn.execute(
+                "UPDATE goal_revisions SET log_position = ?, note = ? WHERE goal_id = ?",
+                (self.log_position(), note, goal_id),
+            )
+
+    def rereview_step(self, goal_id: int, after: int, *, forward: bool = True) -> int | None:
+        """The next (or previous) decided sample after/before `after` whose last effective keep or
+        drop predates the goal's current wording; None when the goal was never reworded."""
+        op, order = (">", "ASC") if forward else ("<", "DESC")
+        row = self.conn.execute("SELECT max(log_position) FROM goal_revisions WHERE goal_id = ?", (goal_id,)).fetchone()
+        since = row[0] or 0
+        if since == 0:
+            return None
+        r = self.conn.execute(
+            f"SELECT d.sample_id FROM decisions d WHERE d.goal_id = ? AND d.verdict IS NOT NULL AND d.sample_id {op} ?"
+            " AND NOT EXISTS (SELECT 1 FROM events e JOIN actions a ON a.id = e.action_id"
+            "   WHERE e.goal_id = d.goal_id AND e.sample_id = d.sample_id AND e.action_id > ? AND a.undone = 0"
+            "   AND e.kind IN ('keep', 'drop'))"
+            f" ORDER BY d.sample_id {order} LIMIT 1",
+            (goal_id, after, since),
+        ).fetchone()
+        return r[0] if r else None
+
     # ------------------------------------------------------------------ where the review stands
 
     def goal_state(self, goal_id: int) -> tuple[int | None, dict]:

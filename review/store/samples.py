@@ -109,5 +109,13 @@ class SampleRepo(StoreBase):
             (goal_id,),
         )
 
+    def content_hashes(self, ids: Sequence[int]) -> list[tuple[int, str]]:
+        """(sample id, content hash) of those of `ids` that exist."""
+        out: list[tuple[int, str]] = []
+        for chunk in chunks(list(ids), 500):
+            q = ",".join("?" * len(chunk))
+            out += self.conn.execute(f"SELECT id, content_hash FROM samples WHERE id IN ({q})", chunk).fetchall()
+        return out
+
     def has_sample(self, sample_id: int) -> bool:
         return self.conn.execute("SELECT 1 FROM samples WHERE id = ?", (sample_id,)).fetchone() is not None

@@ -110,6 +110,16 @@ class StyleStore:
             (version,),
         )
 
+    def answer_moves(self) -> dict[int, tuple[str, str]]:
+        """sample id -> (move, script) of its answer's stored fingerprint, for every fingerprinted sample."""
+        moves: dict[int, tuple[str, str]] = {}
+        for sid, move, script in self.conn.execute(
+            "SELECT s.sample_id, f.move, f.script FROM style_samples s JOIN style_fingerprints f"
+            " ON f.answer_key = s.answer_key"
+        ):
+            moves[sid] = (move, script)
+        return moves
+
     # ------------------------------------------------------------------ flags & queues
 
     def replace_flags(self, rows: Sequence[FlagRow]) -> None:
