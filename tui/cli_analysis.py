@@ -142,7 +142,7 @@ def analyze(
             progress=bar,
             semantic_index=index,
             fast=fast,
-            **({"fast_margin": fast_margin} if fast_margin is not None else {}),
+            fast_margin=fast_margin,
         )
     except KeyboardInterrupt:
         bar.stop()
@@ -170,7 +170,7 @@ def analyze(
     for d in summary.detectors:
         thr = f" ≥ {d.threshold:.2f}" if d.threshold is not None else ""
         work = "unchanged" if d.compared == 0 else f"{d.compared:,} texts compared"
-        if d.detector == "semantic" and d.margin is not None and d.compared:
+        if d.detector == "semantic" and d.margin is not None and d.threshold is not None and d.compared:
             work += (
                 f", {d.fast_embedded:,} int8-embedded, {d.cached:,} from cache; {d.candidates:,} candidate pairs"
                 f" ≥ {d.threshold - d.margin:.2f} among {d.confirmed_texts:,} texts, {d.embedded:,} fp32-embedded"
