@@ -2,25 +2,110 @@
 
 Applied on open. A file written by a newer winnow (a migration name we do not know) is refused
 rather than guessed at. Each migration is append-only: never edit one that has shipped.
+
+A new step: a function `mNNN_what(db)` decorated with `@step`, after the last one. Only
+sqlite-utils' public migration API is used (the decorator, apply, pending, applied,
+ensure_migrations_table); the ordered list of steps is ours (STEPS, NAMES).
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+Step = Callable[[Database], None]
+
 migrations = Migrations("winnow")
+# Our own list of the steps, in the order they apply: sqlite-utils keeps its list private, so the
+# names (NAMES, below) and a subset (migration_set) are derived from this one.
+STEPS: list[Step] = []
+
+
+def step(fn: Step) -> Step:
+    """Register a migration: appended to STEPS and to `migrations` (sqlite-utils' public decorator;
+    its name is the function's)."""
+    STEPS.append(fn)
+    return migrations()(fn)
+
+
+def migration_set(names: Iterable[str]) -> Migrations:
+    """A fresh migration set of winnow's name holding those of our steps named in `names`, in
+    their order there (names unknown here are left out); through the public decorator only."""
+    by_name = {fn.__name__: fn for fn in STEPS}
+    subset = Migrations(migrations.name)
+    for name in dict.fromkeys(names):
+        if name in by_name:
+            subset()(by_name[name])
+    return subset
 
 
 def run_script(db: Database, script: str) -> None:
     """Run statements one by one: executescript() would COMMIT the migration's transaction."""
-    body = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
-    for statement in body.split(";"):
-        if statement.strip():
-            db.execute(statement)
+    for statement in statements(script):
+        db.execute(statement)
 
 
-@migrations()
+def statements(script: str) -> Iterator[str]:
+    """The statements of an SQL script, without their `;` and with `--` comments removed.
+
+    A statement ends at the first `;` after which SQLite's own sqlite3.complete_statement() says
+    it is complete, so a `;` inside a string, a quoted name, a comment or a trigger's
+    BEGIN ... END does not split it. Comments go (quotes respected) so that the schema stored in
+    sqlite_master is the same text it always was."""
+    pending = ""
+    pieces = script.split(";")
+    for i, piece in enumerate(pieces):
+        pending += piece
+        last = i == len(pieces) - 1
+        if not last and not sqlite3.complete_statement(pending + ";"):
+            pending += ";"
+            continue
+        text = _without_line_comments(pending)
+        if text.strip():
+            yield text
+        pending = ""
+
+
+def _without_line_comments(sql: str) -> str:
+    """`sql` less its `-- ...` comments (to the end of the line, the newline kept); quotes,
+    quoted names and /* ... */ comments are passed through unchanged."""
+    out: list[str] = []
+    i, n = 0, len(sql)
+    while i < n:
+        c = sql[i]
+        if c in "'\"`[":
+            close = "]" if c == "[" else c
+            j = i + 1
+            while True:
+                j = sql.find(close, j)
+                if j == -1:
+                    j = n
+                    break
+                if close != "]" and sql.startswith(close * 2, j):  # a doubled quote stays inside
+                    j += 2
+                    continue
+                j += 1
+                break
+            out.append(sql[i:j])
+            i = j
+        elif sql.startswith("/*", i):
+            j = sql.find("*/", i + 2)
+            j = n if j == -1 else j + 2
+            out.append(sql[i:j])
+            i = j
+        elif sql.startswith("--", i):
+            j = sql.find("\n", i)
+            i = n if j == -1 else j
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+@step
 def m001_initial(db: Database) -> None:
     run_script(
         db,
@@ -129,11 +214,11 @@ def m001_initial(db: Database) -> None:
             queue TEXT NOT NULL DEFAULT '{"kind": "all"}',
             updated_at TEXT NOT NULL
         );
-        """
+        """,
     )
 
 
-@migrations()
+@step
 def m002_analysis(db: Database) -> None:
     """Near-duplicate and leakage analysis (review/analysis). Everything here is derived data:
     dropping these tables loses cached work, never a decision."""
@@ -227,11 +312,11 @@ def m002_analysis(db: Database) -> None:
             status TEXT NOT NULL,            -- running | done | cancelled | failed
             summary TEXT NOT NULL DEFAULT '{}'
         );
-        """
+        """,
     )
 
 
-@migrations()
+@step
 def m003_style(db: Database) -> None:
     """Style fingerprints, drift / contradiction / noise flags and their queues (review/style).
     Derived data: dropping these tables loses cached work, never a decision. Named m003 (the number
@@ -284,11 +369,11 @@ def m003_style(db: Database) -> None:
             key TEXT PRIMARY KEY,
             value TEXT NOT NULL
         );
-        """
+        """,
     )
 
 
-@migrations()
+@step
 def m004_goals_batches_exports(db: Database) -> None:
     """Goal wording history, proposed review batches, and recorded exports (issue 6)."""
     run_script(
@@ -340,11 +425,11 @@ def m004_goals_batches_exports(db: Database) -> None:
             sample_id INTEGER NOT NULL,
             PRIMARY KEY (export_id, sample_id)
         ) WITHOUT ROWID;
-        """
+        """,
     )
 
 
-@migrations()
+@step
 def m005_goal_revision(db: Database) -> None:
     """A counter that every goal edit and archive (or restore) bumps (issue 12). A review screen
     painted a goal at some revision; each write it makes compares that revision with this one
@@ -356,3 +441,7 @@ def m005_goal_revision(db: Database) -> None:
         ALTER TABLE goals ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
         """,
     )
+
+
+# Every step's name, in order: what a project that ran them all records as applied.
+NAMES: tuple[str, ...] = tuple(fn.__name__ for fn in STEPS)

@@ -44,9 +44,8 @@ import sqlite3
 from dataclasses import dataclass
 
 from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
 
-from .migrations import migrations
+from .migrations import NAMES, migration_set, migrations
 
 # Python 3.12+ names for sqlite3_db_config options (absent on 3.11, which has no setconfig).
 _DBCONFIG_OFF_ON = (("SQLITE_DBCONFIG_DEFENSIVE", True), ("SQLITE_DBCONFIG_TRUSTED_SCHEMA", False))
@@ -162,12 +161,10 @@ def expected(applied: tuple[str, ...]) -> Expected:
     """The schema winnow's migrations create when exactly `applied` ran, in that order: derived by
     running them on an in-memory database (names unknown to this winnow are skipped; the caller
     refuses such a file as written by a newer winnow)."""
-    by_name = {m.name: m for m in migrations._migrations}
-    subset = Migrations(migrations.name)
-    subset._migrations = [by_name[n] for n in dict.fromkeys(applied) if n in by_name]
+    subset = migration_set(applied)
     db = Database(memory=True, execute_plugins=False)
     try:
-        if subset._migrations:
+        if subset.pending(db):
             subset.apply(db)
         else:  # a project file before its first migration ran: at most the empty bookkeeping table
             subset.ensure_migrations_table(db)
@@ -232,7 +229,7 @@ def problems(conn: sqlite3.Connection) -> list[Problem]:
             found, applied = _entries(conn), applied_migrations(conn)
         finally:
             conn.execute("COMMIT")
-    known = {m.name for m in migrations._migrations}
+    known = set(NAMES)
     if any(n not in known for n in applied):
         return []  # written by a newer winnow: refused as such by the caller, before anything runs
     if not found:

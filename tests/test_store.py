@@ -124,9 +124,9 @@ def test_upgrade_from_an_older_schema_keeps_data(tmp_path, data_file):
     """A project written before the latest migrations opens, upgrades and keeps its data."""
     from sqlite_utils import Database
 
-    from review.migrations import migrations
+    from review.migrations import NAMES, migrations
 
-    names = [m.name for m in migrations._migrations]
+    names = list(NAMES)
     path = tmp_path / "old.db"
     store = Store(path)
     store.import_file(data_file)

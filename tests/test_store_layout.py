@@ -48,6 +48,18 @@ def test_no_module_outside_the_stores_runs_sql():
     assert found == [], "SQL outside the stores — move it into a store method:\n" + "\n".join(found)
 
 
+def test_no_module_reads_sqlite_utils_private_migration_list():
+    found = []
+    for path in _modules("review", "tui"):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        found += [
+            f"{path.relative_to(ROOT)}:{n.lineno}"
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Attribute) and n.attr == "_migrations"
+        ]
+    assert found == [], "Migrations._migrations is sqlite-utils' private list; use review.migrations.STEPS"
+
+
 def test_store_modules_stay_small():
     sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in _modules("review/store")}
     assert set(sizes) >= {"__init__.py", "connection.py", "errors.py", "imports.py", "samples.py", "goals.py"}

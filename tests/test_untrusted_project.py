@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from review import schema
-from review.migrations import migrations
+from review.migrations import NAMES, migrations
 from review.store import Change, ProjectError, Store
 from tui.cli import cli
 
@@ -233,11 +233,11 @@ def test_formatting_of_the_schema_sql_does_not_count():
     assert schema.normalise("CREATE TABLE a (b)") != schema.normalise("CREATE TABLE ab")
 
 
-@pytest.mark.parametrize("k", range(1, len(migrations._migrations)))
+@pytest.mark.parametrize("k", range(1, len(NAMES)))
 def test_an_older_project_opens_and_migrates_but_is_checked_first(tmp_path, k):
     """A file as an older winnow wrote it (the first k migrations) opens and upgrades; one with a
     trigger is refused before the upgrade runs (the check is against exactly those k)."""
-    names = [m.name for m in migrations._migrations]
+    names = list(NAMES)
     db = tmp_path / "old.db"
     old = Database(db)
     migrations.apply(old, stop_before=names[k])

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from .. import schema
-from ..migrations import migrations
+from ..migrations import NAMES, migrations
 from .errors import ProjectError, StorageError, storage_error, why_read_only
 
 
@@ -140,7 +140,7 @@ class StoreBase:
     def _check_file(self, *, fresh: bool) -> None:
         """Refuse a file from a newer winnow, one that is not a winnow project, and one whose schema
         is not exactly what winnow's migrations create (review/schema.py); reads only."""
-        known = {m.name for m in migrations._migrations}
+        known = set(NAMES)
         applied = [m.name for m in migrations.applied(self.db)]
         unknown = [n for n in applied if n not in known]
         if unknown:
@@ -168,7 +168,7 @@ class StoreBase:
             # One transaction: a new or upgraded project is either complete or as it was.
             with self.tx():
                 migrations.apply(self.db)
-                self._meta_set("schema", ",".join(m.name for m in migrations._migrations))
+                self._meta_set("schema", ",".join(NAMES))
                 if self._meta_get("created_at") is None:
                     self._meta_set("created_at", now())
                     self._meta_set("total_samples", "0")
