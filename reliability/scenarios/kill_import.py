@@ -14,7 +14,7 @@ schema creation, the single import transaction, its commit, and after it. Then:
 * in (b) the old samples, sources, goals, decisions, event log and cursor are byte-for-byte
   what they were;
 * the -wal/-shm files left by the kill do not block: the same import run again exits 0 and
-  ends with exactly the expected content. winnow documents (`winnow import --help`, store.py)
+  ends with exactly the expected content. winnow documents (`winnow import --help`, review/store/imports.py)
   that a file whose sha256 is already in the project adds nothing: the re-run must say
   "imported N samples" when the kill left none of it, "already imported" when it left all of
   it, and a third run must say "already imported" and change nothing.
