@@ -1,15 +1,19 @@
 """What every `winnow` command module shares, written once: the one-line error and exit, the
-`--db` option, and the progress bar on stderr."""
+`--db` option, opening the project and finding the goal a command names, and the progress bar
+on stderr."""
 
 from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
+from review.model import Goal
 from review.sanitize import sanitize
+from review.store import ProjectError, Store
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -26,6 +30,43 @@ db_option = click.option(
     type=click.Path(dir_okay=False),
     help="The project file (SQLite). Also from $WINNOW_DB.",
 )
+
+
+def open_store(db: str | Path, *, create: bool = False, then: str = "") -> Store:
+    """The project, or a one-line error (`then`: what that means for the command) and exit 2."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta["winnow.db"] = Path(db)  # so that an error from the file names it (DefaultToOpen)
+    try:
+        return Store(db, create=create)
+    except ProjectError as e:
+        fail(f"{e}\n{then}" if then else str(e))
+
+
+def resolve_goal(store: Store, ref: str | None) -> Goal:
+    try:
+        g = store.find_goal(ref) if ref else store.active_goal()
+    except ProjectError as e:
+        fail(str(e))
+    if g is None:
+        archived = [a for a in store.goals(include_archived=True) if a.archived]
+        if archived and not store.goals():  # every goal is archived: name them rather than say there is none
+            a = archived[-1]
+            fail(
+                f"{store.path}: no active goal — {archived_goal_line(store, a)}"
+                + (f" ({len(archived) - 1} more archived: winnow goal list)" if len(archived) > 1 else "")
+            )
+        fail(f'{store.path}: no goal yet — add one: winnow goal add "..." --db {store.path}')
+    return g
+
+
+def archived_goal_line(store: Store, g: Goal) -> str:
+    """What to say about an archived goal where the active one is looked for (stats, export)."""
+    c = store.counts(g.id)
+    return (
+        f"goal #{g.id} “{g.sentence}” is archived; {c.kept:,} kept, {c.dropped:,} dropped — "
+        f"restore it with `winnow goal archive {g.id} --restore --db {store.path}`, or name it with --goal {g.id}"
+    )
 
 
 class ProgressBar:

@@ -1,0 +1,169 @@
+"""`winnow stats` (what the project holds: review.figures.ProjectStats) and `winnow export`
+(the kept samples and their manifest: review.export). tui/cli.py registers them with
+`cli.add_command`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from review.sanitize import sanitize
+from review.store import StorageError
+from tui.cli_common import archived_goal_line, db_option, fail, open_store, resolve_goal
+
+
+@click.command()
+@db_option
+@click.option("--goal", "goal_ref", help="Only this goal (number or a piece of its sentence).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def stats(db: str, goal_ref: str | None, as_json: bool) -> None:
+    """Samples, sources and decisions per goal.
+
+    \b
+    Example:
+      winnow stats --db project.db
+      winnow stats --db project.db --json | jq .goals
+    """
+    from review.figures import dumps, project_stats
+
+    with open_store(db) as store:
+        data = project_stats(store, resolve_goal(store, goal_ref) if goal_ref else None)
+        archived = [archived_goal_line(store, store.goal(a.id)) for a in data.archived_goals or ()]
+    if as_json:
+        click.echo(dumps(data))
+        return
+    click.echo(f"{data.samples:,} samples in {sanitize(data.project)}")
+    for s in data.sources:
+        click.echo(f"  {sanitize(s.name)}: {s.records:,} records · {s.format} · {s.container}")
+    if not data.goals and not data.archived_goals:
+        click.echo("no goals yet")
+    for g in data.goals:
+        mark = "*" if g.active else " "
+        arch = " (archived)" if g.archived else ""
+        click.echo(f"{mark} goal #{g.id}{arch}: {sanitize(g.sentence)}")
+        click.echo(f"    kept {g.kept:,} · dropped {g.dropped:,} · undecided {g.undecided:,}")
+        if g.dropped_by_reason:
+            click.echo("    dropped: " + ", ".join(f"{k} {v:,}" for k, v in g.dropped_by_reason.items()))
+        if g.by_tag:
+            click.echo("    tags: " + ", ".join(f"{sanitize(k)} {v:,}" for k, v in g.by_tag.items()))
+    for line in archived:
+        click.echo("  " + sanitize(line))
+    analysis = data.analysis or {}
+    for name, f in (analysis.get("detectors") or {}).items():
+        extra = f" (≥ {f['threshold']})" if f.get("threshold") is not None else ""
+        click.echo(
+            f"  {name}{extra}: {f.get('flagged_samples', 0):,} samples flagged in {f.get('clusters', 0):,} "
+            f"clusters (largest {f.get('largest_cluster', 0)}), duplicate mass {f.get('duplicate_mass', 0):,}"
+            + ("" if f.get("complete", True) else " — run incomplete, `winnow analyze` resumes it")
+        )
+    dup = analysis.get("duplicates") or {}
+    if dup.get("samples"):
+        click.echo(
+            f"  near-duplicates, all detectors: {dup['samples']:,} samples in {dup['groups']:,} groups; "
+            f"{dup['duplicate_mass']:,} beyond the first of each ({dup['duplicate_share']:.1%} of the project)"
+        )
+
+
+@click.command("export")
+@db_option
+@click.option("--goal", "goal_ref", help="Goal to export (default: the active one).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Output file; a .manifest.json is written beside it."
+)
+@click.option("--tags", is_flag=True, help='Add each record\'s tags (JSON: a "winnow_tags" key; CSV: a column).')
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["alpaca", "sharegpt", "openai"]),
+    help="Convert to this layout (refused, with reasons, where it would lose data).",
+)
+@click.option(
+    "--since",
+    "since",
+    metavar="last|ID",
+    help="Do not export: show what changed since the last (or the given) export of this goal.",
+)
+@click.option("--list", "list_", is_flag=True, help="Do not export: list this project's exports.")
+@click.option(
+    "--force", is_flag=True, help="Replace an existing output file (a previous export to the same place needs none)."
+)
+def export_cmd(
+    db: str,
+    goal_ref: str | None,
+    output: str | None,
+    tags: bool,
+    to: str | None,
+    since: str | None,
+    list_: bool,
+    force: bool,
+) -> None:
+    """Write the kept samples in the input's own format, plus a manifest.
+
+    Records are written exactly as imported. If kept samples come from sources
+    of different layouts (e.g. JSONL and CSV), one file per layout is written.
+    The project file, its side files and the imported sources are never
+    overwritten; another existing file only with --force.
+
+    \b
+    Example:
+      winnow export --db project.db --goal 1 -o kept.jsonl
+      winnow export --db project.db --to sharegpt -o kept_sharegpt.json
+      winnow export --db project.db --since last
+    """
+    from review.export import ExportError, changes_since, export, exports
+
+    with open_store(db) as store:
+        if list_:
+            for e in exports(store, resolve_goal(store, goal_ref).id if goal_ref else None):
+                click.echo(
+                    f"#{e['id']}  goal #{e['goal_id']}  {e['at']}  kept {e['kept']:,}  "
+                    f"log position {e['log_position']}  {sanitize(e['manifest'])}"
+                )
+            return
+        g = resolve_goal(store, goal_ref)
+        if since is not None:
+            try:
+                ch = changes_since(store, g.id, None if since == "last" else int(since.lstrip("#")))
+            except ValueError as e:
+                fail(f"--since {since}: {e}" if not isinstance(e, ExportError) else str(e))
+            if ch.since is None:
+                click.echo(f"goal #{g.id} was never exported; {len(ch.added):,} samples are kept now")
+            else:
+                click.echo(f"since export #{ch.since['id']} ({ch.since['at']}, {ch.since['kept']:,} kept):")
+            click.echo(f"  added   {len(ch.added):,}  " + ", ".join(f"#{i}" for i in ch.added[:20]))
+            click.echo(f"  removed {len(ch.removed):,}  " + ", ".join(f"#{i}" for i in ch.removed[:20]))
+            click.echo(f"  unchanged {ch.unchanged:,}")
+            return
+        if not output:
+            fail("give -o/--output FILE (or --since / --list)")
+        if g.archived:  # only when named with --goal: an archived goal is never the active one
+            click.echo(f"note: goal #{g.id} is archived; exporting its kept samples as they stand", err=True)
+        try:
+            report = export(store, g, output, tags=tags, to=to, force=force)
+        except (ExportError, ValueError) as e:
+            fail(str(e))
+        except OSError as e:
+            where = e.filename or output
+            fail(
+                f"{where}: cannot write the export ({e.strerror or e}) — no existing file was replaced; "
+                "check free space and permissions"
+            )
+        except StorageError as e:
+            if e.kind != "read-only":
+                raise
+            # A read-only project: the files and the manifest are written; only the record of
+            # this export in the project (what --since compares with) could not be.
+            manifest = Path(output).with_name(Path(output).name + ".manifest.json")
+            for f in json.loads(manifest.read_text(encoding="utf-8"))["files"]:
+                click.echo(f"wrote {f['records']:,} kept samples to {sanitize(f['path'])}")
+            click.echo(f"manifest: {sanitize(str(manifest))}")
+            click.echo(
+                f"note: {sanitize(str(store.path))} is read-only, so this export is not recorded in it "
+                "(`winnow export --since` will not know it)"
+            )
+            return
+    for path, n in zip(report.files, report.per_file, strict=True):
+        click.echo(f"wrote {n:,} kept samples to {sanitize(str(path))}")
+    click.echo(f"manifest: {sanitize(str(report.manifest))} (export #{report.export_id})")
