@@ -1,10 +1,9 @@
 """Read models: the figures the CLI and the screens show, as frozen dataclasses.
 
-Each read model is computed here, from Store methods (this module runs no SQL of its own, except
-the few small queries marked `TODO(R2)` that wait for a Store method), and rendered elsewhere:
-`winnow stats` (`ProjectStats`), the stats screen (`StatsFigures`), the goals screen
-(`GoalDetail`), `winnow goal diff` and its screen (`GoalDiff`, `GoalFigures`), the "should I add
-more?" panel (`AddMoreSignals`) and `winnow report` (`ReportData`).
+Each read model is computed here, from Store methods (this module runs no SQL of its own), and
+rendered elsewhere: `winnow stats` (`ProjectStats`), the stats screen (`StatsFigures`), the goals
+screen (`GoalDetail`), `winnow goal diff` and its screen (`GoalDiff`, `GoalFigures`), the "should
+I add more?" panel (`AddMoreSignals`) and `winnow report` (`ReportData`).
 
 `to_json` turns a read model into the JSON-ready dict that `--json` prints and the export manifest
 records: the keys, their order and the values are the ones these commands have always written.
@@ -322,14 +321,9 @@ class AddMoreSignals:
         return out
 
 
-def _action_before_last(store: Store, goal_id: int, last_n: int) -> int:
-    """Id of the goal's newest action before its last `last_n` (undo/redo not counted); 0 if none."""
-    return store.action_before_last(goal_id, last_n)
-
-
 def add_more_signals(store: Store, goal_id: int, last_n: int = SIGNALS_LAST_N) -> AddMoreSignals:
     now_kept = _kept_ids(store, goal_id)
-    before_pos = _action_before_last(store, goal_id, last_n)
+    before_pos = store.action_before_last(goal_id, last_n)
     then_kept = [s for s, d in store.rebuild_decisions(goal_id, upto=before_pos).items() if d.verdict == "keep"]
     dup_now, dup_then = kept_duplicate_mass(store, now_kept), kept_duplicate_mass(store, then_kept)
     advice: list[str] = []
