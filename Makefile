@@ -6,7 +6,7 @@ test:
 	$(PY) -m pytest
 
 check: lint
-	$(PY) -m mypy review
+	$(PY) -m mypy review tui
 	.venv/bin/lint-imports
 
 lint:

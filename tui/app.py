@@ -15,7 +15,7 @@ review stands). `winnow stats` and `winnow export` work on it as it is.
 
 The app's connection waits at most UI_BUSY_MS for another writer, so a write never freezes the
 screen for the 5 s a headless command waits; the review screen retries a busy write on a timer
-instead (tui/screens/review.py).
+instead (tui/write_retry.py).
 """
 
 from __future__ import annotations
@@ -148,7 +148,9 @@ class WinnowApp(App[None]):
             # already on disk, so unless app.run() has returned within a grace period, the
             # process simply ends, as kill -9 would; the kernel frees the lock.
             threading.Thread(target=self._end_after_grace, args=(signum,), daemon=True).start()
-        self._loop.call_soon_threadsafe(partial(self.exit, return_code=128 + signum))
+        loop = self._loop  # Textual's running loop, set again in _install_signal_handlers
+        assert loop is not None, "the signal handlers are installed only while the app runs"
+        loop.call_soon_threadsafe(partial(self.exit, return_code=128 + signum))
 
     def _end_after_grace(self, signum: int) -> None:
         if not self._shut.wait(SIGNAL_GRACE_S):
@@ -201,6 +203,8 @@ class WinnowApp(App[None]):
             self.push_screen(
                 ReviewScreen(
                     self.session,
+                    db_path=self.db_path,
+                    embedder=self.embedder,
                     markdown=bool(self.config.get("markdown", False)),
                     wide_at=int(self.config.get("wide_at", 120)),
                 )

@@ -47,7 +47,7 @@ from reliability.scenarios.faults import build_base, dump, fresh, records, verdi
 from reliability.term import WINNOW, PtyTerminal, winnow_env
 
 N = 60  # samples in the project (build_base)
-PATIENCE = 5.0  # tui.screens.review.BUSY_PATIENCE: how long a key waits for a busy project
+PATIENCE = 5.0  # tui.write_retry.BUSY_PATIENCE: how long a key waits for a busy project
 
 HOLDER = r"""
 import sqlite3, sys

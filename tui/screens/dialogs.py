@@ -35,9 +35,10 @@ class ReasonDialog(ModalScreen[str | None]):
         Binding("escape", "dismiss(None)", "Cancel", id="drop.cancel"),
         Binding("enter", "pick_suggested", "Suggested reason", id="drop.suggested"),
         Binding("x", f"pick('{DEFAULT_REASON}')", "Default reason", id="drop.default"),
-    ] + [
-        Binding(",".join(k for k in keys if k), f"pick('{reason}')", reason, id=f"drop.{reason}")
-        for reason, keys in REASON_KEYS.items()
+        *(
+            Binding(",".join(k for k in keys if k), f"pick('{reason}')", reason, id=f"drop.{reason}")
+            for reason, keys in REASON_KEYS.items()
+        ),
     ]
 
     def __init__(self, number: int, suggested: str | None = None) -> None:

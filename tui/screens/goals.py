@@ -167,7 +167,7 @@ class PickGoalDialog(ModalScreen[int | None]):
 
 class GoalsScreen(Screen[None]):
     CSS_PATH = Path(__file__).with_name("goals.tcss")
-    BINDINGS = GOALS_BINDINGS
+    BINDINGS = [*GOALS_BINDINGS]
 
     def __init__(self) -> None:
         super().__init__()

@@ -11,6 +11,7 @@ from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.segment import Segment
 from rich.text import Text
+from textual.errors import NoWidget
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -63,7 +64,7 @@ class ConversationView(ScrollView, can_focus=False):
             mark = next((i for i, r in enumerate(items) if isinstance(r, AnswerMark)), None)
             if mark is not None:  # rendered in two pieces (the same lines) to learn where it falls
                 parts = [Group(*items[:mark]), Group(*items[mark + 1 :])]
-        lines = []
+        lines: list[list[Segment]] = []
         for i, part in enumerate(parts):
             if i == 1:
                 self.answer_line = len(lines)
@@ -87,6 +88,29 @@ class ConversationView(ScrollView, can_focus=False):
         if not 0 <= row < region.height or region.width < 1:
             return None
         return region.x + min(1, region.width - 1), region.y + row
+
+    def answer_uncovered(self) -> bool:
+        """Whether the first line of the answer is on the terminal, not covered by anything (the
+        footer covers the pane's only row on a 5-row terminal)."""
+        at = self.answer_offset()
+        if at is None:
+            return False
+        try:
+            widget, _ = self.screen.get_widget_at(*at)
+        except NoWidget:
+            return False
+        return widget is self
+
+    def uncovered_rows(self) -> int:
+        """How many rows of this pane are on the terminal, not covered (e.g. by the footer)."""
+        region = self.scrollable_content_region
+        rows = 0
+        for y in range(region.y, region.bottom):
+            try:
+                rows += self.screen.get_widget_at(region.x, y)[0] is self
+            except NoWidget:
+                pass
+        return rows
 
     @property
     def text(self) -> str:

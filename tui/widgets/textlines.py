@@ -26,7 +26,7 @@ def expand_tabs(line: str, size: int = TAB_SIZE) -> str:
     if "\t" not in line:
         return line
     parts = line.split("\t")
-    out = []
+    out: list[str] = []
     col = 0
     for part in parts[:-1]:
         col += cell_len(part)
