@@ -185,3 +185,35 @@ def test_search_finds_quotes_backslashes_and_keeps_non_ascii_case(tmp_path):
         assert found("Привет") == 3  # non-ASCII matched as typed
         assert found('say "OK"') == 3  # the system prompt is plain text
         assert found('"hi" now?"') is None
+
+
+def test_interrupt_from_another_thread_stops_a_running_query(tmp_path):
+    """Store.interrupt() is how the review screen cancels a long search without reaching into the
+    connection. The query below would count for minutes; the interrupt ends it at once."""
+    import threading
+    import time
+
+    store = Store(tmp_path / "p.db")
+    running = threading.Event()
+    done = threading.Event()
+
+    def keep_interrupting() -> None:
+        running.wait(30)
+        deadline = time.monotonic() + 30  # generous: the query starts within milliseconds
+        while not done.is_set() and time.monotonic() < deadline:
+            store.interrupt()  # a no-op until the statement is running, so repeat until it stops
+            time.sleep(0.01)
+
+    t = threading.Thread(target=keep_interrupting)
+    t.start()
+    try:
+        running.set()
+        with pytest.raises(sqlite3.OperationalError, match="interrupted"):
+            store.conn.execute(
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 5000000000) SELECT count(*) FROM c"
+            ).fetchone()
+    finally:
+        done.set()
+        t.join()
+    assert store.total_samples() == 0  # the Store is still usable
+    store.close()

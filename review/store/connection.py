@@ -131,6 +131,12 @@ class StoreBase:
         """How long a write waits for another writer before failing with StorageError("busy")."""
         self.conn.execute(f"PRAGMA busy_timeout = {int(ms)}")
 
+    def interrupt(self) -> None:
+        """Stop the statement running on this Store's connection now (safe from another thread):
+        it fails with sqlite3.OperationalError("interrupted"); a write it was part of rolls back.
+        How a UI cancels a long search, which a worker cannot stop otherwise."""
+        self.conn.interrupt()
+
     def _sync(self, *, durable: bool) -> None:
         want = "FULL" if durable else "NORMAL"
         if self._synchronous != want:
