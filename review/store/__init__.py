@@ -14,8 +14,10 @@ reading works, every write raises StorageError("read-only").
 connection.py (opening, schema check, migrations, transactions, meta), errors.py (ProjectError,
 StorageError and the forensics behind it), imports.py, samples.py, goals.py (goals, their
 wordings, where a review stands), decisions.py (the log), figures.py, queues.py, batches.py,
-exports.py. No module outside the stores (this package, analysis/store.py, style/store.py) runs
-SQL. Import everything from `review.store`.
+exports.py. No module outside the stores (this package, analysis/store.py, style/store.py, with
+schema.py, migrations.py and the shared keyset step keyset.py) runs SQL — tests/test_store_layout.py
+checks it. A new query goes into the repository of the table it reads. Import everything from
+`review.store`.
 """
 
 from __future__ import annotations
