@@ -83,6 +83,7 @@ def ensure_project(path: Path, n: int) -> None:
 
 def reset_position(path: Path) -> None:
     """Start every run at sample #1, all samples, nothing decided (the previous run's keeps undone)."""
+    from review.model import Queue
     from review.session import open_session
     from review.store import Store
 
@@ -91,7 +92,7 @@ def reset_position(path: Path) -> None:
         assert session is not None
         while store.undo(session.goal.id):
             pass
-        session.set_queue({"kind": "all"})
+        session.set_queue(Queue("all"))
         session.first()
 
 

@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from .analysis.store import AnalysisStore
+from .model import Queue, QueueSpec
 from .store import Store
 from .style.store import StyleStore
 
@@ -98,10 +99,10 @@ def latest_batch(store: Store, goal_id: int) -> int | None:
     return store.latest_batch(goal_id)
 
 
-def batch_step(store: Store, goal_id: int, queue: dict, after: int, forward: bool) -> int | None:
+def batch_step(store: Store, goal_id: int, queue: Queue, after: int, forward: bool) -> int | None:
     """Queue "batch": the batch's samples in the order proposed (value = batch id, default the
     goal's latest batch); steps from the position of `after` in the batch."""
-    bid = queue.get("value") or latest_batch(store, goal_id)
+    bid = queue.value or latest_batch(store, goal_id)
     if bid is None:
         return None
     return store.batch_step(bid, after, forward=forward)
@@ -110,3 +111,8 @@ def batch_step(store: Store, goal_id: int, queue: dict, after: int, forward: boo
 def batch_progress(store: Store, goal_id: int, batch_id: int) -> tuple[int, int]:
     """(decided, size) of a batch under its goal."""
     return store.batch_progress(goal_id, batch_id)
+
+
+def queue_specs() -> dict[str, QueueSpec[Store]]:
+    """The batch queue, for review.queues.default_queues()."""
+    return {"batch": QueueSpec("proposed batch", batch_step)}

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 
 # Roles of the canonical conversation. Importers map every source vocabulary onto these.
 SYSTEM = "system"
@@ -270,3 +271,45 @@ class Flag:
     members: tuple[int, ...] = ()
     details: tuple[str, ...] = ()  # named reasons, e.g. "bullet list — 1 of 9 similar answers use one"
     reason: str | None = None  # the drop reason this flag suggests (duplicate, style-drift, ...)
+
+
+@dataclass(frozen=True)
+class Queue:
+    """Which samples the review steps through: a queue kind ("all", "undecided", "reason",
+    "duplicates", ...) and the kind's argument where it takes one (the reason, the tag, the search
+    text, the batch id; "all" for an analysis queue that should not skip decided samples).
+
+    Stored (goal_state.queue) and given on the command line (`--queue KIND[=VALUE]`) as
+    {"kind": KIND} or {"kind": KIND, "value": VALUE}: `to_json` / `from_json` convert at that
+    boundary and nowhere else. What each kind means is its `QueueSpec` (review.queues).
+    """
+
+    kind: str = "all"
+    value: str | None = None
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind} if self.value is None else {"kind": self.kind, "value": self.value}
+
+    @staticmethod
+    def from_json(d: object) -> Queue:
+        """The queue a stored {"kind", "value"} object names; anything but an object is "all"."""
+        if not isinstance(d, dict):
+            return Queue()
+        value = d.get("value")
+        return Queue(str(d.get("kind", "all")), None if value is None else str(value))
+
+
+S = TypeVar("S")  # the store a queue steps through: review.store.Store (generic so that model imports no store)
+
+
+@dataclass(frozen=True)
+class QueueSpec(Generic[S]):
+    """What one queue kind means, in one place. A module that adds a kind returns its specs from a
+    `queue_specs()` function; review.queues.default_queues() gathers them (nothing registers itself
+    at import)."""
+
+    label: str  # as the review screen shows the queue; "{value}" stands for the queue's value
+    step: Callable[[S, int, Queue, int, bool], int | None]  # (store, goal_id, queue, after, forward) -> sample id
+    size: Callable[[S, int, Queue], int | None] | None = None  # its length where known without a scan
+    instant: bool = False  # an indexed keyset step, taken on the UI thread; else stepped in a worker
+    offered: bool = True  # listed by its label in the queue dialog (f); built-ins are listed with their counts

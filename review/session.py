@@ -7,47 +7,14 @@ raises has changed nothing (a change and the cursor move after it are one transa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .model import REASONS, Counts, Decision, Flag, Goal, Sample
+from .flags import FlagProvider, default_flag_providers
+from .model import REASONS, Counts, Decision, Flag, Goal, Queue, Sample
+from .queues import QueueTable, default_queues
 from .store import Change, Store
-
-QUEUE_LABELS = {
-    "all": "all samples",
-    "undecided": "undecided",
-    "kept": "kept",
-    "dropped": "dropped",
-    "reason": "dropped as {value}",
-    "tag": "tagged {value}",
-    "search": "search “{value}”",
-}
-
-
-def _hash_flags(store: Store, sample: Sample) -> list[Flag]:
-    """Flags the spine knows without any analysis: exact copies and same prompt / other answer."""
-    flags = []
-    related = store.related_by_hash(sample)
-    exact = [sid for sid, why in related if why == "exact duplicate"]
-    if exact:
-        members = tuple(sorted([sample.id, *exact]))
-        flags.append(Flag("exact", f"exact copy of #{exact[0]} · {len(members)} copies", exact[0], 1.0,
-                          members, reason="duplicate"))
-    for sid, why in related:
-        if why != "exact duplicate":
-            flags.append(Flag("same-prompt", f"same prompt as #{sid}, different answer", sid, None,
-                              (sample.id, sid), reason="contradictory"))
-    return flags
-
-
-# Analysis modules append providers: fn(store, goal_id, sample) -> flags for that sample.
-FLAG_PROVIDERS: list[Callable[[Store, int, Sample], list[Flag]]] = [lambda store, goal_id, s: _hash_flags(store, s)]
-
-
-def queue_label(queue: dict) -> str:
-    kind = queue.get("kind", "all")
-    return QUEUE_LABELS.get(kind, kind.replace("_", " ")).format(value=queue.get("value", ""))
 
 
 @dataclass(frozen=True)
@@ -58,21 +25,36 @@ class View:
     decision: Decision
     number: int  # the sample's number in the project (its stable id)
     total: int  # samples in the project
-    queue: dict
+    queue: Queue
     queue_label: str
     queue_size: int | None  # None when unknown without a scan (search, analysis queues)
 
 
 class ReviewSession:
-    def __init__(self, store: Store, goal: Goal):
+    """`queues` (what each queue kind means) and `flag_providers` (what is said about a sample)
+    default to everything winnow has: review.queues.default_queues(), review.flags.default_flag_providers()."""
+
+    def __init__(
+        self,
+        store: Store,
+        goal: Goal,
+        *,
+        queues: QueueTable | None = None,
+        flag_providers: Sequence[FlagProvider] | None = None,
+    ):
         self.store = store
         self.goal = goal
-        cursor, queue = store.goal_state(goal.id)
-        self.queue: dict = queue
+        self.queues = default_queues() if queues is None else queues
+        self.flag_providers = tuple(default_flag_providers() if flag_providers is None else flag_providers)
+        cursor, stored = store.goal_state(goal.id)
+        self.queue = Queue.from_json(stored)
         self.cursor: int | None = cursor if cursor is not None and store.has_sample(cursor) else None
         self.resumed = self.cursor is not None
         if self.cursor is None:
-            self.cursor = store.queue_step(goal.id, self.queue, 0) or store.queue_step(goal.id, {"kind": "all"}, 0)
+            self.cursor = self._step_queue(self.queue, 0) or self._step_queue(Queue("all"), 0)
+
+    def _step_queue(self, queue: Queue, after: int, *, forward: bool = True) -> int | None:
+        return self.queues.step(self.store, self.goal.id, queue, after, forward=forward)
 
     # ---------------------------------------------------------------- position
 
@@ -87,17 +69,17 @@ class ReviewSession:
             decision=self.store.decision(self.goal.id, sample.id),
             number=sample.id,
             total=self.store.total_samples(),
-            queue=dict(self.queue),
-            queue_label=queue_label(self.queue),
-            queue_size=self.store.queue_size(self.goal.id, self.queue),
+            queue=self.queue,
+            queue_label=self.queues.label(self.queue),
+            queue_size=self.queues.size(self.store, self.goal.id, self.queue),
         )
 
-    def _move(self, target: int | None, queue: dict | None = None) -> bool:
+    def _move(self, target: int | None, queue: Queue | None = None) -> bool:
         # Saved first: when the save fails the session still stands where the file says it does.
         if target is None:
             return False
-        queue = self.queue if queue is None else dict(queue)
-        self.store.save_goal_state(self.goal.id, target, queue)
+        queue = self.queue if queue is None else queue
+        self.store.save_goal_state(self.goal.id, target, queue.to_json())
         self.cursor, self.queue = target, queue
         return True
 
@@ -115,35 +97,35 @@ class ReviewSession:
 
     def next(self) -> bool:
         """Step forward in the queue; False (and no move) at its end."""
-        return self._move(self.store.queue_step(self.goal.id, self.queue, self.cursor or 0))
+        return self._move(self._step_queue(self.queue, self.cursor or 0))
 
     def previous(self) -> bool:
-        return self._move(self.store.queue_step(self.goal.id, self.queue, self.cursor or 0, forward=False))
+        return self._move(self._step_queue(self.queue, self.cursor or 0, forward=False))
 
     def first(self) -> bool:
-        return self._move(self.store.queue_step(self.goal.id, self.queue, 0))
+        return self._move(self._step_queue(self.queue, 0))
 
     def first_undecided(self) -> bool:
-        return self._move(self.store.queue_step(self.goal.id, {"kind": "undecided"}, 0))
+        return self._move(self._step_queue(Queue("undecided"), 0))
 
     def next_undecided(self) -> bool:
-        return self._move(self.store.queue_step(self.goal.id, {"kind": "undecided"}, self.cursor or 0))
+        return self._move(self._step_queue(Queue("undecided"), self.cursor or 0))
 
     def jump(self, number: int) -> bool:
         return self._move(number if self.store.has_sample(number) else None)
 
-    def move_to(self, sample_id: int, queue: dict | None = None) -> bool:
+    def move_to(self, sample_id: int, queue: Queue | None = None) -> bool:
         """Go to a sample found elsewhere (e.g. by a worker's own Store stepping a slow queue),
         optionally switching queue at the same time. False (nothing changes) if no such sample."""
         if not self.store.has_sample(sample_id):
             return False
         return self._move(sample_id, queue)
 
-    def set_queue(self, queue: dict) -> bool:
+    def set_queue(self, queue: Queue) -> bool:
         """Switch queue; the cursor moves to the queue's first sample at or after it, else its first.
-        Returns False (queue unchanged) when the queue is empty."""
-        probe = self.store.queue_step(self.goal.id, queue, (self.cursor or 1) - 1)
-        probe = probe or self.store.queue_step(self.goal.id, queue, 0)
+        Returns False (queue unchanged) when the queue is empty; ValueError for an unknown kind."""
+        probe = self._step_queue(queue, (self.cursor or 1) - 1)
+        probe = probe or self._step_queue(queue, 0)
         if probe is None:
             return False
         return self._move(probe, queue)
@@ -240,7 +222,7 @@ class ReviewSession:
         if sample is None:
             return []
         out: list[Flag] = []
-        for provider in FLAG_PROVIDERS:
+        for provider in self.flag_providers:
             out.extend(provider(self.store, self.goal.id, sample))
         return out
 
@@ -260,29 +242,20 @@ class ReviewSession:
     def switch_goal(self, goal: Goal) -> None:
         self.store.use_goal(goal.id)  # first: if it fails, the session is unchanged
         self.goal = goal
-        cursor, queue = self.store.goal_state(goal.id)
-        self.queue = queue
+        cursor, stored = self.store.goal_state(goal.id)
+        self.queue = Queue.from_json(stored)
         self.cursor = cursor if cursor is not None and self.store.has_sample(cursor) else None
         if self.cursor is None:
-            self.cursor = self.store.queue_step(goal.id, {"kind": "all"}, 0)
+            self.cursor = self._step_queue(Queue("all"), 0)
 
 
-def open_session(store: Store, goal: Goal | None = None) -> ReviewSession | None:
+def open_session(
+    store: Store,
+    goal: Goal | None = None,
+    *,
+    queues: QueueTable | None = None,
+    flag_providers: Sequence[FlagProvider] | None = None,
+) -> ReviewSession | None:
     """A session on the given or the active goal; None when the project has no goal yet."""
     goal = goal or store.active_goal()
-    return ReviewSession(store, goal) if goal else None
-
-
-def _register_goal_queues() -> None:
-    from . import batch, goals, store
-
-    store.QUEUE_EXTENSIONS["batch"] = batch.batch_step
-    store.QUEUE_EXTENSIONS["rereview"] = goals.rereview_step
-    QUEUE_LABELS["batch"] = "proposed batch"
-    QUEUE_LABELS["rereview"] = "re-review: decided under an older wording"
-
-
-_register_goal_queues()
-
-from . import analysis  # noqa: E402,F401,I001 — registers the analysis flag provider and queues
-from . import style  # noqa: E402,F401,I001  (registers flag providers)
+    return ReviewSession(store, goal, queues=queues, flag_providers=flag_providers) if goal else None

@@ -13,6 +13,8 @@ from planted import EXPECTED, all_duplicates, build
 from review.analysis import analysis_stats, duplicate_flags, run_analysis
 from review.analysis import semantic as sem
 from review.embed import FakeEmbedder
+from review.model import Queue
+from review.queues import default_queues
 from review.session import open_session
 from review.store import Store
 
@@ -106,7 +108,7 @@ def test_duplicates_queue_goes_cluster_by_cluster_and_skips_decided(planted):
         goal = s.active_goal() or s.add_goal("Teach the support assistant to answer billing questions.")[0]
         session = open_session(s, goal)
         assert session is not None
-        assert session.set_queue({"kind": "duplicates", "value": "all"})
+        assert session.set_queue(Queue("duplicates", "all"))
         session.first()
         seen, groups = [], []
         while True:
@@ -125,10 +127,10 @@ def test_duplicates_queue_goes_cluster_by_cluster_and_skips_decided(planted):
                 groups.append(g)
         assert len(seen) == len(set(seen)) == analysis_stats(s)["duplicates"]["samples"]
         # the default duplicates queue leaves decided samples out
-        session.set_queue({"kind": "duplicates"})
+        session.set_queue(Queue("duplicates"))
         first = session.cursor
         session.keep_and_drop(first, [x for x in seen if min(members[x]) == min(members[first])])
-        session.set_queue({"kind": "duplicates"})
+        session.set_queue(Queue("duplicates"))
         assert session.cursor not in members[first]
         session.undo()
 
@@ -355,7 +357,7 @@ def test_flagged_queue_steps_through_flagged_samples_both_ways(planted):
     with Store(db) as s:
         goal = s.active_goal() or s.add_goal("Teach the support assistant to answer billing questions.")[0]
         forward, cur = [], 0
-        while (cur := s.queue_step(goal.id, {"kind": "flagged"}, cur)) is not None:
+        while (cur := default_queues().step(s, goal.id, Queue("flagged"), cur)) is not None:
             forward.append(cur)
         assert forward == sorted(forward) and len(forward) > 10
         session = open_session(s, goal)
@@ -363,7 +365,7 @@ def test_flagged_queue_steps_through_flagged_samples_both_ways(planted):
         # every one is flagged (whole-sample exact copies by the review spine's own flag)
         assert all(session.flags(s.sample(x)) for x in forward)
         backward, cur = [], forward[-1] + 1
-        while (cur := s.queue_step(goal.id, {"kind": "flagged"}, cur, forward=False)) is not None:
+        while (cur := default_queues().step(s, goal.id, Queue("flagged"), cur, forward=False)) is not None:
             backward.append(cur)
         assert backward == forward[::-1]
 

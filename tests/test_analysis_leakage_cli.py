@@ -10,6 +10,8 @@ from click.testing import CliRunner
 
 from review.analysis import analysis_stats, duplicate_flags, leakage, leaks_for
 from review.embed import FakeEmbedder
+from review.model import Queue
+from review.queues import default_queues
 from review.store import Store
 
 TRAIN = [
@@ -48,7 +50,7 @@ def test_leakage_finds_exact_and_lexical_prompt_copies(tmp_path, train_db):
         assert flag.details[1] == EVAL[1]["instruction"]  # the eval partner's text, for the compare pane
         assert flag.reason == "duplicate" and flag.partner is None
         assert [x.eval_position for x in leaks_for(s, ids[3])] == [1]
-        assert s.queue_step(goal.id, {"kind": "leaks"}, 0) == ids[0]
+        assert default_queues().step(s, goal.id, Queue("leaks"), 0) == ids[0]
         stats = analysis_stats(s)
         assert stats["leakage"]["leaked_samples"]["any"] == 2 and stats["leakage"]["eval_samples"] == 3
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from review.lock import ProjectLock, ProjectLocked
-from review.model import Decision
+from review.model import Decision, Queue
 from review.session import ReviewSession, open_session
 from review.store import Store
 
@@ -38,17 +38,17 @@ def test_navigation_and_queues(session):
     session.keep()  # 4 kept, now at 5
     session.drop("duplicate")  # 5 dropped, now at 6
     assert session.first_undecided() and session.view().number == 1
-    assert session.set_queue({"kind": "kept"}) and session.view().number == 4
+    assert session.set_queue(Queue("kept")) and session.view().number == 4
     assert not session.next()  # only one kept
-    assert session.set_queue({"kind": "reason", "value": "duplicate"}) and session.view().number == 5
+    assert session.set_queue(Queue("reason", "duplicate")) and session.view().number == 5
     assert session.view().queue_size == 1 and session.view().queue_label == "dropped as duplicate"
-    assert not session.set_queue({"kind": "tag", "value": "nothing"})  # empty queue: unchanged
-    assert session.view().queue["kind"] == "reason"
-    session.set_queue({"kind": "search", "value": "重置"})
+    assert not session.set_queue(Queue("tag", "nothing"))  # empty queue: unchanged
+    assert session.view().queue.kind == "reason"
+    session.set_queue(Queue("search", "重置"))
     assert session.view().number == 4
-    session.set_queue({"kind": "search", "value": "REFUND"})
+    session.set_queue(Queue("search", "REFUND"))
     assert session.view().number == 2  # case-insensitive, from the start when nothing after cursor
-    session.set_queue({"kind": "undecided"})
+    session.set_queue(Queue("undecided"))
     seen = [session.view().number]
     while session.next():
         seen.append(session.view().number)
@@ -56,7 +56,7 @@ def test_navigation_and_queues(session):
 
 
 def test_undecided_queue_advances_past_decided(session):
-    session.set_queue({"kind": "undecided"})
+    session.set_queue(Queue("undecided"))
     session.keep()
     session.keep()
     assert session.view().number == 3
@@ -71,7 +71,7 @@ def test_resume_restores_goal_queue_and_cursor(project):
     g, _ = project.add_goal("first goal")
     s = ReviewSession(project, g)
     assert not s.resumed
-    s.set_queue({"kind": "undecided"})
+    s.set_queue(Queue("undecided"))
     s.keep()
     s.keep()
     path = project.path
@@ -80,7 +80,7 @@ def test_resume_restores_goal_queue_and_cursor(project):
     again = open_session(store)
     assert again.goal.id == g.id and again.resumed
     assert again.view().number == 3
-    assert again.queue == {"kind": "undecided"}
+    assert again.queue == Queue("undecided")
     store.close()
 
 

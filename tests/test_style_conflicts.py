@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from review.model import Queue
 from review.session import ReviewSession
 from review.store import Store
 from review.style import BOUNDARY_TAG, resolve_pair, run_style_analysis, style_flags
@@ -152,7 +153,7 @@ def test_one_key_resolves_a_pair_as_one_undo_step(tmp_path, choice, want):
     with Store(db) as s:
         goal, _ = s.add_goal("Answer card questions with the bank's real limits")
         session = ReviewSession(s, goal)
-        assert session.set_queue({"kind": "contradictions"})
+        assert session.set_queue(Queue("contradictions"))
         assert session.cursor == 1
         [flag] = [f for f in session.flags() if f.kind == "conflict"]
         resolve_pair(session, flag, choice)

@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 
+from review.model import Queue
+from review.queues import default_queues
 from review.session import ReviewSession
 from review.store import Store
 from review.style import features as F
@@ -162,8 +164,8 @@ def test_drift_queue_orders_by_score_and_skips_decided(tmp_path):
     with Store(db) as s:
         goal, _ = s.add_goal("Teach password help in the house style")
         session = ReviewSession(s, goal)
-        assert session.set_queue({"kind": "style_drift"})
+        assert session.set_queue(Queue("style_drift"))
         assert session.cursor == 8
         session.drop("style-drift")
-        assert s.queue_step(goal.id, {"kind": "style_drift"}, 0) is None
-        assert s.queue_step(goal.id, {"kind": "style_drift", "value": "all"}, 0) == 8
+        assert default_queues().step(s, goal.id, Queue("style_drift"), 0) is None
+        assert default_queues().step(s, goal.id, Queue("style_drift", "all"), 0) == 8

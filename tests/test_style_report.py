@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from review.demo import DEMO_PATH
+from review.model import Queue
 from review.session import ReviewSession
 from review.store import Change, Store
 from tui.cli_report import bar, report, sparkline
@@ -120,7 +121,7 @@ def test_flags_reach_the_review_session(demo_db):
         session.jump(142)
         kinds = [f.kind for f in session.flags()]
         assert "style" in kinds
-        assert session.set_queue({"kind": "noisy"}) and session.view().queue_label == "noisy samples"
+        assert session.set_queue(Queue("noisy")) and session.view().queue_label == "noisy samples"
 
 
 def test_bar_and_sparkline():

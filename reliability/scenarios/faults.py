@@ -42,6 +42,7 @@ from typing import Any
 from reliability import Outcome, Scenario
 from reliability.pilot import screen_text as _screen_text
 from reliability.pilot import settle as _settle
+from review.model import Queue
 
 # ---------------------------------------------------------------------------------------- injection
 
@@ -325,7 +326,7 @@ SESSION_PATHS = [
     Path_(
         "queue (f)",
         _nothing,
-        lambda s: s.set_queue({"kind": "undecided"}),
+        lambda s: s.set_queue(Queue("undecided")),
         lambda db, s: (
             json.loads(fresh(db, "SELECT queue FROM goal_state WHERE goal_id = 1")[0][0])["kind"] == "undecided"
         ),
@@ -349,7 +350,7 @@ def session_trial(out: Outcome, base: Path, tmp: Path, path: Path_, n: int | Non
             session = ReviewSession(store, store.goal(1))
             path.setup(session)
             before = dump(db)
-            cursor, queue = session.cursor, dict(session.queue)
+            cursor, queue = session.cursor, session.queue
             plan.arm(n)
             try:
                 path.op(session)

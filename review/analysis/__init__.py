@@ -1,7 +1,8 @@
 """Near-duplicate and leakage analysis (issue 4): exact, lexical and semantic detectors.
 
-Importing this package is cheap (standard library only): it registers the review screen's flag
-provider and the "duplicates", "flagged" and "leaks" queues. The detectors themselves (numpy,
+Importing this package is cheap (standard library only) and registers nothing: the review
+screen's flag provider `duplicate_flags` and the "duplicates", "flagged" and "leaks" queues
+(`queue_specs()`) are gathered by review.flags and review.queues. The detectors themselves (numpy,
 rapidfuzz, and torch inside the semantic embedder) load on first use of `run_analysis` or
 `leakage`, which a TUI worker or `winnow analyze` calls.
 
@@ -21,17 +22,16 @@ Each compares the whole sample by default (field "full": turns and tool schemas;
 prompt too for exact, not for lexical/semantic, see texts.py), or the prompt or the answer only.
 
 Flags read "semantic 0.97 · near-dup of #4521 · cluster of 6" (see flags.py); queues:
-{"kind": "duplicates"} (undecided members, cluster by cluster; value "all" for every member),
-{"kind": "flagged"} and {"kind": "leaks"}. `winnow stats --json` gets `analysis_stats(store)`.
+Queue("duplicates") (undecided members, cluster by cluster; value "all" for every member),
+Queue("flagged") and Queue("leaks"). `winnow stats --json` gets `analysis_stats(store)`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import session as _session
 from .. import store as _store
-from .flags import QUEUE_LABELS, QUEUES, analysis_stats, duplicate_flags, duplicate_pairs
+from .flags import analysis_stats, duplicate_flags, duplicate_pairs, queue_specs
 from .store import DETECTORS, AnalysisStore, Leak
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ __all__ = [
     "duplicate_pairs",
     "leakage",
     "leaks_for",
+    "queue_specs",
     "run_analysis",
 ]
 
@@ -75,14 +76,3 @@ def __getattr__(name: str) -> Any:
 def leaks_for(store: _store.Store, sample_id: int) -> list[Leak]:
     """The eval samples a training sample leaks into, strongest first (for the compare pane)."""
     return AnalysisStore(store).leaks_of(sample_id)
-
-
-def _register() -> None:
-    if duplicate_flags not in _session.FLAG_PROVIDERS:
-        _session.FLAG_PROVIDERS.append(duplicate_flags)
-    _store.QUEUE_EXTENSIONS.update(QUEUES)
-    for kind, label in QUEUE_LABELS.items():
-        _session.QUEUE_LABELS.setdefault(kind, label)
-
-
-_register()

@@ -8,7 +8,7 @@ its `details` are ("eval FILE record N (line L)", the eval sample's text) for th
 
 from __future__ import annotations
 
-from ..model import Flag, Sample
+from ..model import Flag, Queue, QueueSpec, Sample
 from ..store import Store
 from .store import DETECTORS, AnalysisStore
 
@@ -66,26 +66,27 @@ def duplicate_flags(store: Store, goal_id: int, sample: Sample) -> list[Flag]:
 # ---------------------------------------------------------------------- queues
 
 
-def duplicates_queue(store: Store, goal_id: int, queue: dict, after: int, forward: bool) -> int | None:
-    """Clustered samples, cluster by cluster; undecided ones only unless queue["value"] == "all"."""
-    return AnalysisStore(store).queue_step(goal_id, after, forward, undecided_only=queue.get("value") != "all")
+def duplicates_queue(store: Store, goal_id: int, queue: Queue, after: int, forward: bool) -> int | None:
+    """Clustered samples, cluster by cluster; undecided ones only unless the queue's value is "all"."""
+    return AnalysisStore(store).queue_step(goal_id, after, forward, undecided_only=queue.value != "all")
 
 
-def flagged_queue(store: Store, goal_id: int, queue: dict, after: int, forward: bool) -> int | None:
+def flagged_queue(store: Store, goal_id: int, queue: Queue, after: int, forward: bool) -> int | None:
     """Every sample analysis flagged (any duplicate cluster or leak), in id order."""
     return AnalysisStore(store).flagged_step(after, forward)
 
 
-def leaks_queue(store: Store, goal_id: int, queue: dict, after: int, forward: bool) -> int | None:
+def leaks_queue(store: Store, goal_id: int, queue: Queue, after: int, forward: bool) -> int | None:
     return AnalysisStore(store).leak_step(after, forward)
 
 
-QUEUES = {"duplicates": duplicates_queue, "flagged": flagged_queue, "leaks": leaks_queue}
-QUEUE_LABELS = {
-    "duplicates": "duplicates, cluster by cluster",
-    "flagged": "flagged by analysis",
-    "leaks": "leaks into eval",
-}
+def queue_specs() -> dict[str, QueueSpec[Store]]:
+    """The analysis queues, for review.queues.default_queues(); each step may scan, so none is instant."""
+    return {
+        "duplicates": QueueSpec("duplicates, cluster by cluster", duplicates_queue),
+        "flagged": QueueSpec("flagged by analysis", flagged_queue),
+        "leaks": QueueSpec("leaks into eval", leaks_queue),
+    }
 
 
 # ---------------------------------------------------------------------- figures

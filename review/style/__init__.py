@@ -11,8 +11,9 @@
   (`boundaries.py`).
 
 Every rule, word list and threshold is in the one table `features.py`. Importing this package is
-cheap (standard library only): it registers the review screen's flag provider and the queues
-"style_drift", "contradictions" and "noisy". numpy loads with `run_style_analysis`, which opens its
+cheap (standard library only) and registers nothing: the review screen's flag provider
+`style_flags` and the queues "style_drift", "contradictions" and "noisy" (`queue_specs()`) are
+gathered by review.flags and review.queues. numpy loads with `run_style_analysis`, which opens its
 own Store (call it from a worker thread).
 """
 
@@ -20,9 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import session as _session
-from .. import store as _store
-from ..model import Flag, Sample
+from ..model import Flag, Queue, QueueSpec, Sample
 from ..store import Change, Store
 from .boundaries import BoundarySummary, boundary_summary
 from .features import FEATURE_VERSION, FEATURES
@@ -40,6 +39,7 @@ __all__ = [
     "StyleStore",
     "StyleSummary",
     "boundary_summary",
+    "queue_specs",
     "report",
     "resolve_pair",
     "run_style_analysis",
@@ -71,12 +71,17 @@ def style_flags(store: Store, goal_id: int, sample: Sample) -> list[Flag]:
 
 
 def _queue(kind: str):
-    def step(store: Store, goal_id: int, queue: dict, after: int, forward: bool) -> int | None:
-        # Undecided samples only, unless the queue says {"value": "all"}.
-        return StyleStore(store).queue_step(kind, goal_id, after, forward, undecided_only=queue.get("value") != "all")
+    def step(store: Store, goal_id: int, queue: Queue, after: int, forward: bool) -> int | None:
+        # Undecided samples only, unless the queue's value is "all".
+        return StyleStore(store).queue_step(kind, goal_id, after, forward, undecided_only=queue.value != "all")
 
     step.__name__ = f"{kind}_queue"
     return step
+
+
+def queue_specs() -> dict[str, QueueSpec[Store]]:
+    """The style queues, for review.queues.default_queues(); stepped by rank in a worker."""
+    return {kind: QueueSpec(QUEUE_LABELS[kind], _queue(kind)) for kind in QUEUE_KINDS}
 
 
 def resolve_pair(session: Any, flag: Flag, choice: str, sample_id: int | None = None, reason: str | None = None) -> int:
@@ -104,9 +109,3 @@ def resolve_pair(session: Any, flag: Flag, choice: str, sample_id: int | None = 
         raise ValueError(f"unknown choice {choice!r}: one of left, right, both, boundary")
     return session.apply(changes, kind="batch")
 
-
-_session.FLAG_PROVIDERS.append(style_flags)
-for _kind in QUEUE_KINDS:
-    _store.QUEUE_EXTENSIONS[_kind] = _queue(_kind)
-for _kind, _label in QUEUE_LABELS.items():
-    _session.QUEUE_LABELS.setdefault(_kind, _label)

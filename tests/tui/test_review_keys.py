@@ -10,6 +10,7 @@ import pytest
 from tui_helpers import app_for, build_project, on_disk, screen_text, settle, verdicts
 
 from review.lock import ProjectLocked
+from review.model import Queue
 from tui.screens.dialogs import QueueDialog, ReasonDialog
 from tui.screens.goal import GoalDialog
 from tui.screens.goals import GoalsScreen
@@ -305,7 +306,7 @@ async def test_resume_same_goal_queue_and_sample(project):
         await settle(pilot)
         screen = app2.screen
         assert screen.view.sample.id == 4
-        assert screen.view.queue == {"kind": "undecided"}
+        assert screen.view.queue == Queue("undecided")
         notes = [n.message for n in app2._notifications]
         assert any(m.startswith("resumed at #4") and "undecided" in m for m in notes)
 
@@ -419,7 +420,7 @@ async def test_full_text_screen_shows_what_the_preview_cuts(tmp_path):
 async def test_escape_stops_a_long_search(project, monkeypatch):
     import asyncio
 
-    from review.store import QUEUE_EXTENSIONS
+    from review.model import QueueSpec
 
     def endless(store, goal_id, queue, after, forward):
         store.conn.execute(
@@ -428,14 +429,15 @@ async def test_escape_stops_a_long_search(project, monkeypatch):
         ).fetchone()
         return 1
 
-    monkeypatch.setitem(QUEUE_EXTENSIONS, "endless", endless)
     app = app_for(project)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("j")
         await settle(pilot)
         screen = app.screen
-        screen._set_queue({"kind": "endless"})
+        endless_queue = QueueSpec("endless", endless)
+        monkeypatch.setattr(screen.session, "queues", screen.session.queues.with_queue("endless", endless_queue))
+        screen._set_queue(Queue("endless"))
         started_by = time.monotonic() + 20  # generous: a loaded machine starts the worker late
         while screen._seek_store is None and time.monotonic() < started_by:
             await asyncio.sleep(0.01)

@@ -15,7 +15,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from review.model import DEFAULT_REASON, REASONS
+from review.model import DEFAULT_REASON, REASONS, Queue
 from review.sanitize import sanitize
 
 from ..keys import REASON_KEYS
@@ -158,13 +158,13 @@ class JumpDialog(TextDialog):
         return None
 
 
-class QueueDialog(ModalScreen[dict | None]):
+class QueueDialog(ModalScreen[Queue | None]):
     """Which samples to step through."""
 
     CSS_PATH = Path(__file__).with_name("dialogs.tcss")
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="dialog.cancel")]
 
-    def __init__(self, choices: list[tuple[str, dict]], current: dict) -> None:
+    def __init__(self, choices: list[tuple[str, Queue]], current: Queue) -> None:
         super().__init__()
         self.choices = choices
         self.current = current

@@ -42,8 +42,8 @@ from textual.worker import Worker, WorkerState
 
 from review.batch import Batch, batch_progress, latest_batch
 from review.model import Flag
-from review.session import QUEUE_LABELS, ReviewSession, View, queue_label
-from review.store import QUEUE_EXTENSIONS, GoalArchived, GoalChanged, ProjectError, Store
+from review.session import ReviewSession, View
+from review.store import GoalArchived, GoalChanged, ProjectError, Store
 
 from ..keys import REVIEW_BINDINGS
 from ..messages import AnalysisFinished, SampleDecided
@@ -56,7 +56,6 @@ from .dialogs import JumpDialog, QueueDialog, ReasonDialog, TextDialog
 from .review_pairs import PairKeys, related
 from .review_tasks import ProjectTasks
 
-FAST_QUEUES = {"all", "undecided", "kept", "dropped", "reason", "tag"}
 if TYPE_CHECKING:
     from review.embed import Embedder
 
@@ -198,10 +197,10 @@ class ReviewScreen(PairKeys, ProjectTasks):
     def _batch_progress(self) -> tuple[int, int, int] | None:
         """(batch id, decided, size) while in the batch queue (one indexed query over the batch)."""
         queue = self.session.queue
-        if queue.get("kind") != "batch":
+        if queue.kind != "batch":
             return None
         store = self.session.store
-        bid = queue.get("value") or latest_batch(store, self.session.goal.id)
+        bid = queue.value or latest_batch(store, self.session.goal.id)
         if bid is None:
             return None
         return (int(bid), *batch_progress(store, self.session.goal.id, int(bid)))
@@ -303,7 +302,7 @@ class ReviewScreen(PairKeys, ProjectTasks):
     def _advance(self, done: str) -> None:
         """Move on after `done` (already in the file). If moving fails, the error says `done` was
         saved, and the decided sample stays on screen showing it."""
-        end = f"end of the queue ({queue_label(self.session.queue)}) — g: first undecided · f: another queue"
+        end = f"end of the queue ({self.session.queues.label(self.session.queue)}) — g: first undecided · f: another queue"
         self._step(True, end, what=f"{done} (saved), but moving on")
 
     def action_undo(self) -> None:
@@ -382,16 +381,16 @@ class ReviewScreen(PairKeys, ProjectTasks):
     # ------------------------------------------------------------------ moving
 
     def action_next(self) -> None:
-        self._step(True, f"end of the queue ({queue_label(self.session.queue)})")
+        self._step(True, f"end of the queue ({self.session.queues.label(self.session.queue)})")
 
     def action_previous(self) -> None:
-        self._step(False, f"start of the queue ({queue_label(self.session.queue)})")
+        self._step(False, f"start of the queue ({self.session.queues.label(self.session.queue)})")
 
     def _step(self, forward: bool, at_end: str, what: str = "moving") -> None:
         if self.busy:
             self.app.bell()
             return
-        if self.session.queue.get("kind", "all") in FAST_QUEUES:
+        if self.session.queues.instant(self.session.queue):
 
             def moved(ok: bool) -> None:
                 self.refresh_view()
@@ -406,7 +405,7 @@ class ReviewScreen(PairKeys, ProjectTasks):
         if self.busy:
             self.app.bell()
             return
-        self._seek({"kind": "undecided"}, 0, True, switch=False, empty="every sample is decided under this goal")
+        self._seek(Queue("undecided"), 0, True, switch=False, empty="every sample is decided under this goal")
 
     def action_jump(self) -> None:
         if self.view is None:
@@ -431,7 +430,7 @@ class ReviewScreen(PairKeys, ProjectTasks):
             value = (value or "").strip()
             if not value:
                 return
-            self._set_queue({"kind": "search", "value": value})
+            self._set_queue(Queue("search", value))
 
         self.app.push_screen(
             TextDialog(
@@ -448,34 +447,31 @@ class ReviewScreen(PairKeys, ProjectTasks):
         except (ProjectError, sqlite3.Error) as e:
             self._failed("queues", e)
             return
-        choices: list[tuple[str, dict]] = [
-            (f"all samples ({c.total:,})", {"kind": "all"}),
-            (f"undecided ({c.undecided:,})", {"kind": "undecided"}),
-            (f"kept ({c.kept:,})", {"kind": "kept"}),
-            (f"dropped ({c.dropped:,})", {"kind": "dropped"}),
+        queues = self.session.queues
+        choices: list[tuple[str, Queue]] = [
+            (f"all samples ({c.total:,})", Queue("all")),
+            (f"undecided ({c.undecided:,})", Queue("undecided")),
+            (f"kept ({c.kept:,})", Queue("kept")),
+            (f"dropped ({c.dropped:,})", Queue("dropped")),
         ]
-        choices += [(f"dropped as {r} ({n:,})", {"kind": "reason", "value": r}) for r, n in c.by_reason.items() if n]
-        choices += [(f"tagged {t} ({n:,})", {"kind": "tag", "value": t}) for t, n in c.by_tag.items() if n]
-        # A fixed order, whatever order the analysis modules happened to register in.
-        order = ["batch", "rereview", "duplicates", "flagged", "leaks", "style_drift", "contradictions", "noisy"]
-        kinds = sorted(QUEUE_EXTENSIONS, key=lambda k: (order.index(k) if k in order else len(order), k))
-        choices += [(queue_label({"kind": k}), {"kind": k}) for k in kinds]
-        if not QUEUE_EXTENSIONS:
-            choices.append(("flagged — appears once `winnow analyze` has run", {"kind": "flagged"}))
+        choices += [(f"dropped as {r} ({n:,})", Queue("reason", r)) for r, n in c.by_reason.items() if n]
+        choices += [(f"tagged {t} ({n:,})", Queue("tag", t)) for t, n in c.by_tag.items() if n]
+        # Batches, re-review, analysis, style: in the table's order (review.queues.default_queues).
+        choices += [(queues.label(Queue(k)), Queue(k)) for k in queues.offered()]
         current = self.session.queue
-        if current.get("kind") == "search":
-            choices.append((queue_label(current), dict(current)))
+        if current.kind == "search":
+            choices.append((queues.label(current), current))
 
-        def picked(queue: dict | None) -> None:
+        def picked(queue: Queue | None) -> None:
             if queue is not None:
                 self._set_queue(queue)
 
         self.app.push_screen(QueueDialog(choices, current), picked)
 
-    def _set_queue(self, queue: dict) -> None:
-        kind = queue.get("kind", "all")
-        label = queue_label(queue) if kind in QUEUE_LABELS or kind in QUEUE_EXTENSIONS else kind
-        if kind in FAST_QUEUES:
+    def _set_queue(self, queue: Queue) -> None:
+        queues = self.session.queues
+        label = queues.label(queue) if queue.kind in queues else queue.kind
+        if queues.instant(queue):
 
             def done(ok: bool) -> None:
                 if ok:
@@ -486,13 +482,13 @@ class ReviewScreen(PairKeys, ProjectTasks):
 
             self._save(f"queue: {label}", lambda: self.session.set_queue(queue), done)
             return
-        if kind not in QUEUE_LABELS and kind not in QUEUE_EXTENSIONS:
+        if queue.kind not in queues:
             self.notify("no analysis has run on this project yet: run `winnow analyze`", severity="warning")
             return
         after = max((self.session.cursor or 1) - 1, 0)
         self._seek(queue, after, True, switch=True, empty=f"no samples in the queue: {label}")
 
-    def _seek(self, queue: dict, after: int, forward: bool, *, switch: bool, empty: str, what: str = "moving") -> None:
+    def _seek(self, queue: Queue, after: int, forward: bool, *, switch: bool, empty: str, what: str = "moving") -> None:
         """Find the next sample of a queue that may need a scan, in a worker. Busy is set here,
         on the UI thread, so no key handled from now on can act on the sample being left."""
         self._set_busy(True)
@@ -502,7 +498,7 @@ class ReviewScreen(PairKeys, ProjectTasks):
         def done(target: int | None) -> None:
             self._seek_done(switched, target, empty)
 
-        run = partial(self._seeker.run, self.app, self.session.goal.id, queue, after, forward, switch, done)
+        run = partial(self._seeker.run, self.app, self.session.queues, self.session.goal.id, queue, after, forward, switch, done)
         self.run_worker(run, name="_seek_worker", group="seek", exclusive=True, exit_on_error=False, thread=True)
 
     @property
@@ -528,7 +524,7 @@ class ReviewScreen(PairKeys, ProjectTasks):
         bar.display = busy
         bar.update(total=None if busy else 100, progress=0)
 
-    def _seek_done(self, queue: dict | None, target: int | None, empty: str) -> None:
+    def _seek_done(self, queue: Queue | None, target: int | None, empty: str) -> None:
         self._set_busy(False)
         if target is None:
             self.refresh_view()
@@ -540,7 +536,7 @@ class ReviewScreen(PairKeys, ProjectTasks):
             if not ok:
                 self.notify(empty, severity="warning")
             elif queue is not None:
-                self.notify(f"queue: {queue_label(queue)}")
+                self.notify(f"queue: {self.session.queues.label(queue)}")
 
         self._save(self._seek_what, lambda: self.session.move_to(target, queue), moved)
 
@@ -592,7 +588,7 @@ class ReviewScreen(PairKeys, ProjectTasks):
             return
         decided, size = batch_progress(self.session.store, batch.goal_id, batch.id)
         # From the batch's first sample (0 is never a sample id, so the step starts at position 0).
-        self._seek({"kind": "batch"}, 0, True, switch=True, empty="the batch is empty")
+        self._seek(Queue("batch"), 0, True, switch=True, empty="the batch is empty")
         self.notify(f"batch #{batch.id}: {size:,} samples · {decided:,} decided", timeout=4)
 
     def action_stats(self) -> None:
