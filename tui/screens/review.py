@@ -41,7 +41,7 @@ from textual.widgets import Footer, ProgressBar
 from textual.worker import Worker, WorkerState
 
 from review.batch import Batch, batch_progress, latest_batch
-from review.model import Flag
+from review.model import Flag, Queue
 from review.session import ReviewSession, View
 from review.store import GoalArchived, GoalChanged, ProjectError, Store
 
@@ -498,7 +498,9 @@ class ReviewScreen(PairKeys, ProjectTasks):
         def done(target: int | None) -> None:
             self._seek_done(switched, target, empty)
 
-        run = partial(self._seeker.run, self.app, self.session.queues, self.session.goal.id, queue, after, forward, switch, done)
+        run = partial(
+            self._seeker.run, self.app, self.session.queues, self.session.goal.id, queue, after, forward, switch, done
+        )
         self.run_worker(run, name="_seek_worker", group="seek", exclusive=True, exit_on_error=False, thread=True)
 
     @property

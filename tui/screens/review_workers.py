@@ -31,6 +31,8 @@ from textual.worker import get_current_worker
 
 from review.batch import Batch, propose_batch
 from review.export import ExportError, ExportReport, ExportWouldReplace, export
+from review.model import Queue
+from review.queues import QueueTable
 from review.store import Store
 
 from ..messages import AnalysisFinished, AnalysisProgressed
@@ -49,8 +51,9 @@ class Seek:
     def run(
         self,
         app: App[Any],
+        queues: QueueTable,
         goal_id: int,
-        queue: dict,
+        queue: Queue,
         after: int,
         forward: bool,
         switch: bool,
@@ -62,9 +65,9 @@ class Seek:
         store = Store(self.db_path, create=False, check_same_thread=False)  # its own connection
         self.store = store
         try:
-            target = store.queue_step(goal_id, queue, after, forward=forward)
+            target = queues.step(store, goal_id, queue, after, forward=forward)
             if target is None and switch and after > 0:
-                target = store.queue_step(goal_id, queue, 0)
+                target = queues.step(store, goal_id, queue, 0)
         except sqlite3.OperationalError:
             if worker.is_cancelled:
                 return
