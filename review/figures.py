@@ -22,6 +22,7 @@ from .model import Counts, Goal
 from .store import Store
 
 if TYPE_CHECKING:
+    from .analysis.figures import AnalysisFigures
     from .style.boundaries import BoundarySummary
 
 SESSION_GAP_S = 15 * 60  # a pause longer than this ends a stretch of work (pace)
@@ -100,7 +101,7 @@ class ProjectStats:
     # Every archived goal, listed apart so that `.goals` counts only the goals in use; None (and
     # absent from the JSON) when the stats are for one named goal.
     archived_goals: tuple[ArchivedGoalStats, ...] | None = field(default=None, metadata=OMIT_NONE)
-    analysis: dict | None = field(default=None, metadata=OMIT_NONE)  # review.analysis.analysis_stats
+    analysis: AnalysisFigures | None = field(default=None, metadata=OMIT_NONE)  # None: no analysis package
 
 
 def project_stats(store: Store, goal: Goal | None = None) -> ProjectStats:
@@ -136,11 +137,11 @@ def project_stats(store: Store, goal: Goal | None = None) -> ProjectStats:
         )
     analysis = None
     try:
-        from .analysis import analysis_stats
+        from .analysis.figures import analysis_figures
     except ImportError:  # pragma: no cover - the analysis package is part of winnow
         pass
     else:
-        analysis = analysis_stats(store)
+        analysis = analysis_figures(store)
     return ProjectStats(str(store.path), store.total_samples(), sources, tuple(goals), archived, analysis)
 
 

@@ -140,6 +140,49 @@ def test_project_stats(demo):
     assert run_cli("stats", "--db", demo, "--goal", 1, "--json") == dumps(one) + "\n"
 
 
+def test_analysis_figures(demo, tmp_path):
+    from review.analysis import analysis_stats, leakage, run_analysis
+    from review.analysis.figures import AnalysisFigures, DetectorFigures, analysis_figures
+
+    with Store(demo, create=False) as store:
+        before = analysis_figures(store)
+    assert before.detectors == {} and before.duplicates.samples == 0 and before.leakage is None
+    assert before.last_run is None and list(before.to_json()) == ["detectors", "duplicates", "embeddings"]
+    run_analysis(demo, detectors=("exact", "lexical"))
+    evalset = tmp_path / "eval.jsonl"
+    evalset.write_text("".join(line for i, line in enumerate(open(DEMO_PATH, encoding="utf-8")) if i < 20))
+    leakage(demo, evalset, detectors=("exact",))
+    with Store(demo, create=False) as store:
+        a = analysis_figures(store)
+        st = project_stats(store)
+        as_dict = analysis_stats(store)
+    assert isinstance(a, AnalysisFigures)
+    frozen(a)
+    assert sorted(a.detectors) == ["exact", "lexical"] and all(
+        isinstance(d, DetectorFigures) for d in a.detectors.values()
+    )
+    lex = a.detectors["lexical"]
+    assert lex.threshold == 0.9 and lex.complete and lex.flagged_samples >= lex.clusters > 0
+    assert a.duplicates.samples > 0 and a.duplicates.duplicate_mass == a.duplicates.samples - a.duplicates.groups
+    assert a.duplicates.duplicate_share == round(a.duplicates.duplicate_mass / 251, 4)
+    assert a.leakage is not None and a.leakage.status == "done" and a.leakage.eval_samples == 20
+    assert a.leakage.leaked_samples["any"] >= 20  # the eval set is the demo's first 20 records
+    assert a.last_run is not None and a.last_run.status == "done"
+    # The JSON: analysis_stats (what `winnow stats --json` prints as "analysis") in its old key order.
+    data = a.to_json()
+    assert data == as_dict and list(data) == ["detectors", "duplicates", "embeddings", "leakage", "last_run"]
+    assert list(data["detectors"]["lexical"]) == [
+        "field", "threshold", "pairs", "flagged_samples", "clusters", "largest_cluster", "duplicate_mass", "complete"
+    ]  # fmt: skip
+    assert list(data["duplicates"]) == ["samples", "groups", "duplicate_mass", "duplicate_share"]
+    assert list(data["leakage"]) == ["against", "field", "status", "eval_samples", "leaked_samples"]
+    assert list(data["last_run"]) == ["started_at", "finished_at", "status"]
+    assert st.analysis == a and to_json(st)["analysis"] == data
+    text = run_cli("stats", "--db", demo)
+    assert f"lexical (≥ 0.9): {lex.flagged_samples:,} samples flagged in {lex.clusters:,} clusters" in text
+    assert f"near-duplicates, all detectors: {a.duplicates.samples:,} samples in {a.duplicates.groups:,} groups" in text
+
+
 def test_pace():
     def at(*seconds: float) -> list[str]:
         return [time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(1_800_000_000 + s)) + "+00:00" for s in seconds]

@@ -50,19 +50,21 @@ def stats(db: str, goal_ref: str | None, as_json: bool) -> None:
             click.echo("    tags: " + ", ".join(f"{sanitize(k)} {v:,}" for k, v in g.by_tag.items()))
     for line in archived:
         click.echo("  " + sanitize(line))
-    analysis = data.analysis or {}
-    for name, f in (analysis.get("detectors") or {}).items():
-        extra = f" (≥ {f['threshold']})" if f.get("threshold") is not None else ""
+    analysis = data.analysis
+    if analysis is None:
+        return
+    for name, f in analysis.detectors.items():
+        extra = f" (≥ {f.threshold})" if f.threshold is not None else ""
         click.echo(
-            f"  {name}{extra}: {f.get('flagged_samples', 0):,} samples flagged in {f.get('clusters', 0):,} "
-            f"clusters (largest {f.get('largest_cluster', 0)}), duplicate mass {f.get('duplicate_mass', 0):,}"
-            + ("" if f.get("complete", True) else " — run incomplete, `winnow analyze` resumes it")
+            f"  {name}{extra}: {f.flagged_samples:,} samples flagged in {f.clusters:,} "
+            f"clusters (largest {f.largest_cluster}), duplicate mass {f.duplicate_mass:,}"
+            + ("" if f.complete else " — run incomplete, `winnow analyze` resumes it")
         )
-    dup = analysis.get("duplicates") or {}
-    if dup.get("samples"):
+    dup = analysis.duplicates
+    if dup.samples:
         click.echo(
-            f"  near-duplicates, all detectors: {dup['samples']:,} samples in {dup['groups']:,} groups; "
-            f"{dup['duplicate_mass']:,} beyond the first of each ({dup['duplicate_share']:.1%} of the project)"
+            f"  near-duplicates, all detectors: {dup.samples:,} samples in {dup.groups:,} groups; "
+            f"{dup.duplicate_mass:,} beyond the first of each ({dup.duplicate_share:.1%} of the project)"
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..model import Flag, Queue, QueueSpec, Sample
 from ..store import Store
+from .figures import analysis_figures
 from .store import DETECTORS, AnalysisStore
 
 _NOUN = {"exact": "copy of", "lexical": "near-copy of", "semantic": "near-dup of"}
@@ -93,51 +94,9 @@ def queue_specs() -> dict[str, QueueSpec[Store]]:
 
 
 def analysis_stats(store: Store) -> dict:
-    """Figures for `winnow stats --json`: per detector, the duplicate groups, embeddings, leakage."""
-    a = AnalysisStore(store)
-    detectors = {}
-    for det in DETECTORS:
-        state = a.detector_settings(det)
-        if state is None:
-            continue
-        settings, figures, complete = state
-        detectors[det] = {
-            **{k: settings[k] for k in ("field", "threshold", "model") if k in settings},
-            "pairs": figures.get("pairs", 0),
-            "flagged_samples": figures.get("flagged", 0),
-            "clusters": figures.get("clusters", 0),
-            "largest_cluster": figures.get("largest", 0),
-            "duplicate_mass": figures.get("mass", 0),
-            "complete": complete,
-        }
-    total = store.total_samples()
-    in_queue = a.queue_size()
-    groups = a.queue_group_count() if in_queue else 0
-    mass = in_queue - groups
-    out: dict = {
-        "detectors": detectors,
-        "duplicates": {
-            "samples": in_queue,
-            "groups": groups,
-            "duplicate_mass": mass,
-            "duplicate_share": round(mass / total, 4) if total else 0.0,
-        },
-        "embeddings": a.embedding_count(),
-    }
-    last = a.last_run("leakage")
-    if last:
-        summary = last[3]
-        out["leakage"] = {
-            "against": summary.get("against"),
-            "field": summary.get("field"),
-            "status": last[2],
-            "eval_samples": summary.get("eval_samples"),
-            "leaked_samples": a.leak_figures(),
-        }
-    run = a.last_run("analyze")
-    if run:
-        out["last_run"] = {"started_at": run[0], "finished_at": run[1], "status": run[2]}
-    return out
+    """Figures for `winnow stats --json`: per detector, the duplicate groups, embeddings, leakage —
+    the JSON of the read model `analysis_figures` (review/analysis/figures.py)."""
+    return analysis_figures(store).to_json()
 
 
 def duplicate_pairs(store: Store, detector: str):
