@@ -69,7 +69,7 @@ _TOKEN = re.compile(
     r"""
     (?P<string>'(?:[^']|'')*'?)
     | (?P<quoted>"(?:[^"]|"")*"?|\[[^\]]*\]?|`(?:[^`]|``)*`?)
-    | (?P<skip>\s+|--[^\n]*|/\*.*?(?:\*/|\Z))
+    | (?P<skip>[\ \t\n\f\r]+|--[^\n]*|/\*.*?(?:\*/|\Z))  # SQLite's spaces are ASCII only: U+00A0 is a name
     | (?P<word>[A-Za-z0-9_$\x80-\U0010ffff]+)
     | (?P<other>.)
     """,

@@ -286,3 +286,23 @@ def test_the_migrations_table_of_another_sqlite_utils_release_opens(tmp_path: Pa
     conn.close()
     with pytest.raises(ProjectError, match="_sqlite_migrations"):
         Store(db)
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u2003", "\u3000"])
+def test_a_non_ascii_space_is_part_of_a_name_as_sqlite_reads_it(tmp_path: Path, space: str) -> None:
+    """SQLite's tokenizer takes only ASCII spaces as spaces; every byte >= 0x80 belongs to a name.
+    `value TEXT <NBSP>NOT NULL` is a column of type "TEXT \\xa0NOT" without NOT NULL to SQLite: it
+    must not read as winnow's `value TEXT NOT NULL` (found by the red team)."""
+    db = tmp_path / "p.db"
+    with Store(db):
+        pass
+    conn = sqlite3.connect(db, isolation_level=None)
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'style_state'").fetchone()[0]
+    assert "value TEXT NOT NULL" in sql
+    conn.execute("DROP TABLE style_state")
+    conn.execute(sql.replace("value TEXT NOT NULL", f"value TEXT {space}NOT NULL"))
+    conn.execute("INSERT INTO style_state VALUES ('k', NULL)")  # the constraint is gone indeed
+    conn.close()
+    with pytest.raises(ProjectError, match="style_state"):
+        Store(db)
+    assert schema.normalise(f"a {space}b") != schema.normalise("a b")
