@@ -24,6 +24,7 @@ from .store import Store
 if TYPE_CHECKING:
     from .analysis.figures import AnalysisFigures
     from .style.boundaries import BoundarySummary
+    from .style.findings import StyleReport
 
 SESSION_GAP_S = 15 * 60  # a pause longer than this ends a stretch of work (pace)
 SIGNALS_LAST_N = 50  # "how the last N decisions changed the figures"
@@ -451,22 +452,22 @@ def style_needs_run(store: Store, group_field: str | None) -> bool:
 
 @dataclass(frozen=True)
 class ReportData:
-    """`winnow report`: the style findings (review.style.report's dict: its sections are the
-    style package's own) and, for a goal, the "should I add more?" signals."""
+    """`winnow report`: the style findings (review.style.StyleReport) and, for a goal, the "should I
+    add more?" signals."""
 
-    findings: dict
+    findings: StyleReport
     should_i_add_more: AddMoreSignals | None = None
 
     def to_json(self) -> dict:
-        out = to_json(self.findings)
+        out = self.findings.to_json()
         if self.should_i_add_more is not None:
-            out["should_i_add_more"] = to_json(self.should_i_add_more)
+            out["should_i_add_more"] = self.should_i_add_more.to_json()
         return out
 
 
 def report_data(store: Store, goal_id: int | None, *, limit: int) -> ReportData:
     """The findings of the latest style run (each list capped at `limit`) and the goal's signals."""
-    from .style import report
+    from .style.findings import report
 
     findings = report(store, goal_id, limit=limit)
     signals = add_more_signals(store, goal_id, last_n=SIGNALS_LAST_N) if goal_id is not None else None

@@ -287,9 +287,55 @@ def test_report_data_is_what_winnow_report_prints(demo):
     assert isinstance(rd.should_i_add_more, AddMoreSignals) and none.should_i_add_more is None
     data = to_json(rd)
     assert list(data)[-1] == "should_i_add_more" and list(data["should_i_add_more"]) == SIGNAL_KEYS
-    assert "should_i_add_more" not in to_json(none) and rd.findings["boundaries"]["goal"] == 1
+    assert (
+        "should_i_add_more" not in to_json(none)
+        and rd.findings.boundaries is not None
+        and rd.findings.boundaries.goal_id == 1
+    )
     printed = run_cli("report", "--db", demo, "--json")  # --limit 10: lists of 50, as above
     assert printed == dumps(rd, default=str) + "\n"
+
+
+def test_style_report_read_model(demo, capsys):
+    from review.style import run_style_analysis
+    from review.style.findings import ConflictPair, FlagRow, StyleReport, report
+    from tui.cli_report import render
+
+    with Store(demo, create=False) as store:
+        never = report(store, 1)
+    assert isinstance(never, StyleReport) and not never.analysed and never.findings is None and never.run is None
+    assert list(never.to_json()) == ["project", "samples", "analysed", "feature_version", "run"]
+    render(ReportData(never), 10)  # before any run: every section says it found nothing
+    shown = capsys.readouterr().out
+    assert "251 samples in" in shown and "no style drift found" in shown and "Boundaries" not in shown
+    run_style_analysis(demo)
+    with Store(demo, create=False) as store:
+        sr = report(store, 1, limit=3)
+        wide = report(store, None, limit=100)
+    frozen(sr)
+    f = sr.findings
+    assert f is not None and sr.analysed and sr.run["answers"] == 247
+    assert f.counts == {"style_drift": 11, "contradictions": 8, "noisy": 20}  # complete, whatever the limit
+    assert len(f.style_drift) == len(f.contradictions) == len(f.noise) == 3 and len(wide.findings.contradictions) == 8
+    assert all(isinstance(r, FlagRow) for r in f.style_drift + f.noise)
+    assert all(isinstance(p, ConflictPair) and p.samples[0] < p.samples[1] for p in wide.findings.contradictions)
+    assert len({p.samples for p in wide.findings.contradictions}) == 8  # each pair once
+    assert [r.score for r in f.style_drift] == sorted((r.score for r in f.style_drift), reverse=True)
+    assert sr.boundaries is not None and sr.boundaries.goal_id == 1 and sr.boundaries.kept == 30
+    assert wide.boundaries is None
+    data = sr.to_json()
+    assert list(data) == [
+        "project", "samples", "analysed", "feature_version", "run", "counts", "noise_triggers", "prevalence",
+        "project_stability", "project_varying", "style_drift", "contradictions", "same_question_groups", "noise",
+        "thresholds", "boundaries",
+    ]  # fmt: skip
+    assert list(data["style_drift"][0]) == ["sample", "score", "label", "partner", "details", "reason"]
+    assert list(data["contradictions"][0]) == ["samples", "score", "label", "evidence", "reason"]
+    assert list(data["boundaries"]) == [
+        "goal", "kept", "with_answer", "moves", "stability", "project_stability", "varying", "warnings",
+        "dominant_question", "history",
+    ]  # fmt: skip
+    assert "boundaries" not in wide.to_json()
 
 
 # ---------------------------------------------------------------------- tui/cli_common.py

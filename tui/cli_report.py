@@ -60,12 +60,15 @@ def render(report: ReportData, limit: int) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from review.style.findings import NO_FINDINGS
+
     con = Console(highlight=False, soft_wrap=False)
-    data = report.findings
-    run = data.get("run") or {}
-    counts = data.get("counts", {})
+    sr = report.findings
+    data = sr.findings or NO_FINDINGS
+    run = sr.run or {}
+    counts = data.counts
     nb = run.get("neighbours", {})
-    con.print(_text(f"{data['samples']:,} samples in {data['project']}"))
+    con.print(_text(f"{sr.samples:,} samples in {sr.project}"))
     con.print(
         Text(
             f"style run: {run.get('answers', 0):,} answers · {run.get('fingerprinted', 0):,} fingerprinted now, "
@@ -85,26 +88,26 @@ def render(report: ReportData, limit: int) -> None:
     t = Table(title="Style drift (strongest first)", title_justify="left", expand=False)
     for col in ("#", "score", "drifts in", "vs typical"):
         t.add_column(col, overflow="fold")
-    for f in data.get("style_drift", [])[:limit]:
+    for f in data.style_drift[:limit]:
         t.add_row(
-            str(f["sample"]),
-            f"{f['score']:.2f}",
-            _lines(f["details"][:4]),
-            f"#{f['partner']}" if f.get("partner") else "",
+            str(f.sample),
+            f"{f.score:.2f}",
+            _lines(f.details[:4]),
+            f"#{f.partner}" if f.partner else "",
         )
     con.print(t if t.row_count else Text("no style drift found", style="dim"))
 
     t = Table(title="Contradictory answers", title_justify="left")
     for col in ("pair", "score", "evidence"):
         t.add_column(col, overflow="fold")
-    for p in data.get("contradictions", [])[:limit]:
-        t.add_row(f"#{p['samples'][0]} · #{p['samples'][1]}", f"{p['score']:.2f}", _lines(p["evidence"]))
+    for p in data.contradictions[:limit]:
+        t.add_row(f"#{p.samples[0]} · #{p.samples[1]}", f"{p.score:.2f}", _lines(p.evidence))
     con.print(t if t.row_count else Text("no contradictions found", style="dim"))
 
     t = Table(title="Same question, different answers", title_justify="left")
     for col in ("question", "samples", "answers", "disagree", "most common answers"):
         t.add_column(col, overflow="fold")
-    for g in data.get("same_question_groups", [])[:limit]:
+    for g in data.same_question_groups[:limit]:
         answers = "\n".join(f"{a['samples']}× {sanitize(a['text'], oneline=True)[:70]}" for a in g["answers"][:3])
         t.add_row(
             _text(g["question"], 60),
@@ -115,7 +118,7 @@ def render(report: ReportData, limit: int) -> None:
         )
     con.print(t if t.row_count else Text("no question is asked twice with different answers", style="dim"))
 
-    trig = data.get("noise_triggers", {})
+    trig = data.noise_triggers
     t = Table(title="Noise", title_justify="left")
     for col in ("trigger", "samples", ""):
         t.add_column(col)
@@ -123,10 +126,10 @@ def render(report: ReportData, limit: int) -> None:
     for name, n in sorted(trig.items(), key=lambda x: -x[1]):
         t.add_row(name.replace("_", " "), f"{n:,}", Text(bar(n, top), style="yellow"))
     con.print(t if t.row_count else Text("no noise found", style="dim"))
-    for f in data.get("noise", [])[: min(limit, 5)]:
-        con.print(_text(f"  #{f['sample']} {f['label']} — {f['details'][0]}", 160))
+    for f in data.noise[: min(limit, 5)]:
+        con.print(_text(f"  #{f.sample} {f.label} — {f.details[0]}", 160))
 
-    prev = data.get("prevalence", {})
+    prev = data.prevalence
     answers = prev.get("answers", 0)
     if answers:
         t = Table(title=f"Style features across {answers:,} answers", title_justify="left")
@@ -138,33 +141,31 @@ def render(report: ReportData, limit: int) -> None:
         con.print(t)
         moves = prev.get("move", {})
         con.print(Text("answer moves: " + " · ".join(f"{k} {v:,}" for k, v in moves.items())))
-    stab = data.get("project_stability")
+    stab = data.project_stability
     if stab is not None:
-        con.print(
-            Text(f"project style stability {stab:.2f}; varies most: " + "; ".join(data.get("project_varying", [])[:3]))
-        )
+        con.print(Text(f"project style stability {stab:.2f}; varies most: " + "; ".join(data.project_varying[:3])))
 
-    b = data.get("boundaries")
-    if b:
-        con.print(Text(f"\nBoundaries — goal #{b['goal']}: {b['kept']:,} kept", style="bold"))
-        total = sum(b["moves"].values())
+    b = sr.boundaries
+    if b is not None:
+        con.print(Text(f"\nBoundaries — goal #{b.goal_id}: {b.kept:,} kept", style="bold"))
+        total = sum(b.moves.values())
         t = Table(show_header=False, box=None)
         for _ in range(3):
             t.add_column()
-        for m, n in b["moves"].items():
+        for m, n in b.moves.items():
             t.add_row(m, f"{n:,}", Text(bar(n, total) if total else "", style="green"))
         con.print(t)
-        if b["stability"] is not None:
-            hist = [h[1] for h in b.get("history", [])]
-            line = f"kept-set style stability {b['stability']:.2f}"
-            if b.get("project_stability") is not None:
-                line += f" (whole project {b['project_stability']:.2f})"
+        if b.stability is not None:
+            hist = [h[1] for h in b.history]
+            line = f"kept-set style stability {b.stability:.2f}"
+            if b.project_stability is not None:
+                line += f" (whole project {b.project_stability:.2f})"
             if len(hist) > 1:
                 line += f"  history {sparkline(hist)}"
             con.print(Text(line))
-            for v in b["varying"]:
-                con.print(_text(f"  varies: {v}"))
-        for w in b["warnings"]:
+            for vary in b.varying:
+                con.print(_text(f"  varies: {vary}"))
+        for w in b.warnings:
             con.print(_text(f"  ⚠ {w}"), style="yellow")
 
     sig = report.should_i_add_more
