@@ -125,12 +125,16 @@ def unknown_schema_hint(objs: list[dict]) -> tuple[str, str]:
     """(what, todo) for records no format matches: list the fields and suggest a mapping."""
     fields: list[str] = []
     texts: list[str] = []  # fields holding strings: the fallback guess
+    seen: set[str] = set()  # a record may have many thousands of fields: no list scans
+    seen_text: set[str] = set()
     nested: str | None = None
     for obj in objs:
         for k, v in obj.items():
-            if k not in fields:
+            if k not in seen:
+                seen.add(k)
                 fields.append(k)
-            if isinstance(v, str) and k not in texts:
+            if isinstance(v, str) and k not in seen_text:
+                seen_text.add(k)
                 texts.append(k)
             if nested is None and isinstance(v, list) and v and all(isinstance(x, dict) for x in v[:5]):
                 nested = k
