@@ -116,7 +116,7 @@ def file_state(path: Path, goal_id: int = 1) -> FileState:
         rebuilt = {s: (d.verdict, d.reason) for s, d in store.rebuild_decisions(goal_id).items()}
         c = store.counts(goal_id)
         cursor, queue = store.goal_state(goal_id)
-        return FileState(mat, rebuilt, c.kept, c.dropped, dict(c.by_reason), cursor, queue, c.total)
+        return FileState(mat, rebuilt, c.kept, c.dropped, dict(c.by_reason), cursor, queue.to_json(), c.total)
 
 
 def tally_problems(fs: FileState) -> list[str]:

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 
 from . import analysis, batch, goals, style
 from .model import Queue, QueueSpec
-from .store import Store
+from .store import Store, builtin_queues
 
 
 class QueueTable:
@@ -76,7 +76,7 @@ def default_queues() -> QueueTable:
     """Every queue kind winnow has, built-ins first; a kind claimed twice is a programming error."""
     specs: dict[str, QueueSpec[Store]] = {}
     for part in (
-        _store_queues(),
+        builtin_queues(),
         batch.queue_specs(),
         goals.queue_specs(),
         analysis.queue_specs(),
@@ -87,23 +87,3 @@ def default_queues() -> QueueTable:
             raise ValueError(f"queue kind(s) {sorted(twice)} defined twice")
         specs.update(part)
     return QueueTable(specs)
-
-
-def _store_queues() -> dict[str, QueueSpec[Store]]:
-    def step(store: Store, goal_id: int, queue: Queue, after: int, forward: bool) -> int | None:
-        return store.queue_step(goal_id, queue.to_json(), after, forward=forward)
-
-    def size(store: Store, goal_id: int, queue: Queue) -> int | None:
-        return store.queue_size(goal_id, queue.to_json())
-
-    labels = {
-        "all": "all samples",
-        "undecided": "undecided",
-        "kept": "kept",
-        "dropped": "dropped",
-        "reason": "dropped as {value}",
-        "tag": "tagged {value}",
-    }
-    out = {kind: QueueSpec(label, step, size, instant=True, offered=False) for kind, label in labels.items()}
-    out["search"] = QueueSpec("search “{value}”", step, None, instant=False, offered=False)
-    return out

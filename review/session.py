@@ -46,8 +46,7 @@ class ReviewSession:
         self.goal = goal
         self.queues = default_queues() if queues is None else queues
         self.flag_providers = tuple(default_flag_providers() if flag_providers is None else flag_providers)
-        cursor, stored = store.goal_state(goal.id)
-        self.queue = Queue.from_json(stored)
+        cursor, self.queue = store.goal_state(goal.id)
         self.cursor: int | None = cursor if cursor is not None and store.has_sample(cursor) else None
         self.resumed = self.cursor is not None
         if self.cursor is None:
@@ -79,7 +78,7 @@ class ReviewSession:
         if target is None:
             return False
         queue = self.queue if queue is None else queue
-        self.store.save_goal_state(self.goal.id, target, queue.to_json())
+        self.store.save_goal_state(self.goal.id, target, queue)
         self.cursor, self.queue = target, queue
         return True
 
@@ -242,8 +241,7 @@ class ReviewSession:
     def switch_goal(self, goal: Goal) -> None:
         self.store.use_goal(goal.id)  # first: if it fails, the session is unchanged
         self.goal = goal
-        cursor, stored = self.store.goal_state(goal.id)
-        self.queue = Queue.from_json(stored)
+        cursor, self.queue = self.store.goal_state(goal.id)
         self.cursor = cursor if cursor is not None and self.store.has_sample(cursor) else None
         if self.cursor is None:
             self.cursor = self._step_queue(Queue("all"), 0)

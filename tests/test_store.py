@@ -11,6 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from review.importers import InputError
+from review.model import Queue
+from review.queues import default_queues
 from review.store import ProjectError, Store
 
 
@@ -178,7 +180,7 @@ def test_search_finds_quotes_backslashes_and_keeps_non_ascii_case(tmp_path):
         goal = store.add_goal("Answer briefly.")
 
         def found(text: str) -> int | None:
-            return store.queue_step(goal, {"kind": "search", "value": text}, 0)
+            return default_queues().step(store, goal, Queue("search", text), 0)
 
         assert found('say "hi') == 2  # case-folded ASCII, quote as typed
         assert found(r"c:\users\ME") == 2

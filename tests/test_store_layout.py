@@ -70,5 +70,5 @@ def test_the_facade_exports_every_name_it_lists():
     missing = [n for n in review.store.__all__ if not hasattr(review.store, n)]
     assert missing == []
     # One class over the repositories: each table family's methods are the Store's.
-    for method in ("import_file", "sample", "goal", "apply", "counts", "queue_step", "add_batch", "add_export"):
+    for method in ("import_file", "sample", "goal", "apply", "counts", "step_all", "add_batch", "add_export"):
         assert callable(getattr(Store, method)), method

@@ -94,6 +94,8 @@ class WinnowApp(App[None]):
             # On a 16-colour terminal the truecolor theme is squeezed into 16 colours and loses its
             # contrast; the ANSI theme draws with the terminal's own palette instead.
             self.theme = "ansi-dark"
+        if self.lock is not None and self.lock.warning:  # a platform without file locks
+            self.notify(self.lock.warning, severity="warning", timeout=12)
         if self._goal_id is not None:
             goal: Goal | None = self.store.goal(self._goal_id)
             try:

@@ -308,7 +308,7 @@ def launch(path: Path, goal_ref: str | None = None, queue: str | None = None) ->
                     fail(f"--queue {queue}: {e}")
                 if first is None:
                     fail(f"--queue {queue}: that queue is empty for goal #{goal.id}")
-                store.save_goal_state(goal.id, first, q.to_json())
+                store.save_goal_state(goal.id, first, q)
     try:
         code = run_app(path, goal_id=goal_id)
     except (ProjectLocked, ProjectError) as e:

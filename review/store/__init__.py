@@ -39,13 +39,12 @@ from .errors import (
 from .exports import ExportRepo
 from .goals import check_goal_sentence
 from .imports import BATCH_CHARS, COPY_CACHE_KIB, ImportRepo, file_sha256
-from .queues import QUEUE_EXTENSIONS, QueueRepo
+from .queues import QueueRepo, builtin_queues
 
 __all__ = [
     "BATCH_CHARS",
     "COPY_CACHE_KIB",
     "EVENT_KINDS",
-    "QUEUE_EXTENSIONS",
     "SQLITE_MAGIC",
     "SQLITE_NOTADB",
     "Change",
@@ -57,6 +56,7 @@ __all__ = [
     "Store",
     "StoreBase",
     "apply_change",
+    "builtin_queues",
     "check_goal_sentence",
     "chunks",
     "file_sha256",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from ..model import Goal
+from ..model import Goal, Queue
 from .connection import StoreBase, now
 from .errors import GoalArchived, GoalChanged, GoalError, ProjectError
 
@@ -169,13 +169,14 @@ class GoalRepo(StoreBase):
 
     # ------------------------------------------------------------------ where the review stands
 
-    def goal_state(self, goal_id: int) -> tuple[int | None, dict]:
+    def goal_state(self, goal_id: int) -> tuple[int | None, Queue]:
+        """The saved cursor and queue (stored as {"kind": K[, "value": V]}, see Queue.to_json)."""
         r = self.conn.execute("SELECT cursor, queue FROM goal_state WHERE goal_id = ?", (goal_id,)).fetchone()
         if not r:
-            return None, {"kind": "all"}
-        return r[0], json.loads(r[1])
+            return None, Queue("all")
+        return r[0], Queue.from_json(json.loads(r[1]))
 
-    def save_goal_state(self, goal_id: int, cursor: int | None, queue: dict) -> None:
+    def save_goal_state(self, goal_id: int, cursor: int | None, queue: Queue) -> None:
         """Where the review stands. Committed without waiting for fsync (synchronous=NORMAL for
         this one transaction): it survives the process being killed, since the WAL is in the
         OS's hands, and the next decision's fsync makes it durable on disk too. Moving the cursor
@@ -185,5 +186,5 @@ class GoalRepo(StoreBase):
                 "INSERT INTO goal_state (goal_id, cursor, queue, updated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT(goal_id) DO UPDATE SET cursor = excluded.cursor, queue = excluded.queue,"
                 " updated_at = excluded.updated_at",
-                (goal_id, cursor, json.dumps(queue, ensure_ascii=False), now()),
+                (goal_id, cursor, json.dumps(queue.to_json(), ensure_ascii=False), now()),
             )

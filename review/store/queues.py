@@ -1,11 +1,17 @@
-"""Review queues: the next (or previous) sample of a queue by keyset, and its size where known."""
+"""The built-in review queues: keyset steps over `samples`, `decisions` and `decision_tags`.
+
+Each step is one indexed query (never a scan of the whole table), except "search", which reads
+every sample's text between the cursor and the next match. `builtin_queues()` gives their
+`QueueSpec`s to review.queues.default_queues(), which adds the queues of batches, goals,
+analysis and style.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
+from ..model import Queue, QueueSpec
 from .figures import FigureRepo
 
 if TYPE_CHECKING:
@@ -20,79 +26,108 @@ def _ascii_lower(s: str) -> str:
 _ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 
 
-class QueueRepo(FigureRepo):
-    """Queue steps over `samples`, `decisions` and `decision_tags`; extensions registered below."""
+def _direction(forward: bool) -> tuple[str, str]:
+    return (">", "ASC") if forward else ("<", "DESC")
 
-    def queue_step(self, goal_id: int, queue: dict, after: int, *, forward: bool = True) -> int | None:
-        """The next (or previous) sample id in a queue after/before `after`, by keyset. Never scans
-        the whole table for the 'all', 'kept', 'dropped', 'reason' and 'tag' queues."""
-        kind = queue.get("kind", "all")
-        value = queue.get("value")
-        op, order = (">", "ASC") if forward else ("<", "DESC")
-        if kind == "all":
-            sql = f"SELECT id FROM samples WHERE id {op} ? ORDER BY id {order} LIMIT 1"
-            args: tuple = (after,)
-        elif kind == "undecided":
-            sql = (
-                f"SELECT s.id FROM samples s WHERE s.id {op} ? AND NOT EXISTS (SELECT 1 FROM decisions d"
-                " WHERE d.goal_id = ? AND d.sample_id = s.id AND d.verdict IS NOT NULL)"
-                f" ORDER BY s.id {order} LIMIT 1"
-            )
-            args = (after, goal_id)
-        elif kind in ("kept", "dropped"):
-            sql = (
-                f"SELECT sample_id FROM decisions WHERE goal_id = ? AND verdict = ? AND sample_id {op} ?"
-                f" ORDER BY sample_id {order} LIMIT 1"
-            )
-            args = (goal_id, "keep" if kind == "kept" else "drop", after)
-        elif kind == "reason":
-            sql = (
-                f"SELECT sample_id FROM decisions WHERE goal_id = ? AND reason = ? AND sample_id {op} ?"
-                f" ORDER BY sample_id {order} LIMIT 1"
-            )
-            args = (goal_id, value, after)
-        elif kind == "tag":
-            sql = (
-                f"SELECT sample_id FROM decision_tags WHERE goal_id = ? AND tag = ? AND sample_id {op} ?"
-                f" ORDER BY sample_id {order} LIMIT 1"
-            )
-            args = (goal_id, value, after)
-        elif kind == "search":
-            # `turns` holds JSON: look for the query as JSON writes it (quotes, backslashes and
-            # controls escaped), so `say "hi` finds say "hi". SQLite's lower() folds ASCII only.
-            text = str(value or "")
-            plain = _ascii_lower(text)
-            in_json = _ascii_lower(json.dumps(text, ensure_ascii=False)[1:-1])
-            sql = (
-                f"SELECT id FROM samples WHERE id {op} ? AND (instr(lower(turns), ?) > 0 OR instr(lower(system), ?) > 0)"
-                f" ORDER BY id {order} LIMIT 1"
-            )
-            args = (after, in_json, plain)
-        elif kind in QUEUE_EXTENSIONS:
-            return QUEUE_EXTENSIONS[kind](cast("Store", self), goal_id, queue, after, forward)
-        else:
-            raise ValueError(f"unknown queue {kind!r}")
+
+class QueueRepo(FigureRepo):
+    """The next (or previous) sample id after/before `after` in each built-in queue; None at its end."""
+
+    def _first(self, sql: str, args: tuple) -> int | None:
         r = self.conn.execute(sql, args).fetchone()
         return r[0] if r else None
 
-    def queue_size(self, goal_id: int, queue: dict) -> int | None:
-        """Queue length when it is known without a scan (from tallies), else None."""
-        kind = queue.get("kind", "all")
-        c = self.counts(goal_id)
-        if kind == "all":
-            return c.total
-        if kind == "undecided":
-            return c.undecided
-        if kind == "kept":
-            return c.kept
-        if kind == "dropped":
-            return c.dropped
-        if kind == "reason":
-            return c.by_reason.get(queue.get("value", ""), 0)
-        if kind == "tag":
-            return c.by_tag.get(queue.get("value", ""), 0)
-        return None
+    def step_all(self, after: int, forward: bool) -> int | None:
+        op, order = _direction(forward)
+        return self._first(f"SELECT id FROM samples WHERE id {op} ? ORDER BY id {order} LIMIT 1", (after,))
+
+    def step_undecided(self, goal_id: int, after: int, forward: bool) -> int | None:
+        op, order = _direction(forward)
+        return self._first(
+            f"SELECT s.id FROM samples s WHERE s.id {op} ? AND NOT EXISTS (SELECT 1 FROM decisions d"
+            " WHERE d.goal_id = ? AND d.sample_id = s.id AND d.verdict IS NOT NULL)"
+            f" ORDER BY s.id {order} LIMIT 1",
+            (after, goal_id),
+        )
+
+    def step_verdict(self, goal_id: int, verdict: str, after: int, forward: bool) -> int | None:
+        op, order = _direction(forward)
+        return self._first(
+            f"SELECT sample_id FROM decisions WHERE goal_id = ? AND verdict = ? AND sample_id {op} ?"
+            f" ORDER BY sample_id {order} LIMIT 1",
+            (goal_id, verdict, after),
+        )
+
+    def step_reason(self, goal_id: int, reason: str | None, after: int, forward: bool) -> int | None:
+        op, order = _direction(forward)
+        return self._first(
+            f"SELECT sample_id FROM decisions WHERE goal_id = ? AND reason = ? AND sample_id {op} ?"
+            f" ORDER BY sample_id {order} LIMIT 1",
+            (goal_id, reason, after),
+        )
+
+    def step_tag(self, goal_id: int, tag: str | None, after: int, forward: bool) -> int | None:
+        op, order = _direction(forward)
+        return self._first(
+            f"SELECT sample_id FROM decision_tags WHERE goal_id = ? AND tag = ? AND sample_id {op} ?"
+            f" ORDER BY sample_id {order} LIMIT 1",
+            (goal_id, tag, after),
+        )
+
+    def step_search(self, text: str, after: int, forward: bool) -> int | None:
+        # `turns` holds JSON: look for the query as JSON writes it (quotes, backslashes and
+        # controls escaped), so `say "hi` finds say "hi". SQLite's lower() folds ASCII only.
+        op, order = _direction(forward)
+        plain = _ascii_lower(text)
+        in_json = _ascii_lower(json.dumps(text, ensure_ascii=False)[1:-1])
+        return self._first(
+            f"SELECT id FROM samples WHERE id {op} ? AND (instr(lower(turns), ?) > 0 OR instr(lower(system), ?) > 0)"
+            f" ORDER BY id {order} LIMIT 1",
+            (after, in_json, plain),
+        )
 
 
-# Analysis modules register further queues here: kind -> fn(store, goal_id, queue, after, forward).
-QUEUE_EXTENSIONS: dict[str, Callable[[Store, int, dict, int, bool], int | None]] = {}
+def builtin_queues() -> dict[str, QueueSpec[Store]]:
+    """The queues over samples and decisions, with their labels and (from the tallies) sizes."""
+
+    def all_(store: Store, goal_id: int, queue: Queue, after: int, forward: bool) -> int | None:
+        return store.step_all(after, forward)
+
+    def undecided(store: Store, goal_id: int, queue: Queue, after: int, forward: bool) -> int | None:
+        return store.step_undecided(goal_id, after, forward)
+
+    def kept(store: Store, goal_id: int, queue: Queue, after: int, forward: bool) -> int | None:
+        return store.step_verdict(goal_id, "keep", after, forward)
+
+    def dropped(store: Store, goal_id: int, queue: Queue, after: int, forward: bool) -> int | None:
+        return store.step_verdict(goal_id, "drop", after, forward)
+
+    def reason(store: Store, goal_id: int, queue: Queue, after: int, forward: bool) -> int | None:
+        return store.step_reason(goal_id, queue.value, after, forward)
+
+    def tag(store: Store, goal_id: int, queue: Queue, after: int, forward: bool) -> int | None:
+        return store.step_tag(goal_id, queue.value, after, forward)
+
+    def search(store: Store, goal_id: int, queue: Queue, after: int, forward: bool) -> int | None:
+        return store.step_search(queue.value or "", after, forward)
+
+    return {
+        "all": QueueSpec("all samples", all_, lambda s, g, q: s.counts(g).total, instant=True, offered=False),
+        "undecided": QueueSpec(
+            "undecided", undecided, lambda s, g, q: s.counts(g).undecided, instant=True, offered=False
+        ),
+        "kept": QueueSpec("kept", kept, lambda s, g, q: s.counts(g).kept, instant=True, offered=False),
+        "dropped": QueueSpec("dropped", dropped, lambda s, g, q: s.counts(g).dropped, instant=True, offered=False),
+        "reason": QueueSpec(
+            "dropped as {value}",
+            reason,
+            lambda s, g, q: s.counts(g).by_reason.get(q.value or "", 0),
+            instant=True,
+            offered=False,
+        ),
+        "tag": QueueSpec(
+            "tagged {value}", tag, lambda s, g, q: s.counts(g).by_tag.get(q.value or "", 0), instant=True, offered=False
+        ),
+        # May read every sample's text: stepped in a worker; its size is unknown without that scan.
+        "search": QueueSpec("search “{value}”", search, offered=False),
+    }

@@ -93,7 +93,7 @@ def on_disk(path: Path, goal_id: int = 1):
     """What the project file holds now, read through a separate connection."""
     with Store(path, create=False) as store:
         cursor, queue = store.goal_state(goal_id)
-        return store.materialised_decisions(goal_id), cursor, queue
+        return store.materialised_decisions(goal_id), cursor, queue.to_json()  # the queue as the file stores it
 
 
 def verdicts(path: Path, goal_id: int = 1) -> dict[int, str | None]:
