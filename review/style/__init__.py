@@ -108,4 +108,3 @@ def resolve_pair(session: Any, flag: Flag, choice: str, sample_id: int | None = 
     if changes is None:
         raise ValueError(f"unknown choice {choice!r}: one of left, right, both, boundary")
     return session.apply(changes, kind="batch")
-
