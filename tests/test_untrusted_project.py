@@ -306,3 +306,27 @@ def test_a_non_ascii_space_is_part_of_a_name_as_sqlite_reads_it(tmp_path: Path, 
     with pytest.raises(ProjectError, match="style_state"):
         Store(db)
     assert schema.normalise(f"a {space}b") != schema.normalise("a b")
+
+
+def test_a_refused_project_shipped_with_its_wal_is_left_as_it_was(tmp_path: Path) -> None:
+    """p.db plus a p.db-wal whose frames add a trigger: the trigger is seen and refused, and both
+    files stay byte for byte (the last read-write connection to close would fold the WAL into
+    p.db and delete it; found by the red team)."""
+    made = tmp_path / "made.db"
+    with Store(made):
+        pass
+    conn = sqlite3.connect(made, isolation_level=None)
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute("CREATE TRIGGER t_keep AFTER UPDATE ON decisions BEGIN UPDATE samples SET raw = 'x'; END")
+    ship = tmp_path / "ship"
+    ship.mkdir()
+    (ship / "p.db").write_bytes(made.read_bytes())
+    (ship / "p.db-wal").write_bytes(Path(str(made) + "-wal").read_bytes())
+    conn.close()
+    before = {n: (ship / n).read_bytes() for n in ("p.db", "p.db-wal")}
+    assert len(before["p.db-wal"]) > 0
+    with pytest.raises(ProjectError, match="t_keep"):
+        Store(ship / "p.db")
+    r = CliRunner().invoke(cli, ["stats", "--db", str(ship / "p.db")])
+    assert r.exit_code != 0 and "t_keep" in r.output
+    assert {n: (ship / n).read_bytes() for n in ("p.db", "p.db-wal")} == before

@@ -62,8 +62,14 @@ class StoreBase:
             self.set_busy_timeout(self.BUSY_TIMEOUT_MS)
             # Before anything writes (even the switch to WAL, which rewrites the header): a file
             # that is not winnow's, or whose schema holds objects winnow did not create, is refused
-            # exactly as it was.
-            self._check_file(fresh=not exists)
+            # exactly as it was. When it comes with a -wal, first through a read-only connection: the
+            # last read-write connection to close folds the WAL into the file and deletes it; a
+            # read-only one cannot (it may leave a -shm, SQLite's index of the WAL). Then again on
+            # this connection (cheap), in case the file changed in between.
+            wal = Path(str(self.path) + "-wal")
+            if exists and not self.read_only and wal.exists() and wal.stat().st_size > 0:
+                self._probe_read_only()
+            self._check_file(self.db, fresh=not exists)
             if not self.read_only:
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if mode.lower() != "wal":
@@ -143,11 +149,27 @@ class StoreBase:
             self.conn.execute(f"PRAGMA synchronous = {want}")
             self._synchronous = want
 
-    def _check_file(self, *, fresh: bool) -> None:
+    def _probe_read_only(self) -> None:
+        """_check_file on a read-only connection of its own, closed before anything else opens."""
+        uri = "file:" + urllib.parse.quote(str(self.path.resolve())) + "?mode=ro"
+        try:
+            probe = sqlite3.connect(uri, uri=True, isolation_level=None, factory=self.connection_class)
+        except sqlite3.Error:
+            return  # the read-write connection's own check reports what is wrong
+        try:
+            schema.harden(probe)
+            probe.execute("PRAGMA busy_timeout = 5000")
+            self._check_file(Database(probe, execute_plugins=False), fresh=False)
+        except sqlite3.Error:
+            pass  # e.g. a hot journal a read-only connection cannot roll back: checked below
+        finally:
+            probe.close()
+
+    def _check_file(self, db: Database, *, fresh: bool) -> None:
         """Refuse a file from a newer winnow, one that is not a winnow project, and one whose schema
         is not exactly what winnow's migrations create (review/schema.py); reads only."""
         known = set(NAMES)
-        applied = [m.name for m in migrations.applied(self.db)]
+        applied = [m.name for m in migrations.applied(db)]
         unknown = [n for n in applied if n not in known]
         if unknown:
             raise ProjectError(
@@ -155,12 +177,12 @@ class StoreBase:
                 "upgrade: pip install -U winnow-review"
             )
         if not applied and not fresh:
-            tables = set(self.db.table_names())
+            tables = set(db.table_names())
             if tables - {"_sqlite_migrations"}:
                 raise ProjectError(
                     f"{self.path}: an SQLite file, but not a winnow project — give winnow its own .db file"
                 )
-        found = schema.problems(self.conn)
+        found = schema.problems(db.conn)
         if found:
             raise ProjectError(schema.refusal(self.path, found))
 
