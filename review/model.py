@@ -236,7 +236,8 @@ class ImportReport:
     already_imported: bool
     repeated_records: int  # records whose content hash repeats another in the same file
     repeated_examples: tuple[tuple[int, int], ...]  # (line, first line it repeats), a few
-    skipped: tuple[str, ...] = ()  # "path:line: message" for each skipped record
+    skipped: tuple[str, ...] = ()  # "path:line: message" for the first skipped records (SKIPPED_LISTED)
+    skipped_total: int = 0  # every skipped record
 
 
 @dataclass(frozen=True)

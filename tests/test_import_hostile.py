@@ -518,3 +518,32 @@ def test_a_record_with_100k_unknown_fields_is_refused_promptly(tmp_path: Path) -
     what, todo = unknown_schema_hint([record, record])
     assert time.monotonic() - t < 20
     assert "'c0'" in what and "..." in what  # the first fields are named, the rest elided
+
+
+def test_skip_invalid_lists_the_first_thousand_and_counts_the_rest(tmp_path: Path) -> None:
+    """With --skip-invalid every skipped record used to be kept with its message: 2M bad lines in
+    a 6 MB file took 834 MB (found by the red team). The first 1,000 are listed, all are counted,
+    and the import's memory does not grow with them (600k bad lines: 41 MB measured, 269 MB with
+    the old code; bound 150 MB)."""
+    from review.importers import SKIPPED_LISTED
+
+    src = tmp_path / "many.jsonl"
+    with open(src, "w") as fh:
+        fh.write(json.dumps({"instruction": "q", "input": "", "output": "a"}) + "\n")
+        fh.write('{"instruction": 5}\n' * 600_000)
+    db = tmp_path / "p.db"
+    r, peak = peak_rss_mb_of("import", src, "--db", db, "--skip-invalid")
+    assert r.returncode == 0, r.stderr
+    with Store(db) as s:
+        assert s.total_samples() == 1
+    r2 = subprocess.run(
+        [sys.executable, "-c", "from tui.cli import main; main()", "import", str(src), "--db", str(tmp_path / "q.db")]
+        + ["--skip-invalid"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert f"skipped 600,000 invalid records (the first {SKIPPED_LISTED:,} listed):" in r2.stdout
+    assert r2.stdout.count("many.jsonl:") == SKIPPED_LISTED + 1  # and the "imported 1 samples" line
+    assert peak <= 150, f"peak RSS {peak:.0f} MB"

@@ -151,8 +151,9 @@ def do_import(
             f"  {report.repeated_records:,} records repeat an earlier record of this file "
             f"(kept as separate samples: {ex})"
         )
-    if report.skipped:
-        click.echo(f"  skipped {len(report.skipped):,} invalid records:")
+    if report.skipped_total:
+        listed = "" if report.skipped_total == len(report.skipped) else f" (the first {len(report.skipped):,} listed)"
+        click.echo(f"  skipped {report.skipped_total:,} invalid records{listed}:")
         for line in report.skipped:
             click.echo(f"    {sanitize(line)}")
 
@@ -209,7 +210,11 @@ def cli() -> None:
     type=click.Choice(["alpaca", "sharegpt", "openai", "prompt_completion", "mapped"]),
     help="Skip detection and read records as this format.",
 )
-@click.option("--skip-invalid", is_flag=True, help="Import the valid records and list each skipped one.")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Import the valid records and list each skipped one (the first 1,000; the rest are counted).",
+)
 @click.option(
     "--max-record-mb",
     type=click.IntRange(min=1),

@@ -72,6 +72,11 @@ NAMES = {
 }
 
 
+# With skip_invalid, how many skipped records are listed with their reason; the rest are counted
+# only (2M bad lines listed took 800 MB).
+SKIPPED_LISTED = 1000
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedRecord:
     position: int  # 0-based index of the record in the file (counting skipped ones too)
@@ -102,7 +107,8 @@ class SourceReader:
         self.format = fmt
         self.mapping = mapping
         self.header: str | None = None
-        self.skipped: list[str] = []
+        self.skipped: list[str] = []  # the first SKIPPED_LISTED of them: memory stays bounded
+        self.skipped_total = 0
         self.bytes_total = source.size
         self.bytes_read = 0
         self.skip_invalid = skip_invalid
@@ -132,6 +138,7 @@ class SourceReader:
 
     def __iter__(self) -> Iterator[ParsedRecord]:
         self.skipped = []
+        self.skipped_total = 0
         self.bytes_read = 0
         convert = self._convert
         path = self.path
@@ -154,7 +161,9 @@ class SourceReader:
                     continue
             if not self.skip_invalid:
                 raise obj
-            self.skipped.append(str(obj))
+            self.skipped_total += 1
+            if len(self.skipped) < SKIPPED_LISTED:
+                self.skipped.append(str(obj))
 
     def _items(self, *, hashing: bool = False) -> Generator[containers.Item, None, None]:
         """(line, raw, dict | InputError) from the container, before any format is applied.

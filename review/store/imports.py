@@ -192,7 +192,7 @@ class ImportRepo(SampleRepo):
             source = self.source(source_id)  # read before COMMIT: once committed, nothing may fail
         if progress:
             progress(reader.bytes_total, reader.bytes_total, added)
-        return ImportReport(source, added, False, repeated, examples, tuple(reader.skipped))
+        return ImportReport(source, added, False, repeated, examples, tuple(reader.skipped), reader.skipped_total)
 
     @contextmanager
     def _copy_cache(self) -> Iterator[None]:
