@@ -547,3 +547,18 @@ def test_skip_invalid_lists_the_first_thousand_and_counts_the_rest(tmp_path: Pat
     assert f"skipped 600,000 invalid records (the first {SKIPPED_LISTED:,} listed):" in r2.stdout
     assert r2.stdout.count("many.jsonl:") == SKIPPED_LISTED + 1  # and the "imported 1 samples" line
     assert peak <= 150, f"peak RSS {peak:.0f} MB"
+
+
+def test_an_absurd_max_record_mb_is_a_usage_error(tmp_path: Path) -> None:
+    """--max-record-mb 2**43 overflowed a read size deep in the reader (a traceback; red team)."""
+    from click.testing import CliRunner
+
+    from tui.cli import cli
+
+    src = tmp_path / "a.jsonl"
+    src.write_text(json.dumps({"instruction": "q", "input": "", "output": "a"}) + "\n")
+    r = CliRunner().invoke(cli, ["import", str(src), "--db", str(tmp_path / "p.db"), "--max-record-mb", str(2**43)])
+    assert r.exit_code == 2 and "--max-record-mb" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "p.db").exists()
+    r = CliRunner().invoke(cli, ["import", str(src), "--db", str(tmp_path / "p.db"), "--max-record-mb", str(1 << 20)])
+    assert r.exit_code == 0, r.output

@@ -217,7 +217,7 @@ def cli() -> None:
 )
 @click.option(
     "--max-record-mb",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=1 << 20),  # 1 TiB: larger overflows a read size
     default=None,
     metavar="N",
     help="Refuse a file with a record (line, row, array element) larger than N MB (default 64).",
