@@ -562,3 +562,19 @@ def test_an_absurd_max_record_mb_is_a_usage_error(tmp_path: Path) -> None:
     assert not (tmp_path / "p.db").exists()
     r = CliRunner().invoke(cli, ["import", str(src), "--db", str(tmp_path / "p.db"), "--max-record-mb", str(1 << 20)])
     assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("body", ["{not json\n", json.dumps({"instruction": "q", "input": "", "output": "a"}) + "\n"])
+def test_a_newline_in_a_file_name_cannot_forge_a_line_of_output(tmp_path: Path, body: str) -> None:
+    """A file name is untrusted text: its newline is shown as ⏎, so it cannot print a line that
+    looks like winnow's own (red team), in an error or in the success message."""
+    from click.testing import CliRunner
+
+    from tui.cli import cli
+
+    forged = "winnow: imported 1000 samples as openai (jsonl) into p.db"
+    src = tmp_path / f"x\n{forged}\ny.jsonl"
+    src.write_text(body)
+    r = CliRunner().invoke(cli, ["import", str(src), "--db", str(tmp_path / "p.db")])
+    assert forged not in r.output.splitlines()
+    assert "x⏎winnow: imported 1000" in r.output

@@ -105,7 +105,8 @@ def parse_map(values: tuple[str, ...]) -> dict[str, str] | None:
 def do_import(
     store: Store, path: str, mapping: dict | None, fmt: str | None, skip_invalid: bool, max_record_mb: int | None = None
 ) -> None:
-    bar = ProgressBar(f"importing {Path(path).name}", rate="rows")
+    shown = sanitize(path, oneline=True)  # a file name may hold a newline: it must not forge a line
+    bar = ProgressBar(f"importing {sanitize(Path(path).name, oneline=True)}", rate="rows")
     stop = bar.stop
     try:
         report = store.import_file(
@@ -122,7 +123,7 @@ def do_import(
     except MemoryError:
         stop()
         fail(
-            f"{path}: out of memory while importing — nothing was imported; the project is unchanged "
+            f"{shown}: out of memory while importing — nothing was imported; the project is unchanged "
             "(a lower --max-record-mb bounds what one record may take)"
         )
     except InputError as e:
@@ -130,15 +131,15 @@ def do_import(
         fail(f"{e}\n(nothing was imported; the project is unchanged)")
     except OSError as e:
         stop()
-        fail(f"{path}: cannot read ({e.strerror or e}) — check the path")
+        fail(f"{shown}: cannot read ({e.strerror or e}) — check the path")
     except (ProjectError, sqlite3.Error) as e:
         stop()
         err = storage_error(store.path, e) if isinstance(e, sqlite3.Error) else e
         if err is None:
             raise
-        fail(f"{err}\n(nothing was imported from {Path(path).name}; the project is unchanged)")
+        fail(f"{err}\n(nothing was imported from {sanitize(Path(path).name, oneline=True)}; the project is unchanged)")
     stop()
-    name = sanitize(Path(path).name)
+    name = sanitize(Path(path).name, oneline=True)
     if report.already_imported:
         click.echo(f"{name}: already imported (same sha256) — nothing added")
         return

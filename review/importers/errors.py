@@ -6,6 +6,8 @@ person reading it is a curator looking at a terminal, not a developer reading a 
 
 from __future__ import annotations
 
+from ..sanitize import sanitize
+
 
 class InputError(Exception):
     """path:line: what is wrong — what to do"""
@@ -18,7 +20,8 @@ class InputError(Exception):
         self.todo = todo
 
     def __str__(self) -> str:
-        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        path = sanitize(str(self.path), oneline=True)  # a newline in a file name must not forge a line
+        where = path if self.line is None else f"{path}:{self.line}"
         return f"{where}: {self.what} — {self.todo}"
 
 
