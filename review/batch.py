@@ -73,7 +73,11 @@ def propose_batch(store: Store, goal_id: int, size: int = 200, seed: int = 0) ->
     for sid, src, chars in cands:
         move, script = moves.get(sid, ("?", "?"))
         length = "short" if chars <= t1 else "medium" if chars <= t2 else "long"
-        label = " · ".join(x for x in (names.get(src, str(src)), move if move != "?" else "", script if script != "?" else "", length) if x)
+        label = " · ".join(
+            x
+            for x in (names.get(src, str(src)), move if move != "?" else "", script if script != "?" else "", length)
+            if x
+        )
         strata[label].append(sid)
     # 4. seeded round-robin, largest stratum first
     rnd = random.Random(seed)
@@ -89,8 +93,12 @@ def propose_batch(store: Store, goal_id: int, size: int = 200, seed: int = 0) ->
                 picked.append((strata[k][depth], k))
                 taken[k] += 1
         depth += 1
-    method = {"strata": len(strata), "duplicate_groups_skipped": len(rows) - len(cands),
-              "style_moves": bool(moves), "candidates": len(cands)}
+    method = {
+        "strata": len(strata),
+        "duplicate_groups_skipped": len(rows) - len(cands),
+        "style_moves": bool(moves),
+        "candidates": len(cands),
+    }
     bid = store.add_batch(goal_id, seed, method, picked)
     return Batch(bid, goal_id, len(picked), seed, tuple(s for s, _ in picked), dict(taken))
 

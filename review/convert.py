@@ -30,8 +30,11 @@ def to_alpaca(conv: Conversation) -> dict:
     if any(t.role in (TOOL_CALL, TOOL) for t in conv.turns):
         raise LossyConversion("has tool calls or tool results, which Alpaca cannot hold — export as sharegpt or openai")
     roles = [t.role for t in conv.turns]
-    if not roles or roles[-1] != ASSISTANT or len(roles) % 2 or any(
-        r != (USER if i % 2 == 0 else ASSISTANT) for i, r in enumerate(roles)
+    if (
+        not roles
+        or roles[-1] != ASSISTANT
+        or len(roles) % 2
+        or any(r != (USER if i % 2 == 0 else ASSISTANT) for i, r in enumerate(roles))
     ):
         raise LossyConversion("does not alternate user/assistant ending on the assistant, as Alpaca needs")
     pairs = [[conv.turns[i].content, conv.turns[i + 1].content] for i in range(0, len(roles) - 2, 2)]

@@ -27,7 +27,9 @@ def revisions(store: Store, goal_id: int) -> list[Revision]:
     return [Revision(i + 1, *r) for i, r in enumerate(store.goal_revisions(goal_id))]
 
 
-def edit_goal(store: Store, goal_id: int, sentence: str | None = None, hypothesis: str | None = None) -> tuple[Goal, list[str]]:
+def edit_goal(
+    store: Store, goal_id: int, sentence: str | None = None, hypothesis: str | None = None
+) -> tuple[Goal, list[str]]:
     """Reword a goal (or its hypothesis note). The old wording is kept; decisions made under it
     are queued for re-review (queue kind "rereview")."""
     goal = store.goal(goal_id)

@@ -31,8 +31,19 @@ def test_top_level_help_lists_every_command(run):
 
 @pytest.mark.parametrize(
     "args",
-    [["import"], ["goal"], ["goal", "add"], ["goal", "list"], ["goal", "use"], ["stats"], ["export"], ["demo"],
-     ["open"], ["analyze"], ["leakage"]],
+    [
+        ["import"],
+        ["goal"],
+        ["goal", "add"],
+        ["goal", "list"],
+        ["goal", "use"],
+        ["stats"],
+        ["export"],
+        ["demo"],
+        ["open"],
+        ["analyze"],
+        ["leakage"],
+    ],
 )
 def test_every_command_help_has_an_example(run, args):
     out = run(*args, "--help").output
@@ -85,8 +96,10 @@ def test_map_option_and_unknown_schema(run, tmp_path):
     src.write_text(json.dumps({"question": "q?", "std_answer": "a."}) + "\n", encoding="utf-8")
     r = run("import", src, "--db", db, ok=False)
     assert r.exit_code == 2 and "question" in r.output and "--map" in r.output
-    assert "imported 1 samples as mapped" in run(
-        "import", src, "--db", db, "--map", "prompt=question", "--map", "answer=std_answer").output
+    assert (
+        "imported 1 samples as mapped"
+        in run("import", src, "--db", db, "--map", "prompt=question", "--map", "answer=std_answer").output
+    )
     r = run("import", src, "--db", db, "--map", "nonsense", ok=False)
     assert "expected CANONICAL=FIELD" in r.output
 

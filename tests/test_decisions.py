@@ -194,5 +194,6 @@ class DecisionLogMachine(RuleBasedStateMachine):
 
 
 TestDecisionLog = DecisionLogMachine.TestCase
-TestDecisionLog.settings = settings(max_examples=60, stateful_step_count=25, deadline=None,
-                                    suppress_health_check=[HealthCheck.too_slow])
+TestDecisionLog.settings = settings(
+    max_examples=60, stateful_step_count=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)

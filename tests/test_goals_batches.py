@@ -34,7 +34,9 @@ def test_edit_keeps_old_wording_and_queues_rereview(project):
     g2, _ = edit_goal(project, g.id, "Answer refunds with the 14-day policy.")
     assert g2.sentence.endswith("14-day policy.")
     assert [r.sentence for r in revisions(project, g.id)] == [
-        "Answer refunds with the 30-day policy.", "Answer refunds with the 14-day policy."]
+        "Answer refunds with the 30-day policy.",
+        "Answer refunds with the 14-day policy.",
+    ]
     assert project.decision(g.id, 1) == Decision("keep")  # never silently rewritten
     s = ReviewSession(project, g2)
     assert s.set_queue(Queue("rereview")) and s.view().number == 1
@@ -87,7 +89,9 @@ def test_batch_is_seeded_spread_and_skips_duplicates_and_decided(demo):
     assert len(hashes) == len(set(hashes))  # one per exact-duplicate group
     assert len(b1.strata) >= 4  # spread over several strata
     # Chinese and English both represented
-    zh = sum(1 for i in b1.sample_ids if any("\u4e00" <= c <= "\u9fff" for c in demo.sample(i).conversation.full_text()))
+    zh = sum(
+        1 for i in b1.sample_ids if any("\u4e00" <= c <= "\u9fff" for c in demo.sample(i).conversation.full_text())
+    )
     assert 5 <= zh <= 45
     s = ReviewSession(demo, g)
     assert s.set_queue(Queue("batch"))
@@ -98,14 +102,27 @@ def test_batch_is_seeded_spread_and_skips_duplicates_and_decided(demo):
 
 
 def test_conversions_are_faithful_or_refused():
-    conv = Conversation("Be brief.", (Turn("user", "hi"), Turn("assistant", "hello"), Turn("user", "bye"),
-                                      Turn("assistant", "ciao")))
-    assert to_alpaca(conv) == {"instruction": "bye", "input": "", "output": "ciao", "system": "Be brief.",
-                               "history": [["hi", "hello"]]}
+    conv = Conversation(
+        "Be brief.", (Turn("user", "hi"), Turn("assistant", "hello"), Turn("user", "bye"), Turn("assistant", "ciao"))
+    )
+    assert to_alpaca(conv) == {
+        "instruction": "bye",
+        "input": "",
+        "output": "ciao",
+        "system": "Be brief.",
+        "history": [["hi", "hello"]],
+    }
     assert to_sharegpt(conv)["conversations"][0] == {"from": "human", "value": "hi"}
     assert to_openai(conv)["messages"][0] == {"role": "system", "content": "Be brief."}
-    tools = Conversation("", (Turn("user", "weather?"), Turn("tool_call", '{"name": "w", "arguments": "{}"}', "w"),
-                              Turn("tool", "sunny", "w"), Turn("assistant", "Sunny.")))
+    tools = Conversation(
+        "",
+        (
+            Turn("user", "weather?"),
+            Turn("tool_call", '{"name": "w", "arguments": "{}"}', "w"),
+            Turn("tool", "sunny", "w"),
+            Turn("assistant", "Sunny."),
+        ),
+    )
     with pytest.raises(LossyConversion, match="tool"):
         to_alpaca(tools)
     msgs = to_openai(tools)["messages"]
@@ -127,8 +144,9 @@ def test_export_records_and_since(demo, tmp_path):
     recs = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))
     assert all("conversations" in r for r in recs) and len(recs) == 3
     # the manifest's log position reproduces the kept set exactly
-    kept_then = {s for s, d in demo.rebuild_decisions(g.id, upto=m["decision_log_position"]).items()
-                 if d.verdict == "keep"}
+    kept_then = {
+        s for s, d in demo.rebuild_decisions(g.id, upto=m["decision_log_position"]).items() if d.verdict == "keep"
+    }
     assert kept_then == {2, 4, 9}
 
 
@@ -166,16 +184,20 @@ def test_done_when_two_goals_batches_compare_export_cli(tmp_path):
         out = json.loads(run("batch", "--db", db, "--goal", goal, "--size", 50, "--seed", goal, "--json"))
         with Store(db) as s:
             ids = out["samples"]
-            s.apply(goal, [Change(i, "keep" if (i + goal) % 3 else "drop", None if (i + goal) % 3 else "off-goal")
-                           for i in ids], kind="batch")
+            s.apply(
+                goal,
+                [Change(i, "keep" if (i + goal) % 3 else "drop", None if (i + goal) % 3 else "off-goal") for i in ids],
+                kind="batch",
+            )
     diff = json.loads(run("goal", "diff", "1", "2", "--db", db, "--json"))
     assert diff["figures"]["1"]["kept"] > 0 and diff["figures"]["2"]["kept"] > 0
     for goal in (1, 2):
         run("export", "--db", db, "--goal", goal, "-o", tmp_path / f"g{goal}.jsonl")
         m = json.loads((tmp_path / f"g{goal}.jsonl.manifest.json").read_text(encoding="utf-8"))
         with Store(db) as s:
-            kept = {k for k, d in s.rebuild_decisions(goal, upto=m["decision_log_position"]).items()
-                    if d.verdict == "keep"}
+            kept = {
+                k for k, d in s.rebuild_decisions(goal, upto=m["decision_log_position"]).items() if d.verdict == "keep"
+            }
         assert sorted(kept) == sorted(sum(m["kept_sample_ids_by_source"].values(), []))
         assert m["goal"]["sentence"] and m["files"][0]["records"] == len(kept)
     assert "added   0" in run("export", "--db", db, "--goal", 1, "--since", "last")

@@ -39,7 +39,6 @@ class Leak:
     eval_text: str
 
 
-
 class AnalysisStore:
     def __init__(self, store: Store):
         self.store = store

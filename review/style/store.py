@@ -34,7 +34,6 @@ class FlagRow:
         return Flag(self.kind, self.label, self.partner, self.score, self.members, self.details, self.reason)
 
 
-
 class StyleStore:
     def __init__(self, store: Store):
         self.store = store
