@@ -228,6 +228,21 @@ def test_a_stage_left_by_kill_9_is_removed_by_the_next_import(tmp_path: Path) ->
     assert report.added == 3_000 and not stale.exists() and stages(db) == []
 
 
+def test_a_stage_left_after_the_copy_is_removed_when_the_import_is_run_again(tmp_path: Path) -> None:
+    """kill -9 between the copy's commit and the stage's removal: re-running the import answers
+    "already imported" without parsing, and must still remove the stale stage (found by the
+    kill-import scenario)."""
+    db, _ = project(tmp_path)
+    src = big_file(tmp_path / "big.jsonl", 500)
+    with Store(db) as s:
+        assert s.import_file(src).added == 500
+    stale = db.parent / f"{db.name}.import-999999-0badc0de.stage"
+    stale.write_bytes(b"left by a kill -9")
+    with Store(db) as s:
+        assert s.import_file(src).already_imported
+    assert not stale.exists() and stages(db) == []
+
+
 def test_a_stage_of_a_running_import_is_not_taken_for_stale(tmp_path: Path) -> None:
     """Two imports at once: the second leaves the first's stage alone, and each file goes in once
     with its ids decided when it is copied in (the first to finish parsing gets the lower ids)."""

@@ -22,6 +22,7 @@ schema creation, the single import transaction, its commit, and after it. Then:
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import random
@@ -160,6 +161,12 @@ def import_cmd(big: Big, db: Path) -> list[str]:
     return [str(WINNOW), "import", str(big.path), "--db", str(db)]
 
 
+def stages(db: Path) -> list[Path]:
+    """The stage files an import of `db` parses into (review/store/imports.py): removed on every
+    way out but kill -9, and then by the next import."""
+    return sorted(db.parent.glob(glob.escape(db.name) + ".import-*.stage*"))
+
+
 def run(out: Outcome, trials: int, work: Path, rng: random.Random) -> None:
     if not WINNOW.exists():
         out.skip(f"needs the installed winnow script ({WINNOW}): pip install -e .")
@@ -182,6 +189,7 @@ def run(out: Outcome, trials: int, work: Path, rng: random.Random) -> None:
     outcomes = {"none": 0, "all": 0, "no file": 0}
     reruns: list[float] = []
     leftovers = 0
+    stages_left = 0
     for k in range(1, trials + 1):
         case = "new" if k % 2 else "existing"
         db = work / f"trial-{k}.db"
@@ -226,6 +234,7 @@ def run(out: Outcome, trials: int, work: Path, rng: random.Random) -> None:
             out.fail(f"{where}: the import exited 0 but the file holds none of BIG")
         outcomes[state] += 1
         leftovers += any(Path(str(db) + sfx).exists() for sfx in ("-wal", "-shm", "-journal"))
+        stages_left += len(stages(db))
 
         # The same import again, over whatever the kill left: it must finish the job.
         t = time.perf_counter()
@@ -240,6 +249,8 @@ def run(out: Outcome, trials: int, work: Path, rng: random.Random) -> None:
         if state != "all" and f"imported {big.n:,} samples" not in said:
             out.fail(f"{where}: the re-run should import all of BIG, it said: {said[:200]}")
         check_final(out, where, db, case, big, base_print)
+        if stages(db):
+            out.fail(f"{where}: the re-run left stage files: {[p.name for p in stages(db)]}")
 
         # Once more: the documented "same file twice adds nothing".
         again = subprocess.run(import_cmd(big, db), capture_output=True, text=True, env=env, timeout=TIMEOUT)
@@ -255,7 +266,8 @@ def run(out: Outcome, trials: int, work: Path, rng: random.Random) -> None:
     out.note(f"BIG: {big.n:,} records, {big.path.stat().st_size / 1e6:.0f} MB; a whole import took {full:.1f} s")
     out.note(
         f"kills left BIG: none {outcomes['none']}, all {outcomes['all']}, no file yet {outcomes['no file']}; "
-        f"{leftovers} left -wal/-shm files; re-runs took {min(reruns, default=0):.1f}-{max(reruns, default=0):.1f} s"
+        f"{leftovers} left -wal/-shm files, {stages_left} an import's stage file (each removed by the re-run); "
+        f"re-runs took {min(reruns, default=0):.1f}-{max(reruns, default=0):.1f} s"
     )
 
 

@@ -68,6 +68,10 @@ class ImportRepo(SampleRepo):
         from ..importers import DEFAULT_MAX_RECORD, open_source
 
         path = Path(path).resolve()
+        if not self.read_only:
+            # Before the "already imported" answer too: a kill -9 after the copy committed leaves
+            # the stage, and re-running that import is exactly what the user does next.
+            self._remove_stale_stages()
         if self.conn.execute("SELECT 1 FROM sources WHERE path = ?", (str(path),)).fetchone():
             # Re-opening a file imported before (`winnow data.jsonl` each session): a hash is
             # cheaper than a parse.
