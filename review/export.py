@@ -1,18 +1,26 @@
 """Export what a goal kept, in the input's own format, with a manifest that traces it.
 
 The kept records are written exactly as they were imported (the raw text of each record), in
-the container layout of their source (JSONL lines, a JSON array, CSV rows).
+the container layout of their source (JSONL lines, a JSON array, CSV rows). Two exceptions, both
+keeping the record's value: in JSON lines, a record whose text holds a line break is put on one
+line (review/formats.py one_line), so a line is always exactly one record; with --tags, a record
+that already has a `winnow_tags` key (or its CSV header that column) gets that value replaced.
 
 Safety, in the order export() works:
-- Refusals first, nothing written: an output (the name given, each data file, the manifest) that is
+- Everything read from the project — the kept records, the counts, the log position, the sample
+  ids recorded in export_items — comes from ONE read snapshot (a WAL read transaction, held while
+  the data files are written): a decision committed by another process meanwhile is in none of
+  them, and the manifest's decision_log_position replays to exactly the exported set.
+- Refusals first, nothing written: an existing output that is not a regular file (a FIFO, a
+  device, a socket, or a symlink to one) is refused even with force=True. an output (the name given, each data file, the manifest) that is
   the project file, its -wal/-shm/-journal/.lock, or an imported source still at its recorded
   path — compared by resolved path and, where the file exists, by (st_dev, st_ino), so a symlink,
   a hard link or `./` is caught. An existing file is replaced only with force=True, unless it is
   winnow's own earlier export to that place (named, with its current sha256, by the manifest
   beside it or by the manifest of an interrupted export).
 - Every kept record's raw text is parsed again, as the importer parsed it, and must give the
-  stored conversation and hashes (what the reviewer saw); otherwise the export is refused listing
-  the samples. Nothing in export reads a source file again (a CSV header is the stored one).
+  stored conversation and hashes (what the reviewer saw), and a JSONL source's record must still
+  be one line; otherwise the export is refused listing the samples. Nothing in export reads a source file again (a CSV header is the stored one).
 - Every file (data files and the manifest) is written to a temporary beside its target, created
   with the mode a plain open() gives (0666 & ~umask) and named `.NAME.winnow-PID-HEX.tmp`, then
   fsynced. Then the previous manifest is moved aside, the data files are renamed into place, and
@@ -20,7 +28,8 @@ Safety, in the order export() works:
   at any moment leaves either the previous export with its manifest, or files without a manifest
   (interrupted), or the new export with its manifest; a manifest always matches the files it names.
 - Temporaries of a killed export (dead PID in the name) are removed by the next export to the same
-  place; an error path never leaves one.
+  place; an error path never leaves one. Nothing else is ever removed: older winnow versions named
+  theirs like mkstemp (`.NAME.XXXXXXXX.tmp`), which a user's own file can match, so those stay.
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ import json
 import os
 import re
 import secrets
-import time
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,9 +72,7 @@ class ExportWouldReplace(ExportError):
 STEP_HOOK: Callable[[str], None] | None = None
 
 TMP_TAG = "winnow"
-# Temporaries named by winnow before the PID was in the name (tempfile.mkstemp's 8 characters):
-# no way to tell a live one, so one is removed only when untouched for this long.
-LEGACY_TMP_AGE_S = 15 * 60
+TAGS_KEY = "winnow_tags"  # the key (JSON) or column (CSV) --tags writes
 
 
 def _step(name: str) -> None:
@@ -91,16 +98,106 @@ def _base_container(container: str) -> str:
     return "jsonl" if base == "parquet" else base
 
 
-def with_tags(raw: str, container: str, tags: list[str]) -> str:
-    """Add the sample's tags to a raw record without touching its other bytes."""
+def with_tags(raw: str, container: str, tags: list[str], column: int | None = None) -> str:
+    """Give a raw record the sample's tags without touching its other bytes.
+
+    JSON: a record that already has a top-level "winnow_tags" key (a file winnow exported with
+    --tags, imported again) gets that key's value replaced where it stands; otherwise the key is
+    added last. CSV: `column` is the index of the header's winnow_tags column, whose cell is
+    replaced; None (no such column) appends a cell.
+    """
     if container == "csv":
-        return raw + "," + _csv_cell(";".join(tags))
-    body = raw.rstrip()
-    if not body.endswith("}"):
+        cell = _csv_cell(";".join(tags))
+        if column is None:
+            return raw + "," + cell
+        spans = _csv_spans(raw)
+        if spans is None or column >= len(spans):
+            raise ExportError(f"cannot put tags in column {column + 1} of a CSV row that does not have it")
+        start, end = spans[column]
+        return raw[:start] + cell + raw[end:]
+    value = json.dumps(tags, ensure_ascii=False)
+    members = _member_spans(raw)
+    if members is None:
         raise ExportError("cannot add tags to a record that is not a JSON object")
+    existing = [(start, end) for key, start, end in members if key == TAGS_KEY]
+    if existing:
+        for start, end in reversed(existing):
+            raw = raw[:start] + value + raw[end:]
+        return raw
+    body = raw.rstrip()
     inner = body[:-1].rstrip()
     sep = "" if inner.endswith("{") else ", "
-    return f'{inner}{sep}"winnow_tags": {json.dumps(tags, ensure_ascii=False)}}}'
+    return f"{inner}{sep}{json.dumps(TAGS_KEY)}: {value}}}"
+
+
+_JSON_WS = " \t\n\r"
+
+
+def _member_spans(text: str) -> list[tuple[str, int, int]] | None:
+    """(key, start, end) of the value of each top-level member of a JSON object's text; None if
+    the text is not one JSON object."""
+    dec = json.JSONDecoder()
+    n = len(text)
+
+    def skip(i: int) -> int:
+        while i < n and text[i] in _JSON_WS:
+            i += 1
+        return i
+
+    i = skip(0)
+    if i >= n or text[i] != "{":
+        return None
+    i = skip(i + 1)
+    out: list[tuple[str, int, int]] = []
+    if i < n and text[i] == "}":
+        return out if skip(i + 1) == n else None
+    try:
+        while True:
+            if i >= n or text[i] != '"':
+                return None
+            key, i = dec.raw_decode(text, i)
+            i = skip(i)
+            if i >= n or text[i] != ":":
+                return None
+            start = skip(i + 1)
+            _, end = dec.raw_decode(text, start)
+            out.append((key, start, end))
+            i = skip(end)
+            if i < n and text[i] == ",":
+                i = skip(i + 1)
+                continue
+            return out if i < n and text[i] == "}" and skip(i + 1) == n else None
+    except ValueError:
+        return None
+
+
+def _csv_spans(row: str) -> list[tuple[int, int]] | None:
+    """(start, end) of each cell of one CSV row's text (the csv module's default dialect, which
+    the importer reads); None if it is not one well-formed row."""
+    spans = []
+    i, n = 0, len(row)
+    while True:
+        start = i
+        if i < n and row[i] == '"':
+            i += 1
+            while True:
+                j = row.find('"', i)
+                if j < 0:
+                    return None
+                if row.startswith('""', j):
+                    i = j + 2
+                    continue
+                i = j + 1
+                break
+        else:
+            j = row.find(",", i)
+            i = n if j < 0 else j
+        spans.append((start, i))
+        if i == n:
+            return spans
+        if row[i] != ",":
+            return None
+        i += 1
 
 
 def _csv_cell(s: str) -> str:
@@ -109,10 +206,6 @@ def _csv_cell(s: str) -> str:
 
 def _tmp_pattern(target: Path) -> re.Pattern[str]:
     return re.compile(r"\." + re.escape(target.name) + r"\." + TMP_TAG + r"-(\d+)-[0-9a-f]+\.tmp")
-
-
-def _legacy_tmp_pattern(target: Path) -> re.Pattern[str]:
-    return re.compile(r"\." + re.escape(target.name) + r"\.[a-z0-9_]{8}\.tmp")
 
 
 def _create_tmp(target: Path) -> tuple[int, Path]:
@@ -138,8 +231,9 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _stale_tmps(target: Path) -> list[Path]:
-    """winnow's own temporaries for target left by an export that is no longer running."""
-    ours, legacy = _tmp_pattern(target), _legacy_tmp_pattern(target)
+    """winnow's own temporaries for target (`.NAME.winnow-PID-HEX.tmp`) left by an export whose
+    process is gone; nothing else (older versions' mkstemp names may be a user's own files)."""
+    ours = _tmp_pattern(target)
     out = []
     try:
         entries = list(os.scandir(target.parent))
@@ -147,17 +241,13 @@ def _stale_tmps(target: Path) -> list[Path]:
         return []
     for e in entries:
         m = ours.fullmatch(e.name)
+        if m is None:
+            continue
         try:
             if not e.is_file(follow_symlinks=False):
                 continue
-            if m:
-                pid = int(m.group(1))
-                if pid == os.getpid() or _pid_alive(pid):
-                    continue
-            elif legacy.fullmatch(e.name):
-                if time.time() - e.stat(follow_symlinks=False).st_mtime < LEGACY_TMP_AGE_S:
-                    continue
-            else:
+            pid = int(m.group(1))
+            if pid == os.getpid() or _pid_alive(pid):
                 continue
         except OSError:
             continue
@@ -255,6 +345,35 @@ def _refuse_protected(path: Path, protected: list[tuple[str, tuple[int, int] | N
         raise ExportError(f"{path}: is a folder — give a file name, e.g. {path / 'kept.jsonl'}")
 
 
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def _refuse_not_regular(path: Path) -> None:
+    """An existing output must be a regular file, or a symlink to one (the link is what gets
+    replaced, never its target). Anything else — a FIFO, a device such as /dev/null, a socket, or a
+    symlink to one (/dev/stdout) — is refused even with force: replacing it would put a regular
+    file where the system or another program expects the node."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return  # nothing there, or a dangling symlink (replacing the link harms nothing)
+    if stat.S_ISREG(st.st_mode):
+        return
+    kind = next((k for test, k in _KINDS if test(st.st_mode)), "not a plain file")
+    if os.path.islink(path):
+        kind = f"a symlink to {kind}"
+    raise ExportError(
+        f"{path}: not a regular file ({kind}) — export writes only regular files and never replaces "
+        "anything else, even with --force; choose another output file"
+    )
+
+
 def _manifest_entries(path: Path) -> list[tuple[str, str]] | None:
     """(file name, sha256) of each data file a winnow manifest names; None if not a winnow manifest."""
     try:
@@ -293,6 +412,7 @@ def _check_replace(data_paths: list[Path], manifest_path: Path, force: bool) -> 
 
 
 # ------------------------------------------------------------------ what the reviewer saw
+
 
 def _generated_raw(conv: Conversation) -> str:
     """The raw text Store.add_conversations gives a generated record (an OpenAI `messages` object)."""
@@ -340,8 +460,13 @@ class _Verifier:
 
             else:
                 decoder = json.JSONDecoder() if container == "parquet" else STRICT
+                # A JSONL record was one line of its file (the importer splits at each \n): a raw
+                # holding a \n was changed since, e.g. to carry a second record on a line of its own.
+                one_line = container == "jsonl"
 
                 def parse(raw: str, stored: Conversation) -> Conversation:
+                    if one_line and "\n" in raw:
+                        raise ValueError("a JSON line holds a line break")
                     obj = decoder.decode(raw)
                     if type(obj) is not dict:
                         raise ValueError("not an object")
@@ -404,13 +529,47 @@ def export(
     (alpaca | sharegpt | openai) every kept sample is converted to that layout (records already in
     it go out verbatim); if any cannot be converted without loss, nothing is written and the error
     lists them. An existing output file is replaced only with `force` (or when it is this place's
-    previous winnow export); the project, its side files and imported sources never are.
+    previous winnow export); the project, its side files, imported sources and anything that is
+    not a regular file never are. Everything read from the project is one snapshot of it.
     """
-    from .formats import write_records
-
     out = Path(out)
     if not out.parent.exists():
         raise ExportError(f"{out.parent}: no such folder — create it first")
+    # One read snapshot from the first read to the last: what the data files hold, the manifest
+    # says and export_items records is the same state of the project.
+    with store.read_snapshot():
+        written, manifest_tmp, manifest, kept_ids = _write_temporaries(store, goal, out, tags, to, force)
+    manifest_path = out.with_name(out.name + ".manifest.json")
+    _commit(written, manifest_tmp, manifest_path, out.parent)
+    eid = store.add_export(
+        goal.id,
+        manifest["exported_at"],
+        manifest["decision_log_position"],
+        manifest["files"],
+        str(manifest_path),
+        kept_ids,
+    )
+    return ExportReport(
+        tuple(p for _, p, _, _, _ in written),
+        manifest_path,
+        sum(n for _, _, n, _, _ in written),
+        tuple(n for _, _, n, _, _ in written),
+        eid,
+    )
+
+
+# (temporary, path, records, sha256, bytes) of each data file written
+_Written = list[tuple[Path, Path, int, str, int]]
+
+
+def _write_temporaries(
+    store: Store, goal: Goal, out: Path, tags: bool, to: str | None, force: bool
+) -> tuple[_Written, Path, dict, list[int]]:
+    """Inside the read snapshot: the refusals, then every data file and the manifest written to
+    temporaries. Returns (data files written, the manifest's temporary, the manifest, the kept
+    sample ids); on any error no temporary is left."""
+    from .formats import write_records
+
     compress = out.suffix == ".gz"
     sources = {s.id: s for s in store.sources()}
     kept_sources = store.kept_source_ids(goal.id)
@@ -420,9 +579,8 @@ def export(
     verifier = _Verifier(store, sources)
     targets: list[tuple[Path, str, str | None, Callable[[], Iterator[str]]]] = []
     if to is not None:
-        targets.append(
-            (out, _converted_container(out), None, _converted_records(store, goal, sources, to, tags, verifier))
-        )
+        layout = _converted_container(out)
+        targets.append((out, layout, None, _converted_records(store, goal, sources, to, tags, verifier, layout)))
     else:
         groups: dict[tuple[str, str | None], list[int]] = {}
         for sid in kept_sources:
@@ -436,9 +594,15 @@ def export(
                 stem = out.name.removesuffix(".gz").removesuffix(out.suffixes[0] if out.suffixes else "")
                 label = sources[sids[0]].name.split(".")[0] if len(sids) == 1 else container
                 path = out.with_name(f"{stem}.{label}{_EXT[container]}" + (".gz" if compress else ""))
-
-            hdr = header + ",winnow_tags" if (tags and header is not None) else header
-            targets.append((path, container, hdr, _raw_records(store, goal.id, container, set(sids), tags, verifier)))
+            hdr, column = header, None
+            if tags and header is not None:
+                columns = next(csv.reader(_csv_lines(header)), [])
+                if TAGS_KEY in columns:  # a file exported with --tags, imported again: that column is replaced
+                    column = columns.index(TAGS_KEY)
+                else:
+                    hdr = f"{header},{TAGS_KEY}"
+            records = _raw_records(store, goal.id, container, set(sids), tags, column, verifier)
+            targets.append((path, container, hdr, records))
 
     manifest_path = out.with_name(out.name + ".manifest.json")
     data_paths = [t[0] for t in targets]
@@ -449,15 +613,14 @@ def export(
     # naming the project is a mistake to refuse, not to write p.a.jsonl beside it.
     for p in [out, *data_paths, manifest_path]:
         _refuse_protected(p, protected)
+    for p in [*data_paths, manifest_path]:
+        _refuse_not_regular(p)
     _check_replace(data_paths, manifest_path, force)
     for p in [*data_paths, manifest_path]:
         for stale in _stale_tmps(p):
             stale.unlink(missing_ok=True)
 
-    written: list[tuple[Path, Path, int, str, int]] = []  # (tmp, path, records, sha256, bytes)
-    pending: list[Path] = []  # temporaries to remove if anything fails
-    renamed = 0
-    aside: Path | None = None
+    written: _Written = []
     try:
         for path, container, hdr, records in targets:
 
@@ -467,11 +630,16 @@ def export(
                 return write_records(fh, c, r(), h)
 
             tmp, n = _write_atomic(path, compress, write)
-            pending.append(tmp)
             written.append((tmp, path, n, _sha256(tmp), tmp.stat().st_size))
         verifier.refuse_if_any()
 
-        kept_ids = _kept_ids(store, goal.id)
+        # The same snapshot as the records just written: ids, counts and log position agree with them.
+        position = store.log_position()
+        kept_ids: list[int] = []
+        by_source: dict[str, list[int]] = {}
+        for source_id, sample_id, _raw, _t in store.kept_raw_by_source(goal.id):
+            kept_ids.append(sample_id)
+            by_source.setdefault(str(source_id), []).append(sample_id)
         previous = last_export(store, goal.id)
         counts = store.counts(goal.id)
         from .figures import goal_figures, to_json
@@ -481,9 +649,6 @@ def export(
             {"path": str(p), "records": n, "sha256": h, "bytes": size, "layout": to or "as imported"}
             for _, p, n, h, size in written
         ]
-        by_source: dict[str, list[int]] = {}
-        for source_id, sample_id, _raw, _t in store.kept_raw_by_source(goal.id):
-            by_source.setdefault(str(source_id), []).append(sample_id)
         manifest = {
             "winnow": __version__,
             "exported_at": now(),
@@ -494,7 +659,7 @@ def export(
                 "hypothesis": goal.hypothesis,
                 "revisions": [r.__dict__ for r in revisions(store, goal.id)],
             },
-            "decision_log_position": store.log_position(),
+            "decision_log_position": position,
             "previous_export": previous,
             "files": files,
             "check": "each file's sha256 and record count are above; if a file disagrees, or this manifest is "
@@ -522,14 +687,25 @@ def export(
             "tags_included": tags,
             "kept_sample_ids_by_source": by_source,
             "trace": "every kept sample's decisions: `sqlite3 PROJECT \"select * from events where goal_id = "
-            f'{goal.id} and action_id <= {store.log_position()}"`',
+            f'{goal.id} and action_id <= {position}"`',
         }
         manifest_tmp = _write_json_tmp(manifest_path, manifest)
-        pending.append(manifest_tmp)
-        _step("temporaries written")
+    except BaseException:
+        for tmp, *_ in written:
+            tmp.unlink(missing_ok=True)
+        raise
+    return written, manifest_tmp, manifest, kept_ids
 
-        # The commit: the old manifest goes aside first (a kill from here on leaves no manifest
-        # claiming files it does not describe), the data files go into place, the manifest LAST.
+
+def _commit(written: _Written, manifest_tmp: Path, manifest_path: Path, folder: Path) -> None:
+    """Put the temporaries in place: the old manifest goes aside first (a kill from here on leaves
+    no manifest claiming files it does not describe), the data files go into place, the manifest
+    LAST. On an error the temporaries go (and the previous manifest back, if nothing was replaced)."""
+    pending = [tmp for tmp, *_ in written] + [manifest_tmp]  # temporaries to remove if anything fails
+    renamed = 0
+    aside: Path | None = None
+    try:
+        _step("temporaries written")
         if os.path.lexists(manifest_path):
             fd, aside = _create_tmp(manifest_path)
             os.close(fd)
@@ -541,10 +717,10 @@ def export(
             pending.remove(tmp)
             renamed += 1
             _step("data file renamed")
-        _fsync_dir(out.parent)
+        _fsync_dir(folder)
         os.replace(manifest_tmp, manifest_path)
         pending.remove(manifest_tmp)
-        _fsync_dir(out.parent)
+        _fsync_dir(folder)
         _step("manifest renamed")
         if aside is not None:
             aside.unlink(missing_ok=True)
@@ -557,26 +733,46 @@ def export(
             tmp.unlink(missing_ok=True)
         raise
 
-    eid = store.add_export(
-        goal.id, manifest["exported_at"], manifest["decision_log_position"], files, str(manifest_path), kept_ids
-    )
-    return ExportReport(
-        tuple(p for _, p, _, _, _ in written),
-        manifest_path,
-        sum(n for _, _, n, _, _ in written),
-        tuple(n for _, _, n, _, _ in written),
-        eid,
-    )
+
+def _tags_of(sample_id: int, tags_json: str | None) -> list[str]:
+    """A decision's tags as stored (a JSON list of strings); a project file changed outside winnow
+    may hold anything there, which is refused naming the sample."""
+    try:
+        tags = json.loads(tags_json) if isinstance(tags_json, str) else None
+    except ValueError:
+        tags = None
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise ExportError(
+            f"sample #{sample_id}: its tags in the project file are not a list of tag names (the file was changed "
+            "outside winnow) — nothing was written; export without --tags, or re-import the source into a "
+            "fresh project"
+        )
+    return tags
+
+
+def _on_one_line(sample_id: int, rec: str) -> str:
+    """A JSONL record on one line (formats.one_line), a failure named by its sample."""
+    from .formats import one_line
+
+    try:
+        return one_line(rec)
+    except ValueError as e:
+        raise ExportError(
+            f"sample #{sample_id}: its record spans several lines and cannot be written as one JSON line ({e}) — "
+            "nothing was written; export to a .json file instead, or drop that sample"
+        ) from e
 
 
 def _raw_records(
-    store: Store, goal_id: int, container: str, sids: set[int], tags: bool, verifier: _Verifier
+    store: Store, goal_id: int, container: str, sids: set[int], tags: bool, column: int | None, verifier: _Verifier
 ) -> Callable[[], Iterator[str]]:
     def records() -> Iterator[str]:
         for row in store.kept_rows(goal_id):
-            source_id, _sample_id, rec, tags_json = row[:4]
+            source_id, sample_id, rec, tags_json = row[:4]
             if source_id in sids and verifier.ok(row):
-                yield with_tags(rec, container, json.loads(tags_json)) if tags else rec
+                if tags:
+                    rec = with_tags(rec, container, _tags_of(sample_id, tags_json), column)
+                yield _on_one_line(sample_id, rec) if container == "jsonl" else rec
 
     return records
 
@@ -587,7 +783,7 @@ def _converted_container(out: Path) -> str:
 
 
 def _converted_records(
-    store: Store, goal: Goal, sources: dict, to: str, tags: bool, verifier: _Verifier
+    store: Store, goal: Goal, sources: dict, to: str, tags: bool, verifier: _Verifier, container: str
 ) -> Callable[[], Iterator[str]]:
     from .convert import TARGETS, LossyConversion, convert
 
@@ -619,7 +815,9 @@ def _converted_records(
                 rec = raw
             else:
                 rec = convert(Conversation.from_stored(row[4], row[5], row[6]), to)
-            yield with_tags(rec, "jsonl", json.loads(tags_json)) if tags else rec
+            if tags:
+                rec = with_tags(rec, "jsonl", _tags_of(sample_id, tags_json))
+            yield _on_one_line(sample_id, rec) if container == "jsonl" else rec
 
     return records
 

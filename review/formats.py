@@ -2,15 +2,20 @@
 
 Records travel as their original text (`raw`), so an exported record is byte-for-byte the record
 that was imported; only the glue between records (newlines, the array's brackets and commas) is
-written here. Compression is the caller's business: "jsonl.gz" is written as plain JSON lines to
-whatever text handle it passes. Parquet sources export as JSON lines (their raw text is each row
+written here. One exception, in JSON lines: a record whose text holds a line break (an element of
+a pretty-printed JSON array, or a raw edited outside winnow) is re-serialised onto one line from
+its parsed value (see one_line), so that each line of a JSONL file is always exactly one record.
+Compression is the caller's business: "jsonl.gz" is written as plain JSON lines to whatever text
+handle it passes. Parquet sources export as JSON lines (their raw text is each row
 as JSON), so give that file a .jsonl name: see export_suffix.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
-from typing import TextIO
+from typing import Any, TextIO
 
 CONTAINERS = ("jsonl", "jsonl.gz", "json", "json.gz", "csv", "parquet")
 
@@ -27,11 +32,39 @@ def export_suffix(container: str) -> str:
     return "." + _layout(container)
 
 
+# Every character at which some reader ends a line: str.splitlines() breaks at all of these (\n, \r,
+# \v, \f, \x1c-\x1e, NEL, U+2028, U+2029), JavaScript's line terminators include U+2028/U+2029.
+_LINE_BREAK = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# Those json.dumps(ensure_ascii=False) leaves as they are (it escapes the others, all below 0x20).
+_UNESCAPED = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        raise ValueError("a key appears twice in one object")
+    return d
+
+
+def one_line(raw: str) -> str:
+    """`raw` (one JSON value) as one line of a JSON lines file: unchanged when it holds no line
+    break; otherwise re-serialised from its parsed value, key order kept, non-ASCII kept as it is
+    (ensure_ascii=False), on one line, with U+0085/U+2028/U+2029 inside strings written as \\u
+    escapes. The value is the same; only the bytes between tokens (and those escapes) differ.
+    Raises ValueError if raw is not one JSON value (or holds a number no JSON can carry)."""
+    if not _LINE_BREAK.search(raw):
+        return raw
+    value = json.loads(raw, object_pairs_hook=_no_duplicates)
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)  # an overflowing 1e999 is refused
+    return _LINE_BREAK.sub(lambda m: _UNESCAPED.get(m.group(), f"\\u{ord(m.group()):04x}"), text)
+
+
 def write_records(fh: TextIO, container: str, raws: Iterable[str], header: str | None) -> int:
     """Write raw records in the container's own layout; return how many were written.
 
-    jsonl: one record per line. json: a JSON array '[\\n' + ',\\n'.join(raws) + '\\n]\\n', each
-    element's text as imported. csv: the header line, then each row's text (rows with quoted
+    jsonl: one record per line (a record with a line break in its text is put on one line, see
+    one_line). json: a JSON array '[\\n' + ',\\n'.join(raws) + '\\n]\\n', each element's text as
+    imported. csv: the header line, then each row's text (rows with quoted
     newlines keep them). Streams: `raws` may be a generator over millions of records. Open a CSV
     target with newline="" so the rows' own line endings pass through untranslated.
     """
@@ -39,7 +72,7 @@ def write_records(fh: TextIO, container: str, raws: Iterable[str], header: str |
     n = 0
     if layout == "jsonl":
         for raw in raws:
-            fh.write(raw)
+            fh.write(one_line(raw))
             fh.write("\n")
             n += 1
         return n

@@ -7,6 +7,11 @@
 3. Temporaries of a killed export are removed by the next export; an error leaves none.
 4. Files get the mode a plain open() gives (0666 & ~umask).
 6. Each exported record's raw text must still parse to the conversation the reviewer saw.
+
+Then the red team's findings (issue 12, review of items 1-6): a JSONL line is always one record,
+the export is one read snapshot, `--tags` replaces an existing winnow_tags key or column, an
+output that is not a regular file is refused even with --force, cleanup removes only winnow's own
+temporaries, and hostile tags in a shared project are refused in one line.
 """
 
 from __future__ import annotations
@@ -400,12 +405,12 @@ def test_only_stale_temporaries_of_this_target_are_removed(proj, tmp_path):
         keep_these = [
             f".kept.jsonl.winnow-{live.pid}-0a1b2c3d.tmp",  # a live export's
             f".other.jsonl.winnow-{dead.pid}-0a1b2c3d.tmp",  # another target's
-            ".kept.jsonl.abcd1234.tmp",  # old naming, touched just now: may be live
+            ".kept.jsonl.abcd1234.tmp",  # not winnow's naming (older versions' was mkstemp's: ambiguous)
+            ".kept.jsonl.wxyz9876.tmp",  # the same, untouched for an hour
             "kept.jsonl.winnow-1-0.tmp.mine",  # not winnow's naming
         ]
         remove_these = [
             f".kept.jsonl.winnow-{dead.pid}-0a1b2c3d.tmp",
-            ".kept.jsonl.wxyz9876.tmp",
             f".kept.jsonl.manifest.json.winnow-{dead.pid}-ff.tmp",
         ]
         for name in keep_these + remove_these:
@@ -572,3 +577,264 @@ def test_intact_records_of_every_container_export(tmp_path, layout):
         keep(store, g, range(1, 6))
         report = export(store, g, tmp_path / "out.jsonl")
     assert report.kept == 5
+
+
+# ------------------------------------------------------------------ red team: one record per JSONL line
+
+
+def jsonl_values(path: Path) -> list:
+    """Every line of a JSONL file, parsed; split as str.splitlines() does (the strictest reader:
+    it also breaks at U+2028, U+2029, U+0085 and the other Unicode line separators)."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def smuggling(raw: str) -> tuple[str, dict]:
+    """The red team's raw: the same conversation (so it verifies), with a complete other record
+    on a line of its own inside it; and that other record."""
+    evil = chat("question 0?", "EVIL ANSWER")
+    tampered = raw[:-1] + ', "x":\n' + json.dumps(evil) + "\n}"
+    assert json.loads(tampered)["messages"] == json.loads(raw)["messages"]
+    return tampered, evil
+
+
+def test_a_jsonl_record_changed_to_span_lines_is_refused(proj, tmp_path):
+    db, _ = proj
+    with sqlite3.connect(db) as conn:
+        (raw,) = conn.execute("SELECT raw FROM samples WHERE id = 1").fetchone()
+        conn.execute("UPDATE samples SET raw = ? WHERE id = 1", (smuggling(raw)[0],))
+    out = tmp_path / "kept.jsonl"
+    for to in (None, "openai"):
+        with Store(db, create=False) as store, pytest.raises(ExportError, match="1 kept samples no longer match.*#1"):
+            export(store, store.goal(1), out, to=to)
+    assert not out.exists() and temporaries(tmp_path) == []
+
+
+def test_a_record_spanning_lines_is_one_line_of_jsonl_and_smuggles_nothing(tmp_path):
+    # In a JSON array a record may span lines (here: one edited outside winnow into the smuggling
+    # shape, still the same conversation); in JSON lines it goes out re-serialised on one line.
+    records = [chat(f"question {i}?", f"answer {i}.") for i in range(3)]
+    src = tmp_path / "data.json"
+    src.write_text(json.dumps(records), encoding="utf-8")
+    db = tmp_path / "p.db"
+    with Store(db) as store:
+        store.import_file(src)
+        g, _ = store.add_goal("g")
+        keep(store, g, [1, 2, 3])
+    with sqlite3.connect(db) as conn:
+        (raw,) = conn.execute("SELECT raw FROM samples WHERE id = 1").fetchone()
+        tampered, evil = smuggling(raw)
+        conn.execute("UPDATE samples SET raw = ? WHERE id = 1", (tampered,))
+    out = tmp_path / "kept.jsonl"
+    with Store(db, create=False) as store:
+        assert export(store, store.goal(1), out, to="openai").kept == 3
+    values = jsonl_values(out)
+    assert len(values) == 3  # one line per kept record, nothing more
+    assert values[0] == json.loads(tampered)  # the stored record, its value intact, on one line
+    assert all(v.get("messages") != evil["messages"] for v in values)
+    assert out.read_text(encoding="utf-8").split("\n")[1:3] == [json.dumps(r) for r in records[1:]]  # bytes kept
+
+
+def test_line_separators_inside_strings_are_escaped_in_jsonl(tmp_path):
+    answers = ["one\u2028two", "para\u2029graph", "next\x85line", "plain"]
+    src = tmp_path / "u.jsonl"
+    src.write_text("".join(json.dumps(chat("q?", a), ensure_ascii=False) + "\n" for a in answers), encoding="utf-8")
+    db = tmp_path / "p.db"
+    with Store(db) as store:
+        store.import_file(src)
+        g, _ = store.add_goal("g")
+        keep(store, g, [1, 2, 3, 4])
+        export(store, g, tmp_path / "out.jsonl")
+    values = jsonl_values(tmp_path / "out.jsonl")
+    assert [v["messages"][-1]["content"] for v in values] == answers
+    # The untouched record is byte for byte the source's line.
+    assert (tmp_path / "out.jsonl").read_bytes().split(b"\n")[3] == src.read_bytes().split(b"\n")[3]
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "jsonl.gz"])
+def test_a_pretty_printed_json_array_exports_as_valid_jsonl(tmp_path, suffix):
+    import gzip
+
+    records = [chat(f"q{i}?", f"a{i} — 好.") for i in range(3)]
+    src = tmp_path / "data.json"
+    src.write_text(json.dumps(records, indent=2, ensure_ascii=False), encoding="utf-8")
+    db = tmp_path / "p.db"
+    with Store(db) as store:
+        store.import_file(src)
+        g, _ = store.add_goal("g")
+        keep(store, g, [1, 3])
+        out = tmp_path / f"out.{suffix}"
+        export(store, g, out, to="openai")
+    text = gzip.decompress(out.read_bytes()).decode() if suffix.endswith(".gz") else out.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert [json.loads(line) for line in lines] == [records[0], records[2]]
+    assert "好" in text and "\\u597d" not in text  # ensure_ascii=False, as imported
+    assert lines[0] == json.dumps(records[0], ensure_ascii=False)  # key order kept
+
+
+def test_a_pretty_printed_array_exported_as_imported_stays_pretty(tmp_path):
+    records = [chat(f"q{i}?", f"a{i}.") for i in range(2)]
+    src = tmp_path / "data.json"
+    src.write_text(json.dumps(records, indent=2), encoding="utf-8")
+    db = tmp_path / "p.db"
+    with Store(db) as store:
+        store.import_file(src)
+        g, _ = store.add_goal("g")
+        keep(store, g, [1, 2])
+        export(store, g, tmp_path / "out.json")
+    text = (tmp_path / "out.json").read_text()
+    assert json.loads(text) == records
+    assert json.dumps(records[0], indent=2).replace("\n", "\n  ") in text  # the elements' own bytes
+
+
+# ------------------------------------------------------------------ red team: one snapshot
+
+
+def test_the_export_is_one_snapshot_despite_a_concurrent_keep(proj, tmp_path, monkeypatch):
+    import review.formats
+
+    db, _ = proj
+    real = review.formats.write_records
+    during: list[int] = []
+
+    def write_then_another_process_keeps(*a, **k):
+        n = real(*a, **k)
+        with Store(db, create=False) as other:  # the app open beside `winnow export`
+            keep(other, other.goal(1), [4])
+            during.append(other.log_position())
+        return n
+
+    monkeypatch.setattr(review.formats, "write_records", write_then_another_process_keeps)
+    out = tmp_path / "kept.jsonl"
+    with Store(db, create=False) as store:
+        before = store.log_position()
+        report = export(store, store.goal(1), out)
+        items = store.exported_sample_ids(report.export_id)
+        row = store.export_of(1, report.export_id)
+        assert row is not None
+        replayed = {s for s, d in store.rebuild_decisions(1, upto=row["log_position"]).items() if d.verdict == "keep"}
+        assert store.counts(1).kept == 4  # the concurrent keep did happen
+    m = json.loads((tmp_path / "kept.jsonl.manifest.json").read_text())
+    in_file = [json.loads(line)["messages"][0]["content"] for line in out.read_text().splitlines()]
+    assert in_file == ["question 0?", "question 1?", "question 2?"]
+    assert items == {1, 2, 3} and row["kept"] == 3
+    assert m["kept_sample_ids_by_source"] == {"1": [1, 2, 3]} and m["counts"]["kept"] == 3
+    assert m["decision_log_position"] == row["log_position"] == before < during[0]
+    assert replayed == {1, 2, 3}
+    assert f"action_id <= {before}" in m["trace"]
+
+
+# ------------------------------------------------------------------ red team: tags round trip
+
+
+def test_tags_replace_an_existing_winnow_tags_key(tmp_path):
+    src = tmp_path / "s.jsonl"
+    rec = {**chat("q?", "a."), "winnow_tags": ["old"], "after": 1}
+    src.write_text(json.dumps(rec) + "\n" + json.dumps(chat("q2?", "b.")) + "\n")
+    db = tmp_path / "p.db"
+    with Store(db) as store:
+        store.import_file(src)
+        g, _ = store.add_goal("g")
+        store.apply(g.id, [Change(1, "keep"), Change(1, "tag", value="new"), Change(2, "keep")], kind="batch")
+        export(store, g, tmp_path / "o.jsonl", tags=True)
+        export(store, g, tmp_path / "o2.jsonl", tags=True, to="openai")
+    for name in ("o.jsonl", "o2.jsonl"):
+        lines = (tmp_path / name).read_text().splitlines()
+        assert lines[0].count('"winnow_tags"') == 1, lines[0]
+        value = json.loads(lines[0])
+        assert value["winnow_tags"] == ["new"]
+        assert json.loads(lines[1])["winnow_tags"] == []
+    first = (tmp_path / "o.jsonl").read_text().splitlines()[0]
+    assert list(json.loads(first)) == list(rec)  # the key stays where it was; other bytes untouched
+    assert first == json.dumps({**rec, "winnow_tags": ["new"]})
+    # The round trip: winnow imports its own tagged export again, and exports it tagged again.
+    with Store(tmp_path / "q.db") as store2:
+        store2.import_file(tmp_path / "o.jsonl")
+        g2, _ = store2.add_goal("g")
+        store2.apply(g2.id, [Change(1, "keep"), Change(1, "tag", value="third")], kind="batch")
+        export(store2, g2, tmp_path / "o3.jsonl", tags=True)
+    assert json.loads((tmp_path / "o3.jsonl").read_text().splitlines()[0])["winnow_tags"] == ["third"]
+
+
+def test_tags_replace_an_existing_winnow_tags_column(tmp_path):
+    src = tmp_path / "qa.csv"
+    src.write_text('question,winnow_tags,answer\n"Hi, there",old,Hello\nWhy?,"a;b","Because\nit is"\n')
+    db = tmp_path / "p.db"
+    with Store(db) as store:
+        store.import_file(src, mapping={"prompt": "question", "answer": "answer"})
+        g, _ = store.add_goal("g")
+        store.apply(g.id, [Change(1, "keep"), Change(1, "tag", value="x,y"), Change(2, "keep")], kind="batch")
+        export(store, g, tmp_path / "o.csv", tags=True)
+    text = (tmp_path / "o.csv").read_text()
+    assert text == 'question,winnow_tags,answer\n"Hi, there","x,y",Hello\nWhy?,,"Because\nit is"\n'
+    with Store(tmp_path / "q.db") as store2:  # winnow reads its own export again
+        store2.import_file(tmp_path / "o.csv", mapping={"prompt": "question", "answer": "answer"})
+        assert store2.total_samples() == 2
+
+
+# ------------------------------------------------------------------ red team: not a regular file
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "symlink to a device"])
+def test_an_output_that_is_not_a_regular_file_is_refused_even_with_force(proj, tmp_path, kind):
+    db, _ = proj
+    out = tmp_path / "kept.jsonl"
+    node = tmp_path / "node"
+    if kind == "fifo":
+        os.mkfifo(out)
+        node = out
+    else:
+        try:
+            os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # a private /dev/null
+        except PermissionError:
+            pytest.skip("creating a device node needs root (CAP_MKNOD)")
+        if kind == "device":
+            node = out = tmp_path / "node"
+        else:
+            out.symlink_to(node)
+    before = os.lstat(out)
+    r = cli_export(db, "-o", out, "--force")
+    assert r.exit_code != 0, r.output
+    assert "not a regular file" in r.output and "\n" not in r.output.strip() and "Traceback" not in r.output
+    after = os.lstat(out)
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+    assert stat.S_ISCHR(os.lstat(node).st_mode) or stat.S_ISFIFO(os.lstat(node).st_mode)
+    assert temporaries(tmp_path) == [] and not (tmp_path / f"{out.name}.manifest.json").exists()
+
+
+def test_a_symlink_to_a_regular_file_is_replaced_only_with_force_and_its_target_kept(proj, tmp_path):
+    db, _ = proj
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("mine\n")
+    out = tmp_path / "kept.jsonl"
+    out.symlink_to(target)
+    assert cli_export(db, "-o", out).exit_code != 0
+    r = cli_export(db, "-o", out, "--force")
+    assert r.exit_code == 0, r.output
+    assert not out.is_symlink() and len(out.read_text().splitlines()) == 3
+    assert target.read_text() == "mine\n"
+
+
+# ------------------------------------------------------------------ red team: cleanup, hostile tags
+
+
+def test_cleanup_never_removes_a_users_file_that_looks_like_an_old_temporary(proj, tmp_path):
+    db, _ = proj
+    mine = tmp_path / ".kept.jsonl.backup01.tmp"
+    mine.write_text("my hand-made backup\n")
+    os.utime(mine, (0, 0))  # untouched for decades
+    with Store(db, create=False) as store:
+        export(store, store.goal(1), tmp_path / "kept.jsonl")
+    assert mine.read_text() == "my hand-made backup\n"
+
+
+@pytest.mark.parametrize("bad", ["{not json", '{"a": 1}', '["ok", 3]'])
+def test_hostile_tags_in_a_shared_project_are_refused_in_one_line(proj, tmp_path, bad):
+    db, _ = proj
+    tamper(db, "UPDATE decisions SET tags = ? WHERE sample_id = 2", bad)
+    r = cli_export(db, "-o", tmp_path / "t.jsonl", "--tags")
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    line = r.output.strip()
+    assert "\n" not in line and "#2" in line and "tags" in line and "--tags" in line, line
+    assert not (tmp_path / "t.jsonl").exists() and temporaries(tmp_path) == []
+    with Store(db, create=False) as store:
+        assert store.conn.execute("SELECT count(*) FROM exports").fetchone()[0] == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from .connection import StoreBase
 
@@ -19,6 +20,25 @@ _EXPORT_KEYS = ("id", "at", "log_position", "manifest", "kept")
 
 class ExportRepo(StoreBase):
     """The `exports` and `export_items` tables, and the reads of kept samples for an export."""
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        """Every read on this Store inside the block sees one state of the project: a WAL read
+        transaction, begun by its first read here, so a decision another process commits meanwhile
+        is in none of them (readers never block that writer, nor it them). An export reads its kept
+        records, counts, log position and sample ids inside one. No writes inside: tx() would end the
+        snapshot (checked at the end)."""
+        if self.conn.in_transaction:
+            raise RuntimeError("read_snapshot() inside an open transaction")
+        self.conn.execute("BEGIN DEFERRED")
+        try:
+            self.conn.execute("SELECT max(id) FROM actions").fetchone()  # the snapshot starts here
+            yield
+            if not self.conn.in_transaction:
+                raise RuntimeError("a write inside read_snapshot() ended the snapshot")
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")  # it only read
 
     def kept_source_ids(self, goal_id: int) -> list[int]:
         """The sources that hold a sample kept under the goal, by id."""
