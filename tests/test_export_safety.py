@@ -838,3 +838,43 @@ def test_hostile_tags_in_a_shared_project_are_refused_in_one_line(proj, tmp_path
     assert not (tmp_path / "t.jsonl").exists() and temporaries(tmp_path) == []
     with Store(db, create=False) as store:
         assert store.conn.execute("SELECT count(*) FROM exports").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"messages": [], "winnow_tags": ["old"], "z": 1}',
+        '{\n  "winnow_tags": [\n    "old"\n  ],\n  "messages": []\n}',  # an element of a pretty-printed array
+        '{"messages":[],"winnow\\u005ftags":["old"]}',  # the same key, spelt with an escape
+        '{"messages": []}',
+        "{}",
+    ],
+)
+def test_with_tags_never_gives_a_record_the_key_twice(raw):
+    from review.export import with_tags
+
+    out = with_tags(raw, "jsonl", ["new", "a,b"])
+    pairs = json.loads(out, object_pairs_hook=lambda p: p)
+    assert [k for k, _ in pairs].count("winnow_tags") == 1
+    assert dict(pairs)["winnow_tags"] == ["new", "a,b"]
+    before = [k for k, _ in json.loads(raw, object_pairs_hook=lambda p: p)]
+    assert [k for k, _ in pairs][: len(before)] == before  # keys stay in their places
+
+
+def test_a_record_that_cannot_be_put_on_one_line_is_refused_in_one_line(tmp_path):
+    # 1e999 is valid JSON text, read as infinity, which JSON cannot write back.
+    src = tmp_path / "data.json"
+    src.write_text(
+        '[\n  {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}],\n'
+        '   "score": 1e999}\n]\n'
+    )
+    db = tmp_path / "p.db"
+    with Store(db) as store:
+        store.import_file(src)
+        g, _ = store.add_goal("g")
+        keep(store, g, [1])
+    r = cli_export(db, "-o", tmp_path / "out.jsonl", "--to", "openai")
+    assert r.exit_code != 0 and "#1" in r.output and "one JSON line" in r.output and "Traceback" not in r.output
+    assert "\n" not in r.output.strip()
+    assert not (tmp_path / "out.jsonl").exists() and temporaries(tmp_path) == []
+    assert cli_export(db, "-o", tmp_path / "out.json", "--to", "openai").exit_code == 0  # the array keeps its text
