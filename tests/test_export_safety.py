@@ -878,3 +878,18 @@ def test_a_record_that_cannot_be_put_on_one_line_is_refused_in_one_line(tmp_path
     assert "\n" not in r.output.strip()
     assert not (tmp_path / "out.jsonl").exists() and temporaries(tmp_path) == []
     assert cli_export(db, "-o", tmp_path / "out.json", "--to", "openai").exit_code == 0  # the array keeps its text
+
+
+@pytest.mark.parametrize("bad", ["{not json", '{"a": 1}', '["ok", 3]'])
+def test_hostile_tags_stop_stats_and_a_plain_export_in_one_line(proj, tmp_path, bad):
+    """Without --tags the damaged tags were still parsed (for the manifest's figures) and raised a
+    raw JSONDecodeError from the decisions store. `winnow stats` does not read them."""
+    from tui.cli import cli
+
+    db, _ = proj
+    tamper(db, "UPDATE decisions SET tags = ? WHERE sample_id = 2", bad)
+    r = CliRunner().invoke(cli, ["export", "--db", str(db), "-o", str(tmp_path / "t.jsonl")])
+    assert r.exit_code != 0 and "Traceback" not in r.output, r.output
+    assert "#2" in r.output and "damaged tags" in r.output and "\n" not in r.output.strip(), r.output
+    assert not (tmp_path / "t.jsonl").exists() and temporaries(tmp_path) == []
+    assert CliRunner().invoke(cli, ["stats", "--db", str(db)]).exit_code == 0

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ..model import DEFAULT_REASON, REASONS, UNDECIDED, Decision
 from .connection import now
+from .errors import ProjectError
 from .goals import GoalRepo
 from .samples import SampleRepo
 
@@ -46,12 +47,26 @@ def apply_change(d: Decision, c: Change) -> Decision:
 class DecisionRepo(GoalRepo, SampleRepo):
     """The `actions`, `events`, `decisions`, `decision_tags` and `tallies` tables."""
 
+    def _tags(self, stored: object, sample_id: int) -> tuple[str, ...]:
+        """A decision's tags as stored (a JSON list of strings); a project file edited outside
+        winnow may hold anything there, refused by the sample instead of a traceback."""
+        try:
+            tags = json.loads(stored) if isinstance(stored, str) else None
+        except ValueError:
+            tags = None
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise ProjectError(
+                f"{self.path}: sample #{sample_id} has damaged tags ({str(stored)[:40]!r}) — this project file "
+                "was changed outside winnow; re-import the source into a fresh project"
+            )
+        return tuple(tags)
+
     def decision(self, goal_id: int, sample_id: int) -> Decision:
         r = self.conn.execute(
             "SELECT verdict, reason, note, tags FROM decisions WHERE goal_id = ? AND sample_id = ?",
             (goal_id, sample_id),
         ).fetchone()
-        return Decision(r[0], r[1], r[2], tuple(json.loads(r[3]))) if r else UNDECIDED
+        return Decision(r[0], r[1], r[2], self._tags(r[3], sample_id)) if r else UNDECIDED
 
     def apply(
         self, goal_id: int, changes: Sequence[Change], *, kind: str | None = None, revision: int | None = None
@@ -238,7 +253,7 @@ class DecisionRepo(GoalRepo, SampleRepo):
         for sid, verdict, reason, note, tags in self.conn.execute(
             "SELECT sample_id, verdict, reason, note, tags FROM decisions WHERE goal_id = ?", (goal_id,)
         ):
-            d = Decision(verdict, reason, note, tuple(json.loads(tags)))
+            d = Decision(verdict, reason, note, self._tags(tags, sid))
             if d != UNDECIDED:
                 out[sid] = d
         return out
