@@ -46,13 +46,19 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
     return d
 
 
+# What ends a line of a JSON lines file (\n, and \r before it): a record holding one is rewritten.
+# The other breaks above are valid inside a JSON lines record, and a record imported from one
+# keeps them as they were, byte for byte.
+_TERMINATOR = re.compile("[\n\r]")
+
+
 def one_line(raw: str) -> str:
-    """`raw` (one JSON value) as one line of a JSON lines file: unchanged when it holds no line
-    break; otherwise re-serialised from its parsed value, key order kept, non-ASCII kept as it is
+    """`raw` (one JSON value) as one line of a JSON lines file: unchanged when it holds no \n or
+    \r; otherwise re-serialised from its parsed value, key order kept, non-ASCII kept as it is
     (ensure_ascii=False), on one line, with U+0085/U+2028/U+2029 inside strings written as \\u
     escapes. The value is the same; only the bytes between tokens (and those escapes) differ.
     Raises ValueError if raw is not one JSON value (or holds a number no JSON can carry)."""
-    if not _LINE_BREAK.search(raw):
+    if not _TERMINATOR.search(raw):
         return raw
     value = json.loads(raw, object_pairs_hook=_no_duplicates)
     text = json.dumps(value, ensure_ascii=False, allow_nan=False)  # an overflowing 1e999 is refused

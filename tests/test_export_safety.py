@@ -582,10 +582,12 @@ def test_intact_records_of_every_container_export(tmp_path, layout):
 # ------------------------------------------------------------------ red team: one record per JSONL line
 
 
-def jsonl_values(path: Path) -> list:
-    """Every line of a JSONL file, parsed; split as str.splitlines() does (the strictest reader:
-    it also breaks at U+2028, U+2029, U+0085 and the other Unicode line separators)."""
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+def jsonl_values(path: Path, *, strict: bool = False) -> list:
+    """Every line of a JSONL file, parsed: split at \n as JSON lines defines it, or with `strict`
+    as str.splitlines() does (it also breaks at U+2028, U+2029, U+0085 and the other Unicode line
+    separators, which a record imported from a JSON lines file may hold as they were)."""
+    text = path.read_text(encoding="utf-8")
+    return [json.loads(line) for line in (text.splitlines() if strict else text.rstrip("\n").split("\n"))]
 
 
 def smuggling(raw: str) -> tuple[str, dict]:
@@ -627,14 +629,17 @@ def test_a_record_spanning_lines_is_one_line_of_jsonl_and_smuggles_nothing(tmp_p
     out = tmp_path / "kept.jsonl"
     with Store(db, create=False) as store:
         assert export(store, store.goal(1), out, to="openai").kept == 3
-    values = jsonl_values(out)
+    values = jsonl_values(out, strict=True)
     assert len(values) == 3  # one line per kept record, nothing more
     assert values[0] == json.loads(tampered)  # the stored record, its value intact, on one line
     assert all(v.get("messages") != evil["messages"] for v in values)
     assert out.read_text(encoding="utf-8").split("\n")[1:3] == [json.dumps(r) for r in records[1:]]  # bytes kept
 
 
-def test_line_separators_inside_strings_are_escaped_in_jsonl(tmp_path):
+def test_line_separators_inside_strings_stay_as_imported_in_jsonl(tmp_path):
+    """U+2028, U+2029 and NEL are valid inside a JSON lines record: a record imported from a JSON
+    lines file keeps them byte for byte (the input's own format); one rewritten onto one line
+    because it held a newline writes them as escapes (backslash-u), for the strictest readers."""
     answers = ["one\u2028two", "para\u2029graph", "next\x85line", "plain"]
     src = tmp_path / "u.jsonl"
     src.write_text("".join(json.dumps(chat("q?", a), ensure_ascii=False) + "\n" for a in answers), encoding="utf-8")
@@ -646,8 +651,12 @@ def test_line_separators_inside_strings_are_escaped_in_jsonl(tmp_path):
         export(store, g, tmp_path / "out.jsonl")
     values = jsonl_values(tmp_path / "out.jsonl")
     assert [v["messages"][-1]["content"] for v in values] == answers
-    # The untouched record is byte for byte the source's line.
-    assert (tmp_path / "out.jsonl").read_bytes().split(b"\n")[3] == src.read_bytes().split(b"\n")[3]
+    assert (tmp_path / "out.jsonl").read_bytes() == src.read_bytes()  # every record byte for byte
+    from review.formats import one_line
+
+    rewritten = one_line(json.dumps({"a": "x\n\u2028y\x85"}, indent=1, ensure_ascii=False))
+    assert "\u2028" not in rewritten and "\\u2028" in rewritten and "\\u0085" in rewritten
+    assert json.loads(rewritten) == {"a": "x\n\u2028y\x85"} and rewritten.splitlines() == [rewritten]
 
 
 @pytest.mark.parametrize("suffix", ["jsonl", "jsonl.gz"])
