@@ -133,7 +133,7 @@ class _Timed:
 
 def case_fast_export(work: Path, n: int) -> dict:
     """The int8 model's one-time export (cached in $WINNOW_HOME/cache, here the work folder)."""
-    from review.embed import OnnxInt8Embedder
+    from review.embed_onnx import OnnxInt8Embedder
 
     t = time.perf_counter()
     e = OnnxInt8Embedder()
@@ -144,7 +144,8 @@ def case_fast_export(work: Path, n: int) -> dict:
 def case_semantic_fast(work: Path, n: int, copy: str = "fast") -> dict:
     """winnow analyze --fast on a project with no vectors cached; its pairs against the fp32 case's."""
     from review.analysis import run_analysis
-    from review.embed import OnnxInt8Embedder, SentenceTransformerEmbedder
+    from review.embed import SentenceTransformerEmbedder
+    from review.embed_onnx import OnnxInt8Embedder
 
     quick, exact = _Timed(OnnxInt8Embedder()), _Timed(SentenceTransformerEmbedder(device="cpu"))
     db = work / f"alpaca_{n}{copy}.db"

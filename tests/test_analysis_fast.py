@@ -15,7 +15,8 @@ from analysis_helpers import add_records, found_pairs, make_project
 
 from review.analysis import analysis_stats, run_analysis
 from review.analysis.run import FAST_SAFETY_FACTOR, FAST_SAFETY_FLOOR, fast_margin_for
-from review.embed import CALIBRATION_GRID, FakeEmbedder, FastCalibration
+from review.embed import FakeEmbedder
+from review.embed_onnx import CALIBRATION_GRID, FastCalibration
 from review.embed_probes import PROBE_SET
 from review.store import Store
 

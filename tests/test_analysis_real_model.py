@@ -16,7 +16,7 @@ from planted import EXPECTED, all_duplicates, build
 from review.analysis import run_analysis
 from review.analysis.run import fast_margin_for
 from review.analysis.store import AnalysisStore
-from review.embed import OnnxInt8Embedder
+from review.embed_onnx import OnnxInt8Embedder
 from review.store import Store
 
 # find_spec, not importorskip: importing sentence-transformers at collection, before conftest sets
@@ -114,7 +114,7 @@ def test_fast_path_returns_the_fp32_pairs_on_2000_alpaca_samples(alpaca_2000, tm
             f"{d.pairs} pairs, {d.seconds:.1f} s"
         )
         assert d.fast_embedded == (2000 if threshold == 0.95 else 0)  # int8 vectors are cached too
-        # The margin is this CPU's calibrated one (review/analysis/run.py fast_margin_for).
+        # The margin is this CPU's calibrated one (review/analysis/fast.py fast_margin_for).
         assert d.margin == fast_margin_for(threshold, OnnxInt8Embedder().calibration())
         assert d.confirmed_texts < 400 and d.margin >= fast_margin_for(threshold)  # never below the fixed one
         want = found_pairs(db, "semantic", ids)

@@ -19,16 +19,8 @@ from click.testing import CliRunner
 from planted import build
 
 from review.analysis.run import FAST_SAFETY_FACTOR, FAST_SAFETY_FLOOR, fast_margin_for
-from review.embed import (
-    CALIBRATION_GRID,
-    DEFAULT_MODEL,
-    FAST_INSTALL_HINT,
-    FAST_MODEL_ID,
-    EmbedderUnavailable,
-    OnnxInt8Embedder,
-    SentenceTransformerEmbedder,
-    cpu_fingerprint,
-)
+from review.embed import DEFAULT_MODEL, EmbedderUnavailable, SentenceTransformerEmbedder
+from review.embed_onnx import CALIBRATION_GRID, FAST_INSTALL_HINT, FAST_MODEL_ID, OnnxInt8Embedder, cpu_fingerprint
 from review.embed_probes import PROBE_SET, probe_texts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,7 +132,7 @@ def test_a_cache_copied_to_another_cpu_is_calibrated_again_without_torch(int8, t
     ours.unlink()
     (copy / "calibration-0123456789abcdef.json").write_text(json.dumps(theirs))
     code = (
-        "import sys, json; from review.embed import OnnxInt8Embedder;"
+        "import sys, json; from review.embed_onnx import OnnxInt8Embedder;"
         f"c = OnnxInt8Embedder(path={str(copy)!r}).calibration();"
         "print(json.dumps(c.shortfall, separators=(',', ':')), ','.join(m for m in ('torch', 'sentence_transformers') if m in sys.modules))"
     )
@@ -184,7 +176,7 @@ def test_the_export_is_cached_and_loading_it_needs_no_torch(int8, tmp_path_facto
         384,
     )
     code = (
-        "import sys; from review.embed import OnnxInt8Embedder;"
+        "import sys; from review.embed_onnx import OnnxInt8Embedder;"
         f"v = OnnxInt8Embedder(cache={str(onnx_home(tmp_path_factory) / 'cache')!r}).encode(['a text']);"
         "print(v.shape, ','.join(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))"
     )

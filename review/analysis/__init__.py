@@ -16,7 +16,7 @@ semantic  sentence-transformers cosine >= 0.95, bundled all-MiniLM-L6-v2 by defa
           picks candidate pairs at threshold - margin (at least 0.03 at 0.95, wider where the int8
           error measured on this CPU needs it), the fp32 model embeds only their texts and
           decides; every pair and score is fp32, a pair the int8 model scores below
-          threshold - margin is missed (run.py fast_margin_for, embed.py calibration)
+          threshold - margin is missed (fast.py fast_margin_for, embed_onnx.py calibration)
 
 Each compares the whole sample by default (field "full": turns and tool schemas; the system
 prompt too for exact, not for lexical/semantic, see texts.py), or the prompt or the answer only.
