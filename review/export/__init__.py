@@ -36,43 +36,41 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import gzip
-import hashlib
 import json
 import os
-import re
-import secrets
-import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from . import __version__
-from .model import Conversation, Goal, Source, conversation_hashes
-from .store import Store, now
+from .. import __version__
+from ..model import Conversation, Goal
+from ..store import Store, now
+from .errors import ExportError, ExportWouldReplace
+from .files import TMP_TAG, _create_tmp, _fsync_dir, _sha256, _stale_tmps, _write_atomic, _write_json_tmp
+from .guard import _check_replace, _protected, _real, _refuse_not_regular, _refuse_protected
+from .tags import TAGS_KEY, with_tags
+from .verify import _csv_lines, _Verifier
 
-
-class ExportError(Exception):
-    pass
-
-
-class ExportWouldReplace(ExportError):
-    """An output file exists and is not winnow's own earlier export to that place: pass force=True."""
-
-    def __init__(self, paths: list[Path]) -> None:
-        self.paths = tuple(paths)
-        names = ", ".join(str(p) for p in paths)
-        super().__init__(f"{names}: already exists — add --force to replace it, or choose another output file")
-
+__all__ = [
+    "STEP_HOOK",
+    "TAGS_KEY",
+    "TMP_TAG",
+    "ExportChanges",
+    "ExportError",
+    "ExportReport",
+    "ExportWouldReplace",
+    "changes_since",
+    "export",
+    "exports",
+    "last_export",
+    "with_tags",
+]
 
 # Test seam (like Store.connection_class): called with the name of each step of writing an export,
 # so a test can kill the process between any two of them. Steps: "temporaries written",
 # "previous manifest moved aside", "data file renamed" (once per file), "manifest renamed".
 STEP_HOOK: Callable[[str], None] | None = None
-
-TMP_TAG = "winnow"
-TAGS_KEY = "winnow_tags"  # the key (JSON) or column (CSV) --tags writes
 
 
 def _step(name: str) -> None:
@@ -98,420 +96,13 @@ def _base_container(container: str) -> str:
     return "jsonl" if base == "parquet" else base
 
 
-def with_tags(raw: str, container: str, tags: list[str], column: int | None = None) -> str:
-    """Give a raw record the sample's tags without touching its other bytes.
-
-    JSON: a record that already has a top-level "winnow_tags" key (a file winnow exported with
-    --tags, imported again) gets that key's value replaced where it stands; otherwise the key is
-    added last. CSV: `column` is the index of the header's winnow_tags column, whose cell is
-    replaced; None (no such column) appends a cell.
-    """
-    if container == "csv":
-        cell = _csv_cell(";".join(tags))
-        if column is None:
-            return raw + "," + cell
-        spans = _csv_spans(raw)
-        if spans is None or column >= len(spans):
-            raise ExportError(f"cannot put tags in column {column + 1} of a CSV row that does not have it")
-        start, end = spans[column]
-        return raw[:start] + cell + raw[end:]
-    value = json.dumps(tags, ensure_ascii=False)
-    members = _member_spans(raw)
-    if members is None:
-        raise ExportError("cannot add tags to a record that is not a JSON object")
-    existing = [(start, end) for key, start, end in members if key == TAGS_KEY]
-    if existing:
-        for start, end in reversed(existing):
-            raw = raw[:start] + value + raw[end:]
-        return raw
-    body = raw.rstrip()
-    inner = body[:-1].rstrip()
-    sep = "" if inner.endswith("{") else ", "
-    return f"{inner}{sep}{json.dumps(TAGS_KEY)}: {value}}}"
-
-
-_JSON_WS = " \t\n\r"
-
-
-def _member_spans(text: str) -> list[tuple[str, int, int]] | None:
-    """(key, start, end) of the value of each top-level member of a JSON object's text; None if
-    the text is not one JSON object."""
-    dec = json.JSONDecoder()
-    n = len(text)
-
-    def skip(i: int) -> int:
-        while i < n and text[i] in _JSON_WS:
-            i += 1
-        return i
-
-    i = skip(0)
-    if i >= n or text[i] != "{":
-        return None
-    i = skip(i + 1)
-    out: list[tuple[str, int, int]] = []
-    if i < n and text[i] == "}":
-        return out if skip(i + 1) == n else None
-    try:
-        while True:
-            if i >= n or text[i] != '"':
-                return None
-            key, i = dec.raw_decode(text, i)
-            i = skip(i)
-            if i >= n or text[i] != ":":
-                return None
-            start = skip(i + 1)
-            _, end = dec.raw_decode(text, start)
-            out.append((key, start, end))
-            i = skip(end)
-            if i < n and text[i] == ",":
-                i = skip(i + 1)
-                continue
-            return out if i < n and text[i] == "}" and skip(i + 1) == n else None
-    except ValueError:
-        return None
-
-
-def _csv_spans(row: str) -> list[tuple[int, int]] | None:
-    """(start, end) of each cell of one CSV row's text (the csv module's default dialect, which
-    the importer reads); None if it is not one well-formed row."""
-    spans = []
-    i, n = 0, len(row)
-    while True:
-        start = i
-        if i < n and row[i] == '"':
-            i += 1
-            while True:
-                j = row.find('"', i)
-                if j < 0:
-                    return None
-                if row.startswith('""', j):
-                    i = j + 2
-                    continue
-                i = j + 1
-                break
-        else:
-            j = row.find(",", i)
-            i = n if j < 0 else j
-        spans.append((start, i))
-        if i == n:
-            return spans
-        if row[i] != ",":
-            return None
-        i += 1
-
-
-def _csv_cell(s: str) -> str:
-    return '"' + s.replace('"', '""') + '"' if any(c in s for c in ',"\n\r') else s
-
-
-def _tmp_pattern(target: Path) -> re.Pattern[str]:
-    return re.compile(r"\." + re.escape(target.name) + r"\." + TMP_TAG + r"-(\d+)-[0-9a-f]+\.tmp")
-
-
-def _create_tmp(target: Path) -> tuple[int, Path]:
-    """A new temporary beside target, named with this PID, with the mode open() would give."""
-    while True:
-        tmp = target.with_name(f".{target.name}.{TMP_TAG}-{os.getpid()}-{secrets.token_hex(4)}.tmp")
-        try:
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666), tmp
-        except FileExistsError:
-            continue
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    except OSError:
-        return True
-    return True
-
-
-def _stale_tmps(target: Path) -> list[Path]:
-    """winnow's own temporaries for target (`.NAME.winnow-PID-HEX.tmp`) left by an export whose
-    process is gone; nothing else (older versions' mkstemp names may be a user's own files)."""
-    ours = _tmp_pattern(target)
-    out = []
-    try:
-        entries = list(os.scandir(target.parent))
-    except OSError:
-        return []
-    for e in entries:
-        m = ours.fullmatch(e.name)
-        if m is None:
-            continue
-        try:
-            if not e.is_file(follow_symlinks=False):
-                continue
-            pid = int(m.group(1))
-            if pid == os.getpid() or _pid_alive(pid):
-                continue
-        except OSError:
-            continue
-        out.append(Path(e.path))
-    return out
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(target: Path, compress: bool, write: Callable[[TextIO], int]) -> tuple[Path, int]:
-    """Write through `write` into a temporary file beside target, fsynced; return (tmp, count)."""
-    fd, tmp = _create_tmp(target)
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            if compress:
-                with gzip.open(raw, "wt", encoding="utf-8", newline="") as gz:
-                    n = write(gz)  # type: ignore[arg-type]
-            else:
-                with open(raw.fileno(), "w", encoding="utf-8", newline="", closefd=False) as fh:
-                    n = write(fh)
-            raw.flush()
-            os.fsync(raw.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp, n
-
-
 def _kept_ids(store: Store, goal_id: int) -> list[int]:
     return [r[1] for r in store.kept_raw_by_source(goal_id)]
 
 
-# ------------------------------------------------------------------ what the output may not be
-
-
-def _real(p: Path) -> str:
-    return os.path.realpath(p)
-
-
-def _inode(p: str) -> tuple[int, int] | None:
-    try:
-        st = os.stat(p)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino)
-
-
-def _protected(store: Store, sources: dict[int, Source]) -> list[tuple[str, tuple[int, int] | None, str]]:
-    """(resolved path, inode or None, what it is) of every file an export must never replace."""
-    out = []
-    project = _real(store.path)
-    for suffix, what in (
-        ("", "the project file"),
-        ("-wal", "the project's write-ahead log"),
-        ("-shm", "the project's shared-memory file"),
-        ("-journal", "the project's journal"),
-        (".lock", "the project's session lock"),
-    ):
-        p = project + suffix
-        out.append((p, _inode(p), what))
-    for s in sources.values():
-        if s.container == "generated" or s.path.startswith("generated:"):
-            continue
-        p = _real(Path(s.path))
-        ino = _inode(p)
-        if ino is not None:  # an imported source still at its recorded path
-            out.append((p, ino, f"imported source #{s.id} ({s.name})"))
-    return out
-
-
-def _refuse_protected(path: Path, protected: list[tuple[str, tuple[int, int] | None, str]]) -> None:
-    real, ino = _real(path), _inode(_real(path))
-    for p, p_ino, what in protected:
-        same = real == p or (ino is not None and ino == p_ino)
-        # A sidecar that does not exist yet: compare the spelling without case too (a
-        # case-insensitive filesystem would create the very file SQLite reads as the WAL).
-        if not same and p_ino is None and ino is None:
-            same = real.casefold() == p.casefold()
-        if same:
-            raise ExportError(
-                f"{path}: that is {what} ({p}) — exporting there would destroy it; choose another output file"
-            )
-    if os.path.isdir(real):
-        raise ExportError(f"{path}: is a folder — give a file name, e.g. {path / 'kept.jsonl'}")
-
-
-_KINDS = (
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISDIR, "a folder"),
-)
-
-
-def _refuse_not_regular(path: Path) -> None:
-    """An existing output must be a regular file, or a symlink to one (the link is what gets
-    replaced, never its target). Anything else — a FIFO, a device such as /dev/null, a socket, or a
-    symlink to one (/dev/stdout) — is refused even with force: replacing it would put a regular
-    file where the system or another program expects the node."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return  # nothing there, or a dangling symlink (replacing the link harms nothing)
-    if stat.S_ISREG(st.st_mode):
-        return
-    kind = next((k for test, k in _KINDS if test(st.st_mode)), "not a plain file")
-    if os.path.islink(path):
-        kind = f"a symlink to {kind}"
-    raise ExportError(
-        f"{path}: not a regular file ({kind}) — export writes only regular files and never replaces "
-        "anything else, even with --force; choose another output file"
-    )
-
-
-def _manifest_entries(path: Path) -> list[tuple[str, str]] | None:
-    """(file name, sha256) of each data file a winnow manifest names; None if not a winnow manifest."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            m = json.load(fh)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(m, dict) or "winnow" not in m or not isinstance(m.get("files"), list):
-        return None
-    return [
-        (Path(f["path"]).name, f["sha256"])
-        for f in m["files"]
-        if isinstance(f, dict) and isinstance(f.get("path"), str) and isinstance(f.get("sha256"), str)
-    ]
-
-
-def _check_replace(data_paths: list[Path], manifest_path: Path, force: bool) -> None:
-    """Refuse to replace an existing file unless force, or it is winnow's own export to this place.
-
-    Ours: named, with its current sha256, by the manifest beside it or by the manifest (or moved
-    aside previous manifest) of an interrupted winnow export to this place.
-    """
-    if force:
-        return
-    known: set[tuple[str, str]] = set()
-    for m in [manifest_path, *_stale_tmps(manifest_path)]:
-        known.update(_manifest_entries(m) or [])
-    refused = []
-    for p in data_paths:
-        if os.path.lexists(p) and (p.name, _sha256(p) if p.is_file() else "") not in known:
-            refused.append(p)
-    if os.path.lexists(manifest_path) and _manifest_entries(manifest_path) is None:
-        refused.append(manifest_path)
-    if refused:
-        raise ExportWouldReplace(refused)
-
-
-# ------------------------------------------------------------------ what the reviewer saw
-
-
-def _generated_raw(conv: Conversation) -> str:
-    """The raw text Store.add_conversations gives a generated record (an OpenAI `messages` object)."""
-    messages = ([{"role": "system", "content": conv.system}] if conv.system else []) + [t.to_json() for t in conv.turns]
-    return json.dumps({"messages": messages}, ensure_ascii=False)
-
-
-class _Verifier:
-    """Checks that a kept record's raw text still parses, as the importer parsed it, to the stored
-    conversation and hashes: the conversation the reviewer was shown is the record written out."""
-
-    def __init__(self, store: Store, sources: dict[int, Source]) -> None:
-        self.store = store
-        self.sources = sources
-        self.parsers: dict[int, Callable[[str, Conversation], Conversation]] = {}
-        self.bad: list[int] = []
-
-    def _parser(self, source_id: int) -> Callable[[str, Conversation], Conversation]:
-        if source_id in self.parsers:
-            return self.parsers[source_id]
-        from .importers import schemas
-        from .importers.containers import STRICT
-
-        src = self.sources[source_id]
-        container = src.container.removesuffix(".gz")
-        if container == "generated":
-
-            def generated(raw: str, stored: Conversation) -> Conversation:
-                if raw != _generated_raw(stored):
-                    raise ValueError("raw differs")
-                return stored
-
-            parse = generated
-        else:
-            convert = schemas.converter(src.format, src.mapping)
-            if container == "csv":
-                header = self.store.source_header(source_id) or ""
-                columns = next(csv.reader(_csv_lines(header), strict=True))
-
-                def parse(raw: str, stored: Conversation) -> Conversation:
-                    rows = [r for r in csv.reader(_csv_lines(raw), strict=True) if r]
-                    if len(rows) != 1 or len(rows[0]) != len(columns):
-                        raise ValueError("not one row of the header's width")
-                    return convert(dict(zip(columns, rows[0], strict=True)))
-
-            else:
-                decoder = json.JSONDecoder() if container == "parquet" else STRICT
-                # A JSONL record was one line of its file (the importer splits at each \n): a raw
-                # holding a \n was changed since, e.g. to carry a second record on a line of its own.
-                one_line = container == "jsonl"
-
-                def parse(raw: str, stored: Conversation) -> Conversation:
-                    if one_line and "\n" in raw:
-                        raise ValueError("a JSON line holds a line break")
-                    obj = decoder.decode(raw)
-                    if type(obj) is not dict:
-                        raise ValueError("not an object")
-                    return convert(obj)
-
-        self.parsers[source_id] = parse
-        return parse
-
-    def ok(self, row: tuple) -> bool:
-        source_id, sample_id, raw, _tags, system, turns, tools, content_hash, prompt_hash, answer_hash = row
-        try:
-            stored = Conversation.from_stored(system, turns, tools)
-            conv = self._parser(source_id)(raw, stored)
-            h = conversation_hashes(conv)
-            good = (
-                conv.system == (system or "")
-                and conv.turns_json() == turns
-                and conv.tools == (tools or "")
-                and (h.content, h.prompt, h.answer) == (content_hash, prompt_hash, answer_hash)
-            )
-        except Exception:  # any failure to parse is a record that no longer matches
-            good = False
-        if not good:
-            self.bad.append(sample_id)
-        return good
-
-    def refuse_if_any(self) -> None:
-        if not self.bad:
-            return
-        ids = sorted(set(self.bad))
-        shown = ", ".join(f"#{i}" for i in ids[:50]) + (f" and {len(ids) - 50} more" if len(ids) > 50 else "")
-        raise ExportError(
-            f"{len(ids)} kept samples no longer match what was imported and reviewed (their stored record or "
-            f"conversation was changed outside winnow): {shown} — nothing was written; re-import the source into "
-            "a fresh project, or drop those samples"
-        )
-
-
-def _csv_lines(text: str) -> list[str]:
-    """Lines as the importer fed them to csv.reader: split after each \\n only."""
-    parts = text.split("\n")
-    return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
-
-
 # ------------------------------------------------------------------ export
+# What the output may not be: guard.py; what the reviewer saw: verify.py; temporaries and
+# renames: files.py; --tags: tags.py.
 
 
 def export(
@@ -568,7 +159,7 @@ def _write_temporaries(
     """Inside the read snapshot: the refusals, then every data file and the manifest written to
     temporaries. Returns (data files written, the manifest's temporary, the manifest, the kept
     sample ids); on any error no temporary is left."""
-    from .formats import write_records
+    from ..formats import write_records
 
     compress = out.suffix == ".gz"
     sources = {s.id: s for s in store.sources()}
@@ -642,8 +233,8 @@ def _write_temporaries(
             by_source.setdefault(str(source_id), []).append(sample_id)
         previous = last_export(store, goal.id)
         counts = store.counts(goal.id)
-        from .figures import goal_figures, to_json
-        from .goals import revisions
+        from ..figures import goal_figures, to_json
+        from ..goals import revisions
 
         files = [
             {"path": str(p), "records": n, "sha256": h, "bytes": size, "layout": to or "as imported"}
@@ -752,7 +343,7 @@ def _tags_of(sample_id: int, tags_json: str | None) -> list[str]:
 
 def _on_one_line(sample_id: int, rec: str) -> str:
     """A JSONL record on one line (formats.one_line), a failure named by its sample."""
-    from .formats import one_line
+    from ..formats import one_line
 
     try:
         return one_line(rec)
@@ -785,7 +376,7 @@ def _converted_container(out: Path) -> str:
 def _converted_records(
     store: Store, goal: Goal, sources: dict, to: str, tags: bool, verifier: _Verifier, container: str
 ) -> Callable[[], Iterator[str]]:
-    from .convert import TARGETS, LossyConversion, convert
+    from ..convert import TARGETS, LossyConversion, convert
 
     if to not in TARGETS:
         raise ExportError(f"--to {to}: unknown layout; use one of {', '.join(TARGETS)}")
@@ -849,26 +440,3 @@ def changes_since(store: Store, goal_id: int, export_id: int | None = None) -> E
 
 def exports(store: Store, goal_id: int | None = None) -> list[dict]:
     return store.exports(goal_id)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _write_json_tmp(path: Path, data: dict) -> Path:
-    """`data` as JSON in a new temporary beside path, fsynced; removed again if writing fails."""
-    fd, tmp = _create_tmp(path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp
