@@ -1,5 +1,5 @@
 """Exports (`exports`, `export_items`) and the kept rows an export writes. How an export is
-written safely is review/export.py's."""
+written safely is review/export/'s."""
 
 from __future__ import annotations
 
