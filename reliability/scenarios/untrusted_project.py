@@ -229,7 +229,7 @@ def run(out: Outcome, trials: int, work: Path, rng: random.Random) -> None:
 
 
 SCENARIO = Scenario(
-    name="untrusted_project",
+    name="untrusted-project",
     checked=(
         "random hostile schema edits to a real project (trigger, view in place of a table, extra "
         "table/view/index, missing or changed index, altered table; WAL or rollback journal): open, stats, "
