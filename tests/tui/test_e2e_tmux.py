@@ -38,6 +38,17 @@ def tmux(tmp_path):
     t.kill()
 
 
+ANSWER_SHOWN = r"▌ASSISTANT\s*\n\s+\S"  # the answer pane's first line has text
+
+
+def wait_first_sample(tmux, status: str) -> str:
+    """The status line, then the sample's answer: a decision key acts only once the answer has
+    been painted, and at start-up the status line can reach the terminal a frame before the
+    pane's text (the pane renders its lines at its first resize)."""
+    tmux.wait_for(status)
+    return tmux.wait_for(ANSWER_SHOWN)
+
+
 def winnow_pid(db: Path) -> int:
     text = Path(str(db) + ".lock").read_text()
     return int(re.search(r"pid (\d+)", text).group(1))
@@ -49,7 +60,7 @@ def test_declare_decide_kill_restart_resume(tmux, tmp_path):
     tmux.wait_for(r"In one sentence: what should this batch teach the model\?")
     tmux.keys("Answer billing questions briefly.", "Enter")
     tmux.wait_for(r"GOAL .*Answer billing questions briefly\.")
-    tmux.wait_for(r"#1 / 30")
+    wait_first_sample(tmux, r"#1 / 30")
     for i in range(1, 21):
         if i % 4 == 0:
             tmux.keys("x")
@@ -69,7 +80,8 @@ def test_declare_decide_kill_restart_resume(tmux, tmp_path):
         assert store.goal_state(1)[0] == 21
 
     tmux.respawn(f"{WINNOW} open {db}")
-    text = tmux.wait_for(r"resumed at #21")
+    tmux.wait_for(r"resumed at #21")
+    text = wait_first_sample(tmux, r"#21 / 30")
     assert re.search(r"GOAL .*Answer billing questions briefly\.", text)
     assert "#21 / 30" in text and "✔ 15 kept · ✘ 5 dropped" in text
     tmux.keys("a")
@@ -151,7 +163,7 @@ def test_draws_with_16_and_256_colours(tmux, tmp_path, term, allowed):
 def test_ssh_drop_sighup_keeps_everything(tmux, tmp_path):
     db = build_project(tmp_path / "project.db", base_records())
     tmux.start(f"{WINNOW} open {db}")
-    tmux.wait_for(r"#1 / 30")
+    wait_first_sample(tmux, r"#1 / 30")
     for i in range(1, 4):
         tmux.keys("a")
         tmux.wait_for(rf"#{i + 1} / 30")

@@ -47,9 +47,9 @@ def test_the_layout_pass_paints_through_the_compositor_refresh_hook():
 @pytest.mark.parametrize("name", PRIVATE_ATTRIBUTES)
 def test_the_private_attributes_exist(name):
     screen = Screen()
-    assert isinstance(getattr(screen, name, None), bool), (
-        f"textual Screen().{name} is gone or no longer a bool (Textual upgrade?): tui/paint_gate.py reads it "
-        "to tell a complete frame from a stale one"
+    assert isinstance(getattr(screen, name, None), set if name == "_dirty_widgets" else bool), (
+        f"textual Screen().{name} is gone or no longer of its type (Textual upgrade?): tui/paint_gate.py reads "
+        "it to tell a complete frame from a stale one, and whether a refresh is still to come"
     )
 
 

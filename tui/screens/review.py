@@ -216,8 +216,10 @@ class ReviewScreen(PairKeys, ProjectTasks):
         if v is None or self.busy or self.painted != v.sample.id:
             self.app.bell()
             return None
-        if self.answer_seen != v.sample.id:
+        if not self._answer_shown():
             self.app.bell()
+            if self._refresh_pending():
+                return None  # its frame is still to come (the pane's first lines at start-up): not yet painted
             if self.query_one("#current", ConversationView).uncovered_rows() < 3:
                 # A toast does not fit a terminal this small: the top row says it, in what fits.
                 width = self.query_one("#goal-bar").content_region.width
