@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -45,7 +44,7 @@ from typing import TextIO
 
 from .. import __version__
 from ..model import Conversation, Goal
-from ..store import Store, now
+from ..store import Store, now, stored_tags
 from .errors import ExportError, ExportWouldReplace
 from .files import TMP_TAG, _create_tmp, _fsync_dir, _sha256, _stale_tmps, _write_atomic, _write_json_tmp
 from .guard import _check_replace, _protected, _real, _refuse_not_regular, _refuse_protected
@@ -326,19 +325,15 @@ def _commit(written: _Written, manifest_tmp: Path, manifest_path: Path, folder: 
 
 
 def _tags_of(sample_id: int, tags_json: str | None) -> list[str]:
-    """A decision's tags as stored (a JSON list of strings); a project file changed outside winnow
-    may hold anything there, which is refused naming the sample."""
-    try:
-        tags = json.loads(tags_json) if isinstance(tags_json, str) else None
-    except ValueError:
-        tags = None
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+    """A decision's tags as stored; damaged ones (a file changed outside winnow) refuse the export."""
+    tags = stored_tags(tags_json)
+    if tags is None:
         raise ExportError(
             f"sample #{sample_id}: its tags in the project file are not a list of tag names (the file was changed "
             "outside winnow) — nothing was written; export without --tags, or re-import the source into a "
             "fresh project"
         )
-    return tags
+    return list(tags)
 
 
 def _on_one_line(sample_id: int, rec: str) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from .batches import BatchRepo
 from .connection import SQLITE_MAGIC, SQLITE_NOTADB, StoreBase, chunks, now
-from .decisions import EVENT_KINDS, Change, DecisionRepo, apply_change
+from .decisions import EVENT_KINDS, Change, DecisionRepo, apply_change, stored_tags
 from .errors import (
     GoalArchived,
     GoalChanged,
@@ -63,6 +63,7 @@ __all__ = [
     "mount_point",
     "now",
     "storage_error",
+    "stored_tags",
     "why_read_only",
     "write_lock_holder",
 ]

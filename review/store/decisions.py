@@ -14,6 +14,18 @@ from .goals import GoalRepo
 from .samples import SampleRepo
 
 
+def stored_tags(stored: object) -> tuple[str, ...] | None:
+    """A decision's tags column (a JSON list of strings) as a tuple; None when it is anything else,
+    which only a project file changed outside winnow can hold. The caller names the sample."""
+    try:
+        tags = json.loads(stored) if isinstance(stored, str) else None
+    except ValueError:
+        return None
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        return None
+    return tuple(tags)
+
+
 @dataclass(frozen=True)
 class Change:
     """One per-sample change inside an action."""
@@ -48,18 +60,14 @@ class DecisionRepo(GoalRepo, SampleRepo):
     """The `actions`, `events`, `decisions`, `decision_tags` and `tallies` tables."""
 
     def _tags(self, stored: object, sample_id: int) -> tuple[str, ...]:
-        """A decision's tags as stored (a JSON list of strings); a project file edited outside
-        winnow may hold anything there, refused by the sample instead of a traceback."""
-        try:
-            tags = json.loads(stored) if isinstance(stored, str) else None
-        except ValueError:
-            tags = None
-        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        """A decision's tags as stored; damaged ones are refused by the sample instead of a traceback."""
+        tags = stored_tags(stored)
+        if tags is None:
             raise ProjectError(
                 f"{self.path}: sample #{sample_id} has damaged tags ({str(stored)[:40]!r}) — this project file "
                 "was changed outside winnow; re-import the source into a fresh project"
             )
-        return tuple(tags)
+        return tags
 
     def decision(self, goal_id: int, sample_id: int) -> Decision:
         r = self.conn.execute(
