@@ -443,5 +443,43 @@ def m005_goal_revision(db: Database) -> None:
     )
 
 
+@step
+def m006_goal_relevance(db: Database) -> None:
+    """Goal consistency (issue 14 item 6): each sample's relevance to a goal's sentence and to the
+    samples kept under it, from the latest `winnow goal score` (review/relevance.py). Derived
+    data: dropping these tables loses the scores, never a decision."""
+    run_script(
+        db,
+        """
+        -- One row per goal and scored sample. rank 1 is the most off-goal sample: the "off_goal"
+        -- queue steps by rank. score is the off-goal confidence (higher = further off the goal).
+        CREATE TABLE goal_relevance (
+            goal_id INTEGER NOT NULL REFERENCES goals(id),
+            sample_id INTEGER NOT NULL,
+            rank INTEGER NOT NULL,
+            score REAL NOT NULL,
+            goal_sim REAL NOT NULL,        -- cosine similarity to the goal sentence
+            kept_sim REAL,                 -- cosine similarity to the kept samples' centroid; NULL: none kept
+            flagged INTEGER NOT NULL DEFAULT 0,  -- 1: shown as an off-goal flag
+            PRIMARY KEY (goal_id, sample_id)
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX goal_relevance_rank ON goal_relevance(goal_id, rank);
+        -- The latest scoring of each goal: what it was scored against, so a screen can say when
+        -- the wording or the kept set has moved on since.
+        CREATE TABLE goal_relevance_runs (
+            goal_id INTEGER PRIMARY KEY REFERENCES goals(id),
+            revision INTEGER NOT NULL,     -- goals.revision scored against
+            sentence TEXT NOT NULL,
+            model_id TEXT NOT NULL,
+            kept INTEGER NOT NULL,         -- kept samples in the centroid
+            scored INTEGER NOT NULL,
+            flagged INTEGER NOT NULL,
+            figures TEXT NOT NULL DEFAULT '{}',  -- JSON: typical similarities, cut-offs
+            at TEXT NOT NULL
+        );
+        """,
+    )
+
+
 # Every step's name, in order: what a project that ran them all records as applied.
 NAMES: tuple[str, ...] = tuple(fn.__name__ for fn in STEPS)
