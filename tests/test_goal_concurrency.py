@@ -18,7 +18,7 @@ import pytest
 from builders import chat, write_jsonl
 from click.testing import CliRunner
 
-from reliability.pilot import screen_text, settle
+from reliability.pilot import screen_text, settle, wait_until
 from review.goals import archive_goal, edit_goal, rereview_count
 from review.store import Change, GoalArchived, GoalChanged, Store
 from tui.cli import cli
@@ -55,12 +55,8 @@ def messages(app) -> list[str]:
     return [n.message for n in app._notifications]
 
 
-async def wait_for(pilot, condition, what: str, tries: int = 200) -> None:
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause()
-    raise AssertionError(f"timed out waiting for {what}")
+async def wait_for(pilot, condition, what: str) -> None:
+    await wait_until(pilot, condition, message=f"timed out waiting for {what}")
 
 
 def app_for(path):

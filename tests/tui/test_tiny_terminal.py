@@ -10,6 +10,8 @@ from __future__ import annotations
 from textual import events
 from tui_helpers import app_for, base_records, build_project, chat, on_disk, screen_text, settle
 
+from reliability.pilot import wait_until
+
 LONG_PROMPT = "\n".join(f"context line {i} of the customer's billing question" for i in range(30))
 
 
@@ -17,12 +19,8 @@ def messages(app) -> list[str]:
     return [n.message for n in app._notifications]
 
 
-async def wait_for(pilot, condition, what: str, tries: int = 200) -> None:
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause()
-    raise AssertionError(f"timed out waiting for {what}")
+async def wait_for(pilot, condition, what: str) -> None:
+    await wait_until(pilot, condition, message=f"timed out waiting for {what}")
 
 
 async def test_at_20x5_a_key_writes_nothing_and_says_enlarge_the_terminal(project):
