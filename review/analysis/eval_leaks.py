@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..embed import Embedder, SentenceTransformerEmbedder
+from ..embed import Embedder, make_embedder
 from ..model import text_hash
 from ..store import SQLITE_MAGIC, Store
 from . import lexical
@@ -134,7 +134,7 @@ def leakage(
                 found = _lexical(store, a, kind, groups, hashes, known.get(kind, {}), evals, thr["lexical"])
                 report("leakage: lexical", len(hashes), len(hashes))
             else:
-                emb = embedder or SentenceTransformerEmbedder(model, device)
+                emb = embedder or make_embedder(model, device)
                 res = _semantic(
                     store, a, kind, groups, hashes, known.get(kind, {}), evals, thr["semantic"], emb, report, stopped
                 )

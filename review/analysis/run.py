@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..embed import Embedder, SentenceTransformerEmbedder
+from ..embed import DEFAULT_MODEL, Embedder, make_embedder
 from ..store import Store
 from . import clusters, lexical, semantic
 from .fast import (
@@ -163,7 +163,14 @@ def run_analysis(
                 elif det == "lexical":
                     res = _lexical(run, thr["lexical"])
                 else:
-                    emb = embedder or SentenceTransformerEmbedder(model, device)
+                    # --fast is all-MiniLM-L6-v2's int8 copy: with no model named, MiniLM decides.
+                    emb = embedder or make_embedder(DEFAULT_MODEL if fast and model is None else model, device)
+                    # The model used is part of the run's record (analysis_runs.summary), beside
+                    # what was asked for ("model": None is the default).
+                    settings["model_id"] = emb.model_id
+                    note = getattr(emb, "note", "")
+                    if note:
+                        settings["model_note"] = note
                     if fast:
                         quick = fast_embedder or _fast_embedder(emb)
                         margin = (

