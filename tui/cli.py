@@ -203,7 +203,8 @@ def cli() -> None:
     "maps",
     multiple=True,
     metavar="CANONICAL=FIELD",
-    help="Map fields of an unknown schema: prompt, answer, system, query.",
+    help="Map fields of an unknown schema: prompt, answer, system, query. A mapping is refused when its "
+    "answer field is the same in most of the first 32 records or its prompt is a short label (a category).",
 )
 @click.option(
     "--format",

@@ -44,6 +44,7 @@ See schemas.py for what each format maps to (content parts, tool calls, the `res
 from __future__ import annotations
 
 import gzip
+import itertools
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +52,7 @@ from typing import IO, Any, cast
 
 from review.model import Conversation
 
-from . import containers, schemas
+from . import containers, hints, schemas
 from .errors import InputError, RecordProblem
 from .sniff import Sniffed, sniff
 from .source import SourceFile
@@ -141,7 +142,6 @@ class SourceReader:
         self.skipped_total = 0
         self.bytes_read = 0
         convert = self._convert
-        path = self.path
         position = -1
         first_ok: int | None = None  # line of the first record of the current run that fits the format
         for line, raw, obj in self._items(hashing=True):
@@ -150,9 +150,7 @@ class SourceReader:
                 try:
                     conversation = convert(obj)
                 except RecordProblem as p:
-                    obj = _mixed(self, line, obj, first_ok) or InputError(
-                        path, line + _field_offset(raw, p.field), p.what, p.todo
-                    )
+                    obj = _mixed(self, line, obj, first_ok) or _problem(self, line, raw, p)
                     first_ok = None
                 else:
                     if first_ok is None:
@@ -253,6 +251,20 @@ def _starts_of(reader: SourceReader, fmt: str) -> tuple[list[int], bool]:
     finally:
         items.close()
     return starts, False
+
+
+def _problem(reader: SourceReader, line: int, raw: str, p: RecordProblem) -> InputError:
+    """The refusal of a record that does not fit the format, at the line of the field at fault; a
+    key spelt another way (instuction) comes with the command that renames it in every record."""
+    todo = p.todo
+    if p.rename is not None:
+        old, new = p.rename
+        if reader.container == "csv":
+            todo = f"rename the column {old!r} to {new!r} in the header, or import with --skip-invalid to leave such rows out"
+        else:
+            fix = hints.rename_command(reader.path, reader.container, old, new)
+            todo = f"rename the key in every record that has it, e.g. {fix}; or import with --skip-invalid to leave such records out"
+    return InputError(reader.path, line + _field_offset(raw, p.field), p.what, todo)
 
 
 def _field_offset(raw: str, field: str | None) -> int:
@@ -363,7 +375,17 @@ def _open(
         used = _mapping_for(fmt, objs)
     reader = SourceReader(source, sniffed, fmt, used, skip_invalid, limit, fmt_given)
     _check_sample(reader, sample)
+    if mapping:
+        _check_mapping_content(name, objs, used)
     return reader
+
+
+def _check_mapping_content(name: str, objs: list[dict], used: dict[str, str]) -> None:
+    """Refuse a user's mapping whose answer is the same in most sampled records or whose prompt is
+    a short label (hints.mapping_problem): nothing is imported."""
+    problem = hints.mapping_problem(objs, used)
+    if problem is not None:
+        raise InputError(name, None, *problem)
 
 
 def _mapping_for(fmt: str, objs: list[dict]) -> dict[str, str]:
@@ -387,9 +409,7 @@ def _check_sample(reader: SourceReader, sample: list[tuple[int, str, Any]]) -> N
             ok += 1
             first_ok = line if first_ok is None else first_ok
         except RecordProblem as p:
-            err = _mixed(reader, line, obj, first_ok) or InputError(
-                reader.path, line + _field_offset(raw, p.field), p.what, p.todo
-            )
+            err = _mixed(reader, line, obj, first_ok) or _problem(reader, line, raw, p)
             first_ok = None
             if not reader.skip_invalid:
                 raise err from None
@@ -416,7 +436,17 @@ def _open_csv(
     probe = SourceReader(source, sniffed, "alpaca", dict(schemas.ALPACA), skip_invalid, limit)
     items = probe._items()
     first = next(items, None)  # reading one row fills in the header
-    items.close()
+    rows: list[dict] = []  # the first rows, for the hints and the mapping check: what the columns hold
+    try:
+        for item in itertools.chain([first] if first is not None else [], items):
+            if isinstance(item[2], dict):
+                rows.append(item[2])
+            if len(rows) >= SAMPLE_RECORDS:
+                break
+    except InputError:
+        pass  # a bad row is refused (or skipped) by the import itself, at its line
+    finally:
+        items.close()
     columns = probe._columns or []
     if first is None:
         raise InputError(name, 1, "the CSV file has a header but no rows", "check that the export finished")
@@ -424,7 +454,7 @@ def _open_csv(
     if fmt is None:
         found = schemas.detect([row])
         if found is None or found[0] not in ("alpaca", "prompt_completion"):
-            what, todo = schemas.unknown_schema_hint([row])
+            what, todo = schemas.unknown_schema_hint(rows or [row])
             raise InputError(name, 1, what.replace("fields", "columns"), todo)
         fmt, used = found
     elif fmt in ("alpaca", "mapped"):
@@ -451,6 +481,8 @@ def _open_csv(
         )
     for c in missing:
         used = {k: v for k, v in used.items() if v != c}  # optional columns the file does not have
+    if mapping:
+        _check_mapping_content(name, rows, used)
     reader = SourceReader(source, sniffed, fmt, used, skip_invalid, limit)
     reader.header = probe.header
     reader._columns = columns

@@ -32,11 +32,12 @@ class RecordProblem(Exception):
     record; the reader turns this into an InputError with the path and line.
     """
 
-    def __init__(self, what: str, todo: str, field: str | None = None) -> None:
+    def __init__(self, what: str, todo: str, field: str | None = None, rename: tuple[str, str] | None = None) -> None:
         super().__init__(what)
         self.what = what
         self.todo = todo
         self.field = field
+        self.rename = rename  # (key the record has, key the format needs): the reader says how to rename it
 
 
 SKIP_HINT = "fix the record, or import with --skip-invalid to leave it out"

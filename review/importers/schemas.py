@@ -42,6 +42,7 @@ from typing import Any
 
 from review.model import ASSISTANT, SYSTEM, TOOL, TOOL_CALL, USER, Conversation, Turn
 
+from . import hints
 from .errors import SKIP_HINT, RecordProblem, kind
 
 FORMATS = ("alpaca", "sharegpt", "openai", "prompt_completion", "mapped")
@@ -77,10 +78,6 @@ OPENAI_ROLES = {
     "ipython": TOOL,
 }
 TEXT_PART_TYPES = ("text", "input_text", "output_text")
-
-# Field names that usually hold a prompt or an answer, for the hint in "unknown schema".
-PROMPT_GUESSES = ("question", "query", "prompt", "instruction", "input", "problem", "text", "context", "source")
-ANSWER_GUESSES = ("answer", "std_answer", "response", "output", "completion", "solution", "target", "chosen", "label")
 
 Converter = Callable[[dict], Conversation]
 
@@ -122,32 +119,29 @@ def detect(objs: Iterable[dict]) -> tuple[str, dict[str, str]] | None:
 
 
 def unknown_schema_hint(objs: list[dict]) -> tuple[str, str]:
-    """(what, todo) for records no format matches: list the fields and suggest a mapping."""
+    """(what, todo) for records no format matches: list the fields and suggest a mapping, judged
+    by the fields' names and content (hints.py): a category, a placeholder the same in every record
+    or an always-empty field is not suggested, and the reasons are given."""
     fields: list[str] = []
-    texts: list[str] = []  # fields holding strings: the fallback guess
     seen: set[str] = set()  # a record may have many thousands of fields: no list scans
-    seen_text: set[str] = set()
     nested: str | None = None
     for obj in objs:
         for k, v in obj.items():
             if k not in seen:
                 seen.add(k)
                 fields.append(k)
-            if isinstance(v, str) and k not in seen_text:
-                seen_text.add(k)
-                texts.append(k)
             if nested is None and isinstance(v, list) and v and all(isinstance(x, dict) for x in v[:5]):
-                nested = k
+                if not any(("role" in x and "content" in x) or ("from" in x and "value" in x) for x in v[:5]):
+                    nested = k  # a list of turns is a conversation, not records to extract
     shown = ", ".join(repr(f) for f in fields[:20]) + (", ..." if len(fields) > 20 else "")
-    lower = {f.lower(): f for f in fields}
-    prompt = next((lower[g] for g in PROMPT_GUESSES if g in lower), None)
-    prompt = prompt or next(iter(texts), "FIELD")
-    answer = next((lower[g] for g in ANSWER_GUESSES if g in lower and lower[g] != prompt), None)
-    answer = answer or next((f for f in texts if f != prompt), "FIELD")
+    guess = hints.suggest(objs)
+    prompt, answer = guess.prompt or "FIELD", guess.answer or "FIELD"
     what = f"unknown schema: no known format matches the fields {shown or '(none)'}"
+    example = f"--map prompt={prompt} --map answer={answer}" + (f" --map query={guess.query}" if guess.query else "")
+    why = f" (judged from the first {len(objs)} records: {'; '.join(guess.left_out)})" if guess.left_out else ""
     todo = (
-        f"say which fields to use, e.g. --map prompt={prompt} --map answer={answer} "
-        "(mapping keys: prompt, answer, system, query); known formats: alpaca (instruction/input/output), "
+        f"say which fields to use, e.g. {example}{why}; "
+        "mapping keys: prompt, answer, system, query; known formats: alpaca (instruction/input/output), "
         "sharegpt (conversations of from/value), openai (messages of role/content), "
         "prompt_completion (prompt/completion)"
     )
@@ -182,8 +176,14 @@ def converter(fmt: str, mapping: dict[str, str]) -> Converter:
     raise ValueError(f"unknown format {fmt!r}")
 
 
-def _missing(field: str, fmt: str) -> RecordProblem:
-    return RecordProblem(f"the record has no {field!r}, which the {fmt} format needs", SKIP_HINT)
+def _missing(field: str, fmt: str, obj: dict | None = None, used: Iterable[str] = ()) -> RecordProblem:
+    what = f"the record has no {field!r}, which the {fmt} format needs"
+    other = hints.near_miss(obj, field, set(used)) if obj is not None else None
+    if other is None:
+        return RecordProblem(what, SKIP_HINT)
+    return RecordProblem(
+        f"{what}; it has {other!r}, the same field under another spelling?", SKIP_HINT, other, (other, field)
+    )
 
 
 def _not_string(field: str, value: Any) -> RecordProblem:
@@ -225,7 +225,7 @@ def _alpaca(mapping: dict[str, str], fmt: str) -> Converter:
             prompt = obj[kp]
             answer = obj[ka]
         except KeyError as e:
-            raise _missing(e.args[0], fmt) from None
+            raise _missing(e.args[0], fmt, obj, mapping.values()) from None
         if type(prompt) is not str:
             raise _not_string(kp, prompt)
         if type(answer) is not str:
@@ -412,9 +412,9 @@ def _prompt_completion(mapping: dict[str, str]) -> Converter:
 
     def convert(obj: dict) -> Conversation:
         if kp not in obj:
-            raise _missing(kp, "prompt_completion")
+            raise _missing(kp, "prompt_completion", obj, mapping.values())
         if ka not in obj:
-            raise _missing(ka, "prompt_completion")
+            raise _missing(ka, "prompt_completion", obj, mapping.values())
         system, prompt = side(obj, kp, USER, "")
         system, answer = side(obj, ka, ASSISTANT, system)
         return Conversation(system, tuple(prompt + answer), _tools_text(obj, "tools"))
