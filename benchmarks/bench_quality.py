@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -44,7 +45,6 @@ else:
     from .quality import labels as L
 
 TEXT_CHARS = 600
-LAST_RUN = "last_flags.jsonl"
 
 
 def _err(msg: str) -> None:
@@ -81,26 +81,45 @@ def collect(dsets: list[D.Dataset], detectors: list[str] | None, *, embed_cache:
             + (f" — {r.note}" if r.note else "")
         )
         runs.append(r)
-    _save_last(runs)
+    _save_last(runs, detectors)
     return runs
 
 
-def _save_last(runs: list[FL.DatasetRun]) -> None:
-    path = FL.cache_dir() / LAST_RUN
-    with open(path, "w", encoding="utf-8") as fh:
-        for r in runs:
-            fh.write(json.dumps({"dataset": r.dataset.name, "samples": r.samples, "model": r.model}) + "\n")
-            for f in r.flags:
-                item = asdict(f)
-                item["items"] = [{"position": p, **r.texts[p]} for p in f.positions]
-                fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+def _flag_file(dataset: str, detector: str) -> Path:
+    return FL.cache_dir() / "flags" / dataset / (detector.replace(":", "_") + ".jsonl")
 
 
-def _load_last() -> list[dict]:
-    path = FL.cache_dir() / LAST_RUN
-    if not path.exists():
-        raise SystemExit(f"no earlier run saved ({path}) — run without --reuse first")
-    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+def _save_last(runs: list[FL.DatasetRun], detectors: list[str] | None) -> None:
+    """Each run's flags, per dataset and detector, for `dump --reuse` (a run replaces only what it computed)."""
+    for r in runs:
+        asked = FL.wanted_families(detectors)
+        by_det: dict[str, list[dict]] = {}
+        for f in r.flags:
+            item = asdict(f)
+            item["items"] = [{"position": p, **r.texts[p]} for p in f.positions]
+            by_det.setdefault(f.detector, []).append(item)
+        folder = FL.cache_dir() / "flags" / r.dataset.name
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.jsonl"):  # detectors of the families run that flag nothing now
+            det = old.stem.replace("noise_", "noise:", 1)
+            if FL.family(det) in asked and det not in by_det:
+                old.unlink()
+        for det, items in by_det.items():
+            path = _flag_file(r.dataset.name, det)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in items), encoding="utf-8")
+            os.replace(tmp, path)
+
+
+def _load_last(dsets: list[D.Dataset]) -> list[dict]:
+    out = []
+    for d in dsets:
+        folder = FL.cache_dir() / "flags" / d.name
+        if not folder.is_dir():
+            raise SystemExit(f"no earlier run of {d.name} saved — run without --reuse first")
+        for path in sorted(folder.glob("*.jsonl")):
+            out += [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    return out
 
 
 def clip(text: str, n: int = TEXT_CHARS) -> str:
@@ -121,7 +140,7 @@ def load_labels() -> list[L.Label]:
 def dump(a: argparse.Namespace) -> None:
     labels = {lab.key: lab for lab in load_labels()}
     if a.reuse:
-        items = [x for x in _load_last() if "detector" in x]
+        items = _load_last(selected(a.dataset))
     else:
         runs = collect(selected(a.dataset), a.detector)
         items = []

@@ -173,3 +173,22 @@ def test_the_dataset_table_names_real_files_once():
     if not D.SHARED.is_dir():
         pytest.skip("../shared/datasets is absent here")
     assert [n for n in names if not (D.SHARED / n).is_file()] == []
+
+
+def test_a_dataset_whose_text_the_importer_does_not_read_is_not_benchmarked(tmp_path):
+    # Every turn an image part: the importer keeps "[image_url]" for each, so all samples look alike
+    # and any duplicate figure on them would measure the importer, not the detectors.
+    recs = [
+        {
+            "messages": [
+                {"role": "user", "content": [{"type": "image_url", "image_url": {"url": f"a{i}.png"}}]},
+                {"role": "assistant", "content": [{"type": "image_url", "image_url": {"url": f"b{i}.png"}}]},
+            ]
+        }
+        for i in range(4)
+    ]
+    src = tmp_path / "parts.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    run = FL.run_dataset(D.Dataset("parts.jsonl", "en", source=src), ["exact"], cache=tmp_path / "cache")
+    assert run.flags == [] and run.samples == 4
+    assert run.note.startswith("not benchmarked: 4 of 4 samples read as part placeholders only")

@@ -87,6 +87,7 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("llamafactory_identity.json", "en"),
     Dataset("fastchat_dummy_conversation.json", "en"),
     Dataset("llamafactory_kto_en_demo.json", "en"),
+    Dataset("llamafactory_dpo_en_demo.json", "en"),
     Dataset("llamafactory_v1_sft_demo.jsonl", "en"),
     Dataset("llamafactory_reason_tool_use_demo_50.jsonl", "en"),
 )

@@ -8,7 +8,9 @@ benchmarks/.cache/quality/. Everything is read through the stores' public method
 
 from __future__ import annotations
 
+import re
 import shutil
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -84,13 +86,19 @@ def run_dataset(
     ds: Dataset, detectors: Iterable[str] | None = None, *, embed_cache: bool = True, cache: Path | None = None
 ) -> DatasetRun:
     """Fresh import, the detectors the families need, every flag collected (cache: instead of CACHE)."""
+    fams = wanted_families(detectors)
+    # A folder of this run's own: several runs (several helpers) may go at once.
+    (cache_dir(cache) / "work").mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=ds.name + ".", dir=cache_dir(cache) / "work"))
+    try:
+        return _run_in(ds, fams, work, embed_cache, cache)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run_in(ds: Dataset, fams: set[str], work: Path, embed_cache: bool, cache: Path | None) -> DatasetRun:
     from review.store import Store
 
-    fams = wanted_families(detectors)
-    work = cache_dir(cache) / "work" / ds.name
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     src = ds.path
@@ -102,6 +110,9 @@ def run_dataset(
     with Store(db) as s:
         s.import_file(src)
     seconds["import"] = time.perf_counter() - t
+    lost = _text_lost(db)
+    if lost:
+        return DatasetRun(ds, lost[1], [], {}, None, seconds, f"not benchmarked: {lost[0]}")
     emb_db = cache_dir(cache) / "embeddings" / (ds.name + ".db")
     if embed_cache:
         _copy_embeddings(emb_db, db)
@@ -133,6 +144,30 @@ def run_dataset(
     if "off_goal" in fams:
         note = "; ".join(x for x in (note, _goal_note()) if x)
     return DatasetRun(ds, samples, flags, texts, model, seconds, note)
+
+
+_PLACEHOLDERS = re.compile(r"\s*(\[[a-z_]+\]\s*)+", re.ASCII)
+
+
+def _text_lost(db: Path) -> tuple[str, int] | None:
+    """Why the import is no test of the detectors (most samples' turns are only part placeholders
+    such as “[text]”: the text was not read), with the sample count; None when it reads fine."""
+    from review.store import Store
+
+    with Store(db, create=False) as s:
+        n = lost = 0
+        for sample in s.iter_samples(batch=2000):
+            n += 1
+            turns = sample.conversation.turns
+            if turns and all(_PLACEHOLDERS.fullmatch(t.content or "") for t in turns):
+                lost += 1
+    if n and lost * 2 > n:
+        return (
+            f"{lost:,} of {n:,} samples read as part placeholders only (“[text]”, “[reasoning]”): the importer does"
+            " not read these content parts' text (`value`), so every sample looks alike",
+            n,
+        )
+    return None
 
 
 def _goal_note() -> str:
