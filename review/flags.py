@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import analysis, style
+from . import analysis, relevance, style
 from .model import Flag, Sample
 from .store import Store
 
@@ -53,4 +53,4 @@ def hash_flags(store: Store, goal_id: int, sample: Sample) -> list[Flag]:
 
 
 def default_flag_providers() -> tuple[FlagProvider, ...]:
-    return (hash_flags, analysis.duplicate_flags, style.style_flags)
+    return (hash_flags, analysis.duplicate_flags, style.style_flags, relevance.relevance_flags)

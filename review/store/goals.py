@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import re
 
+from ..keyset import rank_step
 from ..model import Goal, Queue
-from .connection import StoreBase, now
+from .connection import StoreBase, chunks, now
 from .errors import GoalArchived, GoalChanged, GoalError, ProjectError
 
 _SENTENCE_END = re.compile(r"[.!?。！？](?:\s+|$)(?=\S)")
@@ -25,7 +26,8 @@ def check_goal_sentence(sentence: str) -> tuple[str, list[str]]:
 
 
 class GoalRepo(StoreBase):
-    """The `goals`, `goal_revisions` (created) and `goal_state` tables."""
+    """The `goals`, `goal_revisions` (created), `goal_state` and goal relevance
+    (`goal_relevance`, `goal_relevance_runs`: review/relevance.py) tables."""
 
     def add_goal(self, sentence: str, hypothesis: str = "") -> tuple[Goal, list[str]]:
         s, warnings = check_goal_sentence(sentence)
@@ -188,3 +190,82 @@ class GoalRepo(StoreBase):
                 " updated_at = excluded.updated_at",
                 (goal_id, cursor, json.dumps(queue.to_json(), ensure_ascii=False), now()),
             )
+
+    # ------------------------------------------------------------------ relevance to the goal
+
+    def kept_ids(self, goal_id: int) -> list[int]:
+        """Every sample kept under the goal, by id."""
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT sample_id FROM decisions WHERE goal_id = ? AND verdict = 'keep' ORDER BY sample_id", (goal_id,)
+            )
+        ]
+
+    def replace_relevance(
+        self, goal_id: int, rows: list[tuple[int, int, float, float, float | None, bool]], run: dict
+    ) -> None:
+        """The goal's relevance scores, all at once: rows (sample_id, rank, score, goal_sim,
+        kept_sim, flagged) replace the previous scoring, and `run` (revision, sentence, model_id,
+        kept, figures) records what they were scored against. One transaction: a reader sees the
+        old scoring or the new one, never a mix."""
+        with self.tx() as conn:
+            conn.execute("DELETE FROM goal_relevance WHERE goal_id = ?", (goal_id,))
+            for part in chunks(rows, 5000):
+                conn.executemany(
+                    "INSERT INTO goal_relevance (goal_id, sample_id, rank, score, goal_sim, kept_sim, flagged)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(goal_id, sid, rank, sc, g, k, int(f)) for sid, rank, sc, g, k, f in part],
+                )
+            conn.execute(
+                "INSERT OR REPLACE INTO goal_relevance_runs"
+                " (goal_id, revision, sentence, model_id, kept, scored, flagged, figures, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    goal_id,
+                    run["revision"],
+                    run["sentence"],
+                    run["model_id"],
+                    run["kept"],
+                    len(rows),
+                    sum(1 for r in rows if r[5]),
+                    json.dumps(run.get("figures", {}), ensure_ascii=False),
+                    now(),
+                ),
+            )
+
+    def relevance_of(self, goal_id: int, sample_id: int) -> tuple[int, float, float, float | None, bool] | None:
+        """(rank, score, goal_sim, kept_sim, flagged) of one sample under the goal; None: not scored.
+        One primary-key lookup (the review screen asks on every sample it shows)."""
+        r = self.conn.execute(
+            "SELECT rank, score, goal_sim, kept_sim, flagged FROM goal_relevance WHERE goal_id = ? AND sample_id = ?",
+            (goal_id, sample_id),
+        ).fetchone()
+        return None if r is None else (r[0], r[1], r[2], r[3], bool(r[4]))
+
+    def relevance_run(self, goal_id: int) -> dict | None:
+        """The goal's latest scoring: revision, sentence, model_id, kept, scored, flagged, figures, at."""
+        r = self.conn.execute(
+            "SELECT revision, sentence, model_id, kept, scored, flagged, figures, at"
+            " FROM goal_relevance_runs WHERE goal_id = ?",
+            (goal_id,),
+        ).fetchone()
+        if r is None:
+            return None
+        keys = ("revision", "sentence", "model_id", "kept", "scored", "flagged", "figures", "at")
+        run = dict(zip(keys, r, strict=True))
+        run["figures"] = json.loads(run["figures"] or "{}")
+        return run
+
+    def relevance_step(self, goal_id: int, after: int, *, forward: bool, undecided_only: bool) -> int | None:
+        """The next (previous) scored sample by rank, most off-goal first (keyset, never a scan)."""
+        return rank_step(
+            self.conn,
+            "goal_relevance",
+            goal_id,
+            after,
+            forward,
+            undecided_only=undecided_only,
+            where="q.goal_id = ?",
+            args=(goal_id,),
+        )
