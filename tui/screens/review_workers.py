@@ -123,6 +123,14 @@ def analyse(
             style = run_style_analysis(db_path, progress=progress, should_stop=stop)
             cancelled = style.cancelled
             parts += [f"drift {style.drift:,}", f"contradictions {style.conflicts:,}", f"noisy {style.noisy:,}"]
+        if not cancelled and not stop():
+            # Goal consistency: re-scored from the active goal's wording and kept samples each run.
+            from review.relevance import score_goal
+
+            rel = score_goal(db_path, embedder=embedder, progress=progress, should_stop=stop)
+            if rel is not None:
+                cancelled = rel.cancelled
+                parts.append(f"off-goal {rel.flagged:,}")
         cancelled = cancelled or stop()
     except Exception as e:  # reported on the screen; what was committed stays
         error = f"{type(e).__name__}: {e}"
