@@ -123,6 +123,7 @@ def test_every_queue_label_reads_as_it_did():
         "search": "search “X”",
         "batch": "proposed batch",
         "rereview": "re-review: decided under an older wording",
+        "off_goal": "off-goal first",
         "duplicates": "duplicates, cluster by cluster",
         "flagged": "flagged by analysis",
         "leaks": "leaks into eval",
@@ -136,6 +137,7 @@ def test_every_queue_label_reads_as_it_did():
     assert queues.offered() == [
         "batch",
         "rereview",
+        "off_goal",
         "duplicates",
         "flagged",
         "leaks",

@@ -336,7 +336,7 @@ def launch(path: Path, goal_ref: str | None = None, queue: str | None = None) ->
 @click.option(
     "--queue",
     metavar="KIND[=VALUE]",
-    help="Start in this queue: undecided, kept, dropped, reason=R, tag=T, batch, rereview, duplicates, "
+    help="Start in this queue: undecided, kept, dropped, reason=R, tag=T, batch, rereview, off_goal, duplicates, "
     "style_drift, contradictions, noisy.",
 )
 def open_cmd(path: str, db: str | None, goal_ref: str | None, maps: tuple[str, ...], queue: str | None) -> None:
