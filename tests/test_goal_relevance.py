@@ -168,3 +168,23 @@ def test_real_data_off_goal_ranks_above_on_goal(tmp_path, e5, lang, on, off, kee
         f = measure(store, gid, by_sample, e5, keep)
     assert f.auc >= bar, f
     assert f.precision_at[10] >= 0.8, f
+
+
+def test_winnow_goal_score_scores_and_names_the_queue(tmp_path, e5):
+    from click.testing import CliRunner
+
+    from tui.cli import cli
+
+    store, gid, _, off_ids = _project(tmp_path)
+    store.close()
+    db = str(tmp_path / "p.db")
+    done = CliRunner().invoke(cli, ["goal", "score", "--db", db])
+    assert done.exit_code == 0, done.output
+    assert "16 samples scored against its sentence and 0 kept" in done.output
+    assert "winnow open --queue off_goal" in done.output
+    with Store(db) as again:
+        assert set(_queue(again, gid)[:4]) == set(off_ids)
+    bare = tmp_path / "bare.db"
+    Store(bare, create=True).close()
+    refused = CliRunner().invoke(cli, ["goal", "score", "--db", str(bare)])
+    assert refused.exit_code != 0 and "Traceback" not in refused.output
