@@ -7,8 +7,10 @@ default, review.embed.default_embedder), then compares each sample with
 - the goal sentence: `goal_sim`, the cosine similarity of the two vectors;
 - the samples kept under the goal so far: `kept_sim`, the similarity to their centroid (the mean
   of their unit vectors, normalised). What has been kept says what the goal means in this data
-  better than one sentence: measured on a Chinese medical set mixed with general Alpaca, ROC-AUC
-  0.94 from the sentence alone and 0.99 from the centroid of a single kept sample.
+  better than one sentence. Measured (tests/goal_quality.py, labels in tests/fixtures/quality/
+  goal.jsonl): Chinese medical dialogues mixed with general Alpaca, ROC-AUC 0.94 from the sentence
+  alone, 0.99 with one kept sample, 1.00 with ten; English Alpaca under a coding goal, 0.70 / 0.83 /
+  0.91. Flag precision 1.00 in all six runs.
 
 Score bands differ by model (e5 puts unrelated Chinese texts at ~0.8), so neither similarity is
 judged by a fixed cut-off: each becomes a robust z-score within the project (its distance below
