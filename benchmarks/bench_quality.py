@@ -189,9 +189,17 @@ def _verdict(v: bool | None) -> str:
     return "—" if v is None else ("pass" if v else "FAIL")
 
 
-def table(rows: list[L.Row], models: set[str], notes: list[str]) -> None:
+def table(rows: list[L.Row], models: set[str], notes: list[str], figures: list[Figure] | None = None) -> None:
     print(f"\n## Quality on real data — {time.strftime('%Y-%m-%d')} · {machine()}\n")
     print(f"semantic model: {', '.join(sorted(models)) or 'not run'}\n")
+    if figures:
+        print("| dataset | lang | samples | seconds | flags |\n|---|---|---|---|---|")
+        for f in figures:
+            name = f.name.removeprefix("quality ")
+            counts = ", ".join(f"{k} {v:,}" for k, v in f.extra.items() if k != "samples") or "none"
+            lang = D.BY_NAME[name].lang if name in D.BY_NAME else "?"
+            print(f"| {name} | {lang} | {f.extra.get('samples', 0):,} | {f.seconds:.1f} | {counts} |")
+        print()
     print(
         "| detector | lang | flagged | labelled (coverage) | precision | recall | max flag rate (dataset) | targets P / R / rate |"
     )
@@ -254,7 +262,7 @@ def run(as_json: bool = False, quick: bool = False) -> list[Figure]:
         json.dump({"models": sorted(models), "rows": [asdict(r) for r in rows], "notes": notes}, sys.stdout, indent=2)
         print()
     else:
-        table(rows, models, notes)
+        table(rows, models, notes, figures)
     return figures
 
 
@@ -286,7 +294,7 @@ def main(argv: list[str] | None = None) -> None:
     if a.json:
         print(json.dumps({"models": sorted(models), "rows": [asdict(r) for r in rows], "notes": notes}, indent=2))
     else:
-        table(rows, models, notes)
+        table(rows, models, notes, figures)
 
 
 if __name__ == "__main__":
