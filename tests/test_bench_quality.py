@@ -45,6 +45,8 @@ def test_a_good_line_is_read():
         (json.dumps([1, 2]), "not an object"),
         (json.dumps({k: v for k, v in GOOD.items() if k != "reason"}), "missing reason"),
         (json.dumps({**GOOD, "note": "x"}), "unknown key 'note'"),
+        (json.dumps({**GOOD, "goal": "Answer medical questions"}), "unknown key 'goal'"),  # off_goal only
+        (json.dumps({**GOOD, "detector": "off_goal", "positions": [3], "goal": ""}), "goal must be"),
         (json.dumps({**GOOD, "detector": "dupes"}), "detector 'dupes'"),
         (json.dumps({**GOOD, "detector": "noise"}), "detector 'noise'"),
         (json.dumps({**GOOD, "dataset": "mine.json"}), "not a benchmark dataset"),

@@ -23,6 +23,7 @@ from .flags import Flag, family, is_pair
 LABELS = ROOT / "tests" / "fixtures" / "quality"
 FAMILIES = ("exact", "lexical", "semantic", "same_prompt", "contradiction", "drift", "off_goal", "noise")
 KEYS = ("detector", "dataset", "positions", "lang", "label", "reason", "source")
+OPTIONAL = {"goal": "off_goal"}  # optional key -> the detector it belongs to (off_goal: the goal sentence)
 SOURCES = ("flagged", "search", "planted")
 LANGS = ("zh", "en")
 _NOISE_KIND = re.compile(r"noise:[a-z][a-z0-9_]*\Z")
@@ -63,9 +64,11 @@ def parse_line(text: str, where: str) -> Label:
     missing = [k for k in KEYS if k not in obj]
     if missing:
         raise bad(f"missing {', '.join(missing)} — every line has {', '.join(KEYS)}")
-    extra = sorted(set(obj) - set(KEYS))
+    extra = sorted(k for k in set(obj) - set(KEYS) if OPTIONAL.get(k) != obj.get("detector"))
     if extra:
-        raise bad(f"unknown key {', '.join(map(repr, extra))} — only {', '.join(KEYS)}")
+        raise bad(f"unknown key {', '.join(map(repr, extra))} — only {', '.join(KEYS)} (and goal for off_goal)")
+    if "goal" in obj and (not isinstance(obj["goal"], str) or not obj["goal"].strip()):
+        raise bad("goal must be the goal sentence the item was judged against")
     det = obj["detector"]
     if not isinstance(det, str) or not (det in FAMILIES and det != "noise" or _NOISE_KIND.match(det)):
         raise bad(f"detector {det!r} is not one of {', '.join(f for f in FAMILIES if f != 'noise')}, noise:<kind>")
