@@ -35,9 +35,9 @@ FEATURE_WORDS = {
     "preamble": "opens with a preamble",
     "exclamation": "exclamation marks",
     "emoji": "emoji",
-    "informal_you": "uses 你 where",
+    "informal_you": "uses 你 —",
     "sign_off": "signs off with",
-    "punct_width": "-width punctuation where",
+    "punct_width": "-width punctuation —",
 }
 
 BARS = {

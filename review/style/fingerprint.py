@@ -20,6 +20,7 @@ _WORDLIKE = re.compile(r"\w")
 _KANA = re.compile(f"[{F.KANA_CLASS}]")
 _HANGUL = re.compile(f"[{F.HANGUL_CLASS}]")
 _LETTER = re.compile(r"[^\W\d_]")
+_QUOTED = re.compile(r"“[^”\n]{0,200}”|「[^」\n]{0,200}」|『[^』\n]{0,200}』|《[^》\n]{0,60}》|\"[^\"\n]{0,200}\"")
 
 
 @dataclass(frozen=True)
@@ -162,8 +163,10 @@ def fingerprint(text: str) -> Fingerprint:
     offer = any(F.OFFER_HELP.search(s) for s in tail)
     question = bool(F.QUESTION_END.search(last)) and not F.OFFER_HELP.search(last)
 
-    formal = len(F.YOU_FORMAL_ZH.findall(prose))
-    informal = len(F.YOU_INFORMAL_ZH.findall(prose))
+    # 您/你 inside quotation marks is someone else speaking (a dialogue, a quoted title), not the register
+    unquoted = _QUOTED.sub("", prose)
+    formal = len(F.YOU_FORMAL_ZH.findall(unquoted))
+    informal = len(F.YOU_INFORMAL_ZH.findall(unquoted))
     you_zh = "mixed" if formal and informal else "您" if formal else "你" if informal else "none"
     emoji = F.EMOJI.findall(prose)
     if emoji:
