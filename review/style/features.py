@@ -51,7 +51,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2  # 2: 您/你 outside quotation marks only (issue 14)
 
 # ---------------------------------------------------------------------------------------------
 # Characters and scripts
@@ -193,17 +193,28 @@ CLARIFY_SHORT = 3  # an answer this many sentences or fewer whose early question
 
 K_NEIGHBOURS = 10  # similar prompts compared with
 MIN_NEIGHBOURS = 5  # fewer than this: compare with the group (user field, else the whole project)
-LEXICAL_MIN_SIMILARITY = 0.12  # char n-gram TF-IDF cosine a neighbour must reach
-SEMANTIC_MIN_SIMILARITY = 0.35  # embedding cosine a neighbour must reach
-RARE_SHARE = 0.2
-COMMON_SHARE = 0.8
-MODE_SHARE = 0.7
-ABSENT_FACTOR = 0.5
-LENGTH_RATIO = 2.5
-LENGTH_WEIGHT_PER_DOUBLING = 0.3  # weight = 0.3 · log2(ratio), at most LENGTH_MAX_WEIGHT
-LENGTH_MAX_WEIGHT = 0.45  # below DRIFT_FLAG: length alone is natural variation, never a flag by itself
+# A neighbour counts above these bars and above RANDOM_PAIR_QUANTILE of random prompt pairs of the
+# same project (drift.similarity_floor). Measured: Chinese Alpaca n-gram neighbours had a median
+# cosine of 0.15 against 0.12 for the 99th percentile of random pairs, i.e. they were chance.
+LEXICAL_MIN_SIMILARITY = 0.20  # char n-gram TF-IDF cosine a neighbour must reach
+SEMANTIC_MIN_SIMILARITY = 0.45  # embedding cosine a neighbour must reach
+RANDOM_PAIR_QUANTILE = 0.99
+# Similar answers that agree no better than random answers of the project would are no evidence:
+# P(at most the sample's count of them share its value | the value's project share) must be at most
+# CHANCE_MAX, unless the value is rare in the project too (PROJECT_RARE_SHARE).
+CHANCE_MAX = 0.05
+RARE_SHARE = 0.1  # at most this share of the similar answers may share the sample's value
+MODE_SHARE = 0.9  # a category drifts from a value at least this share of them take
+ABSENT_FACTOR = 0.8  # lacking what (nearly) all of them have, against having what none of them have
+MIN_GROUP = 5  # a group / the whole project is compared with only from this many answers...
+PROJECT_RARE_SHARE = 0.02  # ...and only for values at most this share of it takes...
+PROJECT_FACTOR = 0.9  # ...at this factor of the score (the project is not a like-for-like comparison)
+EXTRA_FEATURE_SHARE = 0.1  # score = the strongest feature + this share of the others (not noisy-OR)
+LENGTH_RATIO = 2.5  # named when this many times longer/shorter than the median and outside their range
+LENGTH_WEIGHT = 0.85  # scores from 2× the ratio's log2 over 1 (4×: 0.5 of it, 8×: all of it)...
+LENGTH_MAX_SPREAD = 3.0  # ...and only where the similar answers agree: their p90 within 3× of their p10
 LENGTH_MIN_TOKENS = 8  # answers shorter than this on both sides are not compared by length
-DRIFT_FLAG = 0.5
+DRIFT_FLAG = 0.7
 NEIGHBOUR_SCRIPTS_SAME = True  # compare Chinese answers with Chinese ones, Latin with Latin
 
 
@@ -229,7 +240,7 @@ FEATURES: tuple[Feature, ...] = (
         "bullet_list",
         "structure",
         "flag",
-        0.6,
+        0.9,
         "bullet list",
         "bullet list — {k} of {n} similar answers use one",
         "no bullet list — {k} of {n} similar answers use one",
@@ -238,7 +249,7 @@ FEATURES: tuple[Feature, ...] = (
         "numbered_list",
         "structure",
         "flag",
-        0.6,
+        0.9,
         "numbered list",
         "numbered list — {k} of {n} similar answers use one",
         "no numbered list — {k} of {n} similar answers use one",
@@ -247,7 +258,7 @@ FEATURES: tuple[Feature, ...] = (
         "heading",
         "structure",
         "flag",
-        0.6,
+        0.9,
         "heading",
         "headings — {k} of {n} similar answers use them",
         "no headings — {k} of {n} similar answers use them",
@@ -256,7 +267,7 @@ FEATURES: tuple[Feature, ...] = (
         "table",
         "structure",
         "flag",
-        0.6,
+        0.9,
         "table",
         "table — {k} of {n} similar answers use one",
         "no table — {k} of {n} similar answers use one",
@@ -265,7 +276,7 @@ FEATURES: tuple[Feature, ...] = (
         "code_block",
         "structure",
         "flag",
-        0.6,
+        0.9,
         "code block",
         "code block — {k} of {n} similar answers have one",
         "no code block — {k} of {n} similar answers have one",
@@ -274,7 +285,7 @@ FEATURES: tuple[Feature, ...] = (
         "bold",
         "structure",
         "flag",
-        0.4,
+        0.0,
         "bold",
         "bold text — {k} of {n} similar answers use it",
         "no bold text — {k} of {n} similar answers use it",
@@ -283,7 +294,7 @@ FEATURES: tuple[Feature, ...] = (
         "preamble",
         "opening",
         "flag",
-        0.6,
+        0.8,
         "preamble",
         "opens with a preamble ({evidence}) — {k} of {n} do",
         "no preamble — {k} of {n} open with one",
@@ -292,7 +303,7 @@ FEATURES: tuple[Feature, ...] = (
         "apology",
         "opening",
         "flag",
-        0.6,
+        0.8,
         "apology",
         "opens with an apology ({evidence}) — {k} of {n} do",
         "no apology — {k} of {n} open with one",
@@ -301,7 +312,7 @@ FEATURES: tuple[Feature, ...] = (
         "empathy",
         "opening",
         "flag",
-        0.5,
+        0.6,
         "empathy",
         "opens with empathy ({evidence}) — {k} of {n} do",
         "no empathy — {k} of {n} open with it",
@@ -311,7 +322,7 @@ FEATURES: tuple[Feature, ...] = (
         "offer_help",
         "closing",
         "flag",
-        0.5,
+        0.7,
         "offer of more help",
         "ends with an offer of more help — {k} of {n} do",
         "no offer of more help at the end — {k} of {n} similar answers end with one",
@@ -320,7 +331,7 @@ FEATURES: tuple[Feature, ...] = (
         "sign_off",
         "closing",
         "flag",
-        0.6,
+        0.9,
         "sign-off",
         "signs off with {evidence} — {k} of {n} do",
         "no sign-off — {k} of {n} similar answers sign off",
@@ -329,17 +340,17 @@ FEATURES: tuple[Feature, ...] = (
         "follow_up_question",
         "closing",
         "flag",
-        0.4,
+        0.0,
         "follow-up question",
         "ends with a follow-up question — {k} of {n} do",
         "no follow-up question — {k} of {n} similar answers end with one",
     ),
-    Feature("you_zh", "register", "category", 0.7, "您 / 你"),
+    Feature("you_zh", "register", "category", 1.0, "您 / 你"),
     Feature(
         "emoji",
         "register",
         "flag",
-        0.6,
+        0.8,
         "emoji",
         "emoji ({evidence}) — {k} of {n} similar answers use any",
         "no emoji — {k} of {n} similar answers use them",
@@ -348,7 +359,7 @@ FEATURES: tuple[Feature, ...] = (
         "exclamation",
         "register",
         "flag",
-        0.5,
+        0.6,
         "exclamation marks",
         "exclamation marks (×{evidence}) — {k} of {n} similar answers use any",
         "no exclamation marks — {k} of {n} similar answers use them",
@@ -357,7 +368,7 @@ FEATURES: tuple[Feature, ...] = (
         "hedging",
         "register",
         "flag",
-        0.4,
+        0.0,
         "hedging",
         "hedges ({evidence}) — {k} of {n} similar answers do",
         "no hedging — {k} of {n} similar answers hedge",
@@ -366,7 +377,7 @@ FEATURES: tuple[Feature, ...] = (
         "first_person",
         "register",
         "flag",
-        0.2,
+        0.0,
         "first person",
         "speaks in the first person — {k} of {n} do",
         "no first person — {k} of {n} similar answers use it",
@@ -375,21 +386,21 @@ FEATURES: tuple[Feature, ...] = (
         "second_person",
         "register",
         "flag",
-        0.2,
+        0.0,
         "second person",
         "addresses the reader — {k} of {n} do",
         "never addresses the reader — {k} of {n} similar answers do",
     ),
-    Feature("script", "script", "category", 0.8, "script"),
-    Feature("punct_width", "script", "category", 0.5, "punctuation width"),
+    Feature("script", "script", "category", 1.0, "script"),
+    Feature("punct_width", "script", "category", 0.75, "punctuation width"),
     Feature("move", "move", "category", 0.0, "answer move"),
 )
 FEATURE_BY_NAME = {f.name: f for f in FEATURES}
 FLAG_FEATURES = tuple(f.name for f in FEATURES if f.kind == "flag")
 CATEGORY_TEMPLATES = {
-    "you_zh": "uses {value} where {k} of {n} similar answers use {mode}",
-    "script": "answers in {value} where {k} of {n} similar answers answer in {mode}",
-    "punct_width": "{value}-width punctuation where {k} of {n} similar answers use {mode}-width",
+    "you_zh": "uses {value} — {k} similar answers use {mode}",
+    "script": "answers in {value} — {k} similar answers answer in {mode}",
+    "punct_width": "{value}-width punctuation — {k} similar answers use {mode}-width",
 }
 SCRIPT_NAMES = {
     "zh": "Chinese",

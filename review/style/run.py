@@ -24,7 +24,7 @@ from ..store import Store
 from . import features as F
 from .boundaries import stability
 from .conflicts import Conflict, conflict_label, disagreement, minimal_pair, question_type
-from .drift import compute_drift, drift_label
+from .drift import compute_drift, drift_label, similarity_floor
 from .fingerprint import Fingerprint, answer_key, fingerprint
 from .neighbours import find_neighbours, pair_similarity
 from .noise import Trigger, Vocabulary, triggers
@@ -254,7 +254,7 @@ def run_style_analysis(
 
             t = time.perf_counter()
             report("drift", 0, len(ids))
-            min_sim = np.where(nb.source == 2, F.SEMANTIC_MIN_SIMILARITY, F.LEXICAL_MIN_SIMILARITY)
+            min_sim = similarity_floor(nb.source, prompts, vectors)
             group_names: list[str] = []
             groups = None
             if group_field:
@@ -262,7 +262,7 @@ def run_style_analysis(
                 code = {v: i for i, v in enumerate(names)}
                 groups = np.array([code.get(v, -1) if v is not None else -1 for v in group_vals], dtype=np.int64)
                 group_names = [f"{group_field}={v}" for v in names]
-            drift = compute_drift(fps, nb.idx, nb.sim, min_sim, groups, group_names)
+            drift = compute_drift(fps, nb.idx, nb.sim, min_sim, groups, group_names, prompts)
             timings["drift"] = time.perf_counter() - t
             check()
 
