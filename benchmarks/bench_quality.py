@@ -237,6 +237,8 @@ def evaluate(
     labels = [lab for lab in labels if (not lang or lab.lang == lang)]
     if detectors:
         labels = [lab for lab in labels if lab.detector in detectors or FL.family(lab.detector) in detectors]
+    unscored = [lab for lab in labels if FL.family(lab.detector) == "off_goal"]
+    labels = [lab for lab in labels if FL.family(lab.detector) != "off_goal"]  # the goal scorer is not run here
     rows = L.score(flags, labels, sizes, {d.name: d.lang for d in dsets})
     models = {r.model for r in runs if r.model}
     figures = []
@@ -248,6 +250,8 @@ def evaluate(
             Figure(f"quality {r.dataset.name}", sum(r.seconds.values()), 0.0, {"samples": r.samples, **counts})
         )
     notes = [f"{r.dataset.name}: {r.note}" for r in runs if r.note]
+    if unscored:
+        notes.append(f"{FL.goal_note()}; its {len(unscored):,} off_goal labels are not scored here.")
     notes.append(
         f"{len(labels):,} labels read from {L.LABELS.relative_to(L.ROOT)}/*.jsonl; "
         f"datasets run: {len(runs)}; flags of each dataset are counted under its language."

@@ -141,8 +141,6 @@ def _run_in(ds: Dataset, fams: set[str], work: Path, embed_cache: bool, cache: P
     t = time.perf_counter()
     flags, texts, samples = _collect(db, ds, fams)
     seconds["collect"] = time.perf_counter() - t
-    if "off_goal" in fams:
-        note = "; ".join(x for x in (note, _goal_note()) if x)
     return DatasetRun(ds, samples, flags, texts, model, seconds, note)
 
 
@@ -170,7 +168,7 @@ def _text_lost(db: Path) -> tuple[str, int] | None:
     return None
 
 
-def _goal_note() -> str:
+def goal_note() -> str:
     try:
         import review.relevance  # noqa: F401  (helper F's scorer, when it exists)
     except ModuleNotFoundError:
