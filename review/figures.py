@@ -11,10 +11,11 @@ records: the keys, their order and the values are the ones these commands have a
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .batch import batch_progress, latest_batch
 from .goals import Revision, rereview_count, revisions
@@ -465,13 +466,43 @@ class ReportData:
         return out
 
 
-def report_data(store: Store, goal_id: int | None, *, limit: int) -> ReportData:
-    """The findings of the latest style run (each list capped at `limit`) and the goal's signals."""
+def report_data(store: Store, goal_id: int | None, *, limit: int | None, lists: bool = True) -> ReportData:
+    """The findings of the latest style run (each list capped at `limit`; None: every item) and the
+    goal's signals. `lists=False`: the flag lists left empty, for `write_report_json` to stream."""
     from .style.findings import report
 
-    findings = report(store, goal_id, limit=limit)
+    findings = report(store, goal_id, limit=limit, lists=lists)
     signals = add_more_signals(store, goal_id, last_n=SIGNALS_LAST_N) if goal_id is not None else None
     return ReportData(findings, signals)
+
+
+def write_report_json(store: Store, goal_id: int | None, out: TextIO, **kwargs: Any) -> None:
+    """`winnow report --json`: every item of every list, the same text `dumps(report_data(store,
+    goal_id, limit=None))` gives, written as it is read. The flag lists stream from the database
+    cursor, so a project with a million flags holds one at a time, not a million-item list; their
+    counts and the lists are read in one snapshot, so they agree while another process writes."""
+    from .style.findings import LISTS, counts, iter_list
+
+    head = to_json(report_data(store, goal_id, limit=None, lists=False))
+    enc = functools.partial(json.dumps, ensure_ascii=False, indent=2, **kwargs)
+
+    def value(v: Any, depth: int) -> str:
+        return enc(v).replace("\n", "\n" + "  " * depth)
+
+    with store.read_snapshot():
+        if "counts" in head:
+            head["counts"] = counts(store)
+        out.write("{")
+        for i, (key, v) in enumerate(head.items()):
+            out.write(("," if i else "") + "\n  " + enc(key) + ": ")
+            if key not in LISTS or "counts" not in head:
+                out.write(value(v, 1))
+                continue
+            n = 0
+            for n, item in enumerate(iter_list(store, key), 1):
+                out.write(("," if n > 1 else "[") + "\n    " + value(item.to_json(), 2))
+            out.write("\n  ]" if n else "[]")
+        out.write("\n}" if head else "}")
 
 
 def dumps(obj: Any, **kwargs: Any) -> str:

@@ -8,6 +8,8 @@ it goes through `sanitize` and into `rich.text.Text`, never into markup.
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -55,6 +57,27 @@ def _lines(items) -> Any:
     return Text("\n".join(sanitize(str(x), oneline=True) for x in items))
 
 
+def shown_of(shown: int, total: int, what: str, stored: int | None = None, *, by_limit: bool = True) -> Any:
+    """The line under a cut list: how many of how many, and how to see the rest (None when nothing was
+    cut). by_limit: whether --limit shows more (the noise examples stop at 5 whatever it says)."""
+    from rich.text import Text
+
+    if total <= shown:
+        return None
+    line = f"showing {shown:,} of {total:,} {what}"
+    if stored is not None and stored < total:
+        line += (
+            f" — --limit {stored} shows the first {stored:,}, all the style run keeps; --json lists them"
+            if shown < stored
+            else f" (the style run keeps the first {stored:,})"
+        )
+    elif by_limit:
+        line += f" — --limit {total} shows them all, --json lists every one"
+    else:
+        line += " — --json lists every one"
+    return Text(line, style="dim")
+
+
 def render(report: ReportData, limit: int) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -96,6 +119,7 @@ def render(report: ReportData, limit: int) -> None:
             f"#{f.partner}" if f.partner else "",
         )
     con.print(t if t.row_count else Text("no style drift found", style="dim"))
+    _cut(con, t.row_count, counts.get("style_drift", 0), "drifting answers")
 
     t = Table(title="Contradictory answers", title_justify="left")
     for col in ("pair", "score", "evidence"):
@@ -103,6 +127,7 @@ def render(report: ReportData, limit: int) -> None:
     for p in data.contradictions[:limit]:
         t.add_row(f"#{p.samples[0]} · #{p.samples[1]}", f"{p.score:.2f}", _lines(p.evidence))
     con.print(t if t.row_count else Text("no contradictions found", style="dim"))
+    _cut(con, t.row_count, counts.get("contradictions", 0), "contradictory pairs")
 
     t = Table(title="Same question, different answers", title_justify="left")
     for col in ("question", "samples", "answers", "disagree", "most common answers"):
@@ -117,6 +142,8 @@ def render(report: ReportData, limit: int) -> None:
             Text(answers),
         )
     con.print(t if t.row_count else Text("no question is asked twice with different answers", style="dim"))
+    groups = run.get("question_groups", len(data.same_question_groups))
+    _cut(con, t.row_count, groups if isinstance(groups, int) else 0, "questions", len(data.same_question_groups))
 
     trig = data.noise_triggers
     t = Table(title="Noise", title_justify="left")
@@ -126,8 +153,11 @@ def render(report: ReportData, limit: int) -> None:
     for name, n in sorted(trig.items(), key=lambda x: -x[1]):
         t.add_row(name.replace("_", " "), f"{n:,}", Text(bar(n, top), style="yellow"))
     con.print(t if t.row_count else Text("no noise found", style="dim"))
-    for f in data.noise[: min(limit, 5)]:
+    noisy = data.noise[: min(limit, 5)]
+    for f in noisy:
         con.print(_text(f"  #{f.sample} {f.label} — {f.details[0]}", 160))
+    if noisy:
+        _cut(con, len(noisy), counts.get("noisy", 0), "noisy samples", by_limit=False)
 
     prev = data.prevalence
     answers = prev.get("answers", 0)
@@ -193,6 +223,12 @@ def render(report: ReportData, limit: int) -> None:
             con.print(_text(f"  → {a}"))
 
 
+def _cut(con: Any, shown: int, total: int, what: str, stored: int | None = None, *, by_limit: bool = True) -> None:
+    line = shown_of(shown, total, what, stored, by_limit=by_limit)
+    if line is not None:
+        con.print(line)
+
+
 @click.command("report")
 @db_option
 @click.option(
@@ -202,14 +238,24 @@ def render(report: ReportData, limit: int) -> None:
     "(number or a piece of its sentence; default: the active goal).",
 )
 @click.option(
-    "--json", "as_json", is_flag=True, help="Machine-readable output (everything, uncapped lists of --limit)."
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Machine-readable output: every drifting answer, contradictory pair and noisy sample (no --limit), "
+    "streamed as it is read; same_question_groups holds the first 200 the style run keeps (run.question_groups "
+    "counts them all).",
 )
 @click.option(
     "--group-field",
     help="A record field (e.g. category) to compare answers within when a prompt has too few similar prompts.",
 )
 @click.option("--rerun", is_flag=True, help="Run the style analysis again even if the project has not changed.")
-@click.option("--limit", default=10, show_default=True, help="Rows per table (--json: items per list x 5).")
+@click.option(
+    "--limit",
+    default=10,
+    show_default=True,
+    help="Rows per table; a cut table says how many it shows of how many. Not used with --json.",
+)
 def report(db: str, goal_ref: str | None, as_json: bool, group_field: str | None, rerun: bool, limit: int) -> None:
     """Answer-style drift, contradictions, noise and boundaries, headless.
 
@@ -224,7 +270,7 @@ def report(db: str, goal_ref: str | None, as_json: bool, group_field: str | None
       winnow report --db project.db --goal 2 --limit 20
       winnow report --db project.db --json | jq '.contradictions[0].evidence'
     """
-    from review.figures import dumps, report_data, style_needs_run
+    from review.figures import report_data, style_needs_run
     from review.style import run_style_analysis
 
     try:
@@ -245,8 +291,22 @@ def report(db: str, goal_ref: str | None, as_json: bool, group_field: str | None
                 bar.stop()
                 fail(str(e))
             bar.stop()
-        data = report_data(store, goal_id, limit=limit * 5 if as_json else limit)
-    if as_json:
-        click.echo(dumps(data, default=str))
-        return
+        if as_json:
+            _write_json(store, goal_id)
+            return
+        data = report_data(store, goal_id, limit=limit)
     render(data, limit)
+
+
+def _write_json(store: Store, goal_id: int | None) -> None:
+    from review.figures import write_report_json
+
+    out = sys.stdout
+    try:
+        write_report_json(store, goal_id, out, default=str)
+        out.write("\n")
+        out.flush()
+    except BrokenPipeError:  # `| head`: the reader has all it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)

@@ -3,7 +3,9 @@ and scripts; `to_json()` is the dict `winnow report --json` prints."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from ..store import Store
@@ -135,42 +137,63 @@ def _as_list(x: object) -> list:
     return x if isinstance(x, list) else []
 
 
-def report(store: Store, goal_id: int | None, *, limit: int = 50) -> StyleReport:
+def counts(store: Store) -> dict[str, int]:
+    """Flagged samples per list (style_drift, noisy) and contradictory pairs, by count queries."""
+    ss = StyleStore(store)
+    by_kind = ss.flag_counts()
+    return {
+        "style_drift": by_kind.get("style", 0),
+        "contradictions": ss.conflict_pair_count(),
+        "noisy": by_kind.get("noise", 0),
+    }
+
+
+def _pair(r) -> ConflictPair:
+    a, b = sorted((r.sample_id, r.partner or 0))
+    return ConflictPair((a, b), round(r.score, 3), r.label, tuple(r.details), r.reason)
+
+
+def iter_list(store: Store, key: str) -> Iterator[FlagRow] | Iterator[ConflictPair]:
+    """Every item of one of the report's flag lists ("style_drift", "contradictions", "noise"), in
+    the report's order, read from the cursor one at a time (`winnow report --json` streams them)."""
+    ss = StyleStore(store)
+    if key == "contradictions":
+        return (_pair(r) for r in ss.iter_conflict_pairs())
+    kind = {"style_drift": "style", "noise": "noise"}[key]
+    return (_flag(r) for r in ss.iter_flags_by_kind(kind))
+
+
+LISTS = ("style_drift", "contradictions", "noise")  # the lists iter_list reads
+
+
+def report(store: Store, goal_id: int | None, *, limit: int | None = 50, lists: bool = True) -> StyleReport:
     """Summary, feature prevalence, drift, contradictions, same-question groups, noise, boundaries.
 
-    `limit` caps each list (the counts are always complete). goal_id None: no boundaries section.
+    `limit` caps each list (None: every item; the counts are always complete). `lists=False` leaves
+    the three flag lists empty for a caller that streams them with `iter_list`. goal_id None: no
+    boundaries section. same_question_groups holds what the run stored (its first
+    QUESTION_GROUPS_KEPT groups; the run summary's `question_groups` counts them all).
     """
     ss = StyleStore(store)
     run = ss.state("last_run")
     head = (str(store.path), store.total_samples(), bool(run), F.FEATURE_VERSION, run)
     if not run:
         return StyleReport(*head)
-    counts = ss.flag_counts()
-    drift = ss.flags_by_kind("style", limit=limit)
-    conflict_rows = ss.flags_by_kind("conflict", limit=4 * limit)
-    pairs: list[ConflictPair] = []
-    seen = set()
-    for r in conflict_rows:
-        a, b = sorted((r.sample_id, r.partner or 0))
-        if (a, b) in seen:
-            continue
-        seen.add((a, b))
-        pairs.append(ConflictPair((a, b), round(r.score, 3), r.label, tuple(r.details), r.reason))
-    noise = ss.flags_by_kind("noise", limit=limit)
+
+    def first(key: str) -> tuple:
+        return tuple(islice(iter_list(store, key), limit)) if lists and limit != 0 else ()
+
+    groups = _as_list(ss.state("question_groups", []))
     findings = Findings(
-        counts={
-            "style_drift": counts.get("style", 0),
-            "contradictions": len({tuple(sorted((r.sample_id, r.partner or 0))) for r in ss.flags_by_kind("conflict")}),
-            "noisy": counts.get("noise", 0),
-        },
+        counts=counts(store),
         noise_triggers=ss.state("noise_counts", {}),
         prevalence=ss.state("prevalence", {}),
         project_stability=ss.state("project_stability"),
         project_varying=ss.state("project_varying", []),
-        style_drift=tuple(_flag(r) for r in drift),
-        contradictions=tuple(pairs[:limit]),
-        same_question_groups=_as_list(ss.state("question_groups", []))[:limit],
-        noise=tuple(_flag(r) for r in noise),
+        style_drift=first("style_drift"),
+        contradictions=first("contradictions"),
+        same_question_groups=groups if limit is None else groups[:limit],
+        noise=first("noise"),
         thresholds={
             "drift_flag": F.DRIFT_FLAG,
             "conflict_flag": F.CONFLICT_FLAG,

@@ -168,6 +168,29 @@ class StyleStore:
             )
         ]
 
+    def iter_flags_by_kind(self, kind: str, *, shown_only: bool = True) -> Iterator[FlagRow]:
+        """flags_by_kind's rows one at a time, from the cursor: a million flags never sit in a list."""
+        where = " AND shown = 1" if shown_only else ""
+        for r in self.conn.execute(
+            f"SELECT {self._COLS} FROM style_flags WHERE kind = ?{where} ORDER BY score DESC, sample_id", (kind,)
+        ):
+            yield self._row(r)
+
+    # One row per contradictory pair, strongest first: the row of its smaller sample where both sides
+    # were flagged (a sample keeps only its MAX_CONFLICT_FLAGS strongest, so a pair may have one side).
+    _PAIR_ROWS = (
+        "FROM style_flags f WHERE f.kind = 'conflict' AND f.shown = 1 AND (f.sample_id < f.partner OR NOT EXISTS"
+        " (SELECT 1 FROM style_flags g WHERE g.kind = 'conflict' AND g.shown = 1"
+        " AND g.sample_id = f.partner AND g.partner = f.sample_id))"
+    )
+
+    def iter_conflict_pairs(self) -> Iterator[FlagRow]:
+        for r in self.conn.execute(f"SELECT {self._COLS} {self._PAIR_ROWS} ORDER BY f.score DESC, f.sample_id"):
+            yield self._row(r)
+
+    def conflict_pair_count(self) -> int:
+        return self.conn.execute(f"SELECT count(*) {self._PAIR_ROWS}").fetchone()[0]
+
     def flag_counts(self) -> dict[str, int]:
         return dict(
             self.conn.execute(

@@ -1,0 +1,188 @@
+"""`winnow report --json` lists every item (issue 14 item 8): it capped each list at 50 (--limit x 5)
+although its help said it listed everything. The lists now stream from the database cursor, their
+counts agree with them, and a table cut at --limit says how many it shows of how many.
+
+The flags here are written through the style store's own API into a real project (the detectors
+themselves are tested elsewhere and change with their calibration); the report is what is tested."""
+
+from __future__ import annotations
+
+import io
+import json
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from review.figures import dumps, report_data, write_report_json
+from review.store import Store
+from review.style import FEATURE_VERSION, StyleStore
+from review.style.store import FlagRow
+from tui.cli import cli
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+FASTCHAT = SHARED / "fastchat_dummy_conversation.json"
+
+
+def flagged_project(tmp_path: Path, *, samples: int = 130, drift: int = 80, noise: int = 120, pairs: int = 60) -> Path:
+    """A real project of `samples` samples whose latest style run flagged `drift` drifting answers,
+    `noise` noisy samples and `pairs` contradictory pairs (both sides flagged for even pairs, one side
+    for odd ones, as MAX_CONFLICT_FLAGS leaves some)."""
+    src = tmp_path / "data.jsonl"
+    src.write_text(
+        "".join(json.dumps({"instruction": f"Question {i}?", "output": f"Answer {i}."}) + "\n" for i in range(samples)),
+        encoding="utf-8",
+    )
+    db = tmp_path / "p.db"
+    with Store(db) as store:
+        store.import_file(src)
+        ss = StyleStore(store)
+        rows = [
+            FlagRow(
+                i + 1,
+                "noise",
+                round(1 - i / (2 * noise), 4),
+                None,
+                (i + 1,),
+                "noisy · cut off",
+                (f"ends on {i}",),
+                "noise",
+            )
+            for i in range(noise)
+        ]
+        rows += [
+            FlagRow(
+                i + 1,
+                "style",
+                round(0.9 - i / (4 * drift), 4),
+                2,
+                (i + 1, 2),
+                "style drift",
+                ("longer",),
+                "style-drift",
+            )
+            for i in range(drift)
+        ]
+        for k in range(pairs):
+            a, b = 1 + k, samples - k
+            score = round(0.99 - k / (3 * pairs), 4)
+            rows.append(FlagRow(a, "conflict", score, b, (a, b), f"contradicts #{b}", ("yes / no",), "contradictory"))
+            if k % 2 == 0:
+                rows.append(
+                    FlagRow(b, "conflict", score, a, (a, b), f"contradicts #{a}", ("yes / no",), "contradictory")
+                )
+        ss.replace_flags(rows)
+        ss.set_state(
+            {
+                "feature_version": FEATURE_VERSION,
+                "samples_at_run": store.total_samples(),
+                "group_field": None,
+                "question_groups": [],
+                "noise_counts": {"truncated": noise},
+            }
+        )
+        ss.mark_run({"answers": samples, "question_groups": 0})
+    return db
+
+
+def run(*args: str) -> str:
+    r = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    return r.output
+
+
+def test_json_lists_every_flag_not_the_first_fifty(tmp_path: Path) -> None:
+    db = flagged_project(tmp_path)
+    data = json.loads(run("report", "--db", str(db), "--json"))
+    assert data["counts"] == {"style_drift": 80, "contradictions": 60, "noisy": 120}
+    assert len(data["style_drift"]) == 80 and len(data["noise"]) == 120 and len(data["contradictions"]) == 60
+    pairs = [tuple(p["samples"]) for p in data["contradictions"]]
+    assert len(set(pairs)) == 60 and all(a < b for a, b in pairs)  # each pair once, whichever side was flagged
+    for key in ("style_drift", "noise", "contradictions"):
+        scores = [x["score"] for x in data[key]]
+        assert scores == sorted(scores, reverse=True)  # strongest first, as the queues
+    # --limit shapes the tables only: the JSON still lists everything.
+    assert json.loads(run("report", "--db", str(db), "--json", "--limit", "3")) == data
+
+
+def test_streamed_json_is_the_whole_read_model(tmp_path: Path) -> None:
+    """What --json writes as it reads is exactly the read model with every item, as dumps() prints it."""
+    db = flagged_project(tmp_path, samples=70, drift=55, noise=60, pairs=52)
+    printed = run("report", "--db", str(db), "--json")
+    with Store(db, create=False) as store:
+        full = report_data(store, None, limit=None)
+        out = io.StringIO()
+        write_report_json(store, None, out, default=str)
+    assert printed == dumps(full, default=str) + "\n" == out.getvalue() + "\n"
+    assert len(full.findings.findings.noise) == 60
+
+
+def test_json_of_a_project_never_analysed(tmp_path: Path) -> None:
+    src = tmp_path / "d.jsonl"
+    src.write_text(json.dumps({"instruction": "Q?", "output": "A."}) + "\n", encoding="utf-8")
+    db = tmp_path / "p.db"
+    with Store(db) as store:
+        store.import_file(src)
+        out = io.StringIO()
+        write_report_json(store, None, out)
+        assert out.getvalue() == dumps(report_data(store, None, limit=None))
+
+
+def test_tables_say_how_many_they_show(tmp_path: Path) -> None:
+    db = flagged_project(tmp_path)
+    shown = " ".join(run("report", "--db", str(db), "--limit", "5").split())  # rich wraps at 80 columns
+    assert "showing 5 of 80 drifting answers — --limit 80 shows them all, --json lists every one" in shown
+    assert "showing 5 of 60 contradictory pairs — --limit 60 shows them all" in shown
+    assert "showing 5 of 120 noisy samples — --json lists every one" in shown  # the examples stop at 5
+    everything = " ".join(run("report", "--db", str(db), "--limit", "200").split())
+    assert "drifting answers" not in everything and "contradictory pairs —" not in everything
+
+
+def test_help_says_what_json_lists() -> None:
+    shown = " ".join(run("report", "--help").split())
+    assert "every drifting answer, contradictory pair and noisy sample (no --limit)" in shown
+    assert "same_question_groups holds the first 200" in shown
+    assert "Not used with --json" in shown and "uncapped lists of --limit" not in shown
+
+
+def test_json_memory_does_not_grow_with_the_flags(tmp_path: Path) -> None:
+    """20,000 noisy samples: the streamed JSON holds one item at a time. Measured with tracemalloc
+    (Python allocations): streaming peaked at 0.5 MiB for 40,000 items, building the same JSON whole
+    at 82 MiB. Bounds: streaming under 4 MiB; the whole build over 20 MiB, or the test says nothing."""
+    db = flagged_project(tmp_path, samples=20_000, drift=10, noise=20_000, pairs=10)
+
+    class Sink(io.TextIOBase):
+        n = 0
+
+        def write(self, s: str) -> int:
+            self.n += len(s)
+            return len(s)
+
+    with Store(db, create=False) as store:
+        sink = Sink()
+        tracemalloc.start()
+        write_report_json(store, None, sink, default=str)
+        _, streamed = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        tracemalloc.start()
+        whole = dumps(report_data(store, None, limit=None), default=str)
+        _, built = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert sink.n == len(whole) and sink.n > 20_000 * 50
+    assert streamed < 4 << 20, f"streaming peaked at {streamed / 2**20:.1f} MiB"
+    assert built > 20 << 20, f"building the whole JSON took only {built / 2**20:.1f} MiB: the bound says nothing"
+
+
+@pytest.mark.skipif(not FASTCHAT.exists(), reason=f"shared dataset not present: {FASTCHAT}")
+def test_real_fastchat_json_lists_every_stored_question_group(tmp_path: Path) -> None:
+    """FastChat's dummy conversations hold more than 50 questions asked with different answers; the
+    JSON listed 50 of them (--limit 10 x 5). It lists what the style run stored (its first 200)."""
+    db = tmp_path / "fc.db"
+    with Store(db) as s:
+        s.import_file(FASTCHAT)
+    data = json.loads(run("report", "--db", str(db), "--json"))
+    total = data["run"]["question_groups"]
+    assert total > 50
+    assert len(data["same_question_groups"]) == min(total, 200)
+    assert len(data["noise"]) == data["counts"]["noisy"] and len(data["style_drift"]) == data["counts"]["style_drift"]
