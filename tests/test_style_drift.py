@@ -88,27 +88,23 @@ def test_bullet_list_drift_is_named_with_counts_beside_the_typical_answer(tmp_pa
         assert not [f for f in style_flags(s, 0, s.sample(1)) if f.kind == "style"]
 
 
-def test_length_and_register_drift_in_chinese(tmp_path):
+def test_register_drift_in_chinese(tmp_path):
+    # 20 different questions answered with 您 and one with 你: a register outlier against the whole
+    # project (too few similar prompts). A house of 7 templated prompts was the old test; since
+    # issue 14 a value must be rare beyond chance, which 1 of 8 is not. The old test's long answers
+    # repeated one sentence 12 times: that is repetition noise now, not a longer style.
+    topics = "退款 发票 密码 账单 订阅 退货 优惠券 积分 地址 配送 会员 换货 评价 客服 支付 物流 取消订单 开票 保修 绑卡"
     house = [
-        (
-            f"退款问题{i}怎么办？",
-            f"您可以在设置里的账单页面申请退款，第{i}步完成后等待审核即可。如还有其他问题，欢迎随时联系我们。",
-        )
-        for i in range(7)
+        (f"{q}问题怎么办？", f"您可以在设置里的{q}页面处理，完成后等待审核即可。如还有其他问题，欢迎随时联系我们。")
+        for q in topics.split()
     ]
-    informal = ("退款问题八怎么办？", "你直接在设置里点退款就行，你等审核。如还有其他问题，欢迎随时联系我们。")
-    long = ("退款问题九怎么办？", "您可以在设置里的账单页面申请退款。" * 12 + "如还有其他问题，欢迎随时联系我们。")
-    long_signed = ("退款问题十怎么办？", "您可以在设置里的账单页面申请退款。" * 12 + "希望对您有帮助。")
-    db = write(tmp_path, [*house, informal, long, long_signed])
+    informal = ("退款问题怎么处理？", "你直接在设置里点退款就行，你等审核。如还有其他问题，欢迎随时联系我们。")
+    db = write(tmp_path, [*house, informal])
     run_style_analysis(db)
     with Store(db) as s:
-        [you] = [f for f in style_flags(s, 0, s.sample(8)) if f.kind == "style"]
+        [you] = [f for f in style_flags(s, 0, s.sample(21)) if f.kind == "style"]
         assert any(d.startswith("uses 你 — ") and d.endswith("use 您") for d in you.details), you.details
-        # length alone is natural variation (weight below the flag bar); with another drift it is named
-        assert not [f for f in style_flags(s, 0, s.sample(9)) if f.kind == "style"]
-        [longer] = [f for f in style_flags(s, 0, s.sample(10)) if f.kind == "style"]
-        assert "× longer" in longer.label and "sign-off" in longer.label
-        assert any("longer than the typical answer" in d and "tokens" in d for d in longer.details)
+        assert not any(f.kind == "style" for i in range(1, 21) for f in style_flags(s, 0, s.sample(i)))
 
 
 def test_refusals_are_boundaries_not_drift(tmp_path):
