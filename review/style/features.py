@@ -416,15 +416,22 @@ SCRIPT_NAMES = {
 # Noise triggers (`noise.py`). Each names what set it off; the reason is the drop reason it suggests.
 
 NOISE_REASONS = {
+    "no_user_turn": "incomplete",
     "empty_answer": "incomplete",
+    "empty_turn": "incomplete",
     "truncated": "incomplete",
     "ends_on_user": "incomplete",
     "placeholder": "incomplete",
     "template_field": "incomplete",
+    "repetition": "noisy",
+    "boilerplate": "noisy",
+    "language_mismatch": "noisy",
+    "extreme_length": "noisy",
     "self_contradiction": "contradictory",
     "emotional": "noisy",
     "informal": "noisy",
 }
+NO_USER_MAX_SHARE = 0.5  # above this share of records without a user message, that is the dataset's shape
 PLACEHOLDER_TAG = re.compile(r"<\s*no[\s_-]?(?:input|output|answer|response)\s*>", re.I)
 PLACEHOLDER_WHOLE = re.compile(r"\s*(?:n/?a|none|null|nil|todo|tbd|xxx+|\.\.\.|…|lorem ipsum\b.*|无|暂无|空)\s*", re.I)
 TEMPLATE_FIELD = re.compile(
@@ -470,7 +477,7 @@ ANGRY_EMOJI = re.compile("[😤😡🤬😭😠💢]")
 SHOUTING_RUN = re.compile(r"\b[A-Z][A-Z']+(?:[\s,.!?;:]+[A-Z][A-Z']+){3,}")  # 4+ capitalised words in a row
 INFORMAL_WORDS = re.compile(
     r"\b(?:lol|lmao|rofl|idk|imo|imho|btw|tbh|omg|gonna|wanna|gotta|kinda|sorta|dunno|yep|nope|yeah|ugh|"
-    r"thx|pls|plz|cuz|coz)\b|哈哈|呵呵|嘿嘿|嘻嘻|hhh+|呗|啦|嘛|[～~](?=\s*$|\s)|天哪|我也不太清楚|666",
+    r"thx|pls|plz|cuz|coz)\b|哈哈|呵呵|嘿嘿|嘻嘻|hhh+|呗|天哪|我也不太清楚|666",  # "~", 啦, 嘛: friendly, not slang
     re.I,
 )
 LOWERCASE_SENTENCE = re.compile(r"(?:^|[.!?]\s+)[a-z][a-z']+\s")

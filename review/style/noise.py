@@ -1,20 +1,35 @@
 """Noise in real logs: each trigger names what set it off, so the reviewer can judge in one glance.
 
-Triggers (patterns and thresholds in `features.py`; the drop reason each suggests in NOISE_REASONS):
+Triggers (the drop reason each suggests in features.NOISE_REASONS; rules and thresholds of the
+newer ones in `noise_rules.py`), with the confidence that orders the noise queue:
 
-empty_answer        the answer turns are blank
-truncated           the answer stops mid-sentence: on a dangling word or comma, or on a letter
-                    after earlier full stops, with prose (not a list, table, code or URL) last
-ends_on_user        the conversation's last turn is the user's (unless most samples end so:
-                    then it is the dataset's shape, e.g. prompts only)
-placeholder         <noinput>, <nooutput>, or a turn that is only "N/A", "none", "TODO"...
-template_field      an unfilled template field: {{name}}, {% ... %}, ${var}, [Your Name]
-emotional           angry or distressed wording in the prompt or the answer: exclamation runs,
-                    shouting, words such as "ridiculous", "破软件", 😤 (EMOTIONAL_MIN cues)
-informal            slang ("lol", "idk", "哈哈", "呗"), typos, lower-case sentence starts in the answer
-self_contradiction  a later assistant turn says the opposite of an earlier one on the same topic
-                    (yes then no). Different numbers across turns are left alone: the user has
-                    usually asked about something else ("and on Pro?")
+no_user_turn        1.0   the record has no user message (no user turn, or only empty ones), unless most
+                          records have none (then it is the dataset's shape, e.g. plain completions)
+empty_answer        1.0   the answer turns are blank (not where most samples end on the user: prompts only)
+empty_turn          0.95  blank user or assistant turns inside the conversation: "3 empty user turns of 40"
+template_field      0.95  an unfilled template field: {{name}}, {% ... %}, ${var}, [Your Name]
+placeholder         0.9   <noinput>, <nooutput>, or a turn that is only "N/A", "none", "TODO"...
+ends_on_user        0.9   the conversation's last turn is the user's (unless most samples end so)
+truncated           0.7–0.9  the answer stops where no text ends: on a comma or "、", on a connective
+                          ("and", "以及", "如果"), on a one-character fragment after its last full stop
+                          ("…潜力。 大"), in an open code block, or on a word cut short ("edi" for "edit",
+                          only where the project's answers end punctuated). Not the lack of "。" or ".":
+                          titles, poems, lists, sign-offs ("祝好，", "Best regards,") and short answers end so
+repetition          0.8–0.95  a sentence said REPEAT_MIN_TIMES+ times, or an n-gram loop covering half the answer
+boilerplate         0.85  a phrase of the editable boilerplate list (AI disclaimers, another model's identity,
+                          canned "I cannot browse the internet"): see noise_rules and boilerplate.txt
+language_mismatch   0.75–0.9  the answer in English where the question is Chinese, or the other way round,
+                          unless the prompt asks to translate or names a language, holds text in the
+                          answer's language, or the answer is code
+extreme_length      0.6–0.8  an answer far longer or far shorter than the answers to similar prompts
+self_contradiction  0.7   a later assistant turn says the opposite of an earlier one on the same topic
+                          (yes then no). Different numbers across turns are left alone: the user has
+                          usually asked about something else ("and on Pro?")
+emotional           0.5   angry or distressed wording in the prompt or the answer: exclamation runs,
+                          shouting, words such as "ridiculous", "破软件", 😤 (EMOTIONAL_MIN cues)
+informal            0.4   slang ("lol", "idk", "哈哈", "呗"), typos, lower-case sentence starts in the answer
+
+A sample's noise flag scores its most certain trigger.
 
 Typos are found against the project's own vocabulary, so no dictionary ships: a word seen at
 most TYPO_RARE_MAX times that is one edit (insert, delete, substitute, transpose) from a word seen
@@ -28,8 +43,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from ..model import ASSISTANT, TOOL_CALL, USER, Conversation
+from ..model import ASSISTANT, SYSTEM, TOOL, TOOL_CALL, USER, Conversation
 from . import features as F
+from . import noise_rules as R
 from .conflicts import overlap, stance
 from .fingerprint import script_of
 
@@ -43,7 +59,8 @@ _PROSE_STOP = re.compile(r"[.!?。！？]\s|[。！？]")
 @dataclass(frozen=True)
 class Trigger:
     name: str  # a key of NOISE_REASONS
-    detail: str  # "ends mid-sentence: “…can also edi”"
+    detail: str  # "ends on the connective “and”: “…you can also and”"
+    confidence: float = 0.5  # how sure the trigger is (0–1): the noise queue's order, most certain first
 
     @property
     def reason(self) -> str:
@@ -166,34 +183,10 @@ def _emotional(text: str) -> tuple[int, list[str]]:
             intense = True
             shown.append("shouting " + _quote(run.group(0), 30))
             break
-    return (cues if intense else 0), shown
-
-
-def _truncated(answer: str, vocab: Vocabulary | None, punctuated_share: float, informal: bool) -> str | None:
-    """Why the answer looks cut off, or None. The weak rules (a letter after earlier full stops; any
-    unpunctuated end where the project's answers end punctuated) do not apply to informal answers,
-    which often just stop."""
-    text = answer.rstrip()
-    if len(F.TOKEN.findall(text)) < F.TRUNCATED_MIN_TOKENS or F.SIGN_OFF.search(text[-80:]):
-        return None
-    if text.count("```") % 2 == 1:
-        return "an unclosed code block"
-    last_line = text.splitlines()[-1]
-    if F.NON_PROSE_LAST_LINE.match(last_line) or F.TERMINAL.search(text):
-        return None
-    shown = _quote(text, 30, tail=True)
-    if F.DANGLING.search(text):
-        return f"ends mid-sentence: {shown}"
-    last_word = re.search(r"([A-Za-z]+)$", text)
-    if last_word and vocab is not None:
-        whole = vocab.completes(last_word.group(1))
-        if whole:
-            return f"ends mid-word: {shown} (“{last_word.group(1)}” — “{whole}”?)"
-    if informal or not F.PROSE_END.search(text):
-        return None
-    if _PROSE_STOP.search(text[:-1]) or punctuated_share >= F.PUNCTUATED_SHARE:
-        return f"ends mid-sentence: {shown}"
-    return None
+    # An exclamation run alone is emphasis ("急！！！", "Extreme Battle!!!"), not anger: it needs a word
+    # cue, shouting or an angry emoji beside it.
+    strong = bool(words) or any("shouting" in x for x in shown)
+    return (cues if intense and strong else 0), shown
 
 
 def triggers(
@@ -202,30 +195,57 @@ def triggers(
     *,
     ends_on_user_ok: bool = False,
     punctuated_share: float = 0.0,
+    no_user_ok: bool = False,
+    boilerplate: R.Boilerplate | None = None,
 ) -> list[Trigger]:
     """Every noise trigger of one conversation, most severe first.
 
     vocab: the project's words (typos, words cut off); ends_on_user_ok: most samples end on the
-    user; punctuated_share: share of the project's longer answers that end with punctuation.
+    user (prompts only: no answer is then the dataset's shape too); punctuated_share: share of the
+    project's longer answers that end with punctuation (a word cut short is more certain where most
+    do); no_user_ok: most samples have no user turn (completion-style text); boilerplate: the
+    phrase list (default: the shipped one, without the user's setting).
     """
     out: list[Trigger] = []
     prompt, answer_turns = conv.split()
-    answer = "\n".join(t.content for t in answer_turns)
+    answer = "\n".join(t.content for t in answer_turns if t.role == ASSISTANT)
     turns = conv.turns
-    informal = _informal(answer, vocab) if answer.strip() else None
-    if turns and turns[-1].role == USER and not ends_on_user_ok:
-        out.append(Trigger("ends_on_user", f"the last turn is the user's: {_quote(turns[-1].content)}"))
-    elif turns and not answer.strip() and not any(t.role == TOOL_CALL for t in answer_turns):
-        out.append(Trigger("empty_answer", "the answer is empty"))
-    elif answer.strip() and not any(t.role == TOOL_CALL for t in answer_turns):
-        why = _truncated(answer, vocab, punctuated_share, informal is not None)
-        if why:
-            out.append(Trigger("truncated", why))
+    tool_answer = any(t.role == TOOL_CALL for t in answer_turns)
+    asked = "\n".join(t.content for t in prompt if t.role in (USER, SYSTEM)) + "\n" + conv.system
+    informal = _informal(answer, vocab, asked) if answer.strip() else None
+    has_user = any(t.role == USER and t.content.strip() for t in turns)
+    if turns and not has_user and not no_user_ok:
+        users = sum(1 for t in turns if t.role == USER)
+        what = (
+            "no user turn: the record holds only "
+            + ", ".join(f"{n} {r} turn{'s' if n > 1 else ''}" for r, n in Counter(t.role for t in turns).items())
+            if not users
+            else f"no user message: {'the user turn is' if users == 1 else f'all {users} user turns are'} empty"
+        )
+        out.append(Trigger("no_user_turn", what, 1.0))
+    if turns and turns[-1].role == USER:
+        if not ends_on_user_ok:
+            out.append(Trigger("ends_on_user", f"the last turn is the user's: {_quote(turns[-1].content)}", 0.9))
+    elif turns and not answer.strip() and not tool_answer:
+        out.append(Trigger("empty_answer", "the answer is empty", 1.0))
+    elif answer.strip() and not tool_answer:
+        cut = R.cut_ending(
+            answer,
+            vocab.completes if vocab is not None else None,
+            informal is not None,
+        )
+        if cut:
+            out.append(Trigger("truncated", f"{cut[0]}: {_quote(answer, 30, tail=True)}", cut[1]))
+    empty = _empty_turns(turns, len(turns) - len(answer_turns), has_user, bool(answer.strip()))
+    if empty:
+        out.append(Trigger("empty_turn", empty, 0.95))
     for t in turns:
         m = F.PLACEHOLDER_TAG.search(t.content)
         if m or (t.content.strip() and F.PLACEHOLDER_WHOLE.fullmatch(t.content)):
             who = "input" if t.role == USER else "answer" if t.role == ASSISTANT else t.role
-            out.append(Trigger("placeholder", f"placeholder {who} {_quote(m.group(0) if m else t.content, 20)}"))
+            out.append(
+                Trigger("placeholder", f"placeholder {who} {_quote(m.group(0) if m else t.content, 20)}", 0.9)
+            )
             break
     fields: list[str] = []
     for t in turns:
@@ -236,25 +256,142 @@ def triggers(
             Trigger(
                 "template_field",
                 "unfilled template field " + ", ".join(uniq[:3]) + (f" (+{len(uniq) - 3})" if len(uniq) > 3 else ""),
+                0.95,
             )
         )
+    said = [(i, t.content) for i, t in enumerate(turns) if t.role == ASSISTANT and t.content.strip()]
+    rep = _repetition(said, len(said) > 1)
+    if rep:
+        out.append(rep)
+    bp = _boilerplate(said, boilerplate if boilerplate is not None else _builtin(), len(said) > 1)
+    if bp:
+        out.append(bp)
+    lang = _language_mismatch(conv, prompt, answer) if answer.strip() and not tool_answer else None
+    if lang:
+        out.append(lang)
     contra = self_contradiction(conv)
     if contra:
-        out.append(Trigger("self_contradiction", contra))
-    for where, text in (("prompt", "\n".join(t.content for t in prompt if t.role == USER)), ("answer", answer)):
+        out.append(Trigger("self_contradiction", contra, 0.7))
+    user_text = "\n".join(t.content for t in prompt if t.role == USER)
+    for where, text in (("prompt", user_text), ("answer", answer)):
+        if where == "prompt" and R.TASK_MATERIAL.search(user_text):
+            continue  # the emotion is in the text the task works on (a review to classify), not the writer's
         cues, shown = _emotional(text)
         if cues >= F.EMOTIONAL_MIN:
-            out.append(Trigger("emotional", f"emotional wording in the {where}: " + "; ".join(shown)))
+            out.append(Trigger("emotional", f"emotional wording in the {where}: " + "; ".join(shown), 0.5))
     if informal:
-        out.append(Trigger("informal", informal))
+        out.append(Trigger("informal", informal, 0.4))
     return out
 
 
-def _informal(answer: str, vocab: Vocabulary | None) -> str | None:
+_BUILTIN: list[R.Boilerplate] = []
+
+
+def _builtin() -> R.Boilerplate:
+    if not _BUILTIN:
+        _BUILTIN.append(R.load_boilerplate({}))
+    return _BUILTIN[0]
+
+
+def _empty_turns(turns, answer_start: int, has_user: bool, has_answer: bool) -> str | None:
+    """"3 empty user turns (turns 2, 4, 6)": blank user or assistant turns inside the conversation.
+    Left to other triggers: the user turns when none has text (no_user_turn), a blank final answer
+    (empty_answer); an assistant turn that only carries a tool call next to it is not empty."""
+    found: list[tuple[int, str]] = []
+    for i, t in enumerate(turns):
+        if t.role not in (USER, ASSISTANT) or t.content.strip():
+            continue
+        if t.role == USER and not has_user:
+            continue
+        if i >= answer_start and not has_answer:
+            continue
+        if t.role == ASSISTANT and any(
+            0 <= j < len(turns) and turns[j].role == TOOL_CALL for j in (i - 1, i + 1)
+        ):
+            continue
+        found.append((i, t.role))
+    if not found:
+        return None
+    by_role = Counter(r for _, r in found)
+    what = " and ".join(f"{n} empty {r} turn{'s' if n > 1 else ''}" for r, n in by_role.items())
+    where = ", ".join(str(i + 1) for i, _ in found[:8]) + (", …" if len(found) > 8 else "")
+    return f"{what} of {len(turns)} (turn{'s' if len(found) > 1 else ''} {where})"
+
+
+def _repetition(said: list[tuple[int, str]], multi: bool) -> Trigger | None:
+    for i, text in said:
+        r = R.repetition(text)
+        if r:
+            unit, times, share = r
+            where = f" in turn {i + 1}" if multi else ""
+            conf = 0.8 + 0.15 * min(1.0, max(0.0, share - R.REPEAT_MIN_SHARE) / 0.5)
+            return Trigger(
+                "repetition",
+                f"repeats {_quote(unit, 40)} {times} times{where} ({share:.0%} of the text)",
+                round(conf, 3),
+            )
+    return None
+
+
+def _boilerplate(said: list[tuple[int, str]], bp: R.Boilerplate, multi: bool) -> Trigger | None:
+    for i, text in said:
+        hit = bp.find(text)
+        if hit:
+            phrase, matched = hit
+            where = f" (turn {i + 1})" if multi else ""
+            return Trigger("boilerplate", f"{phrase.section}{where}: {_quote(matched, 60)}", 0.85)
+    return None
+
+
+def _language_mismatch(conv: Conversation, prompt, answer: str) -> Trigger | None:
+    """The answer in Chinese where the question is English, or the other way round. Not when the
+    prompt asks to translate or names a language, when the prompt (or a tool's result) already holds
+    text in the answer's language to work on, or when the answer is code."""
+    users = [t for t in prompt if t.role == USER and t.content.strip()]
+    if not users or R.is_code(answer):
+        return None
+    question = users[-1].content
+    a_lang, a_cjk, a_words = R.language(answer)
+    q_lang, _, _ = R.language(question)
+    if a_lang not in R.LANGUAGE_NAMES or q_lang not in R.LANGUAGE_NAMES or a_lang == q_lang:
+        return None
+    asked = "\n".join([conv.system, *(t.content for t in prompt if t.role in (USER, SYSTEM))])
+    if R.LANGUAGE_ASKED.search(asked):
+        return None
+    after = [t.content for t in prompt[prompt.index(users[-1]) :] if t.role in (USER, TOOL)]
+    held = "\n".join(after)
+    p_words = len(R.PROMPT_WORD.findall(held))
+    p_cjk = len(F.CJK.findall(held))
+    if (a_lang == "en" and p_words > R.LANG_FOREIGN_MAX) or (a_lang == "zh" and p_cjk > R.LANG_FOREIGN_MAX_CJK):
+        return None
+    size = a_cjk if a_lang == "zh" else a_words
+    conf = 0.75 + 0.15 * min(1.0, size / 100)
+    return Trigger(
+        "language_mismatch",
+        f"prompt in {R.LANGUAGE_NAMES[q_lang]} ({_quote(question, 24)}) / answer in "
+        f"{R.LANGUAGE_NAMES[a_lang]} ({_quote(answer, 24)})",
+        round(conf, 3),
+    )
+
+
+def length_triggers(tokens, neighbours, sims=None, min_sim=None) -> dict[int, Trigger]:
+    """extreme_length triggers by position (see noise_rules.length_outliers)."""
+    return {
+        i: Trigger("extreme_length", "answer " + d, c)
+        for i, (d, c) in R.length_outliers(tokens, neighbours, sims, min_sim).items()
+    }
+
+
+def _informal(answer: str, vocab: Vocabulary | None, prompt: str = "") -> str | None:
+    """Slang, typos, lower-case sentence starts — unless the prompt asks for that register (a
+    dialogue, lyrics, a story, a persona) or already uses the words (花呗, "i wanna ___ you")."""
+    if R.REGISTER_ASKED.search(prompt):
+        return None
     prose = _FENCED.sub("", answer)
     score = 0.0
     shown = []
-    slang = list(dict.fromkeys(F.INFORMAL_WORDS.findall(prose)))
+    in_prompt = {w.casefold() for w in F.INFORMAL_WORDS.findall(prompt)}
+    slang = [w for w in dict.fromkeys(F.INFORMAL_WORDS.findall(prose)) if w.casefold() not in in_prompt]
     if slang:
         score += len(slang)
         shown.append(", ".join(f"“{w}”" for w in slang[:4]))

@@ -27,31 +27,43 @@ from .conflicts import Conflict, conflict_label, disagreement, minimal_pair, que
 from .drift import compute_drift, drift_label, similarity_floor
 from .fingerprint import Fingerprint, answer_key, fingerprint
 from .neighbours import find_neighbours, pair_similarity
-from .noise import Trigger, Vocabulary, triggers
+from .noise import Trigger, Vocabulary, length_triggers, triggers
+from .noise_rules import load_boilerplate
 from .store import FlagRow, StyleStore
 
 Progress = Callable[[str, int, int], None]
 NOISE_ORDER = (
+    "no_user_turn",
     "empty_answer",
+    "empty_turn",
     "truncated",
     "ends_on_user",
     "placeholder",
     "template_field",
+    "repetition",
+    "boilerplate",
+    "language_mismatch",
+    "extreme_length",
     "self_contradiction",
     "emotional",
     "informal",
 )
-NOISE_WORDS = {
+NOISE_WORDS = {  # the flag label's words; unique and comma-free (the label lists them with ", ")
+    "no_user_turn": "no user message",
     "empty_answer": "empty answer",
+    "empty_turn": "empty turns",
     "truncated": "truncated",
     "ends_on_user": "ends on the user",
     "placeholder": "placeholder",
     "template_field": "template field",
+    "repetition": "repetition",
+    "boilerplate": "boilerplate",
+    "language_mismatch": "other language",
+    "extreme_length": "extreme length",
     "self_contradiction": "contradicts itself",
     "emotional": "emotional",
     "informal": "informal",
 }
-NOISE_SCORE = {"incomplete": 1.0, "contradictory": 0.9, "noisy": 0.7}
 MAX_CONFLICT_FLAGS = 3  # per sample, strongest first
 QUESTION_GROUPS_KEPT = 200
 
@@ -184,7 +196,7 @@ def run_style_analysis(
         exchanges: list[_Exchange] = []
         new: dict[str, Fingerprint] = {}
         vocab = Vocabulary()
-        ends_on_user = 0
+        ends_on_user = no_user = 0
         long_answers = punctuated = 0
         pending: list[tuple[str, str, str, int, str]] = []
         sample_keys: list[tuple[int, str]] = []
@@ -213,6 +225,7 @@ def run_style_analysis(
                 vocab.add(answer)
                 if conv.turns and conv.turns[-1].role == USER:
                     ends_on_user += 1
+                no_user += not any(t.role == USER and t.content.strip() for t in conv.turns)
                 stripped = answer.rstrip()
                 if fps_tokens(key, new, stripped) >= F.TRUNCATED_MIN_TOKENS:
                     long_answers += 1
@@ -270,14 +283,26 @@ def run_style_analysis(
             ends_ok = ends_on_user > F.ENDS_ON_USER_MAX_SHARE * max(len(ids), 1)
             share = punctuated / long_answers if long_answers else 0.0
             noise: dict[int, list[Trigger]] = {}
+            boilerplate = load_boilerplate()
+            no_user_ok = no_user > F.NO_USER_MAX_SHARE * max(len(ids), 1)
             report("noise", 0, len(ids))
             for n, s in enumerate(store.iter_samples(batch=2000)):
-                tr = triggers(s.conversation, vocab, ends_on_user_ok=ends_ok, punctuated_share=share)
+                tr = triggers(
+                    s.conversation,
+                    vocab,
+                    ends_on_user_ok=ends_ok,
+                    punctuated_share=share,
+                    no_user_ok=no_user_ok,
+                    boilerplate=boilerplate,
+                )
                 if tr:
                     noise[n] = tr
                 if n % 5000 == 4999:
                     report("noise", n + 1, len(ids))
                     check()
+            lengths = [fp.tokens if fp is not None else 0 for fp in fps]
+            for n, trig in length_triggers(lengths, nb.idx, nb.sim, min_sim).items():
+                noise.setdefault(n, []).append(trig)
             timings["noise"] = time.perf_counter() - t
 
             t = time.perf_counter()
@@ -335,6 +360,7 @@ def run_style_analysis(
                 "project_varying": project_varying,
                 "samples_at_run": total,
                 "noise_counts": dict(Counter(tr.name for trs in noise.values() for tr in trs)),
+                "boilerplate": {"source": boilerplate.source, "phrases": len(boilerplate.phrases)},
             }
         )
         timings["saving"] = time.perf_counter() - t
@@ -479,7 +505,14 @@ def _flag_rows(ids, drift, conflicts, noise, nb) -> tuple[list[FlagRow], dict[st
         label = "noisy · " + ", ".join(dict.fromkeys(NOISE_WORDS[t.name] for t in trs))
         rows.append(
             FlagRow(
-                ids[pos], "noise", NOISE_SCORE[reason], None, (ids[pos],), label, tuple(t.detail for t in trs), reason
+                ids[pos],
+                "noise",
+                max(t.confidence for t in trs),
+                None,
+                (ids[pos],),
+                label,
+                tuple(t.detail for t in trs),
+                reason,
             )
         )
     source_word = {0: "group", 1: "n-grams", 2: "embeddings"}
