@@ -243,9 +243,7 @@ def triggers(
         m = F.PLACEHOLDER_TAG.search(t.content)
         if m or (t.content.strip() and F.PLACEHOLDER_WHOLE.fullmatch(t.content)):
             who = "input" if t.role == USER else "answer" if t.role == ASSISTANT else t.role
-            out.append(
-                Trigger("placeholder", f"placeholder {who} {_quote(m.group(0) if m else t.content, 20)}", 0.9)
-            )
+            out.append(Trigger("placeholder", f"placeholder {who} {_quote(m.group(0) if m else t.content, 20)}", 0.9))
             break
     fields: list[str] = []
     for t in turns:
@@ -294,7 +292,7 @@ def _builtin() -> R.Boilerplate:
 
 
 def _empty_turns(turns, answer_start: int, has_user: bool, has_answer: bool) -> str | None:
-    """"3 empty user turns (turns 2, 4, 6)": blank user or assistant turns inside the conversation.
+    """ "3 empty user turns (turns 2, 4, 6)": blank user or assistant turns inside the conversation.
     Left to other triggers: the user turns when none has text (no_user_turn), a blank final answer
     (empty_answer); an assistant turn that only carries a tool call next to it is not empty."""
     found: list[tuple[int, str]] = []
@@ -305,9 +303,7 @@ def _empty_turns(turns, answer_start: int, has_user: bool, has_answer: bool) -> 
             continue
         if i >= answer_start and not has_answer:
             continue
-        if t.role == ASSISTANT and any(
-            0 <= j < len(turns) and turns[j].role == TOOL_CALL for j in (i - 1, i + 1)
-        ):
+        if t.role == ASSISTANT and any(0 <= j < len(turns) and turns[j].role == TOOL_CALL for j in (i - 1, i + 1)):
             continue
         found.append((i, t.role))
     if not found:
