@@ -84,7 +84,7 @@ def test_analyze_json_and_text(tmp_path, monkeypatch):
     from tui import cli_analysis
 
     db, _ = make_project(tmp_path, TRAIN + TRAIN[:2])
-    monkeypatch.setattr("review.analysis.run.SentenceTransformerEmbedder", lambda model, device: FakeEmbedder())
+    monkeypatch.setattr("review.analysis.run.make_embedder", lambda model, device: FakeEmbedder())
     r = CliRunner().invoke(cli_analysis.analyze, ["--db", str(db), "--json"])
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)

@@ -33,7 +33,7 @@ MODEL_ID = "all-MiniLM-L6-v2"
 def test_semantic_precision_and_recall_on_the_planted_set(tmp_path):
     records, truth = build()
     db, ids = make_project(tmp_path, records)
-    summary = run_analysis(db, detectors=("semantic",), device="cpu")
+    summary = run_analysis(db, detectors=("semantic",), model=MODEL_ID, device="cpu")
     assert summary["semantic"].model == MODEL_ID and summary["semantic"].threshold == 0.95
     found = set(found_pairs(db, "semantic", ids))
     expected = set().union(*(truth[k] for k in EXPECTED["semantic"]))
@@ -70,7 +70,7 @@ def alpaca_2000(tmp_path_factory):
     with Store(db) as s:
         s.import_file(subset)
         ids = [x.id for x in sorted(s.iter_samples(), key=lambda x: x.position)]
-    first = run_analysis(db, detectors=("semantic",), device="cpu")
+    first = run_analysis(db, detectors=("semantic",), model=MODEL_ID, device="cpu")
     with Store(db) as s:
         a = AnalysisStore(s)
         kind_groups = a.text_groups("dialog")
@@ -84,7 +84,9 @@ def test_semantic_pairs_equal_brute_force_on_2000_alpaca_samples(alpaca_2000):
     _, db, ids, first, m = alpaca_2000
     assert first["semantic"].embedded == 2000
     for threshold in (0.95, 0.80):
-        again = run_analysis(db, detectors=("semantic",), thresholds={"semantic": threshold}, device="cpu")
+        again = run_analysis(
+            db, detectors=("semantic",), thresholds={"semantic": threshold}, model=MODEL_ID, device="cpu"
+        )
         assert again["semantic"].embedded == 0  # the cache serves a new threshold
         got = set(found_pairs(db, "semantic", ids))
         brute = _brute_force(m, threshold)
@@ -106,7 +108,10 @@ def test_fast_path_returns_the_fp32_pairs_on_2000_alpaca_samples(alpaca_2000, tm
     # 0.95, the default; 0.85 as well, so that the comparison is over many pairs (1 at 0.95 here).
     for threshold in (0.95, 0.85):
         thr = {"semantic": threshold}
-        assert run_analysis(db, detectors=("semantic",), thresholds=thr, device="cpu")["semantic"].embedded == 0
+        assert (
+            run_analysis(db, detectors=("semantic",), thresholds=thr, model=MODEL_ID, device="cpu")["semantic"].embedded
+            == 0
+        )
         d = run_analysis(fast_db, detectors=("semantic",), thresholds=thr, device="cpu", fast=True)["semantic"]
         print(
             f"fast at {threshold}: {d.fast_embedded} int8-embedded, {d.candidates} candidates at "

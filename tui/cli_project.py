@@ -55,6 +55,8 @@ def stats(db: str, goal_ref: str | None, as_json: bool) -> None:
         return
     for name, f in analysis.detectors.items():
         extra = f" (≥ {f.threshold})" if f.threshold is not None else ""
+        if f.settings.get("model"):
+            extra += f" · model {sanitize(str(f.settings['model']), oneline=True)}"
         click.echo(
             f"  {name}{extra}: {f.flagged_samples:,} samples flagged in {f.clusters:,} "
             f"clusters (largest {f.largest_cluster}), duplicate mass {f.duplicate_mass:,}"

@@ -97,7 +97,8 @@ def leakage(
     unknown = [d for d in detectors if d not in DETECTORS]
     if unknown:
         raise ValueError(f"unknown detector {unknown[0]!r}; one of {', '.join(DETECTORS)}")
-    thr = check_thresholds(thresholds)
+    emb = (embedder or make_embedder(model, device)) if "semantic" in detectors else None
+    thr = check_thresholds(thresholds, emb.model_id if emb is not None else None)
     t0 = time.perf_counter()
     against = Path(against)
 
@@ -134,7 +135,7 @@ def leakage(
                 found = _lexical(store, a, kind, groups, hashes, known.get(kind, {}), evals, thr["lexical"])
                 report("leakage: lexical", len(hashes), len(hashes))
             else:
-                emb = embedder or make_embedder(model, device)
+                assert emb is not None
                 res = _semantic(
                     store, a, kind, groups, hashes, known.get(kind, {}), evals, thr["semantic"], emb, report, stopped
                 )

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..embed import DEFAULT_MODEL, Embedder, make_embedder
+from ..embed_e5 import E5_MODEL_ID
 from ..store import Store
 from . import clusters, lexical, semantic
 from .fast import (
@@ -65,12 +66,19 @@ __all__ = [
     "Cancelled",
     "DetectorSummary",
     "Progress",
+    "SEMANTIC_THRESHOLDS",
     "check_thresholds",
+    "semantic_threshold_for",
     "fast_margin_for",
     "run_analysis",
 ]
 
-DEFAULT_THRESHOLDS = {"lexical": 0.90, "semantic": 0.95}
+DEFAULT_THRESHOLDS = {"lexical": 0.90, "semantic": 0.95}  # semantic: a model not in SEMANTIC_THRESHOLDS
+# Cosine bands differ per model (multilingual-e5 puts unrelated Chinese prompts near 0.84,
+# all-MiniLM-L6-v2 near 0.5, unrelated English ones near 0.78 and 0.08): each model's default
+# semantic threshold, calibrated on the labelled real pairs of tests/fixtures/quality/dup.jsonl
+# (python -m benchmarks.bench_quality). A model not listed gets DEFAULT_THRESHOLDS["semantic"].
+SEMANTIC_THRESHOLDS = {E5_MODEL_ID: 0.97, DEFAULT_MODEL: 0.95}
 SEARCH_EVERY = 1024
 REFRESH_SECONDS = 20.0
 
@@ -82,6 +90,7 @@ class AnalysisSummary:
     detectors: tuple[DetectorSummary, ...]
     seconds: float
     cancelled: bool = False
+    model_note: str = ""  # why the default model could not be used (default_embedder's note)
 
     def __getitem__(self, detector: str) -> DetectorSummary:
         for d in self.detectors:
@@ -90,8 +99,15 @@ class AnalysisSummary:
         raise KeyError(detector)
 
 
-def check_thresholds(thresholds: dict | None) -> dict[str, float]:
+def semantic_threshold_for(model_id: str | None) -> float:
+    """The default semantic threshold of a model (SEMANTIC_THRESHOLDS, else 0.95)."""
+    return SEMANTIC_THRESHOLDS.get(model_id or "", DEFAULT_THRESHOLDS["semantic"])
+
+
+def check_thresholds(thresholds: dict | None, model_id: str | None = None) -> dict[str, float]:
+    """Defaults with the given ones over them; the semantic default is model_id's own."""
     out = dict(DEFAULT_THRESHOLDS)
+    out["semantic"] = semantic_threshold_for(model_id)
     for k, v in (thresholds or {}).items():
         if k not in DEFAULT_THRESHOLDS:
             raise ValueError(f"no threshold for {k!r}; thresholds exist for {', '.join(DEFAULT_THRESHOLDS)}")
@@ -137,7 +153,11 @@ def run_analysis(
         raise ValueError(f"unknown field {field!r}; one of {', '.join(FIELDS)}")
     if semantic_index not in ("auto", "exact", "ann"):
         raise ValueError("semantic_index is one of auto, exact, ann")
-    thr = check_thresholds(thresholds)
+    emb: Embedder | None = None
+    if "semantic" in detectors:
+        # --fast is all-MiniLM-L6-v2's int8 copy: with no model named, MiniLM decides.
+        emb = embedder or make_embedder(DEFAULT_MODEL if fast and model is None else model, device)
+    thr = check_thresholds(thresholds, emb.model_id if emb is not None else None)
     if fast and fast_margin is not None and not 0.0 <= float(fast_margin) < thr["semantic"]:
         raise ValueError(f"fast_margin {float(fast_margin)} must be at least 0 and below the semantic threshold")
     t0 = time.perf_counter()
@@ -163,8 +183,7 @@ def run_analysis(
                 elif det == "lexical":
                     res = _lexical(run, thr["lexical"])
                 else:
-                    # --fast is all-MiniLM-L6-v2's int8 copy: with no model named, MiniLM decides.
-                    emb = embedder or make_embedder(DEFAULT_MODEL if fast and model is None else model, device)
+                    assert emb is not None
                     # The model used is part of the run's record (analysis_runs.summary), beside
                     # what was asked for ("model": None is the default).
                     settings["model_id"] = emb.model_id
@@ -189,7 +208,12 @@ def run_analysis(
             status = "cancelled" if run.cancelled else "done"
         finally:
             summary = AnalysisSummary(
-                store.total_samples(), field, tuple(run.results), time.perf_counter() - t0, run.cancelled
+                store.total_samples(),
+                field,
+                tuple(run.results),
+                time.perf_counter() - t0,
+                run.cancelled,
+                str(settings.get("model_note", "")),
             )
             astore.finish_run(run_id, status, {"settings": settings, "detectors": [d.__dict__ for d in run.results]})
         return summary
