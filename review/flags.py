@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from . import analysis, relevance, style
 from .model import Flag, Sample
+from .prompt import question_key
 from .store import Store
 
 FlagProvider = Callable[[Store, int, Sample], list[Flag]]
@@ -37,18 +38,23 @@ def hash_flags(store: Store, goal_id: int, sample: Sample) -> list[Flag]:
                 reason="duplicate",
             )
         )
-    for sid, why in related:
-        if why != "exact duplicate":
-            flags.append(
-                Flag(
-                    "same-prompt",
-                    f"same prompt as #{sid}, different answer",
-                    sid,
-                    None,
-                    (sample.id, sid),
-                    reason="contradictory",
-                )
+    # samples.prompt_hash leaves out the tool schema and turn roles: keep only those that ask the same
+    # question (review.prompt: "order a pizza" with other tools is another question)
+    same = [sid for sid, why in related if why != "exact duplicate"]
+    if same:
+        mine = question_key(sample.conversation)
+        same = [o.id for o in store.samples(same) if question_key(o.conversation) == mine]
+    for sid in same:
+        flags.append(
+            Flag(
+                "same-prompt",
+                f"same prompt as #{sid}, different answer",
+                sid,
+                None,
+                (sample.id, sid),
+                reason="contradictory",
             )
+        )
     return flags
 
 
