@@ -31,6 +31,7 @@ SUITES = {
     "style": "bench_style",
     "alternatives": "bench_alternatives",
     "quality": "bench_quality",
+    "decide": "bench_decide",
 }
 
 

@@ -481,5 +481,19 @@ def m006_goal_relevance(db: Database) -> None:
     )
 
 
+@step
+def m008_bulk_actions(db: Database) -> None:
+    """Bulk decisions (issue 16): an action that decides a whole queue, search result, flag kind
+    or id list records what it selected, so `winnow undo` and the audit can name it. JSON
+    {"selector": ..., "verdict": ..., "samples": N, ...}; NULL for every other action. An action
+    was already one undo step owning any number of events: nothing else changes."""
+    run_script(
+        db,
+        """
+        ALTER TABLE actions ADD COLUMN detail TEXT;
+        """,
+    )
+
+
 # Every step's name, in order: what a project that ran them all records as applied.
 NAMES: tuple[str, ...] = tuple(fn.__name__ for fn in STEPS)

@@ -13,7 +13,7 @@ A new queue kind: a step function in the module that owns its tables, a spec in 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from . import analysis, batch, goals, relevance, style
 from .model import Queue, QueueSpec
@@ -54,6 +54,40 @@ class QueueTable:
         """The queue's length when it is known without a scan, else None."""
         spec = self._specs.get(queue.kind)
         return spec.size(store, goal_id, queue) if spec is not None and spec.size is not None else None
+
+    def members(
+        self,
+        store: Store,
+        goal_id: int,
+        queue: Queue,
+        *,
+        cancelled: Callable[[], bool] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[int]:
+        """Every sample of the queue as it stands now, in the queue's order (a bulk decision's
+        selection). A built-in kind is one query; any other is stepped from its start to its end
+        (each sample once, even where a queue's order would come back to one). ValueError for a
+        kind this table does not have; `cancelled()` true stops the walk early (what was found so
+        far is returned)."""
+        spec = self.spec(queue.kind)
+        fast = store.builtin_members(goal_id, queue.kind, queue.value)
+        if fast is not None:
+            return fast
+        out: list[int] = []
+        seen: set[int] = set()
+        after = 0
+        while True:
+            if cancelled is not None and cancelled():
+                break
+            nxt = spec.step(store, goal_id, queue, after, True)
+            if nxt is None or nxt in seen:
+                break
+            seen.add(nxt)
+            out.append(nxt)
+            after = nxt
+            if progress is not None and len(out) % 500 == 0:
+                progress(len(out))
+        return out
 
     def label(self, queue: Queue) -> str:
         """The queue as the review screen names it ("dropped as duplicate", "search “x”")."""

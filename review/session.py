@@ -7,14 +7,14 @@ raises has changed nothing (a change and the cursor move after it are one transa
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .flags import FlagProvider, default_flag_providers
-from .model import REASONS, Counts, Decision, Flag, Goal, Queue, Sample
+from .model import REASONS, UNDECIDED, Counts, Decision, Flag, Goal, Queue, Sample
 from .queues import QueueTable, default_queues
-from .store import Change, Store
+from .store import Change, Flip, Store
 
 
 @dataclass(frozen=True)
@@ -131,10 +131,10 @@ class ReviewSession:
 
     # ---------------------------------------------------------------- decisions
 
-    def _apply(self, changes: list[Change], kind: str | None = None) -> int:
+    def _apply(self, changes: list[Change], kind: str | None = None, detail: dict | None = None) -> int:
         # Every write names the goal's revision as this session read it: a goal reworded or
         # archived by another process since is refused inside the write (store.GoalChanged).
-        return self.store.apply(self.goal.id, changes, kind=kind, revision=self.goal.revision)
+        return self.store.apply(self.goal.id, changes, kind=kind, revision=self.goal.revision, detail=detail)
 
     def adopt_goal(self, goal: Goal) -> Goal:
         """Take the goal as the file now holds it (GoalChanged.goal): the session then writes under
@@ -197,11 +197,16 @@ class ReviewSession:
 
     def undo(self) -> list[int]:
         """Undo the last step; the cursor goes to the (first) sample it touched."""
+        return self.undo_step().touched
+
+    def undo_step(self) -> Flip:
+        """Undo the last step and say what it was. The cursor goes to the (first) sample it
+        touched, except after a bulk decision that touched the sample on screen: it stays."""
         with self._step():
-            touched = self.store.undo(self.goal.id, revision=self.goal.revision)
-            if touched:
-                self._move(touched[0])
-        return touched
+            flip = self.store.flip(self.goal.id, "undo", revision=self.goal.revision)
+            if flip.touched and not (flip.action_kind == "bulk" and self.cursor in flip.touched):
+                self._move(flip.touched[0])
+        return flip
 
     def redo(self) -> list[int]:
         with self._step():
@@ -230,6 +235,39 @@ class ReviewSession:
         changes = [Change(keep, "keep")] + [Change(s, "drop", reason) for s in drop if s != keep]
         return self._apply(changes, kind="batch")
 
+    # ---------------------------------------------------------------- bulk decisions
+
+    def select(self, by: str, value: str, *, cancelled: Callable[[], bool] | None = None) -> Selection:
+        """The samples of a queue (`KIND[=VALUE]`), a search, a flag kind or an id list (`1,5-9`).
+        A queue or flag kind may step a slow queue: the TUI calls this in a worker."""
+        if by == "queue":
+            kind, _, v = value.partition("=")
+            return select_queue(self.store, self.goal.id, self.queues, Queue(kind, v or None), cancelled=cancelled)
+        if by == "search":
+            return select_search(self.store, value)
+        if by == "flag":
+            return select_flag(self.store, self.goal.id, self.queues, self.flag_providers, value, cancelled=cancelled)
+        if by == "ids":
+            return select_ids(self.store, value)
+        raise ValueError(f"select by queue, search, flag or ids, not {by!r}")
+
+    def select_current(self, *, cancelled: Callable[[], bool] | None = None) -> Selection:
+        """The samples of the queue the review stands in (a search is its result)."""
+        return select_queue(self.store, self.goal.id, self.queues, self.queue, cancelled=cancelled)
+
+    def preview_bulk(self, selection: Selection, verdict: str, **kw: object) -> BulkPreview:
+        return preview_bulk(self.store, self.goal, selection, verdict, **kw)  # type: ignore[arg-type]
+
+    def bulk_decide(self, preview: BulkPreview) -> int | None:
+        """Write a previewed bulk decision as one action (one undo step), committed on return.
+        None (nothing written) when no sample would change."""
+        if preview.goal_id != self.goal.id:
+            raise ValueError(f"the preview is for goal #{preview.goal_id}, this session's goal is #{self.goal.id}")
+        changes = bulk_changes(preview)
+        if not changes:
+            return None
+        return self._apply(changes, kind="bulk", detail=bulk_detail(preview))
+
     # ---------------------------------------------------------------- figures & goals
 
     def counts(self) -> Counts:
@@ -245,6 +283,282 @@ class ReviewSession:
         self.cursor = cursor if cursor is not None and self.store.has_sample(cursor) else None
         if self.cursor is None:
             self.cursor = self._step_queue(Queue("all"), 0)
+
+
+# ---------------------------------------------------------------------- bulk decisions
+
+# Where the samples that may carry a flag kind are found: the spine's hash columns and the queues
+# of the modules that own each kind (with "all": decided samples too). Each candidate's flags are
+# then asked of the flag providers, so a selection holds exactly the samples the screen flags.
+FLAG_SOURCES: dict[str, tuple[str | Queue, ...]] = {
+    "exact": ("content_hash", Queue("flagged")),
+    "same-prompt": ("prompt_hash",),
+    "lexical": (Queue("flagged"),),
+    "semantic": (Queue("flagged"),),
+    "leak": (Queue("leaks"),),
+    "style": (Queue("style_drift", "all"),),
+    "conflict": (Queue("contradictions", "all"),),
+    "noise": (Queue("noisy", "all"),),
+    "off-goal": (Queue("off_goal", "all"),),
+}
+PREVIEW_SAMPLES = 5  # samples a preview lists
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The samples a bulk decision is about, and how they were chosen."""
+
+    selector: dict  # {"queue": "reason=duplicate"} | {"search": TEXT} | {"flag": KIND} | {"ids": "1,5-9"}
+    label: str  # as a person reads it: 'queue “dropped as duplicate”', 'search “as an ai”'
+    ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class BulkPreview:
+    """What a bulk decision would do, counted before anything is written (the CLI's --dry-run
+    and the TUI's confirmation show these same figures)."""
+
+    goal_id: int
+    goal_sentence: str
+    selection: Selection
+    verdict: str  # keep | drop
+    reason: str | None  # the drop reason (None for keep)
+    tags: tuple[str, ...]
+    note: str | None
+    only_undecided: bool
+    matched: int  # samples selected
+    undecided: int  # ... not decided yet
+    already: int  # ... decided the same way already (same verdict and reason)
+    overwritten: int  # ... decided otherwise, whose decision this replaces
+    skipped: int  # ... decided and left as they are (only_undecided)
+    changes: tuple[int, ...]  # the samples whose state changes (the rest: nothing is written)
+    first: tuple[tuple[int, str, str], ...]  # (id, its decision now, first prompt line) of the first few
+
+    @property
+    def decision_label(self) -> str:
+        words = "keep" if self.verdict == "keep" else f"drop as {self.reason}"
+        if self.tags:
+            words += " · tag " + ", ".join(self.tags)
+        if self.note:
+            words += " · note"
+        return words
+
+    def to_json(self) -> dict:
+        return {
+            "goal": {"id": self.goal_id, "sentence": self.goal_sentence},
+            "selector": self.selection.selector,
+            "selection": self.selection.label,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "tags": list(self.tags),
+            "note": self.note,
+            "only_undecided": self.only_undecided,
+            "matched": self.matched,
+            "undecided": self.undecided,
+            "already": self.already,
+            "overwritten": self.overwritten,
+            "skipped": self.skipped,
+            "will_change": len(self.changes),
+            "first": [{"id": i, "now": now, "prompt": prompt} for i, now, prompt in self.first],
+        }
+
+
+def parse_ids(spec: str) -> list[tuple[int, int]]:
+    """`1,5-9` as inclusive ranges; ValueError saying what is wrong with a bad piece."""
+    ranges: list[tuple[int, int]] = []
+    for piece in spec.replace(" ", "").split(","):
+        if not piece:
+            continue
+        lo, dash, hi = piece.lstrip("#").partition("-")
+        if not lo.isdigit() or (dash and not hi.lstrip("#").isdigit()):
+            raise ValueError(f"--ids: {piece!r} is not a sample number or a range — write e.g. 1,5-9")
+        a, b = int(lo), int(hi.lstrip("#")) if dash else int(lo)
+        if b < a:
+            raise ValueError(f"--ids: {piece!r} runs backwards — write {b}-{a}")
+        ranges.append((a, b))
+    if not ranges:
+        raise ValueError("--ids: no sample numbers — write e.g. 1,5-9")
+    return ranges
+
+
+def select_ids(store: Store, spec: str) -> Selection:
+    """Samples by number; every number must exist (ValueError naming the missing ones)."""
+    ranges = parse_ids(spec)
+    found = store.ids_in_ranges(ranges)
+    wanted, end = 0, 0
+    for a, b in sorted(ranges):  # the size of the ranges' union: "1-5,3" asks for five samples
+        a = max(a, end + 1)
+        if b >= a:
+            wanted += b - a + 1
+            end = b
+    if len(found) < wanted:
+        have = set(found)
+        missing = [i for a, b in ranges for i in range(a, min(b, a + 10_000) + 1) if i not in have][:5]
+        raise ValueError(
+            f"--ids: no sample {', '.join(f'#{i}' for i in missing)}"
+            + (f" ({wanted - len(found):,} of {wanted:,} missing)" if wanted - len(found) > len(missing) else "")
+            + f" — the project has samples #1–#{store.total_samples():,}; nothing was decided"
+        )
+    return Selection({"ids": spec}, f"samples {spec}", tuple(found))
+
+
+def select_queue(
+    store: Store, goal_id: int, queues: QueueTable, queue: Queue, *, cancelled: Callable[[], bool] | None = None
+) -> Selection:
+    label = queues.label(queue)
+    sel = f"{queue.kind}={queue.value}" if queue.value is not None else queue.kind
+    ids = queues.members(store, goal_id, queue, cancelled=cancelled)
+    if queue.kind == "search":
+        return Selection({"search": queue.value or ""}, label, tuple(ids))
+    return Selection({"queue": sel}, f"queue “{label}”", tuple(ids))
+
+
+def select_search(store: Store, text: str) -> Selection:
+    if not text.strip():
+        raise ValueError("--search: an empty text matches everything — use --queue all for that")
+    return Selection({"search": text}, f"search “{text}”", tuple(store.search_ids(text)))
+
+
+def select_flag(
+    store: Store,
+    goal_id: int,
+    queues: QueueTable,
+    providers: Sequence[FlagProvider],
+    kind: str,
+    *,
+    cancelled: Callable[[], bool] | None = None,
+) -> Selection:
+    """Every sample the review screen flags with `kind` (its flag line), ascending."""
+    sources = FLAG_SOURCES.get(kind)
+    if sources is None:
+        raise ValueError(f"--flag: no flag kind {kind!r}; one of {', '.join(FLAG_SOURCES)}")
+    candidates: set[int] = set()
+    for src in sources:
+        if isinstance(src, str):
+            candidates.update(store.shared_hash_ids(src))
+        elif src.kind in queues:
+            candidates.update(queues.members(store, goal_id, src, cancelled=cancelled))
+    ids = []
+    ordered = sorted(candidates)
+    for i in range(0, len(ordered), 500):
+        if cancelled is not None and cancelled():
+            break
+        for sample in store.samples(ordered[i : i + 500]):
+            if any(f.kind == kind for p in providers for f in p(store, goal_id, sample)):
+                ids.append(sample.id)
+    return Selection({"flag": kind}, f"flag “{kind}”", tuple(sorted(ids)))
+
+
+def _describe(d: Decision) -> str:
+    if d.verdict == "keep":
+        return "kept"
+    if d.verdict == "drop":
+        return f"dropped ({d.reason})"
+    return "undecided"
+
+
+def _changes_for(sid: int, verdict: str, reason: str | None, tags: Sequence[str], note: str | None) -> list[Change]:
+    out = [Change(sid, verdict, reason if verdict == "drop" else None)]
+    out += [Change(sid, "tag", value=t) for t in tags]
+    if note is not None:
+        out.append(Change(sid, "note", value=note))
+    return out
+
+
+def preview_bulk(
+    store: Store,
+    goal: Goal,
+    selection: Selection,
+    verdict: str,
+    *,
+    reason: str | None = None,
+    tags: Sequence[str] = (),
+    note: str | None = None,
+    only_undecided: bool = False,
+) -> BulkPreview:
+    """Count what deciding `selection` would do; nothing is written. ValueError for a verdict
+    other than keep/drop, an unknown reason or an empty tag."""
+    from .store.decisions import apply_change
+
+    if verdict not in ("keep", "drop"):
+        raise ValueError(f"a bulk decision is keep or drop, not {verdict!r}")
+    if verdict == "drop":
+        reason = reason or "other"
+        if reason not in REASONS:
+            raise ValueError(f"--reason: unknown reason {reason!r}; one of {', '.join(REASONS)}")
+    elif reason is not None:
+        raise ValueError("--reason goes with drop (a kept sample has no reason)")
+    tags = tuple(dict.fromkeys(t.strip() for t in tags))
+    if any(not t for t in tags):
+        raise ValueError("--tag: a tag cannot be empty")
+    olds = store.decisions_of(goal.id, selection.ids)
+    undecided = already = overwritten = skipped = 0
+    changes: list[int] = []
+    for sid in selection.ids:
+        old = olds.get(sid, UNDECIDED)
+        if old.verdict is None:
+            undecided += 1
+        elif only_undecided:
+            skipped += 1
+            continue
+        elif old.verdict == verdict and old.reason == (reason if verdict == "drop" else None):
+            already += 1
+        else:
+            overwritten += 1
+        new = old
+        for c in _changes_for(sid, verdict, reason, tags, note):
+            new = apply_change(new, c)
+        if new != old:
+            changes.append(sid)
+    first = []
+    for sample in store.samples(changes[:PREVIEW_SAMPLES]):
+        line = next((ln.strip() for ln in sample.conversation.prompt_text().splitlines() if ln.strip()), "")
+        first.append((sample.id, _describe(olds.get(sample.id, UNDECIDED)), line[:100]))
+    return BulkPreview(
+        goal.id,
+        goal.sentence,
+        selection,
+        verdict,
+        reason if verdict == "drop" else None,
+        tags,
+        note,
+        only_undecided,
+        len(selection.ids),
+        undecided,
+        already,
+        overwritten,
+        skipped,
+        tuple(changes),
+        tuple(first),
+    )
+
+
+def bulk_changes(preview: BulkPreview) -> list[Change]:
+    out: list[Change] = []
+    for sid in preview.changes:
+        out += _changes_for(sid, preview.verdict, preview.reason, preview.tags, preview.note)
+    return out
+
+
+def bulk_detail(preview: BulkPreview) -> dict:
+    """What the action records about itself (actions.detail): enough to name it on undo."""
+    return {
+        "selector": preview.selection.selector,
+        "selection": preview.selection.label,
+        "verdict": preview.verdict,
+        "reason": preview.reason,
+        "tags": list(preview.tags),
+        "samples": len(preview.changes),
+    }
+
+
+def describe_action(kind: str | None, detail: dict | None, touched: int) -> str:
+    """One line for an undone or redone action: "drop as duplicate of 312 samples (search “x”)"."""
+    if kind == "bulk" and detail:
+        verdict = "keep" if detail.get("verdict") == "keep" else f"drop as {detail.get('reason')}"
+        return f"{verdict} of {touched:,} samples ({detail.get('selection', '')})"
+    what = {"batch": "group step", None: "step"}.get(kind, kind or "step")
+    return f"{what} on {touched:,} sample" + ("s" if touched != 1 else "")
 
 
 def open_session(

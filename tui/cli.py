@@ -363,11 +363,12 @@ def open_cmd(path: str, db: str | None, goal_ref: str | None, maps: tuple[str, .
 
 
 from tui.cli_analysis import analyze, leakage  # noqa: E402 — commands defined in their own modules
+from tui.cli_decide import decide_cmd, redo_cmd, undo_cmd  # noqa: E402
 from tui.cli_goals import batch_cmd, goal  # noqa: E402
 from tui.cli_project import export_cmd, stats  # noqa: E402
 from tui.cli_report import report  # noqa: E402
 
-for command in (goal, batch_cmd, stats, export_cmd, analyze, leakage, report):
+for command in (goal, batch_cmd, stats, export_cmd, analyze, leakage, report, decide_cmd, undo_cmd, redo_cmd):
     cli.add_command(command)
 
 

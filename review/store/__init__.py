@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from .batches import BatchRepo
 from .connection import SQLITE_MAGIC, SQLITE_NOTADB, StoreBase, chunks, now
-from .decisions import EVENT_KINDS, Change, DecisionRepo, apply_change, stored_tags
+from .decisions import EVENT_KINDS, Change, DecisionRepo, Flip, apply_change, stored_tags
 from .errors import (
     GoalArchived,
     GoalChanged,
@@ -48,6 +48,7 @@ __all__ = [
     "SQLITE_MAGIC",
     "SQLITE_NOTADB",
     "Change",
+    "Flip",
     "GoalArchived",
     "GoalChanged",
     "GoalError",

@@ -36,6 +36,18 @@ class Change:
     value: str | None = None
 
 
+@dataclass(frozen=True)
+class Flip:
+    """What one undo or redo did: the action it flipped (None: there was nothing to flip), that
+    action's kind and detail, and the samples it touched (ascending)."""
+
+    kind: str  # undo | redo
+    action: int | None
+    action_kind: str | None
+    detail: dict | None
+    touched: list[int]
+
+
 EVENT_KINDS = ("keep", "drop", "clear", "tag", "untag", "note")
 
 
@@ -76,28 +88,54 @@ class DecisionRepo(GoalRepo, SampleRepo):
         ).fetchone()
         return Decision(r[0], r[1], r[2], self._tags(r[3], sample_id)) if r else UNDECIDED
 
+    def decisions_of(self, goal_id: int, sample_ids: Sequence[int]) -> dict[int, Decision]:
+        """The current decision of each of these samples that has a row (one query, any number)."""
+        out: dict[int, Decision] = {}
+        for sid, verdict, reason, note, tags in self.conn.execute(
+            "SELECT sample_id, verdict, reason, note, tags FROM decisions WHERE goal_id = ?"
+            " AND sample_id IN (SELECT value FROM json_each(?))",
+            (goal_id, json.dumps(list(sample_ids))),
+        ):
+            out[sid] = Decision(verdict, reason, note, self._tags(tags, sid))
+        return out
+
     def apply(
-        self, goal_id: int, changes: Sequence[Change], *, kind: str | None = None, revision: int | None = None
+        self,
+        goal_id: int,
+        changes: Sequence[Change],
+        *,
+        kind: str | None = None,
+        revision: int | None = None,
+        detail: dict | None = None,
     ) -> int:
         """Append one action (one undo step) with its events; update derived state. Returns action id.
+
+        Any number of changes is one transaction of a fixed number of statements (executemany),
+        so a bulk decision of 100,000 samples is one action that one undo reverts. `detail`
+        (JSON) says what a bulk action selected, for `winnow undo` and the audit.
 
         Refused, with nothing written, into an archived goal (GoalArchived) and, given the goal's
         `revision` as the caller read it, when the goal has changed since (GoalChanged)."""
         if not changes:
             raise ValueError("an action needs at least one change")
+        kinds = set()
         for c in changes:
+            kinds.add(c.kind)
             if c.kind not in EVENT_KINDS:
                 raise ValueError(f"unknown event kind {c.kind!r}")
             if c.kind == "drop" and c.reason is not None and c.reason not in REASONS:
                 raise ValueError(f"unknown drop reason {c.reason!r}; use one of {', '.join(REASONS)}")
             if c.kind in ("tag", "untag") and not (c.value or "").strip():
                 raise ValueError("a tag cannot be empty")
-        kind = kind or (changes[0].kind if len({c.kind for c in changes}) == 1 else "batch")
+        kind = kind or (changes[0].kind if len(kinds) == 1 else "batch")
         t = now()
         with self.tx() as conn:
             self._check_goal(goal_id, revision)
             aid = int(
-                conn.execute("INSERT INTO actions (goal_id, kind, at) VALUES (?, ?, ?)", (goal_id, kind, t)).lastrowid
+                conn.execute(
+                    "INSERT INTO actions (goal_id, kind, at, detail) VALUES (?, ?, ?, ?)",
+                    (goal_id, kind, t, json.dumps(detail, ensure_ascii=False) if detail is not None else None),
+                ).lastrowid
                 or 0
             )
             conn.executemany(
@@ -115,58 +153,69 @@ class DecisionRepo(GoalRepo, SampleRepo):
                     for c in changes
                 ],
             )
+            olds = self.decisions_of(goal_id, list(dict.fromkeys(c.sample_id for c in changes)))
             states: dict[int, Decision] = {}
             for c in changes:
-                old = states.get(c.sample_id) or self.decision(goal_id, c.sample_id)
+                old = states.get(c.sample_id) or olds.get(c.sample_id, UNDECIDED)
                 states[c.sample_id] = apply_change(old, c)
-            for sid, new in states.items():
-                self._write_decision(goal_id, sid, new)
+            self._write_decisions(goal_id, olds, states)
         return aid
 
-    def _write_decision(self, goal_id: int, sample_id: int, new: Decision) -> None:
-        old = self.decision(goal_id, sample_id)
-        if old == new:
+    def _write_decisions(self, goal_id: int, olds: dict[int, Decision], news: dict[int, Decision]) -> None:
+        """Set the derived state of samples from `olds` (as the table holds them; absent:
+        undecided) to `news`: decisions, decision_tags and the tallies, each in one executemany."""
+        upserts = []
+        tag_gone: list[tuple[int, str, int]] = []
+        tag_new: list[tuple[int, str, int]] = []
+        deltas: dict[tuple[str, str], int] = {}
+        for sid, new in news.items():
+            old = olds.get(sid, UNDECIDED)
+            if old == new:
+                continue
+            upserts.append(
+                (goal_id, sid, new.verdict, new.reason, new.note, json.dumps(list(new.tags), ensure_ascii=False))
+            )
+            for d, sign in ((old, -1), (new, 1)):
+                if d.verdict:
+                    deltas[("verdict", d.verdict)] = deltas.get(("verdict", d.verdict), 0) + sign
+                if d.reason:
+                    deltas[("reason", d.reason)] = deltas.get(("reason", d.reason), 0) + sign
+                for tg in d.tags:
+                    deltas[("tag", tg)] = deltas.get(("tag", tg), 0) + sign
+            if old.tags != new.tags:
+                tag_gone += [(goal_id, tg, sid) for tg in set(old.tags) - set(new.tags)]
+                tag_new += [(goal_id, tg, sid) for tg in set(new.tags) - set(old.tags)]
+        if not upserts:
             return
-        self.conn.execute(
+        self.conn.executemany(
             "INSERT INTO decisions (goal_id, sample_id, verdict, reason, note, tags) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(goal_id, sample_id) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason,"
             " note = excluded.note, tags = excluded.tags",
-            (goal_id, sample_id, new.verdict, new.reason, new.note, json.dumps(list(new.tags), ensure_ascii=False)),
+            upserts,
         )
-        deltas: dict[tuple[str, str], int] = {}
-        for d, sign in ((old, -1), (new, 1)):
-            if d.verdict:
-                deltas[("verdict", d.verdict)] = deltas.get(("verdict", d.verdict), 0) + sign
-            if d.reason:
-                deltas[("reason", d.reason)] = deltas.get(("reason", d.reason), 0) + sign
-            for tg in d.tags:
-                deltas[("tag", tg)] = deltas.get(("tag", tg), 0) + sign
-        for (k, key), n in deltas.items():
-            if n:
-                self.conn.execute(
-                    "INSERT INTO tallies (goal_id, kind, key, n) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT(goal_id, kind, key) DO UPDATE SET n = n + excluded.n",
-                    (goal_id, k, key, n),
-                )
-        for tg in set(old.tags) - set(new.tags):
-            self.conn.execute(
-                "DELETE FROM decision_tags WHERE goal_id = ? AND tag = ? AND sample_id = ?", (goal_id, tg, sample_id)
-            )
-        for tg in set(new.tags) - set(old.tags):
-            self.conn.execute(
-                "INSERT OR IGNORE INTO decision_tags (goal_id, tag, sample_id) VALUES (?, ?, ?)",
-                (goal_id, tg, sample_id),
+        self.conn.executemany(
+            "INSERT INTO tallies (goal_id, kind, key, n) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(goal_id, kind, key) DO UPDATE SET n = n + excluded.n",
+            [(goal_id, k, key, n) for (k, key), n in deltas.items() if n],
+        )
+        if tag_gone:
+            self.conn.executemany("DELETE FROM decision_tags WHERE goal_id = ? AND tag = ? AND sample_id = ?", tag_gone)
+        if tag_new:
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO decision_tags (goal_id, tag, sample_id) VALUES (?, ?, ?)", tag_new
             )
 
-    def _replay(self, goal_id: int, sample_id: int) -> Decision:
-        d = UNDECIDED
-        for kind, reason, value in self.conn.execute(
-            "SELECT e.kind, e.reason, e.value FROM events e JOIN actions a ON a.id = e.action_id"
-            " WHERE e.goal_id = ? AND e.sample_id = ? AND a.undone = 0 ORDER BY e.id",
-            (goal_id, sample_id),
+    def _replay_many(self, goal_id: int, sample_ids: Sequence[int]) -> dict[int, Decision]:
+        """Each sample's state from the log alone (its events of actions not undone), one query."""
+        state = {sid: UNDECIDED for sid in sample_ids}
+        for sid, kind, reason, value in self.conn.execute(
+            "SELECT e.sample_id, e.kind, e.reason, e.value FROM events e JOIN actions a ON a.id = e.action_id"
+            " WHERE e.goal_id = ? AND e.sample_id IN (SELECT value FROM json_each(?)) AND a.undone = 0"
+            " ORDER BY e.sample_id, e.id",
+            (goal_id, json.dumps(list(sample_ids))),
         ):
-            d = apply_change(d, Change(sample_id, kind, reason, value))
-        return d
+            state[sid] = apply_change(state[sid], Change(sid, kind, reason, value))
+        return state
 
     def _touched(self, action_id: int) -> list[int]:
         return [
@@ -201,25 +250,40 @@ class DecisionRepo(GoalRepo, SampleRepo):
     def undo(self, goal_id: int, *, revision: int | None = None) -> list[int]:
         """Undo the latest effective action of this goal. Returns the samples it touched ([] if none).
         Refused as apply() is, for an archived or changed goal."""
-        return self._flip(goal_id, "undo", revision)
+        return self.flip(goal_id, "undo", revision=revision).touched
 
     def redo(self, goal_id: int, *, revision: int | None = None) -> list[int]:
-        return self._flip(goal_id, "redo", revision)
+        return self.flip(goal_id, "redo", revision=revision).touched
 
-    def _flip(self, goal_id: int, kind: str, revision: int | None = None) -> list[int]:
+    def flip(self, goal_id: int, kind: str, *, revision: int | None = None) -> Flip:
+        """Undo (or redo) one action, as one transaction of a fixed number of statements however
+        many samples it touched; what it was is returned (`Flip.action` None: nothing to flip)."""
+        if kind not in ("undo", "redo"):
+            raise ValueError(f"flip is undo or redo, not {kind!r}")
         with self.tx() as conn:
             self._check_goal(goal_id, revision)
             target = self.undo_target(goal_id) if kind == "undo" else self.redo_target(goal_id)
             if target is None:
-                return []
+                return Flip(kind, None, None, None, [])
+            info = self.action_info(target)
             conn.execute(
                 "INSERT INTO actions (goal_id, kind, target, at) VALUES (?, ?, ?, ?)", (goal_id, kind, target, now())
             )
             conn.execute("UPDATE actions SET undone = ? WHERE id = ?", (1 if kind == "undo" else 0, target))
             touched = self._touched(target)
-            for sid in touched:
-                self._write_decision(goal_id, sid, self._replay(goal_id, sid))
-        return touched
+            self._write_decisions(goal_id, self.decisions_of(goal_id, touched), self._replay_many(goal_id, touched))
+        return Flip(kind, target, info[0] if info else None, info[1] if info else None, touched)
+
+    def action_info(self, action_id: int) -> tuple[str, dict | None] | None:
+        """(kind, detail) of one action; detail is what a bulk action selected (None otherwise)."""
+        r = self.conn.execute("SELECT kind, detail FROM actions WHERE id = ?", (action_id,)).fetchone()
+        if r is None:
+            return None
+        try:
+            detail = json.loads(r[1]) if r[1] else None
+        except ValueError:
+            detail = None
+        return r[0], detail if isinstance(detail, dict) else None
 
     def action_before_last(self, goal_id: int, n: int) -> int:
         """Id of the goal's action (undo and redo aside) that preceded its last `n`; 0 if none did."""

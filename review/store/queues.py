@@ -86,6 +86,77 @@ class QueueRepo(FigureRepo):
             (after, in_json, plain),
         )
 
+    # ------------------------------------------------------------------ whole queues (bulk decisions)
+
+    def builtin_members(self, goal_id: int, kind: str, value: str | None) -> list[int] | None:
+        """Every sample id of a built-in queue, ascending, in one query (a bulk decision's
+        selection); None for a kind that is not built in (the caller steps it)."""
+        args: tuple
+        if kind == "all":
+            sql, args = "SELECT id FROM samples ORDER BY id", ()
+        elif kind == "undecided":
+            sql = (
+                "SELECT s.id FROM samples s WHERE NOT EXISTS (SELECT 1 FROM decisions d"
+                " WHERE d.goal_id = ? AND d.sample_id = s.id AND d.verdict IS NOT NULL) ORDER BY s.id"
+            )
+            args = (goal_id,)
+        elif kind in ("kept", "dropped"):
+            sql = "SELECT sample_id FROM decisions WHERE goal_id = ? AND verdict = ? ORDER BY sample_id"
+            args = (goal_id, "keep" if kind == "kept" else "drop")
+        elif kind == "reason":
+            sql, args = (
+                "SELECT sample_id FROM decisions WHERE goal_id = ? AND reason = ? ORDER BY sample_id",
+                (
+                    goal_id,
+                    value,
+                ),
+            )
+        elif kind == "tag":
+            sql, args = (
+                "SELECT sample_id FROM decision_tags WHERE goal_id = ? AND tag = ? ORDER BY sample_id",
+                (
+                    goal_id,
+                    value,
+                ),
+            )
+        elif kind == "search":
+            return self.search_ids(value or "")
+        else:
+            return None
+        return [r[0] for r in self.conn.execute(sql, args)]
+
+    def search_ids(self, text: str) -> list[int]:
+        """Every sample the search queue for `text` steps through (the same match), ascending."""
+        plain = _ascii_lower(text)
+        in_json = _ascii_lower(json.dumps(text, ensure_ascii=False)[1:-1])
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT id FROM samples WHERE instr(lower(turns), ?) > 0 OR instr(lower(system), ?) > 0 ORDER BY id",
+                (in_json, plain),
+            )
+        ]
+
+    def shared_hash_ids(self, column: str) -> list[int]:
+        """Samples whose content_hash (exact copies) or prompt_hash (same prompt) another sample
+        shares: the candidates of the spine's own flags, ascending."""
+        if column not in ("content_hash", "prompt_hash"):
+            raise ValueError(f"no hash column {column!r}")
+        return [
+            r[0]
+            for r in self.conn.execute(
+                f"SELECT id FROM samples WHERE {column} IN"
+                f" (SELECT {column} FROM samples GROUP BY {column} HAVING count(*) > 1) ORDER BY id"
+            )
+        ]
+
+    def ids_in_ranges(self, ranges: list[tuple[int, int]]) -> list[int]:
+        """The sample ids that exist within the inclusive ranges, ascending and each once."""
+        out: set[int] = set()
+        for lo, hi in ranges:
+            out.update(r[0] for r in self.conn.execute("SELECT id FROM samples WHERE id BETWEEN ? AND ?", (lo, hi)))
+        return sorted(out)
+
 
 def builtin_queues() -> dict[str, QueueSpec[Store]]:
     """The queues over samples and decisions, with their labels and (from the tallies) sizes."""
