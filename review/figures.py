@@ -11,8 +11,8 @@ records: the keys, their order and the values are the ones these commands have a
 
 from __future__ import annotations
 
-import functools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
@@ -25,7 +25,7 @@ from .store import Store
 if TYPE_CHECKING:
     from .analysis.figures import AnalysisFigures
     from .style.boundaries import BoundarySummary
-    from .style.findings import StyleReport
+    from .style.findings import ConflictPair, FlagRow, StyleReport
 
 SESSION_GAP_S = 15 * 60  # a pause longer than this ends a stretch of work (pace)
 SIGNALS_LAST_N = 50  # "how the last N decisions changed the figures"
@@ -484,7 +484,9 @@ def write_report_json(store: Store, goal_id: int | None, out: TextIO, **kwargs: 
     from .style.findings import LISTS, counts, iter_list
 
     head = to_json(report_data(store, goal_id, limit=None, lists=False))
-    enc = functools.partial(json.dumps, ensure_ascii=False, indent=2, **kwargs)
+
+    def enc(v: Any) -> str:
+        return json.dumps(v, ensure_ascii=False, indent=2, **kwargs)
 
     def value(v: Any, depth: int) -> str:
         return enc(v).replace("\n", "\n" + "  " * depth)
@@ -499,7 +501,8 @@ def write_report_json(store: Store, goal_id: int | None, out: TextIO, **kwargs: 
                 out.write(value(v, 1))
                 continue
             n = 0
-            for n, item in enumerate(iter_list(store, key), 1):
+            items: Iterator[FlagRow | ConflictPair] = iter_list(store, key)
+            for n, item in enumerate(items, 1):
                 out.write(("," if n > 1 else "[") + "\n    " + value(item.to_json(), 2))
             out.write("\n  ]" if n else "[]")
         out.write("\n}" if head else "}")
