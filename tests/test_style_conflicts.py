@@ -91,9 +91,10 @@ def test_disagreement_names_each_piece_of_evidence():
         "answer",
         "Can you extend my trial?",
     )
-    assert ev == ["opposite answers: yes vs no"] and short == "yes vs no" and strength >= 0.9
+    assert ev == ["opposite answers: yes (“Of course.”) vs no (“I'm afraid trials can't be extended.”)"]
+    assert short == "yes vs no" and strength >= 0.9
     strength, ev, _ = disagreement("Sure, done.", "I can't help with that.", "answer", "refuse", "q")
-    assert "one complies, the other refuses" in ev
+    assert "one complies, the other refuses: “Sure, done.” vs “I can't help with that.”" in ev
     assert disagreement("Yes, it's in Settings.", "Yes, look in Settings.", "answer", "answer", "q")[0] == 0.0
 
 
@@ -177,3 +178,95 @@ def test_resolve_with_another_reason_and_bad_choice(tmp_path):
         assert s.decision(goal.id, 3).reason == "incomplete"
         with pytest.raises(ValueError):
             resolve_pair(session, flag, "middle")
+
+
+def test_durations_compare_within_one_scale():
+    assert number_conflicts("退款期限为30天。", "退款期限为7天。") == ["30天 vs 7天"]
+    assert number_conflicts("It takes 14 days.", "It takes 2 weeks.") == []  # the same duration
+    assert number_conflicts("It takes 3 days.", "It takes 2 weeks.") != []
+    # a refund window and a processing time are two different things, not two answers
+    assert number_conflicts("Refunds within 30 days.", "Processing takes 5 minutes.") == []
+
+
+@pytest.mark.parametrize(
+    "a, b, same",
+    [
+        ("感冒引起的咳嗽会持续多久？", "水痘的症状会持续多久？", False),  # one kind of question, two subjects
+        ("专业版一个月多少钱？", "专业版的月费是多少？", True),
+        ("How long does the refund take?", "How long does a refund take to arrive?", True),
+        ("How long does the refund take?", "How long does shipping to Canada take?", False),
+    ],
+)
+def test_subject_coverage_tells_a_rewording_from_another_subject(a, b, same):
+    from review.style.conflicts import subject_coverage
+    from review.style.features import SUBJECT_MIN_COVERAGE
+
+    assert (subject_coverage(a, b) >= SUBJECT_MIN_COVERAGE) is same
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("I'm sorry, but I can't order a pizza for you.", True),
+        ("I'm unable to browse the internet. But here is a recipe.", True),
+        ("很抱歉，我无法回答这个问题。", True),
+        ("作为一个人工智能，我不能提供医疗建议。", True),
+        ("Sure! The capital of France is Paris.", False),
+        ("您好，根据您的描述，建议多喝水，注意休息。", False),
+        ("Here is the plan. I can't stress enough how important sleep is.", False),
+    ],
+)
+def test_refuses_reads_the_opening(text, want):
+    from review.style.conflicts import refuses
+
+    assert refuses(text) is want
+
+
+def test_opening_is_the_first_sentence_cut_short():
+    from review.style.conflicts import opening
+
+    assert opening("No. Refunds are not offered.") == "No."
+    assert opening("是的，可以退款。请联系客服。") == "是的，可以退款。"
+    long = opening("x" * 100)
+    assert len(long) == 40 and long.endswith("…")
+
+
+def _write_records(tmp_path, records):
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    db = tmp_path / "p.db"
+    with Store(db) as s:
+        s.import_file(path)
+    return db
+
+
+def _msgs(*texts):
+    return [{"role": "user" if i % 2 == 0 else "assistant", "content": t} for i, t in enumerate(texts)]
+
+
+def test_no_contradiction_across_tools_or_after_other_conversations(tmp_path):
+    tool = lambda name: [{"type": "function", "function": {"name": name, "parameters": {"type": "object"}}}]  # noqa: E731
+    records = [
+        # the same words with other tools: another question (the answer names what the tools allow)
+        {
+            "messages": _msgs("Can you book a flight for me?", "Yes, I can book that flight."),
+            "tools": tool("book_flight"),
+        },
+        {
+            "messages": _msgs("Can you book a flight for me?", "I'm sorry, but I can't book flights."),
+            "tools": tool("calculate_discount"),
+        },
+        # one follow-up after two different conversations: two questions (the earlier turns are the question)
+        {"messages": _msgs("我买的是电子产品。", "好的。", "退货期限是多久？", "退货期限为15天。")},
+        {"messages": _msgs("我买的是衣服。", "好的。", "退货期限是多久？", "退货期限为7天。")},
+        # the same conversation before it: a real contradiction
+        {"messages": _msgs("我买的是家具。", "好的。", "退货期限是多久？", "退货期限为30天。")},
+        {"messages": _msgs("我买的是家具。", "好的。", "退货期限是多久？", "退货期限为7天。")},
+    ]
+    db = _write_records(tmp_path, records)
+    run_style_analysis(db)
+    with Store(db) as s:
+        pairs = {f.members for sid in range(1, 7) for f in style_flags(s, 0, s.sample(sid)) if f.kind == "conflict"}
+        assert pairs == {(5, 6)}
+        [f] = [f for f in style_flags(s, 0, s.sample(5)) if f.kind == "conflict"]
+        assert "30天 vs 7天" in f.label

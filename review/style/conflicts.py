@@ -80,10 +80,41 @@ def quantities(text: str, ignore: Iterable[str] = ()) -> dict[str, dict[str, str
     return out
 
 
+# Durations of one scale compare across units: "3 天" and "2 周" are one quantity (and "14 天" agrees
+# with "2 周"). Days to years and seconds to hours are two scales: "30 days" and "5 minutes" are
+# different things (a refund window, a processing time), not two answers to one question.
+DURATION_SCALES = {
+    "days": ("calendar", 1),
+    "weeks": ("calendar", 7),
+    "months": ("calendar", 30),
+    "years": ("calendar", 365),
+    "seconds": ("clock", 1),
+    "minutes": ("clock", 60),
+    "hours": ("clock", 3600),
+}
+
+
+def _merge_durations(q: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for unit, vals in q.items():
+        if unit not in DURATION_SCALES:
+            out.setdefault(unit, {}).update(vals)
+            continue
+        scale, factor = DURATION_SCALES[unit]
+        for v, shown in vals.items():
+            try:
+                base = float(v) * factor
+            except ValueError:
+                continue
+            out.setdefault(f"duration ({scale})", {}).setdefault(f"{base:g}", shown)
+    return out
+
+
 def number_conflicts(a: str, b: str, question: str = "") -> list[str]:
-    """'30 天 vs 7 天' for each unit both answers give with no value in common."""
+    """'30 天 vs 7 天' for each unit both answers give with no value in common (durations in any unit
+    compared as one: '3天 vs 2周')."""
     asked = {v for vals in quantities(question).values() for v in vals}
-    qa, qb = quantities(a, asked), quantities(b, asked)
+    qa, qb = _merge_durations(quantities(a, asked)), _merge_durations(quantities(b, asked))
     out = []
     for unit in sorted(set(qa) & set(qb)):
         if not set(qa[unit]) & set(qb[unit]):
@@ -96,6 +127,26 @@ def names(text: str, question: str = "") -> set[str]:
     q = question.casefold()
     found = {m.group(1) for m in _NAME.finditer(text.strip())}
     return {n for n in found if n.casefold() not in q and n.casefold() not in _STOP and len(n) > 2}
+
+
+# What a refusal says in its first sentences, beyond the move classifier's REFUSE: an assistant
+# that "can't order a pizza" or "does not support" a request refuses, however it goes on.
+_REFUSAL = re.compile(
+    r"\b(?:i|we)(?:'m| am| are|'re)? (?:sorry|afraid)\b[^.!?]{0,60}\b(?:can'?t|cannot|unable|not able|"
+    r"don'?t have|do not have)\b|\b(?:i|we)(?:'m| am|'re| are) (?:unable|not able) to\b|"
+    r"\b(?:i|we) (?:(?:can'?t|cannot)(?! (?:stress|emphasi[sz]e|wait|help but|thank|believe|imagine))|don'?t have the "
+    r"(?:ability|capability|capabilities|function)|do not have the (?:ability|capability))\b|"
+    r"\bas an ai\b[^.!?]{0,40}\b(?:can'?t|cannot|don'?t|unable)\b|"
+    r"(?:我|我们)?(?:不能|无法|不可以|不会)(?:回答|提供|告诉|协助|帮助|帮您|帮你|支持|鼓励|确认|判断|为您|给您)|"
+    r"不支持或鼓励|不鼓励|很抱歉|抱歉，我|作为(?:一个)?(?:人工智能|ai|AI)",
+    re.I,
+)
+
+
+def refuses(text: str) -> bool:
+    """Does the answer decline in its first two sentences (F.REFUSE or the wider _REFUSAL)?"""
+    head = " ".join(re.split(r"(?<=[.!?。！？])\s*", text.strip(), maxsplit=2)[:2])
+    return bool(F.REFUSE.search(head) or _REFUSAL.search(head))
 
 
 def content_terms(text: str) -> set[str]:
@@ -112,6 +163,35 @@ def overlap(a: str, b: str) -> float:
     if not ta or not tb:
         return 0.0
     return len(ta & tb) / min(len(ta), len(tb))
+
+
+# Words that say what kind of question it is, not what it is about (removed before subjects are compared).
+_QUESTION_FORM = re.compile(
+    "|".join(p.pattern for _, p in F.QUESTION_TYPES)
+    + r"|\b(?:what|which|is|it|possible|please|tell|me|can|could|would|do|does|did|much|many|per|one)\b|请问|请|吗|呢|吧",
+    re.I,
+)
+_CJK_STOP = frozenset("的了是在我你您他她它们这那有和与及或也都就还一个种些么啊呀吧呢吗")
+
+
+def subject_terms(question: str) -> set[str]:
+    """What a question is about: its content words (Latin, stemmed to 4 letters) and CJK characters,
+    without the words that only say what kind of question it is ("how long", 多久, 是什么) or stopwords."""
+    t = _QUESTION_FORM.sub(" ", normalise(question))
+    terms = {w[:4] for w in _CONTENT_EN.findall(t) if w not in _STOP}
+    terms.update(c for c in F.CJK.findall(t) if c not in _CJK_STOP)
+    return terms
+
+
+def subject_coverage(a: str, b: str) -> float:
+    """Shared subject terms over the larger side's: 1.0 when two questions are about the same things.
+
+    Measured on real Chinese sets: two "…会持续多久？" questions about different illnesses share the
+    question and little else (0.2–0.3); "专业版一个月多少钱？" / "专业版的月费是多少？" 0.75."""
+    sa, sb = subject_terms(a), subject_terms(b)
+    if not sa or not sb:
+        return 1.0 if sa == sb else 0.0
+    return len(sa & sb) / max(len(sa), len(sb))
 
 
 def question_type(prompt: str) -> str:
@@ -163,6 +243,12 @@ class Conflict:
     answer_similarity: float | None = None
 
 
+def opening(text: str, limit: int = 40) -> str:
+    """An answer's first sentence, cut at `limit` characters: what the curator reads in a flag's detail."""
+    first = " ".join(_first_sentence(text).split())
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
 def _first_sentence(text: str) -> str:
     return re.split(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n", text.strip(), maxsplit=1)[0]
 
@@ -197,11 +283,26 @@ def disagreement(
     if kind in F.STANCE_QUESTIONS:
         sa, sb = stance(a), stance(b)
         if sa and sb and sa != sb:
-            ev.append((F.EVIDENCE_WEIGHTS["stance"], f"opposite answers: {sa} vs {sb}", f"{sa} vs {sb}"))
+            ev.append(
+                (
+                    F.EVIDENCE_WEIGHTS["stance"],
+                    f"opposite answers: {sa} (“{opening(a)}”) vs {sb} (“{opening(b)}”)",
+                    f"{sa} vs {sb}",
+                )
+            )
     if same_question and {move_a, move_b} == {"refuse", "answer"}:
-        left = "complies" if move_a == "answer" else "refuses"
-        right = "refuses" if left == "complies" else "complies"
-        ev.append((F.EVIDENCE_WEIGHTS["refusal"], f"one {left}, the other {right}", f"{left} vs {right}"))
+        refusing, complying = (a, b) if move_a == "refuse" else (b, a)
+        # both must read that way: the move classifier misses many refusals ("I'm unable to", 我不能回答)
+        if refuses(refusing) and not refuses(complying):
+            left = "complies" if move_a == "answer" else "refuses"
+            right = "refuses" if left == "complies" else "complies"
+            ev.append(
+                (
+                    F.EVIDENCE_WEIGHTS["refusal"],
+                    f"one {left}, the other {right}: “{opening(a)}” vs “{opening(b)}”",
+                    f"{left} vs {right}",
+                )
+            )
     if (
         same_question
         and kind in F.NAME_QUESTIONS

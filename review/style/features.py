@@ -596,7 +596,19 @@ QUESTION_TYPES: tuple[tuple[str, re.Pattern], ...] = (
     ),
 )
 CONFLICT_MIN_LEXICAL = 0.40  # prompt char n-gram cosine for "the same question, reworded"
-CONFLICT_MIN_SEMANTIC = 0.80  # prompt embedding cosine for the same
+CONFLICT_MIN_SEMANTIC = 0.80  # prompt embedding cosine for the same (all-MiniLM-L6-v2 and unnamed models)
+# Per model: score bands differ. multilingual-e5 puts unrelated Chinese prompts at ~0.84 and the
+# COIG-CQIA minimal pairs (女性/男性, 买/卖) at 0.95–0.995, so its bar is higher; no bar alone tells
+# a rewording from another question there (the subject and minimal-pair checks do that).
+CONFLICT_MIN_SEMANTIC_BY_MODEL = (("e5", 0.93),)
+SUBJECT_MIN_COVERAGE = 0.5  # a reworded question shares at least this share of its subject terms
+
+
+def conflict_min_semantic(model_id: str) -> float:
+    low = (model_id or "").lower()
+    return next((v for hint, v in CONFLICT_MIN_SEMANTIC_BY_MODEL if hint in low), CONFLICT_MIN_SEMANTIC)
+
+
 MUTUAL_RANK = 2  # a reworded question: each prompt is among the other's this-many closest prompts
 MINIMAL_PAIR_MAX = 4  # prompts equal but for one swap of at most this many characters each side: different questions
 NAME_MAX_TOKENS = 40  # names are compared only between answers this short

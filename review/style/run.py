@@ -20,10 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from ..model import ASSISTANT, TOOL_CALL, USER, text_hash
+from ..prompt import context_key, question_key
 from ..store import Store
 from . import features as F
 from .boundaries import stability
-from .conflicts import Conflict, conflict_label, disagreement, minimal_pair, question_type
+from .conflicts import Conflict, conflict_label, disagreement, minimal_pair, question_type, subject_coverage
 from .drift import compute_drift, drift_label, similarity_floor
 from .fingerprint import Fingerprint, answer_key, fingerprint
 from .neighbours import find_neighbours, pair_similarity
@@ -92,13 +93,17 @@ class Cancelled(Exception):
 @dataclass
 class _Exchange:
     pos: int  # sample position
-    qhash: str
+    qhash: str  # review.prompt.question_key: the question with its tools and the conversation before it
+    ctx: str  # review.prompt.context_key: the tools and the conversation before the question
     question: str
     answer: str
     last: bool  # the sample's final exchange (its answer)
 
 
-def _exchanges(pos: int, turns) -> list[_Exchange]:
+def _exchanges(pos: int, conv) -> list[_Exchange]:
+    """Every user turn answered by the assistant. Its identity is the whole setting (tools, earlier
+    turns), so "继续" after two different conversations is two different questions."""
+    turns = conv.turns
     out = []
     k = 0
     while k < len(turns):
@@ -108,7 +113,16 @@ def _exchanges(pos: int, turns) -> list[_Exchange]:
                 j += 1
             answer = "\n".join(t.content for t in turns[k + 1 : j] if t.role == ASSISTANT)
             if j > k + 1 and answer.strip() and turns[k].content.strip():
-                out.append(_Exchange(pos, text_hash(turns[k].content), turns[k].content, answer, j == len(turns)))
+                out.append(
+                    _Exchange(
+                        pos,
+                        question_key(conv, k + 1),
+                        context_key(conv, k),
+                        turns[k].content,
+                        answer,
+                        j == len(turns),
+                    )
+                )
             k = j
         else:
             k += 1
@@ -220,7 +234,7 @@ def run_style_analysis(
                 sample_keys.append((s.id, key))
                 if group_field:
                     group_vals.append(_group_value(s.raw, group_field))
-                exchanges.extend(_exchanges(pos, conv.turns))
+                exchanges.extend(_exchanges(pos, conv))
                 vocab.add(prompt)
                 vocab.add(answer)
                 if conv.turns and conv.turns[-1].role == USER:
@@ -307,7 +321,7 @@ def run_style_analysis(
 
             t = time.perf_counter()
             report("contradictions", 0, len(ids))
-            conflicts, qgroups = _find_conflicts(ids, prompts, fps, exchanges, nb)
+            conflicts, qgroups = _find_conflicts(ids, prompts, fps, exchanges, nb, model_id)
             timings["contradictions"] = time.perf_counter() - t
             check()
         except Cancelled:
@@ -378,8 +392,14 @@ def _numbers(text: str) -> set[str]:
     return set(_NUMBER.findall(unicodedata.normalize("NFKC", text)))
 
 
-def _find_conflicts(ids, prompts, fps, exchanges, nb) -> tuple[list[Conflict], list[dict]]:
-    """Contradictory pairs (positions) and the same-question groups for the report."""
+def _find_conflicts(ids, prompts, fps, exchanges, nb, model_id: str = "") -> tuple[list[Conflict], list[dict]]:
+    """Contradictory pairs (positions) and the same-question groups for the report.
+
+    The same question: equal `review.prompt.question_key` (the turn, the conversation before it and
+    the tool schema). A reworded one: the same setting (`context_key`), prompt neighbours above the
+    model's bar (F.conflict_min_semantic) or the n-gram bar, each other's closest, the same kind of
+    factual question with the same numbers, not a minimal pair, and about the same things
+    (`subject_coverage`)."""
     moves: dict[int, str] = {}
 
     def move_of(ex: _Exchange) -> str:
@@ -447,7 +467,7 @@ def _find_conflicts(ids, prompts, fps, exchanges, nb) -> tuple[list[Conflict], l
         return qtypes[pos]
 
     eligible = set(F.NUMBER_QUESTIONS) | set(F.STANCE_QUESTIONS)
-    thr = np.where(nb.source == 2, F.CONFLICT_MIN_SEMANTIC, F.CONFLICT_MIN_LEXICAL).astype(np.float32)
+    thr = np.where(nb.source == 2, F.conflict_min_semantic(model_id), F.CONFLICT_MIN_LEXICAL).astype(np.float32)
     rows, cols = np.nonzero((nb.idx >= 0) & (nb.sim >= thr[:, None]))
     checked: set[tuple[int, int]] = set()
     for i, k in zip(rows.tolist(), cols.tolist()):
@@ -458,8 +478,8 @@ def _find_conflicts(ids, prompts, fps, exchanges, nb) -> tuple[list[Conflict], l
         checked.add((lo, hi))
         fi, fj = fps[i], fps[j]
         qa, qb = last_q.get(i), last_q.get(j)
-        if fi is None or fj is None or qa is None or qb is None or qa.qhash == qb.qhash:
-            continue
+        if fi is None or fj is None or qa is None or qb is None or qa.qhash == qb.qhash or qa.ctx != qb.ctx:
+            continue  # the same question (found above), or asked with other tools or after another conversation
         if k >= F.MUTUAL_RANK or i not in nb.idx[j, : F.MUTUAL_RANK]:
             continue  # not each other's closest prompts: a neighbour, not the same question reworded
         kind = qtype_of(i)
@@ -467,6 +487,8 @@ def _find_conflicts(ids, prompts, fps, exchanges, nb) -> tuple[list[Conflict], l
             continue
         if _numbers(prompts[i]) != _numbers(prompts[j]):
             continue  # "3 apples" and "1000 apples" are different questions
+        if subject_coverage(qa.question, qb.question) < F.SUBJECT_MIN_COVERAGE:
+            continue  # "…会持续多久？" about a cough and about chickenpox: one kind of question, two subjects
         strength, ev, short = disagreement(
             qa.answer, qb.answer, fi.move, fj.move, qa.question + "\n" + qb.question, same_question=False, qtype=kind
         )
