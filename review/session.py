@@ -263,10 +263,18 @@ class ReviewSession:
         None (nothing written) when no sample would change."""
         if preview.goal_id != self.goal.id:
             raise ValueError(f"the preview is for goal #{preview.goal_id}, this session's goal is #{self.goal.id}")
-        changes = bulk_changes(preview)
-        if not changes:
+        if not preview.changes:
             return None
-        return self._apply(changes, kind="bulk", detail=bulk_detail(preview))
+        return self.store.apply_bulk(
+            self.goal.id,
+            preview.changes,
+            preview.verdict,
+            reason=preview.reason,
+            tags=preview.tags,
+            note=preview.note,
+            revision=self.goal.revision,
+            detail=bulk_detail(preview),
+        )
 
     # ---------------------------------------------------------------- figures & goals
 

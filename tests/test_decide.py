@@ -74,22 +74,23 @@ def test_a_bulk_decision_is_one_action_and_one_undo_restores_every_sample_as_it_
     with Store(db) as store:
         s = session_of(store)
         g = s.goal.id
-        s.store.apply(g, [Change(1, "keep"), Change(2, "drop", "duplicate"), Change(2, "tag", value="x")])
+        s.store.apply(g, [Change(1, "keep"), Change(4, "drop", "duplicate"), Change(4, "tag", value="x")])
         s.store.apply(g, [Change(3, "note", value="look again")])
         before = consistent(store, g)
         sel = s.select("search", "as an ai")
         assert sel.ids == (1, 4, 7, 10, 13, 16, 19, 22, 25, 28, 31)
-        p = s.preview_bulk(sel, "drop", reason="style-drift", tags=["boilerplate"])
-        assert (p.matched, p.undecided, p.overwritten, p.already, len(p.changes)) == (11, 10, 1, 0, 11)
+        p = s.preview_bulk(sel, "drop", reason="style-drift", tags=["boilerplate", "a-z"], note="boilerplate opener")
+        assert (p.matched, p.undecided, p.overwritten, p.already, len(p.changes)) == (11, 9, 2, 0, 11)
         actions = store.conn.execute("SELECT count(*) FROM actions").fetchone()[0]
         aid = s.bulk_decide(p)
         assert store.conn.execute("SELECT count(*) FROM actions").fetchone()[0] == actions + 1
         events = store.conn.execute("SELECT kind, count(*) FROM events WHERE action_id = ? GROUP BY kind", (aid,))
-        assert dict(events.fetchall()) == {"drop": 11, "tag": 11}
+        assert dict(events.fetchall()) == {"drop": 11, "tag": 22, "note": 11}
         after = consistent(store, g)
         for sid in sel.ids:
             assert after[sid].verdict == "drop" and after[sid].reason == "style-drift"
-            assert "boilerplate" in after[sid].tags
+            assert after[sid].note == "boilerplate opener"
+            assert after[sid].tags == (("a-z", "boilerplate", "x") if sid == 4 else ("a-z", "boilerplate"))
         assert after[3].note == "look again" and after[3].verdict is None  # not selected: untouched
         flip = s.undo_step()
         assert flip.action == aid and flip.action_kind == "bulk" and flip.touched == list(sel.ids)
@@ -302,11 +303,14 @@ KILLER = textwrap.dedent(
     s = ReviewSession(store, store.active_goal())
     p = s.preview_bulk(s.select("queue", "all"), "drop", reason="noisy")
     if sys.argv[2] == "inside":
-        real = store._write_decisions
-        def dying(*a, **k):
-            real(*a, **k)
-            os.kill(os.getpid(), signal.SIGKILL)  # events and state written, COMMIT not yet
-        store._write_decisions = dying
+        from contextlib import contextmanager
+        real = store.tx
+        @contextmanager
+        def dying(**kw):
+            with real(**kw) as conn:
+                yield conn
+                os.kill(os.getpid(), signal.SIGKILL)  # every row written, COMMIT not yet
+        store.tx = dying
     s.bulk_decide(p)
     print("decided", flush=True)
     os.kill(os.getpid(), signal.SIGKILL)  # reported: it must be in the file

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..model import DEFAULT_REASON, REASONS, UNDECIDED, Decision
 from .connection import now
@@ -17,13 +18,25 @@ from .samples import SampleRepo
 def stored_tags(stored: object) -> tuple[str, ...] | None:
     """A decision's tags column (a JSON list of strings) as a tuple; None when it is anything else,
     which only a project file changed outside winnow can hold. The caller names the sample."""
+    return _parse_tags(stored) if isinstance(stored, str) else None
+
+
+@lru_cache(maxsize=4096)
+def _parse_tags(stored: str) -> tuple[str, ...] | None:
+    # Cached: a project has few distinct tag sets, and a bulk step reads 100,000 of them.
     try:
-        tags = json.loads(stored) if isinstance(stored, str) else None
+        tags = json.loads(stored)
     except ValueError:
         return None
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         return None
     return tuple(tags)
+
+
+@lru_cache(maxsize=4096)
+def tags_json(tags: tuple[str, ...]) -> str:
+    """The tags column for a decision's tags (cached like _parse_tags)."""
+    return json.dumps(list(tags), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -161,6 +174,96 @@ class DecisionRepo(GoalRepo, SampleRepo):
             self._write_decisions(goal_id, olds, states)
         return aid
 
+    def apply_bulk(
+        self,
+        goal_id: int,
+        sample_ids: Sequence[int],
+        verdict: str,
+        *,
+        reason: str | None = None,
+        tags: Sequence[str] = (),
+        note: str | None = None,
+        revision: int | None = None,
+        detail: dict | None = None,
+    ) -> int:
+        """One action deciding every one of `sample_ids` (distinct) the same way, with the same
+        tags and note: the events and apply()'s state, written set-wise in SQL (a fixed number of
+        statements, no Python per sample), so 100,000 samples cost about what writing their rows
+        costs. The state it writes is apply_change's, event by event (verdict, then each tag, then
+        the note); tests/test_decide.py checks it against a replay of the log. Returns the action id;
+        refused as apply() is."""
+        if verdict not in ("keep", "drop"):
+            raise ValueError(f"a bulk decision is keep or drop, not {verdict!r}")
+        if not sample_ids:
+            raise ValueError("an action needs at least one change")
+        reason = (reason or DEFAULT_REASON) if verdict == "drop" else None
+        if reason is not None and reason not in REASONS:
+            raise ValueError(f"unknown drop reason {reason!r}; use one of {', '.join(REASONS)}")
+        tags = tuple(dict.fromkeys(tags))
+        if any(not t.strip() for t in tags):
+            raise ValueError("a tag cannot be empty")
+        ids = json.dumps(list(sample_ids))
+        in_ids = "SELECT value FROM json_each(?)"
+        t = now()
+        with self.tx() as conn:
+            self._check_goal(goal_id, revision)
+            aid = int(
+                conn.execute(
+                    "INSERT INTO actions (goal_id, kind, at, detail) VALUES (?, 'bulk', ?, ?)",
+                    (goal_id, t, json.dumps(detail, ensure_ascii=False) if detail is not None else None),
+                ).lastrowid
+                or 0
+            )
+            old = conn.execute(
+                f"SELECT verdict, reason, count(*) FROM decisions WHERE goal_id = ? AND sample_id IN ({in_ids})"
+                " GROUP BY verdict, reason",
+                (goal_id, ids),
+            ).fetchall()
+            events = [(verdict, reason, None)] + [("tag", None, tg) for tg in tags]
+            if note is not None:
+                events.append(("note", None, note))
+            for kind, why, value in events:  # per sample the events' ids run verdict, tags, note
+                conn.execute(
+                    "INSERT INTO events (action_id, goal_id, sample_id, kind, reason, value, at)"
+                    " SELECT ?, ?, value, ?, ?, ?, ? FROM json_each(?)",
+                    (aid, goal_id, kind, why, value, t, ids),
+                )
+            new_tags = json.dumps(sorted(tags), ensure_ascii=False)
+            merged = (
+                "replace((SELECT json_group_array(value) FROM (SELECT value FROM json_each(decisions.tags)"
+                " UNION SELECT value FROM json_each(?) ORDER BY 1)), '\",\"', '\", \"')"
+            )
+            conn.execute(
+                "INSERT INTO decisions (goal_id, sample_id, verdict, reason, note, tags)"
+                " SELECT ?, value, ?, ?, ?, ? FROM json_each(?) WHERE true"
+                " ON CONFLICT(goal_id, sample_id) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason"
+                + (", note = excluded.note" if note is not None else "")
+                + (f", tags = {merged}" if tags else ""),
+                (goal_id, verdict, reason, note or "", tags_json(tuple(sorted(tags))), ids)
+                + ((new_tags,) if tags else ()),
+            )
+            deltas: dict[tuple[str, str], int] = {("verdict", verdict): len(sample_ids)}
+            if reason:
+                deltas[("reason", reason)] = len(sample_ids)
+            for v, r, n in old:
+                if v:
+                    deltas[("verdict", v)] = deltas.get(("verdict", v), 0) - n
+                if r:
+                    deltas[("reason", r)] = deltas.get(("reason", r), 0) - n
+            for tg in tags:
+                before = conn.total_changes
+                conn.execute(
+                    "INSERT OR IGNORE INTO decision_tags (goal_id, tag, sample_id) SELECT ?, ?, value FROM json_each(?)",
+                    (goal_id, tg, ids),
+                )
+                deltas[("tag", tg)] = conn.total_changes - before
+            conn.executemany(
+                "INSERT INTO tallies (goal_id, kind, key, n) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(goal_id, kind, key) DO UPDATE SET n = n + excluded.n",
+                [(goal_id, k, key, n) for (k, key), n in deltas.items() if n],
+            )
+        return aid
+
     def _write_decisions(self, goal_id: int, olds: dict[int, Decision], news: dict[int, Decision]) -> None:
         """Set the derived state of samples from `olds` (as the table holds them; absent:
         undecided) to `news`: decisions, decision_tags and the tallies, each in one executemany."""
@@ -172,9 +275,7 @@ class DecisionRepo(GoalRepo, SampleRepo):
             old = olds.get(sid, UNDECIDED)
             if old == new:
                 continue
-            upserts.append(
-                (goal_id, sid, new.verdict, new.reason, new.note, json.dumps(list(new.tags), ensure_ascii=False))
-            )
+            upserts.append((goal_id, sid, new.verdict, new.reason, new.note, tags_json(new.tags)))
             for d, sign in ((old, -1), (new, 1)):
                 if d.verdict:
                     deltas[("verdict", d.verdict)] = deltas.get(("verdict", d.verdict), 0) + sign
@@ -204,26 +305,6 @@ class DecisionRepo(GoalRepo, SampleRepo):
             self.conn.executemany(
                 "INSERT OR IGNORE INTO decision_tags (goal_id, tag, sample_id) VALUES (?, ?, ?)", tag_new
             )
-
-    def _replay_many(self, goal_id: int, sample_ids: Sequence[int]) -> dict[int, Decision]:
-        """Each sample's state from the log alone (its events of actions not undone), one query."""
-        state = {sid: UNDECIDED for sid in sample_ids}
-        for sid, kind, reason, value in self.conn.execute(
-            "SELECT e.sample_id, e.kind, e.reason, e.value FROM events e JOIN actions a ON a.id = e.action_id"
-            " WHERE e.goal_id = ? AND e.sample_id IN (SELECT value FROM json_each(?)) AND a.undone = 0"
-            " ORDER BY e.sample_id, e.id",
-            (goal_id, json.dumps(list(sample_ids))),
-        ):
-            state[sid] = apply_change(state[sid], Change(sid, kind, reason, value))
-        return state
-
-    def _touched(self, action_id: int) -> list[int]:
-        return [
-            r[0]
-            for r in self.conn.execute(
-                "SELECT DISTINCT sample_id FROM events WHERE action_id = ? ORDER BY sample_id", (action_id,)
-            )
-        ]
 
     def _last_do(self, goal_id: int) -> int:
         r = self.conn.execute(
@@ -270,9 +351,87 @@ class DecisionRepo(GoalRepo, SampleRepo):
                 "INSERT INTO actions (goal_id, kind, target, at) VALUES (?, ?, ?, ?)", (goal_id, kind, target, now())
             )
             conn.execute("UPDATE actions SET undone = ? WHERE id = ?", (1 if kind == "undo" else 0, target))
-            touched = self._touched(target)
-            self._write_decisions(goal_id, self.decisions_of(goal_id, touched), self._replay_many(goal_id, touched))
+            touched = self._restate(goal_id, target)
         return Flip(kind, target, info[0] if info else None, info[1] if info else None, touched)
+
+    def _restate(self, goal_id: int, action_id: int) -> list[int]:
+        """Re-derive, from the log, the state of every sample an action touched (after its
+        `undone` flag changed); returns those samples. Set-wise: the replay is one query folded
+        by apply_change, the state one executemany, and the tallies move by the difference of
+        the touched samples' grouped counts before and after (no per-sample old state is read)."""
+        conn = self.conn
+        touched_sql = "SELECT DISTINCT sample_id FROM events WHERE action_id = ?"
+        touched = [r[0] for r in conn.execute(touched_sql + " ORDER BY sample_id", (action_id,))]
+
+        def grouped() -> dict[tuple[str, str], int]:
+            out: dict[tuple[str, str], int] = {}
+            for v, r, n in conn.execute(
+                f"SELECT verdict, reason, count(*) FROM decisions WHERE goal_id = ? AND sample_id IN ({touched_sql})"
+                " GROUP BY verdict, reason",
+                (goal_id, action_id),
+            ):
+                if v:
+                    out[("verdict", v)] = out.get(("verdict", v), 0) + n
+                if r:
+                    out[("reason", r)] = out.get(("reason", r), 0) + n
+            for tg, n in conn.execute(
+                f"SELECT tag, count(*) FROM decision_tags WHERE goal_id = ? AND sample_id IN ({touched_sql})"
+                " GROUP BY tag",
+                (goal_id, action_id),
+            ):
+                out[("tag", tg)] = n
+            return out
+
+        before = grouped()
+        live = (
+            "FROM events e JOIN actions a ON a.id = e.action_id"
+            f" WHERE e.goal_id = ? AND e.sample_id IN ({touched_sql}) AND a.undone = 0"
+        )
+        # The replay in SQL for what a fold reduces to "the latest event wins" (apply_change:
+        # keep/drop/clear set verdict and reason, note sets the note); tags fold in Python, only
+        # for the samples that have tag events at all.
+        conn.execute(
+            "INSERT INTO decisions (goal_id, sample_id, verdict, reason, note, tags)"
+            " SELECT ?, t.sample_id, CASE v.kind WHEN 'keep' THEN 'keep' WHEN 'drop' THEN 'drop' END,"
+            " CASE v.kind WHEN 'drop' THEN v.reason END, coalesce(n.value, ''), '[]'"
+            f" FROM ({touched_sql}) t"
+            f" LEFT JOIN (SELECT e.sample_id, e.kind, e.reason, max(e.id) {live}"
+            " AND e.kind IN ('keep', 'drop', 'clear') GROUP BY e.sample_id) v ON v.sample_id = t.sample_id"
+            f" LEFT JOIN (SELECT e.sample_id, e.value, max(e.id) {live}"
+            " AND e.kind = 'note' GROUP BY e.sample_id) n ON n.sample_id = t.sample_id WHERE true"
+            " ON CONFLICT(goal_id, sample_id) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason,"
+            " note = excluded.note, tags = excluded.tags",
+            (goal_id, action_id, goal_id, action_id, goal_id, action_id),
+        )
+        tags: dict[int, Decision] = {}
+        for sid, kind, value in conn.execute(
+            f"SELECT e.sample_id, e.kind, e.value {live} AND e.kind IN ('tag', 'untag') ORDER BY e.sample_id, e.id",
+            (goal_id, action_id),
+        ):
+            tags[sid] = apply_change(tags.get(sid, UNDECIDED), Change(sid, kind, None, value))
+        conn.execute(
+            f"DELETE FROM decision_tags WHERE goal_id = ? AND sample_id IN ({touched_sql})", (goal_id, action_id)
+        )
+        with_tags = [(sid, d.tags) for sid, d in tags.items() if d.tags]
+        conn.executemany(
+            "UPDATE decisions SET tags = ? WHERE goal_id = ? AND sample_id = ?",
+            [(tags_json(t), goal_id, sid) for sid, t in with_tags],
+        )
+        conn.executemany(
+            "INSERT INTO decision_tags (goal_id, tag, sample_id) VALUES (?, ?, ?)",
+            [(goal_id, tg, sid) for sid, t in with_tags for tg in t],
+        )
+        after = grouped()
+        conn.executemany(
+            "INSERT INTO tallies (goal_id, kind, key, n) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(goal_id, kind, key) DO UPDATE SET n = n + excluded.n",
+            [
+                (goal_id, k, key, after.get((k, key), 0) - before.get((k, key), 0))
+                for k, key in before.keys() | after.keys()
+                if after.get((k, key), 0) != before.get((k, key), 0)
+            ],
+        )
+        return touched
 
     def action_info(self, action_id: int) -> tuple[str, dict | None] | None:
         """(kind, detail) of one action; detail is what a bulk action selected (None otherwise)."""
