@@ -541,6 +541,51 @@ def preview_bulk(
     )
 
 
+@dataclass(frozen=True)
+class SelectionSummary:
+    """A selection's samples by their decision now, so a confirmation screen can say, for each
+    choice the curator may make (keep, drop as R), what `preview_bulk` would count, without
+    reading the project again (no tags or note: those are the CLI's)."""
+
+    goal_id: int
+    goal_sentence: str
+    selection: Selection
+    undecided: int
+    kept: int
+    dropped: dict[str, int]  # by reason
+    first: tuple[tuple[int, str, str], ...]  # (id, its decision now, first prompt line)
+
+    @property
+    def matched(self) -> int:
+        return len(self.selection.ids)
+
+    def figures(self, verdict: str, reason: str | None = None) -> tuple[int, int, int]:
+        """(will change, overwritten, already so) if every sample were kept / dropped as `reason`."""
+        if verdict == "keep":
+            already = self.kept
+        else:
+            already = self.dropped.get(reason or "other", 0)
+        decided = self.kept + sum(self.dropped.values())
+        return self.matched - already, decided - already, already
+
+
+def summarize(store: Store, goal: Goal, selection: Selection) -> SelectionSummary:
+    olds = store.decisions_of(goal.id, selection.ids)
+    kept = 0
+    dropped: dict[str, int] = {}
+    for d in olds.values():
+        if d.verdict == "keep":
+            kept += 1
+        elif d.verdict == "drop":
+            dropped[d.reason or "other"] = dropped.get(d.reason or "other", 0) + 1
+    undecided = len(selection.ids) - kept - sum(dropped.values())
+    first = []
+    for sample in store.samples(list(selection.ids[:PREVIEW_SAMPLES])):
+        line = next((ln.strip() for ln in sample.conversation.prompt_text().splitlines() if ln.strip()), "")
+        first.append((sample.id, _describe(olds.get(sample.id, UNDECIDED)), line[:100]))
+    return SelectionSummary(goal.id, goal.sentence, selection, undecided, kept, dropped, tuple(first))
+
+
 def bulk_changes(preview: BulkPreview) -> list[Change]:
     out: list[Change] = []
     for sid in preview.changes:

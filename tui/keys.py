@@ -25,6 +25,14 @@ _REVIEW = [
     ("colon", "jump", "Jump to #", "jump", False, "jump to a sample number"),
     ("slash", "search", "Search", "search", False, "show only samples containing a text"),
     ("f", "filter", "Queue", "filter", True, "choose the queue: undecided, kept, dropped, by reason, by tag, flagged"),
+    (
+        "asterisk",
+        "bulk",
+        "Decide all",
+        "bulk",
+        False,
+        "keep or drop every sample of this queue or search in one step (a preview first; u undoes it all)",
+    ),
     ("c", "compare", "Compare", "compare", True, "show/hide the related sample beside this one, differences marked"),
     ("right_square_bracket", "cycle(1)", "Next related", "cycle_next", False, "compare with the next related sample"),
     (

@@ -42,8 +42,8 @@ from textual.worker import Worker, WorkerState
 
 from review.batch import Batch, batch_progress, latest_batch
 from review.model import Flag, Queue
-from review.session import ReviewSession, View
-from review.store import GoalArchived, GoalChanged, ProjectError, Store
+from review.session import BulkPreview, ReviewSession, SelectionSummary, View, describe_action
+from review.store import Flip, GoalArchived, GoalChanged, ProjectError, Store
 
 from ..keys import REVIEW_BINDINGS
 from ..messages import AnalysisFinished, SampleDecided
@@ -51,7 +51,7 @@ from ..widgets.bars import AnalysisBar, DecisionBar, FlagBar, GoalBar, LineBar, 
 from ..widgets.compare import ComparePane
 from ..widgets.conversation import ConversationView
 from ..write_retry import WriteRetry, describe
-from . import review_workers
+from . import bulk, review_workers
 from .dialogs import JumpDialog, QueueDialog, ReasonDialog, TextDialog
 from .review_pairs import PairKeys, related
 from .review_tasks import ProjectTasks
@@ -312,14 +312,66 @@ class ReviewScreen(PairKeys, ProjectTasks):
             self.app.bell()
             return
 
-        def undone(touched: list[int]) -> None:
+        def undone(flip: Flip) -> None:
+            touched = flip.touched
             if not touched:
                 self.notify("nothing to undo")
                 return
             self.refresh_view()
+            if flip.action_kind == "bulk":
+                self.notify(f"undone: {describe_action(flip.action_kind, flip.detail, len(touched))}")
+                return
             self.notify(f"undone · #{touched[0]:,}" + (f" and {len(touched) - 1} more" if len(touched) > 1 else ""))
 
-        self._save("undo", self.session.undo, undone)
+        self._save("undo", self.session.undo_step, undone)
+
+    def action_bulk(self) -> None:
+        """Keep or drop every sample of the current queue (a search: its result) in one step:
+        the queue is listed in a worker, the dialog shows what would change, and the write runs
+        in a worker too (one transaction, one action: u undoes it)."""
+        if self.busy or self.view is None:
+            self.app.bell()
+            return
+        self._set_busy(True)
+        goal, queue = self.session.goal, self.session.queue
+        self.run_worker(
+            partial(bulk.summarize_queue, self.db_path, self.session.queues, goal, queue),
+            name="bulk_summary",
+            group="bulk",
+            exclusive=True,
+            exit_on_error=False,
+            thread=True,
+        )
+
+    def _bulk_summary(self, summary: SelectionSummary) -> None:
+        self._set_busy(False)
+        if not summary.matched:
+            self.notify(f"nothing to decide: {summary.selection.label} is empty", severity="warning")
+            return
+
+        def chosen(choice: tuple[str, str | None] | None) -> None:
+            if choice is None:
+                return
+            self._set_busy(True)
+            self.run_worker(
+                partial(bulk.write_bulk, self.db_path, self.session.goal, summary.selection, *choice),
+                name="bulk_write",
+                group="bulk",
+                exclusive=True,
+                exit_on_error=False,
+                thread=True,
+            )
+
+        self.app.push_screen(bulk.BulkDialog(summary), chosen)
+
+    def _bulk_written(self, preview: BulkPreview, action: int | None) -> None:
+        self._set_busy(False)
+        self.refresh_view()
+        if action is None:
+            self.notify("nothing to change: every sample was decided that way already")
+            return
+        what = "kept" if preview.verdict == "keep" else f"dropped as {preview.reason}"
+        self.notify(f"{len(preview.changes):,} samples {what} in one step ({preview.selection.label}) · u undoes it")
 
     def action_redo(self) -> None:
         if self.busy:
@@ -545,6 +597,9 @@ class ReviewScreen(PairKeys, ProjectTasks):
         self._save(self._seek_what, lambda: self.session.move_to(target, queue), moved)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "bulk" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self._bulk_done(event.worker)
+            return
         if event.worker.group == "batch" and event.state == WorkerState.ERROR:
             self._set_busy(False)
             self.notify(f"could not propose a batch: {event.worker.error}", severity="error")
@@ -555,6 +610,21 @@ class ReviewScreen(PairKeys, ProjectTasks):
                 self.notify("stopped")
             else:
                 self.notify(f"could not step the queue: {event.worker.error}", severity="error")
+
+    def _bulk_done(self, worker: Worker[Any]) -> None:
+        if worker.state == WorkerState.SUCCESS:
+            result = worker.result
+            if isinstance(result, SelectionSummary):
+                self._bulk_summary(result)
+            elif isinstance(result, tuple):
+                self._bulk_written(*result)
+            return
+        self._set_busy(False)
+        e = worker.error
+        if isinstance(e, GoalChanged):
+            self._goal_moved(e)
+        elif isinstance(e, Exception):
+            self._failed("deciding all", e)
 
     # ------------------------------------------------------------------ views
 
