@@ -11,6 +11,9 @@ sharegpt   {"conversations": [{"from", "value"}], "system"?, "tools"?}: user -> 
            assistant -> gpt, tool_call -> function_call, tool -> observation. Carries everything.
 openai     {"messages": [{"role", "content"}], "tools"?}: system first; tool_call turns become an
            assistant message with `tool_calls`; tool turns become role "tool". Carries everything.
+
+Every target refuses a preference pair (its rejected answer), a KTO label and media references:
+those records export in their own layout only.
 """
 
 from __future__ import annotations
@@ -96,6 +99,22 @@ def to_openai(conv: Conversation) -> dict:
 CONVERTERS = {"alpaca": to_alpaca, "sharegpt": to_sharegpt, "openai": to_openai}
 
 
+def _refuse_what_no_target_holds(conv: Conversation) -> None:
+    """A preference pair, a KTO label or media references have no place in the SFT layouts:
+    refuse rather than write a record without them (export such a source in its own layout)."""
+    if conv.rejected:
+        raise LossyConversion(
+            "is a preference pair, whose rejected answer no SFT layout holds — export it in its own layout (drop --to)"
+        )
+    if conv.label is not None:
+        raise LossyConversion("has a KTO label, which no SFT layout holds — export it in its own layout (drop --to)")
+    if conv.media:
+        raise LossyConversion(
+            "refers to images, audio or video, which the converted layouts do not carry — export it in its own layout (drop --to)"
+        )
+
+
 def convert(conv: Conversation, target: str) -> str:
     """One record as JSON text in the target layout."""
+    _refuse_what_no_target_holds(conv)
     return json.dumps(CONVERTERS[target](conv), ensure_ascii=False)

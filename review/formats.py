@@ -65,12 +65,25 @@ def one_line(raw: str) -> str:
     return _LINE_BREAK.sub(lambda m: _UNESCAPED.get(m.group(), f"\\u{ord(m.group()):04x}"), text)
 
 
+def element_indent(raw: str) -> str:
+    """The indentation a pretty-printed array element had before its first line: that of its last
+    line (the closing brace sits at the element's own depth in json.dump(indent=N) output and the
+    editors that mimic it). '' for a one-line element. Spaces and tabs only."""
+    end = raw.rfind("\n")
+    if end < 0:
+        return ""
+    last = raw[end + 1 :]
+    stripped = last.lstrip(" \t")
+    return last[: len(last) - len(stripped)] if stripped else ""
+
+
 def write_records(fh: TextIO, container: str, raws: Iterable[str], header: str | None) -> int:
     """Write raw records in the container's own layout; return how many were written.
 
     jsonl: one record per line (a record with a line break in its text is put on one line, see
     one_line). json: a JSON array '[\\n' + ',\\n'.join(raws) + '\\n]\\n', each element's text as
-    imported. csv: the header line, then each row's text (rows with quoted
+    imported, after the indentation it had (element_indent), so a pretty-printed array kept whole
+    comes out byte for byte. csv: the header line, then each row's text (rows with quoted
     newlines keep them). Streams: `raws` may be a generator over millions of records. Open a CSV
     target with newline="" so the rows' own line endings pass through untranslated.
     """
@@ -86,6 +99,7 @@ def write_records(fh: TextIO, container: str, raws: Iterable[str], header: str |
         fh.write("[")
         for raw in raws:
             fh.write("\n" if n == 0 else ",\n")
+            fh.write(element_indent(raw))
             fh.write(raw)
             n += 1
         fh.write("\n]\n" if n else "]\n")

@@ -482,6 +482,22 @@ def m006_goal_relevance(db: Database) -> None:
 
 
 @step
+def m007_preference(db: Database) -> None:
+    """Preference data (issue 15): a DPO/ORPO pair keeps its rejected answer beside the chosen one
+    (the chosen answer stays the sample's answer, in `turns`), a KTO record its desirable /
+    undesirable label, and any record its media references. Every existing sample is neither:
+    '' / NULL, which is what a plain sample holds."""
+    run_script(
+        db,
+        """
+        ALTER TABLE samples ADD COLUMN rejected TEXT NOT NULL DEFAULT '';  -- JSON turns of the rejected answer; '' when not a pair
+        ALTER TABLE samples ADD COLUMN label INTEGER;                      -- KTO: 1 desirable, 0 undesirable; NULL when none
+        ALTER TABLE samples ADD COLUMN media TEXT NOT NULL DEFAULT '';     -- JSON ["image: path", ...]; '' when none
+        """,
+    )
+
+
+@step
 def m008_bulk_actions(db: Database) -> None:
     """Bulk decisions (issue 16): an action that decides a whole queue, search result, flag kind
     or id list records what it selected, so `winnow undo` and the audit can name it. JSON

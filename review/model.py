@@ -71,20 +71,51 @@ class Conversation:
     system: str = ""
     turns: tuple[Turn, ...] = ()
     tools: str = ""
+    # Preference data (issue 15). A pair (DPO/ORPO): `turns` is the prompt and the chosen answer,
+    # `rejected` the rejected answer's turns (what follows the same prompt); () for everything else.
+    # KTO: `label` is the record's desirable (True) / undesirable (False) flag; None when it has none.
+    rejected: tuple[Turn, ...] = ()
+    label: bool | None = None
+    # References to media the record carries (images, audio, video), as "image: path" lines: shown
+    # to the curator, never loaded. () when none.
+    media: tuple[str, ...] = ()
+
+    @property
+    def is_pair(self) -> bool:
+        return bool(self.rejected)
 
     def turns_json(self) -> str:
-        # Same text as json.dumps([t.to_json() ...], ensure_ascii=False), built with the C string
-        # encoder directly: this runs once per imported record and json.dumps' setup dominated.
-        enc = _encode_str
-        parts = []
-        for t in self.turns:
-            name = "" if t.name is None else f', "name": {enc(t.name)}'
-            parts.append(f'{{"role": {enc(t.role)}, "content": {enc(t.content)}{name}}}')
-        return "[" + ", ".join(parts) + "]"
+        return _turns_json(self.turns)
+
+    def rejected_json(self) -> str:
+        """The rejected turns as stored (samples.rejected): '' for a sample that is not a pair."""
+        return _turns_json(self.rejected) if self.rejected else ""
+
+    def media_json(self) -> str:
+        """The media references as stored (samples.media): '' when there are none."""
+        return json.dumps(list(self.media), ensure_ascii=False) if self.media else ""
 
     @staticmethod
-    def from_stored(system: str, turns_json: str, tools: str) -> Conversation:
-        return Conversation(system or "", tuple(Turn.from_json(t) for t in json.loads(turns_json)), tools or "")
+    def from_stored(
+        system: str,
+        turns_json: str,
+        tools: str,
+        rejected_json: str | None = "",
+        label: int | None = None,
+        media_json: str | None = "",
+    ) -> Conversation:
+        return Conversation(
+            system or "",
+            tuple(Turn.from_json(t) for t in json.loads(turns_json)),
+            tools or "",
+            tuple(Turn.from_json(t) for t in json.loads(rejected_json)) if rejected_json else (),
+            None if label is None else bool(label),
+            tuple(json.loads(media_json)) if media_json else (),
+        )
+
+    def pair_answers(self) -> tuple[tuple[Turn, ...], tuple[Turn, ...]]:
+        """(chosen answer turns, rejected answer turns) of a pair; the rejected side is () otherwise."""
+        return self.split()[1], self.rejected
 
     def split(self) -> tuple[tuple[Turn, ...], tuple[Turn, ...]]:
         """(prompt turns, answer turns): the answer is the trailing run of assistant-side turns.
@@ -110,7 +141,22 @@ class Conversation:
     def full_text(self) -> str:
         parts = [f"system: {self.system}"] if self.system else []
         parts += [f"{t.role}: {t.content}" for t in self.turns]
+        parts += [f"rejected {t.role}: {t.content}" for t in self.rejected]
+        if self.label is not None:
+            parts.append(f"label: {'desirable' if self.label else 'undesirable'}")
+        parts += [f"media: {m}" for m in self.media]
         return "\n".join(parts)
+
+
+def _turns_json(turns: tuple[Turn, ...]) -> str:
+    # Same text as json.dumps([t.to_json() ...], ensure_ascii=False), built with the C string
+    # encoder directly: this runs once per imported record and json.dumps' setup dominated.
+    enc = _encode_str
+    parts = []
+    for t in turns:
+        name = "" if t.name is None else f', "name": {enc(t.name)}'
+        parts.append(f'{{"role": {enc(t.role)}, "content": {enc(t.content)}{name}}}')
+    return "[" + ", ".join(parts) + "]"
 
 
 def normalise(text: str) -> str:
@@ -162,6 +208,15 @@ def conversation_hashes(conv: Conversation) -> Hashes:
     content = "system:" + system + "".join(["\x1e" + t.role + ":" + n for t, n in zip(turns, norms)])
     if conv.tools:
         content += "\x1etools:" + normalise(conv.tools)
+    # A pair, a KTO label and media references are part of the record: two pairs with the same
+    # chosen answer but different rejected ones are different samples. Nothing is added for a
+    # sample without them, so the hashes of plain samples are what they always were.
+    for t in conv.rejected:
+        content += "\x1erejected " + t.role + ":" + normalise(t.content)
+    if conv.label is not None:
+        content += "\x1elabel:" + ("1" if conv.label else "0")
+    for m in conv.media:
+        content += "\x1emedia:" + normalise(m)
     prompt_chars = len(conv.system)
     for t in turns[:i]:
         prompt_chars += len(t.content)

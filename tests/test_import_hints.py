@@ -279,9 +279,12 @@ def test_real_zhongjing_second_schema_gets_the_rename(tmp_path: Path) -> None:
 
 def test_real_preference_file_is_not_told_to_extract_its_conversation(tmp_path: Path) -> None:
     """chosen_messages/rejected_messages hold turns (role/content), not nested records: the old hint
-    said to split them into records with jq -c '.chosen_messages[]'. Preference import is issue 15."""
+    said to split them into records with jq -c '.chosen_messages[]'. Since issue 15 the layout is
+    understood (openai_pair), so there is no hint at all: both answers are read."""
     lines = shared("llamafactory_v1_dpo_demo.jsonl").read_text(encoding="utf-8").splitlines()[:5]
     path = tmp_path / "dpo.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    err = refusal(path)
-    assert "unknown schema" in err.what and ".chosen_messages[]" not in err.todo
+    with open_source(path) as reader:
+        convs = [r.conversation for r in reader]
+    assert reader.format == "openai_pair" and len(convs) == 5
+    assert all(c.rejected and c.answer_text() != c.rejected[-1].content for c in convs)

@@ -123,7 +123,8 @@ def test_openai_content_parts_tool_calls_and_extra_keys() -> None:
     a, b, c = (r.conversation for r in reader)
     assert reader.format == "openai"
     assert a.system == "You are helpful." and roles(a) == [USER, ASSISTANT]
-    assert b.turns[0].content == "What is in this picture?\n[image_url]"
+    assert a.label is True and b.label is None and c.label is None  # KTO's label, where a record has one
+    assert b.turns[0].content == "What is in this picture?\n[image: https://example.com/cat.png]"
     assert roles(c) == [USER, TOOL_CALL, TOOL, ASSISTANT]
     call = json.loads(c.turns[1].content)
     assert call["name"] == "get_weather" and json.loads(call["arguments"]) == {"city": "Oslo"}
@@ -172,7 +173,9 @@ def test_preference_data_is_not_guessed_as_prompt_response(tmp_path: Path) -> No
     path.write_text(
         json.dumps({"prompt": "p", "response": "r", "chosen": "c", "rejected": "x"}) + "\n", encoding="utf-8"
     )
-    with pytest.raises(InputError, match="unknown schema"):
+    # A pair (issue 15) with a third answer beside it: which of them is which is not guessed, and
+    # the refusal names the field that would be lost.
+    with pytest.raises(InputError, match="'response', which the trl_pair format does not read"):
         open_source(path)
 
 
@@ -212,7 +215,13 @@ def test_explicit_format_overrides_detection(tmp_path: Path) -> None:
     path.write_text(
         json.dumps({"instruction": "i", "output": "o", "prompt": "p", "completion": "c"}) + "\n", encoding="utf-8"
     )
-    assert records(path)[0].conversation.prompt_text() == "i"
+    # Two answers in one record (issue 15 item 5): whichever layout reads it, the other answer would
+    # be lost, so it is refused naming that field, detected or named by --format.
+    with pytest.raises(InputError, match="'completion', which the alpaca format does not read"):
+        records(path)
+    with pytest.raises(InputError, match="this record is Alpaca but the file is read as prompt/completion"):
+        records(path, fmt="prompt_completion")
+    path.write_text(json.dumps({"instruction": "i", "prompt": "p", "completion": "c"}) + "\n", encoding="utf-8")
     assert records(path, fmt="prompt_completion")[0].conversation.prompt_text() == "p"
 
 

@@ -400,7 +400,7 @@ def _converted_records(
             if sources[source_id].format == to and _base_container(sources[source_id].container) != "csv":
                 rec = raw
             else:
-                rec = convert(Conversation.from_stored(row[4], row[5], row[6]), to)
+                rec = convert(Conversation.from_stored(row[4], row[5], row[6], row[10], row[11], row[12]), to)
             if tags:
                 rec = with_tags(rec, "jsonl", _tags_of(sample_id, tags_json))
             yield _on_one_line(sample_id, rec) if container == "jsonl" else rec

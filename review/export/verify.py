@@ -73,15 +73,20 @@ class _Verifier:
         return parse
 
     def ok(self, row: tuple) -> bool:
-        source_id, sample_id, raw, _tags, system, turns, tools, content_hash, prompt_hash, answer_hash = row
+        source_id, sample_id, raw, _tags, system, turns, tools, content_hash, prompt_hash, answer_hash = row[:10]
+        rejected, label, media = row[10:13]
         try:
-            stored = Conversation.from_stored(system, turns, tools)
+            stored = Conversation.from_stored(system, turns, tools, rejected, label, media)
             conv = self._parser(source_id)(raw, stored)
             h = conversation_hashes(conv)
             good = (
                 conv.system == (system or "")
                 and conv.turns_json() == turns
                 and conv.tools == (tools or "")
+                # a pair's rejected answer, a KTO label and media references are what was reviewed too
+                and conv.rejected_json() == (rejected or "")
+                and conv.label == (None if label is None else bool(label))
+                and conv.media_json() == (media or "")
                 and (h.content, h.prompt, h.answer) == (content_hash, prompt_hash, answer_hash)
             )
         except Exception:  # any failure to parse is a record that no longer matches

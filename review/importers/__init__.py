@@ -70,6 +70,10 @@ NAMES = {
     "sharegpt": "ShareGPT",
     "openai": "OpenAI messages",
     "prompt_completion": "prompt/completion",
+    "sharegpt_pair": "ShareGPT preference pairs",
+    "openai_pair": "OpenAI preference pairs (chosen/rejected messages)",
+    "alpaca_pair": "Alpaca preference pairs",
+    "trl_pair": "prompt/chosen/rejected pairs",
 }
 
 
@@ -374,9 +378,9 @@ def _open(
     else:
         used = _mapping_for(fmt, objs)
     reader = SourceReader(source, sniffed, fmt, used, skip_invalid, limit, fmt_given)
-    _check_sample(reader, sample)
-    if mapping:
+    if mapping:  # first: a mapping onto a placeholder is the thing to say, before a field it leaves unread
         _check_mapping_content(name, objs, used)
+    _check_sample(reader, sample)
     return reader
 
 
@@ -394,7 +398,15 @@ def _mapping_for(fmt: str, objs: list[dict]) -> dict[str, str]:
     if found is not None and found[0] == fmt:
         return found[1]
     return dict(
-        {"sharegpt": schemas.SHAREGPT, "openai": schemas.OPENAI, "prompt_completion": schemas.PROMPT_COMPLETION}[fmt]
+        {
+            "sharegpt": schemas.SHAREGPT,
+            "openai": schemas.OPENAI,
+            "prompt_completion": schemas.PROMPT_COMPLETION,
+            "sharegpt_pair": schemas.SHAREGPT_PAIR,
+            "openai_pair": schemas.OPENAI_PAIR,
+            "alpaca_pair": schemas.ALPACA_PAIR,
+            "trl_pair": schemas.TRL_PAIR,
+        }[fmt]
     )
 
 
@@ -453,24 +465,25 @@ def _open_csv(
     row = dict.fromkeys(columns, "")
     if fmt is None:
         found = schemas.detect([row])
-        if found is None or found[0] not in ("alpaca", "prompt_completion"):
+        if found is None or found[0] not in ("alpaca", "prompt_completion", "alpaca_pair", "trl_pair"):
             what, todo = schemas.unknown_schema_hint(rows or [row])
             raise InputError(name, 1, what.replace("fields", "columns"), todo)
         fmt, used = found
     elif fmt in ("alpaca", "mapped"):
         used = {**schemas.ALPACA, **(mapping or {})} if fmt == "alpaca" else dict(mapping or {})
-    elif fmt == "prompt_completion":
+    elif fmt in ("prompt_completion", "alpaca_pair", "trl_pair"):
         used = _mapping_for(fmt, [row])
     else:
         raise InputError(
             name,
             None,
             f"a CSV file cannot hold {fmt} conversations",
-            "use --format alpaca, prompt_completion or mapped",
+            "use --format alpaca, prompt_completion, alpaca_pair, trl_pair or mapped",
         )
     used.pop("history", None)  # a CSV cell cannot hold the list of pairs
-    needed = [used[k] for k in ("prompt", "answer") if k in used]
-    missing = [c for c in needed + [v for k, v in used.items() if k not in ("prompt", "answer")] if c not in columns]
+    required = ("prompt", "answer", "chosen", "rejected")
+    needed = [used[k] for k in required if k in used]
+    missing = [c for c in needed + [v for k, v in used.items() if k not in required] if c not in columns]
     missing_required = [c for c in needed if c not in columns]
     if missing_required:
         raise InputError(

@@ -15,12 +15,13 @@ sharegpt
 openai
     {"messages": "messages", "role": "role", "content": "content", "tools": "tools"};
     `messages` may name "conversations" when that list holds role/content turns. Content that is a
-    list of parts keeps the text of text parts (joined by newlines) and shows every other part as
-    "[type]", e.g. "[image_url]": the curator sees something was there and no image data lands in
-    analysis. Assistant `tool_calls` become tool_call turns whose content is the JSON of the
+    list of parts keeps the text of text parts (`text`, or LLaMA-Factory v1's `value`; joined by
+    newlines), reasoning parts as "[reasoning]" and their text, media parts as a reference
+    ("[image: https://...]", never the data), a `tool_call` part of an assistant message as a
+    tool_call turn, and any other part as "[type]" and its text. Assistant `tool_calls` become tool_call turns whose content is the JSON of the
     call's `function` ({"name", "arguments"}); role tool/function/ipython -> tool, named by `name`
-    or else `tool_call_id`; leading system/developer messages form the system prompt. Other keys
-    on the record (e.g. KTO's `label`) are ignored.
+    or else `tool_call_id`; leading system/developer messages form the system prompt. KTO's
+    boolean `label` is read (below); other keys that carry no answer are ignored.
 prompt_completion
     {"prompt": "prompt", "answer": "completion"}. `response` stands in for `completion` only when
     the record has no `completion`, `chosen` or `rejected` (with those it is preference data, and
@@ -29,6 +30,36 @@ prompt_completion
 mapped
     The user's own mapping onto alpaca's shape: keys prompt and answer (required), query, system,
     history (optional).
+
+Preference data (issue 15): a pair keeps the chosen answer as the sample's answer (its `turns`)
+and the rejected answer in `Conversation.rejected`; a KTO record keeps its boolean in `label`.
+sharegpt_pair
+    LLaMA-Factory's ShareGPT ranking layout: {"messages": "conversations", "role": "from",
+    "content": "value", "chosen": "chosen", "rejected": "rejected", "system": "system", "tools":
+    "tools"}. `chosen` and `rejected` are each one message (or a list of messages) answering the
+    conversation; role/content may be role/content instead of from/value.
+openai_pair
+    {"chosen": "chosen_messages", "rejected": "rejected_messages", "role": "role", "content":
+    "content"}: two whole conversations (LLaMA-Factory v1, TRL's implicit prompt under
+    chosen/rejected). They must be the same up to the answer; the shared part is the prompt.
+alpaca_pair
+    {"prompt": "instruction", "query": "input", "chosen": "chosen", "rejected": "rejected",
+    "system": "system", "history": "history"}: strings, as LLaMA-Factory's Alpaca ranking layout.
+trl_pair
+    {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}: TRL's explicit-prompt
+    preference layout; each side a string or a list of role/content messages.
+KTO
+    sharegpt, openai or prompt_completion records with a boolean `label` read it ({"label":
+    "label"} in the mapping, when any sampled record has one); a record without it is unlabelled,
+    any other label value is refused.
+
+Media: a record's `images`, `videos` and `audios` lists (LLaMA-Factory's multimodal layout) are
+kept as references ("image: path") in `Conversation.media`; content parts of type image/audio/
+video (image_url, input_audio...) become "[image: url]" in the text. No media data is loaded.
+
+No silent loss: a record holding a field that carries an answer or what the answer depends on
+(ANSWER_FIELDS: chosen, rejected, response, completion, output, label, history, tools, images...)
+that its format does not read is refused naming the field, with the format that reads it.
 
 Tool schemas (`tools`) are stored as JSON text: a string is kept as given, a list or object is
 serialised.
@@ -40,13 +71,73 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from review.model import ASSISTANT, SYSTEM, TOOL, TOOL_CALL, USER, Conversation, Turn
+from review.model import ANSWER_ROLES, ASSISTANT, SYSTEM, TOOL, TOOL_CALL, USER, Conversation, Turn
 
 from . import hints
 from .errors import SKIP_HINT, RecordProblem, kind
 
-FORMATS = ("alpaca", "sharegpt", "openai", "prompt_completion", "mapped")
+FORMATS = (
+    "alpaca",
+    "sharegpt",
+    "openai",
+    "prompt_completion",
+    "sharegpt_pair",
+    "openai_pair",
+    "alpaca_pair",
+    "trl_pair",
+    "mapped",
+)
+PAIR_FORMATS = ("sharegpt_pair", "openai_pair", "alpaca_pair", "trl_pair")
 MAPPING_KEYS = ("prompt", "query", "answer", "system", "history")
+SHAREGPT_PAIR = {
+    **{"messages": "conversations", "role": "from", "content": "value"},
+    "chosen": "chosen",
+    "rejected": "rejected",
+    "system": "system",
+    "tools": "tools",
+}
+OPENAI_PAIR = {
+    "chosen": "chosen_messages",
+    "rejected": "rejected_messages",
+    "role": "role",
+    "content": "content",
+    "tools": "tools",
+}
+ALPACA_PAIR = {
+    "prompt": "instruction",
+    "query": "input",
+    "chosen": "chosen",
+    "rejected": "rejected",
+    "system": "system",
+    "history": "history",
+}
+TRL_PAIR = {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}
+# Top-level fields that carry an answer, or what an answer depends on: a record holding one (not
+# empty) that its format does not read is refused naming it (see _unread).
+ANSWER_FIELDS = (
+    "chosen",
+    "rejected",
+    "chosen_messages",
+    "rejected_messages",
+    "response",
+    "completion",
+    "output",
+    "label",
+    "history",
+    "tools",
+    "functions",
+    "conversations",
+    "messages",
+)
+MEDIA_FIELDS = {"images": "image", "videos": "video", "audios": "audio"}
+# Which format reads a field, for the refusal's "what to do".
+_READ_BY = {
+    "chosen": "a preference layout (sharegpt_pair, alpaca_pair, trl_pair)",
+    "rejected": "a preference layout (sharegpt_pair, alpaca_pair, trl_pair)",
+    "chosen_messages": "openai_pair",
+    "rejected_messages": "openai_pair",
+    "label": "KTO (openai/sharegpt messages with a boolean label)",
+}
 
 ALPACA = {"prompt": "instruction", "query": "input", "answer": "output", "system": "system", "history": "history"}
 SHAREGPT = {"messages": "conversations", "role": "from", "content": "value", "system": "system", "tools": "tools"}
@@ -78,12 +169,34 @@ OPENAI_ROLES = {
     "ipython": TOOL,
 }
 TEXT_PART_TYPES = ("text", "input_text", "output_text")
+REASONING_PART_TYPES = ("reasoning", "thinking")
+# Content parts that refer to media: shown as "[image: url]", never loaded.
+MEDIA_PART_TYPES = {
+    "image": "image",
+    "image_url": "image",
+    "input_image": "image",
+    "audio": "audio",
+    "input_audio": "audio",
+    "audio_url": "audio",
+    "video": "video",
+    "video_url": "video",
+    "file": "file",
+    "input_file": "file",
+}
 
 Converter = Callable[[dict], Conversation]
 
 
+def _with_label(obj: dict, mapping: dict[str, str]) -> dict[str, str]:
+    """The mapping, reading KTO's boolean `label` where the record has one."""
+    return {**mapping, "label": "label"} if isinstance(obj.get("label"), bool) else mapping
+
+
 def classify(obj: dict) -> tuple[str, dict[str, str]] | None:
     """The format a single record looks like, with its mapping, or None."""
+    pair = "chosen" in obj and "rejected" in obj
+    if isinstance(obj.get("chosen_messages"), list) and isinstance(obj.get("rejected_messages"), list):
+        return "openai_pair", dict(OPENAI_PAIR)
     for key in ("messages", "conversations"):
         turns = obj.get(key)
         if isinstance(turns, list):
@@ -91,14 +204,25 @@ def classify(obj: dict) -> tuple[str, dict[str, str]] | None:
             if first is None:
                 continue
             if "from" in first and "value" in first:
-                return "sharegpt", {**SHAREGPT, "messages": key}
+                if pair:
+                    return "sharegpt_pair", {**SHAREGPT_PAIR, "messages": key}
+                return "sharegpt", _with_label(obj, {**SHAREGPT, "messages": key})
             if "role" in first:
-                return "openai", {**OPENAI, "messages": key}
+                if pair:
+                    return "sharegpt_pair", {**SHAREGPT_PAIR, "messages": key, "role": "role", "content": "content"}
+                return "openai", _with_label(obj, {**OPENAI, "messages": key})
+    if pair:
+        if "instruction" in obj:
+            return "alpaca_pair", dict(ALPACA_PAIR)
+        if "prompt" in obj:
+            return "trl_pair", dict(TRL_PAIR)
+        if isinstance(obj["chosen"], list) and isinstance(obj["rejected"], list):
+            return "openai_pair", {**OPENAI_PAIR, "chosen": "chosen", "rejected": "rejected"}  # TRL implicit prompt
     if "instruction" in obj and "output" in obj:
         return "alpaca", dict(ALPACA)
     if "prompt" in obj:
         if "completion" in obj:
-            return "prompt_completion", dict(PROMPT_COMPLETION)
+            return "prompt_completion", _with_label(obj, dict(PROMPT_COMPLETION))
         if "response" in obj and "chosen" not in obj and "rejected" not in obj:
             return "prompt_completion", {"prompt": "prompt", "answer": "response"}
     return None
@@ -107,15 +231,22 @@ def classify(obj: dict) -> tuple[str, dict[str, str]] | None:
 def detect(objs: Iterable[dict]) -> tuple[str, dict[str, str]] | None:
     """Majority vote over sampled records; ties go to the format seen first."""
     votes: dict[tuple, int] = {}
+    labelled: set[tuple] = set()
     for obj in objs:
         found = classify(obj)
         if found is not None:
-            key = (found[0], tuple(found[1].items()))
+            mapping = dict(found[1])
+            # A KTO label on some records only does not make another format: the vote ignores it.
+            had_label = mapping.pop("label", None) is not None
+            key = (found[0], tuple(mapping.items()))
             votes[key] = votes.get(key, 0) + 1
+            if had_label:
+                labelled.add(key)
     if not votes:
         return None
-    fmt, items = max(votes, key=lambda k: votes[k])  # max keeps the first of equal counts
-    return fmt, dict(items)
+    best = max(votes, key=lambda k: votes[k])  # max keeps the first of equal counts
+    fmt, items = best
+    return fmt, {**dict(items), "label": "label"} if best in labelled else dict(items)
 
 
 def unknown_schema_hint(objs: list[dict]) -> tuple[str, str]:
@@ -166,14 +297,107 @@ def check_mapping(mapping: dict[str, str]) -> str | None:
 
 def converter(fmt: str, mapping: dict[str, str]) -> Converter:
     if fmt in ("alpaca", "mapped"):
-        return _alpaca(mapping, fmt)
-    if fmt == "sharegpt":
-        return _sharegpt(mapping)
+        convert = _alpaca(mapping, fmt)
+    elif fmt == "sharegpt":
+        convert = _sharegpt(mapping)
+    elif fmt == "openai":
+        convert = _openai(mapping)
+    elif fmt == "prompt_completion":
+        convert = _prompt_completion(mapping)
+    elif fmt == "sharegpt_pair":
+        convert = _sharegpt_pair(mapping)
+    elif fmt == "openai_pair":
+        convert = _openai_pair(mapping)
+    elif fmt in ("alpaca_pair", "trl_pair"):
+        convert = _string_pair(mapping, fmt)
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+    return _complete(convert, fmt, mapping)
+
+
+def _complete(convert: Converter, fmt: str, mapping: dict[str, str]) -> Converter:
+    """The converter, refusing a record with an answer-carrying field the format does not read
+    (no silent loss), and adding the KTO label and the media references the record carries."""
+    read = set(mapping.values())
     if fmt == "openai":
-        return _openai(mapping)
-    if fmt == "prompt_completion":
-        return _prompt_completion(mapping)
-    raise ValueError(f"unknown format {fmt!r}")
+        read.add("functions")
+    if fmt in ("prompt_completion", "alpaca_pair", "trl_pair"):
+        read.add("tools")
+    watched = tuple(f for f in ANSWER_FIELDS if f not in read)
+    label_field = mapping.get("label")
+
+    def complete(obj: dict) -> Conversation:
+        # A `label` that is not a boolean is a category (metadata), not KTO's verdict on the answer.
+        unread = [
+            f
+            for f in watched
+            if f in obj and obj[f] not in (None, "", [], {}) and (f != "label" or type(obj[f]) is bool)
+        ]
+        if unread:
+            raise _unread(unread, fmt)
+        conv = convert(obj)
+        label = None
+        if label_field:
+            value = obj.get(label_field)
+            if value is None:
+                pass  # a record without a label is unlabelled, as it was: nothing to lose
+            elif type(value) is not bool:
+                raise RecordProblem(
+                    f"{label_field!r} is {kind(value)}, expected true or false (KTO's desirable / undesirable)",
+                    SKIP_HINT,
+                    label_field,
+                )
+            label = value
+        media = _media(obj)
+        if label is None and not media:
+            return conv
+        return Conversation(conv.system, conv.turns, conv.tools, conv.rejected, label, media)
+
+    return complete
+
+
+def _unread(fields: list[str], fmt: str) -> RecordProblem:
+    shown = ", ".join(repr(f) for f in fields)
+    readers = sorted({_READ_BY[f] for f in fields if f in _READ_BY})
+    todo = (
+        f"import it as {' or '.join(readers)} (--format), or remove the field{'s' if len(fields) > 1 else ''} if "
+        "they carry nothing; or import with --skip-invalid to leave such records out"
+        if readers
+        else "split the file by layout, or remove the field if it carries nothing; or import with --skip-invalid "
+        "to leave such records out"
+    )
+    return RecordProblem(
+        f"the record has {shown}, which the {fmt} format does not read: {'they' if len(fields) > 1 else 'it'} would be lost",
+        todo,
+        fields[0],
+    )
+
+
+def _media(obj: dict) -> tuple[str, ...]:
+    out: list[str] = []
+    for field, what in MEDIA_FIELDS.items():
+        value = obj.get(field)
+        if value in (None, "", []):
+            continue
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            out.append(f"{what}: {_reference(item)}")
+    return tuple(out)
+
+
+def _reference(item: Any) -> str:
+    """A media item as a short reference: its path or URL, never its data."""
+    if isinstance(item, str):
+        if item.startswith("data:") or len(item) > 2048:
+            return f"(inline data, {len(item):,} characters)"
+        return item
+    if isinstance(item, dict):
+        for key in ("url", "path", "file", "filename", "image_url", "audio_url", "video_url"):
+            value = item.get(key)
+            if isinstance(value, (str, dict)):
+                return _reference(value)
+        return "(inline data)" if item else "(empty)"
+    return f"({kind(item)})"
 
 
 def _missing(field: str, fmt: str, obj: dict | None = None, used: Iterable[str] = ()) -> RecordProblem:
@@ -319,7 +543,20 @@ def _sharegpt(mapping: dict[str, str]) -> Converter:
     return convert
 
 
-def _content(content: Any, where: str) -> str:
+def _part_text(part: dict) -> str | None:
+    """A content part's text: OpenAI's `text`, LLaMA-Factory v1's `value`."""
+    for key in ("text", "value"):
+        text = part.get(key)
+        if isinstance(text, str):
+            return text
+    return None
+
+
+def _content(content: Any, where: str, calls: list[str] | None = None) -> str:
+    """The text of a message's content. Parts: text (`text` or `value`) as it is; reasoning as
+    "[reasoning]" then its text; media as "[image: url]"; a refusal's text; a `tool_call` part's
+    JSON is appended to `calls` where given (an assistant message: it becomes a tool_call turn),
+    else shown as "[tool_call] JSON". Any other part is "[type]" followed by its text if it has any."""
     if type(content) is str:
         return content
     if content is None:
@@ -331,11 +568,27 @@ def _content(content: Any, where: str) -> str:
                 parts.append(part)
             elif isinstance(part, dict):
                 ptype = part.get("type")
-                text = part.get("text") if ptype in TEXT_PART_TYPES else part.get("refusal")
-                if isinstance(text, str):
+                text = _part_text(part)
+                if ptype in TEXT_PART_TYPES and text is not None:
                     parts.append(text)
+                elif ptype in REASONING_PART_TYPES and text is not None:
+                    parts.append(f"[{ptype}]\n{text}")
+                elif ptype == "tool_call" and (text is not None or isinstance(part.get("value"), dict)):
+                    call = text if text is not None else json.dumps(part["value"], ensure_ascii=False)
+                    if calls is not None:
+                        calls.append(call)
+                    else:
+                        parts.append(f"[tool_call] {call}")
+                elif isinstance(ptype, str) and ptype in MEDIA_PART_TYPES:
+                    ref = part.get(ptype, text)
+                    parts.append(
+                        f"[{MEDIA_PART_TYPES[ptype]}: {_reference(ref) if ref is not None else '(no reference)'}]"
+                    )
+                elif isinstance(part.get("refusal"), str):
+                    parts.append(part["refusal"])
                 else:
-                    parts.append(f"[{ptype if isinstance(ptype, str) else 'part'}]")
+                    label = f"[{ptype if isinstance(ptype, str) else 'part'}]"
+                    parts.append(f"{label} {text}" if text is not None else label)
             else:
                 raise RecordProblem(f"{where} holds {kind(part)} among its content parts", SKIP_HINT)
         return "\n".join(parts)
@@ -370,11 +623,12 @@ def _messages(messages: list, field: str, kr: str, kc: str, system: str) -> tupl
             raise RecordProblem(
                 f"{where} has role {speaker!r}; known roles: {', '.join(OPENAI_ROLES)}", SKIP_HINT, field
             )
-        text = _content(msg.get(kc), where)
+        part_calls: list[str] = []
+        text = _content(msg.get(kc), where, part_calls if role == ASSISTANT else None)
         if role == SYSTEM and not turns:
             system = _join(system, text)
         elif role == ASSISTANT:
-            calls = _tool_calls(msg, where)
+            calls = [Turn(TOOL_CALL, c, _call_name(c)) for c in part_calls] + _tool_calls(msg, where)
             if text or not calls:
                 turns.append(Turn(ASSISTANT, text))
             turns += calls
@@ -418,5 +672,125 @@ def _prompt_completion(mapping: dict[str, str]) -> Converter:
         system, prompt = side(obj, kp, USER, "")
         system, answer = side(obj, ka, ASSISTANT, system)
         return Conversation(system, tuple(prompt + answer), _tools_text(obj, "tools"))
+
+    return convert
+
+
+def _answer_side(value: Any, field: str, kr: str, kc: str) -> tuple[Turn, ...]:
+    """One answer of a ShareGPT pair: a message, or a list of messages, all on the assistant side."""
+    msgs = value if isinstance(value, list) else [value]
+    if not msgs:
+        raise RecordProblem(f"{field!r} is an empty list: the answer has no turns", SKIP_HINT, field)
+    turns: list[Turn] = []
+    for i, msg in enumerate(msgs):
+        if type(msg) is not dict:
+            raise RecordProblem(f"{field!r} is {kind(msg)}, expected a message object", SKIP_HINT, field)
+        speaker = msg.get(kr)
+        role = SHAREGPT_ROLES.get(speaker) if type(speaker) is str else None
+        if role not in (ASSISTANT, TOOL_CALL):
+            raise RecordProblem(
+                f"{field!r} (message {i + 1}) has speaker {speaker!r}, expected the assistant's (gpt, assistant)",
+                SKIP_HINT,
+                field,
+            )
+        content = msg.get(kc)
+        text = content if type(content) is str else _content(content, f"{field!r}")
+        turns.append(Turn(role, text, _call_name(text) if role == TOOL_CALL else None))
+    return tuple(turns)
+
+
+def _sharegpt_pair(mapping: dict[str, str]) -> Converter:
+    kch, krj = mapping["chosen"], mapping["rejected"]
+    kr, kc = mapping["role"], mapping["content"]
+    prompt_only = _sharegpt({k: v for k, v in mapping.items() if k not in ("chosen", "rejected")})
+
+    def convert(obj: dict) -> Conversation:
+        for field in (kch, krj):
+            if obj.get(field) is None:
+                raise _missing(field, "sharegpt_pair", obj, mapping.values())
+        conv = prompt_only(obj)
+        prompt, answer = conv.split()
+        if answer:
+            km = mapping["messages"]
+            raise RecordProblem(
+                f"{km!r} ends with an answer before {kch!r}/{krj!r}: which one is preferred is not clear",
+                SKIP_HINT,
+                km,
+            )
+        chosen = _answer_side(obj[kch], kch, kr, kc)
+        rejected = _answer_side(obj[krj], krj, kr, kc)
+        return Conversation(conv.system, prompt + chosen, conv.tools, rejected)
+
+    return convert
+
+
+def _openai_pair(mapping: dict[str, str]) -> Converter:
+    kch, krj, kr, kc, kt = (
+        mapping["chosen"],
+        mapping["rejected"],
+        mapping["role"],
+        mapping["content"],
+        mapping.get("tools"),
+    )
+
+    def side(obj: dict, field: str) -> Conversation:
+        system, turns = _messages(_turn_list(obj, field), field, kr, kc, "")
+        return Conversation(system, tuple(turns))
+
+    def convert(obj: dict) -> Conversation:
+        chosen, rejected = side(obj, kch), side(obj, krj)
+        prompt, answer = chosen.split()
+        rprompt, ranswer = rejected.split()
+        if rprompt != prompt or rejected.system != chosen.system:
+            raise RecordProblem(
+                f"{kch!r} and {krj!r} differ before their answers: a pair answers one prompt",
+                SKIP_HINT,
+                krj,
+            )
+        if not answer or not ranswer:
+            field = kch if not answer else krj
+            raise RecordProblem(f"{field!r} does not end with an assistant answer", SKIP_HINT, field)
+        return Conversation(chosen.system, chosen.turns, _tools_text(obj, kt), ranswer)
+
+    return convert
+
+
+def _string_pair(mapping: dict[str, str], fmt: str) -> Converter:
+    """alpaca_pair (instruction/input/chosen/rejected strings, history) and trl_pair (prompt /
+    chosen / rejected, each a string or a list of messages)."""
+    kp, kch, krj = mapping["prompt"], mapping["chosen"], mapping["rejected"]
+    kq, ks, kh = mapping.get("query"), mapping.get("system"), mapping.get("history")
+    messages_ok = fmt == "trl_pair"
+
+    def side(obj: dict, field: str, role: str, system: str) -> tuple[str, list[Turn]]:
+        value = obj[field]
+        if type(value) is str:
+            return system, [Turn(role, value)]
+        if messages_ok and isinstance(value, list):
+            return _messages(value, field, "role", "content", system)
+        expected = "a string or a list of messages" if messages_ok else "a string"
+        raise RecordProblem(f"{field!r} is {kind(value)}, expected {expected}", SKIP_HINT, field)
+
+    def convert(obj: dict) -> Conversation:
+        for field in (kp, kch, krj):
+            if field not in obj:
+                raise _missing(field, fmt, obj, mapping.values())
+        system, prompt = side(obj, kp, USER, _optional_text(obj, ks))
+        if kq:
+            query = obj.get(kq)
+            if query:
+                if type(query) is not str:
+                    raise _not_string(kq, query)
+                if len(prompt) != 1 or prompt[0].role != USER:
+                    raise RecordProblem(f"{kq!r} needs {kp!r} to be a string", SKIP_HINT, kq)
+                prompt = [Turn(USER, prompt[0].content + "\n\n" + query)]
+        history = obj.get(kh) if kh else None
+        before = _history(history, kh or "") if history else ()
+        system, chosen = side(obj, kch, ASSISTANT, system)
+        system, rejected = side(obj, krj, ASSISTANT, system)
+        for field, turns in ((kch, chosen), (krj, rejected)):
+            if not turns or any(t.role not in ANSWER_ROLES for t in turns):
+                raise RecordProblem(f"{field!r} holds more than the assistant's answer", SKIP_HINT, field)
+        return Conversation(system, before + tuple(prompt + chosen), _tools_text(obj, "tools"), tuple(rejected))
 
     return convert

@@ -29,7 +29,7 @@ BATCH_CHARS = 32 << 20
 # The stage's columns, as `samples` has them (less source_id, which the copy adds).
 _STAGE_COLUMNS = (
     "position, line, system, turns, tools, raw, content_hash, prompt_hash, answer_hash, prompt_chars, answer_chars,"
-    " n_turns"
+    " n_turns, rejected, label, media"
 )
 COPY_CACHE_KIB = -65536  # the page cache while an import's stage is copied in: 64 MiB
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -98,7 +98,7 @@ class ImportRepo(SampleRepo):
     ) -> ImportReport:
         """Parse into the attached stage, then copy it into the project in one transaction."""
         conn = self.conn
-        insert = f"INSERT INTO stage.samples ({_STAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        insert = f"INSERT INTO stage.samples ({_STAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         added = 0
         batch: list[tuple] = []
 
@@ -137,6 +137,9 @@ class ImportRepo(SampleRepo):
                         h.prompt_chars,
                         h.answer_chars,
                         len(conv.turns),
+                        conv.rejected_json(),
+                        None if conv.label is None else int(conv.label),
+                        conv.media_json(),
                     )
                 )
                 if len(batch) >= batch_size or held >= BATCH_CHARS:
@@ -243,7 +246,7 @@ class ImportRepo(SampleRepo):
                     " line INTEGER NOT NULL, system TEXT NOT NULL, turns TEXT NOT NULL, tools TEXT NOT NULL,"
                     " raw TEXT NOT NULL, content_hash TEXT NOT NULL, prompt_hash TEXT NOT NULL,"
                     " answer_hash TEXT NOT NULL, prompt_chars INTEGER NOT NULL, answer_chars INTEGER NOT NULL,"
-                    " n_turns INTEGER NOT NULL)"
+                    " n_turns INTEGER NOT NULL, rejected TEXT NOT NULL, label INTEGER, media TEXT NOT NULL)"
                 )
             except sqlite3.Error as e:
                 self._staging_failed(e)
@@ -351,6 +354,9 @@ class ImportRepo(SampleRepo):
             source_id = int(cur.lastrowid or 0)
             batch: list[tuple] = []
             for conv in conversations:
+                if conv.rejected or conv.label is not None or conv.media:
+                    # Their raw (an OpenAI `messages` object) could not carry them: no silent loss.
+                    raise ValueError("add_conversations takes plain conversations: no pairs, labels or media")
                 messages = ([{"role": "system", "content": conv.system}] if conv.system else []) + [
                     t.to_json() for t in conv.turns
                 ]
@@ -392,15 +398,18 @@ class ImportRepo(SampleRepo):
         stage before the copy: the project's write lock is not held for it."""
         self.conn.execute("CREATE INDEX stage.stage_content_hash ON samples(content_hash, seq)")
         rows = self.conn.execute(
-            "SELECT content_hash, count(*), min(line) FROM stage.samples GROUP BY content_hash HAVING count(*) > 1"
+            "SELECT content_hash, count(*), min(seq) FROM stage.samples GROUP BY content_hash HAVING count(*) > 1"
         ).fetchall()
         repeated = sum(n - 1 for _, n, _ in rows)
         examples = []
         for h, _, first in rows[:5]:
-            line = self.conn.execute(
-                "SELECT line FROM stage.samples WHERE content_hash = ? AND line > ? ORDER BY seq LIMIT 1", (h, first)
-            ).fetchall()[0][0]
-            examples.append((line, first))
+            # By seq, not line: the records of a one-line JSON array all start on line 1.
+            (first_line, line), *_ = self.conn.execute(
+                "SELECT (SELECT line FROM stage.samples WHERE seq = ?), line FROM stage.samples"
+                " WHERE content_hash = ? AND seq > ? ORDER BY seq LIMIT 1",
+                (first, h, first),
+            ).fetchall()
+            examples.append((line, first_line))
         return repeated, tuple(sorted(examples))
 
 

@@ -32,7 +32,7 @@ class SampleRepo(StoreBase):
 
     _SAMPLE_COLS = (
         "s.id, s.source_id, src.name, s.position, s.line, s.system, s.turns, s.tools, s.raw,"
-        " s.content_hash, s.prompt_hash, s.answer_hash, s.prompt_chars, s.answer_chars"
+        " s.content_hash, s.prompt_hash, s.answer_hash, s.prompt_chars, s.answer_chars, s.rejected, s.label, s.media"
     )
 
     def sample(self, sample_id: int) -> Sample | None:
@@ -50,7 +50,7 @@ class SampleRepo(StoreBase):
             source_name=r[2],
             position=r[3],
             line=r[4],
-            conversation=Conversation.from_stored(r[5], r[6], r[7]),
+            conversation=Conversation.from_stored(r[5], r[6], r[7], r[14], r[15], r[16]),
             raw=r[8],
             content_hash=r[9],
             prompt_hash=r[10],
