@@ -142,12 +142,99 @@ def _more(hidden: int, what: str = "characters") -> Text:
     return Text(f" … {hidden:,} more {what} — press v to read it all ", style=MORE_STYLE)
 
 
+SIDE_BY_SIDE = 70  # pane columns from which a pair's two answers stand side by side (80x24 included)
+PAIR_STYLES = {"chosen": "bold reverse green", "rejected": "bold reverse red"}
+
+
+class PairAnswers:
+    """A preference pair's chosen and rejected answers under a "CHOSEN" / "REJECTED" header each,
+    their differing spans marked: side by side from SIDE_BY_SIDE columns, stacked below that (the
+    width is the pane's, known only when it renders)."""
+
+    def __init__(self, chosen: list[RenderableType], rejected: list[RenderableType]) -> None:
+        self.chosen = chosen
+        self.rejected = rejected
+
+    def __rich_console__(self, console, options):
+        if options.max_width >= SIDE_BY_SIDE:
+            from rich.table import Table
+
+            grid = Table.grid(expand=True, padding=(0, 1))
+            grid.add_column(ratio=1)
+            grid.add_column(ratio=1)
+            grid.add_row(Group(*self.chosen), Group(*self.rejected))
+            yield grid
+        else:
+            yield from self.chosen
+            yield from self.rejected
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        return Measurement(1, options.max_width)
+
+
+def _answer_body(turns: Iterable) -> str:
+    return "\n".join(_pretty(t) if t.role == TOOL_CALL else t.content for t in turns)
+
+
+def pair_answers(sample: Sample, budget: int = PREVIEW_CHARS) -> PairAnswers:
+    """The pair block of `conversation()`: both answers clipped to `budget`, diffed, sanitised."""
+    conv = sample.conversation
+    chosen_turns, rejected_turns = conv.pair_answers()
+    tc, hc = clip(_answer_body(chosen_turns), budget)
+    tr, hr = clip(_answer_body(rejected_turns), budget)
+    spans_c, spans_r = diff(tc, tr)
+    sides: list[list[RenderableType]] = []
+    for which, turns, spans, hidden in (
+        ("chosen", chosen_turns, spans_c, hc),
+        ("rejected", rejected_turns, spans_r, hr),
+    ):
+        head = Text.assemble((f" {which.upper()} ", PAIR_STYLES[which]))
+        roles = sorted({ROLE_LABELS.get(t.role, t.role.upper()) for t in turns})
+        head.append(" " + " + ".join(roles), style="bold")
+        body = Text()
+        for span in spans:
+            body.append(sanitize(span.text), style=DIFF_STYLES.get(span.op, ""))
+        if not turns:
+            body = Text("(no answer)", style="dim italic")
+        side: list[RenderableType] = [head, Padding(body, (0, 0, 0 if hidden else 1, 1))]
+        if hidden:
+            side.append(Padding(_more(hidden), (0, 0, 1, 1)))
+        sides.append(side)
+    if tc == tr:
+        sides[1].append(Text("= same as chosen: no signal", style="bold yellow"))
+    return PairAnswers(sides[0], sides[1])
+
+
+def kto_label(label: bool) -> Text:
+    if label:
+        return Text.assemble(("▌KTO LABEL", "bold"), " ", ("✔ desirable", "bold green"), (" (label: true)", "dim"))
+    return Text.assemble(("▌KTO LABEL", "bold"), " ", ("✘ undesirable", "bold red"), (" (label: false)", "dim"))
+
+
+def media_lines(media: Iterable[str]) -> Text:
+    t = Text("▌MEDIA (references, not loaded)", style="bold")
+    for m in media:
+        t.append("\n  ")
+        t.append(sanitize(m, oneline=True), style="italic")
+    return t
+
+
 def conversation(sample: Sample, *, markdown: bool = False) -> RenderableType:
-    """The sample as a readable conversation, bounded in size whatever the sample's size."""
+    """The sample as a readable conversation, bounded in size whatever the sample's size.
+
+    A preference pair shows its prompt, then both answers (PairAnswers); a KTO record its label
+    above the answer; media references after the system prompt."""
     secs = sections(sample)
     parts: list[RenderableType] = []
     budget = PREVIEW_TOTAL
     answer = answer_start(sample)
+    conv = sample.conversation
+    if conv.media:
+        parts.append(Padding(media_lines(conv.media), (0, 0, 1, 0)))
+    if conv.rejected:
+        secs = secs[:answer]  # the answers are the pair block's
     for i, sec in enumerate(secs):
         if i >= PREVIEW_TURNS or budget <= 0:
             if answer >= i:  # the answer is past the preview: its start is this "more" line
@@ -156,6 +243,8 @@ def conversation(sample: Sample, *, markdown: bool = False) -> RenderableType:
             break
         text, hidden = clip(sec.content, min(PREVIEW_CHARS, budget))
         budget -= len(text)
+        if i == answer and conv.label is not None:
+            parts.append(kto_label(conv.label))
         parts.append(header(sec))
         if i == answer:
             parts.append(AnswerMark())
@@ -167,7 +256,10 @@ def conversation(sample: Sample, *, markdown: bool = False) -> RenderableType:
         parts.append(Padding(body, (0, 0, 0 if hidden else 1, 2)))
         if hidden:
             parts.append(Padding(_more(hidden), (0, 0, 1, 2)))
-    if not secs:
+    if conv.rejected and not any(isinstance(p, AnswerMark) for p in parts):
+        parts.append(AnswerMark())
+        parts.append(pair_answers(sample, max(min(PREVIEW_CHARS, budget), 200)))
+    if not secs and not conv.rejected:
         parts.append(Text("(empty sample)", style="dim italic"))
     if not any(isinstance(p, AnswerMark) for p in parts):
         parts.append(AnswerMark())  # no answer: its "start" is the end of the sample
@@ -237,8 +329,15 @@ def full_text(sample: Sample) -> str:
         label = ROLE_LABELS.get(sec.role, sec.role.upper())
         name = f" · {sec.name}" if sec.name else ""
         chunks.append(f"▌{label}{name}\n{sec.content}\n")
-    if sample.conversation.tools:
-        chunks.append(f"▌TOOLS\n{sample.conversation.tools}\n")
+    conv = sample.conversation
+    for t in conv.rejected:
+        chunks.append(f"▌REJECTED {ROLE_LABELS.get(t.role, t.role.upper())}\n{t.content}\n")
+    if conv.label is not None:
+        chunks.append(f"▌KTO LABEL\n{'desirable (true)' if conv.label else 'undesirable (false)'}\n")
+    if conv.media:
+        chunks.append("▌MEDIA\n" + "\n".join(conv.media) + "\n")
+    if conv.tools:
+        chunks.append(f"▌TOOLS\n{conv.tools}\n")
     chunks.append(f"▌RAW RECORD ({sample.source_name} line {sample.line})\n{sample.raw}\n")
     return sanitize("\n".join(chunks))
 
