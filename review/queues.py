@@ -14,10 +14,45 @@ A new queue kind: a step function in the module that owns its tables, a spec in 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 
 from . import analysis, batch, goals, relevance, style
 from .model import Queue, QueueSpec
 from .store import Store, builtin_queues
+
+# What fills a queue that is empty, named by the key (or command) that does it: a curator who
+# picks "duplicates" before the analysis has run is told so instead of seeing nothing.
+EMPTY_HINTS: dict[str, str] = {
+    "undecided": "every sample is decided",
+    "kept": "a keeps a sample",
+    "dropped": "x drops a sample",
+    "batch": "B proposes a batch",
+    "rereview": "fills when the goal is reworded",
+    "off_goal": "A (analysis) scores the goal",
+    "duplicates": "A (analysis) finds them",
+    "flagged": "A (analysis) flags them",
+    "leaks": "winnow leakage --eval FILE",
+    "style_drift": "A (analysis) finds it",
+    "contradictions": "A (analysis) finds them",
+    "noisy": "A (analysis) finds them",
+}
+COUNT_CAP = 100_000  # a stepped queue is counted up to this many (then shown as "100,000+")
+
+
+@dataclass(frozen=True)
+class QueueCount:
+    """One line of the queue picker: the queue, its label, how many samples stepping it visits
+    (`capped`: at least that many) and, when it is empty, what fills it."""
+
+    queue: Queue
+    label: str
+    count: int
+    capped: bool = False
+    hint: str | None = None
+
+    def line(self) -> str:
+        n = f"{self.count:,}+" if self.capped else f"{self.count:,}"
+        return f"{self.label} ({n})" + (f" · {self.hint}" if self.hint and not self.count else "")
 
 
 class QueueTable:
@@ -88,6 +123,50 @@ class QueueTable:
             if progress is not None and len(out) % 500 == 0:
                 progress(len(out))
         return out
+
+    def count(
+        self, store: Store, goal_id: int, queue: Queue, *, cancelled: Callable[[], bool] | None = None
+    ) -> QueueCount:
+        """How many samples stepping the queue visits now: the size where the spec knows it
+        without a scan (the built-ins read the tallies), else the queue stepped to its end (up to
+        COUNT_CAP). The review screen asks for the stepped ones in a worker, never on a key."""
+        label = self.label(queue)
+        known = self.size(store, goal_id, queue)
+        if known is not None:
+            n, capped = known, False
+        else:
+            spec = self.spec(queue.kind)
+            n, after, seen = 0, 0, set()
+            while n < COUNT_CAP and not (cancelled is not None and cancelled()):
+                nxt = spec.step(store, goal_id, queue, after, True)
+                if nxt is None or nxt in seen:
+                    break
+                seen.add(nxt)
+                n, after = n + 1, nxt
+            capped = n >= COUNT_CAP
+        return QueueCount(queue, label, n, capped, None if n else self.empty_hint(queue))
+
+    def left(
+        self, store: Store, goal_id: int, queue: Queue, *, cancelled: Callable[[], bool] | None = None
+    ) -> int | None:
+        """Undecided samples in the queue (the status line's "N left"); None for the queues of
+        decided samples (kept, dropped, a reason, a tag), where nothing is left to decide. "all"
+        and "undecided" read the tallies; any other is listed (a worker's job)."""
+        if queue.kind in ("kept", "dropped", "reason", "tag"):
+            return None
+        if queue.kind in ("all", "undecided"):
+            return store.counts(goal_id).undecided
+        ids = self.members(store, goal_id, queue, cancelled=cancelled)
+        decided = store.decisions_of(goal_id, ids)
+        return sum(1 for i in ids if i not in decided or decided[i].verdict is None)
+
+    def empty_hint(self, queue: Queue) -> str | None:
+        """What fills the queue when it is empty (None: nothing to say)."""
+        if queue.kind == "search":
+            return "no sample contains that text"
+        if queue.kind in ("reason", "tag"):
+            return None
+        return EMPTY_HINTS.get(queue.kind)
 
     def label(self, queue: Queue) -> str:
         """The queue as the review screen names it ("dropped as duplicate", "search “x”")."""

@@ -97,6 +97,7 @@ def test_queue_dialog(snap_compare, tmp_path):
     async def queue(pilot):
         await settle(pilot)
         await pilot.press("a", "f")
+        await settle(pilot)  # the worker's counts are in
 
     assert snap_compare(review_app(tmp_path), terminal_size=SIZE, run_before=queue)
 

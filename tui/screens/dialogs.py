@@ -159,7 +159,9 @@ class JumpDialog(TextDialog):
 
 
 class QueueDialog(ModalScreen[Queue | None]):
-    """Which samples to step through."""
+    """Which samples to step through, each with how many it holds. The counts of queues that
+    must be stepped to be counted arrive from a worker (`show_count`); until then they read
+    "counting…". An empty queue says what fills it."""
 
     CSS_PATH = Path(__file__).with_name("dialogs.tcss")
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="dialog.cancel")]
@@ -168,6 +170,7 @@ class QueueDialog(ModalScreen[Queue | None]):
         super().__init__()
         self.choices = choices
         self.current = current
+        self.counts: dict[int, int] = {}  # choice index -> count, once known
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -175,9 +178,19 @@ class QueueDialog(ModalScreen[Queue | None]):
             options = [Option(safe(label, oneline=True), id=str(i)) for i, (label, _) in enumerate(self.choices)]
             yield OptionList(*options, id="queue-list")
 
+    def show_count(self, queue: Queue, line: str, count: int) -> None:
+        """A count found by the worker: the queue's line now reads `line`."""
+        for i, (_, q) in enumerate(self.choices):
+            if q == queue:
+                self.counts[i] = count
+                self.choices[i] = (line, q)
+                if self.is_mounted:
+                    self.query_one(OptionList).replace_option_prompt_at_index(i, safe(line, oneline=True))
+
     def on_mount(self) -> None:
         ol = self.query_one(OptionList)
-        for i, (_, q) in enumerate(self.choices):
+        for i, (label, q) in enumerate(self.choices):
+            ol.replace_option_prompt_at_index(i, safe(label, oneline=True))  # counts that came before the mount
             if q == self.current:
                 ol.highlighted = i
         ol.focus()

@@ -38,7 +38,7 @@ from textual.containers import Container
 from textual.events import Resize
 from textual.timer import Timer
 from textual.widgets import Footer, ProgressBar
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from review.batch import Batch, batch_progress, latest_batch
 from review.model import Flag, Queue
@@ -91,6 +91,7 @@ class ReviewScreen(PairKeys, ProjectTasks):
         self.analysis_last: AnalysisFinished | None = None
         self._seek_what = "moving"
         self._reread: Timer | None = None  # set while the view could not be read
+        self._left: dict[tuple[Queue, int], int] = {}  # (queue, log position) -> undecided left in it
         self._writes = WriteRetry(
             self, set_busy=self._set_busy, refresh=self.refresh_view, goal_moved=self._goal_moved, failed=self._failed
         )
@@ -160,11 +161,43 @@ class ReviewScreen(PairKeys, ProjectTasks):
         self.partners = related(self.flags, v.sample.id)
         if self.partner_index >= len(self.partners):
             self.partner_index = 0
-        self.query_one("#status-bar", StatusBar).show_view(v, self.session.counts(), self._batch_progress())
+        counts = self.session.counts()
+        self.query_one("#status-bar", StatusBar).show_view(v, counts, self._batch_progress(), self._queue_left(v))
         self.query_one("#decision-bar", DecisionBar).show_view(v)
         self._show_flags(v)
         self._render_panes(v)
         self._await_paint(v.sample.id)
+
+    def _queue_left(self, v: View) -> int | None:
+        """Undecided samples in the current queue ("N left"): from the tallies for all and
+        undecided; for a queue that must be listed, the count a worker made at this log position
+        (a new one is started when the log has moved since; until it answers, the line has none)."""
+        queues, queue = self.session.queues, v.queue
+        if queue.kind in ("kept", "dropped", "reason", "tag"):
+            return None
+        if queue.kind in ("all", "undecided"):
+            return self.session.counts().undecided
+        key = (queue, self.session.store.log_position())
+        if key in self._left:
+            return self._left[key]
+        goal_id = self.session.goal.id
+
+        def count() -> None:
+            worker = get_current_worker()
+            with Store(self.db_path, create=False, check_same_thread=False) as store:
+                n = queues.left(store, goal_id, queue, cancelled=lambda: worker.is_cancelled)
+            if not worker.is_cancelled and n is not None:
+                self.app.call_from_thread(self._left_counted, key, n)
+
+        self.run_worker(count, name="queue_left", group="queue_left", exclusive=True, exit_on_error=False, thread=True)
+        return None
+
+    def _left_counted(self, key: tuple[Queue, int], n: int) -> None:
+        self._left = {key: n}
+        v = self.view
+        if v is not None and v.queue == key[0]:
+            bar = self.query_one("#status-bar", StatusBar)
+            bar.show_view(v, self.session.counts(), self._batch_progress(), n)
 
     def _bar(self, selector: str, text: Text) -> None:
         self.query_one(selector, LineBar).say(text)
@@ -496,31 +529,65 @@ class ReviewScreen(PairKeys, ProjectTasks):
         )
 
     def action_filter(self) -> None:
+        """The queue picker: the built-in queues counted from the tallies at once, the others
+        ("counting…") by a worker that steps them, each line updated as its count arrives."""
         try:
             c = self.session.counts()
         except (ProjectError, sqlite3.Error) as e:
             self._failed("queues", e)
             return
         queues = self.session.queues
+
+        def line(label: str, n: int, queue: Queue) -> str:
+            hint = queues.empty_hint(queue) if not n else None
+            return f"{label} ({n:,})" + (f" · {hint}" if hint else "")
+
         choices: list[tuple[str, Queue]] = [
-            (f"all samples ({c.total:,})", Queue("all")),
-            (f"undecided ({c.undecided:,})", Queue("undecided")),
-            (f"kept ({c.kept:,})", Queue("kept")),
-            (f"dropped ({c.dropped:,})", Queue("dropped")),
+            (line("all samples", c.total, Queue("all")), Queue("all")),
+            (line("undecided", c.undecided, Queue("undecided")), Queue("undecided")),
+            (line("kept", c.kept, Queue("kept")), Queue("kept")),
+            (line("dropped", c.dropped, Queue("dropped")), Queue("dropped")),
         ]
         choices += [(f"dropped as {r} ({n:,})", Queue("reason", r)) for r, n in c.by_reason.items() if n]
         choices += [(f"tagged {t} ({n:,})", Queue("tag", t)) for t, n in c.by_tag.items() if n]
         # Batches, re-review, analysis, style: in the table's order (review.queues.default_queues).
-        choices += [(queues.label(Queue(k)), Queue(k)) for k in queues.offered()]
+        stepped = [Queue(k) for k in queues.offered()]
         current = self.session.queue
-        if current.kind == "search":
-            choices.append((queues.label(current), current))
+        if current.kind == "search" or (current.kind in queues.offered() and current not in stepped):
+            stepped.append(current)
+        choices += [(f"{queues.label(q)} (counting…)", q) for q in stepped]
+        dialog = QueueDialog(choices, current)
+        known = [c.total, c.undecided, c.kept, c.dropped]
+        known += [n for n in c.by_reason.values() if n] + [n for n in c.by_tag.values() if n]
+        dialog.counts.update(enumerate(known))
 
         def picked(queue: Queue | None) -> None:
-            if queue is not None:
-                self._set_queue(queue)
+            self.workers.cancel_group(self, "queue_counts")
+            if queue is None:
+                return
+            i = next((j for j, (_, q) in enumerate(dialog.choices) if q == queue), None)
+            if i is not None and dialog.counts.get(i) == 0:
+                hint = queues.empty_hint(queue)
+                self.notify(f"{queues.label(queue)}: empty" + (f" — {hint}" if hint else ""), severity="warning")
+                return
+            self._set_queue(queue)
 
-        self.app.push_screen(QueueDialog(choices, current), picked)
+        self.app.push_screen(dialog, picked)
+        goal_id = self.session.goal.id
+
+        def count_all() -> None:
+            worker = get_current_worker()
+            with Store(self.db_path, create=False, check_same_thread=False) as store:
+                for q in stepped:
+                    if worker.is_cancelled:
+                        return
+                    qc = queues.count(store, goal_id, q, cancelled=lambda: worker.is_cancelled)
+                    if not worker.is_cancelled:
+                        self.app.call_from_thread(dialog.show_count, q, qc.line(), qc.count)
+
+        self.run_worker(
+            count_all, name="queue_counts", group="queue_counts", exclusive=True, exit_on_error=False, thread=True
+        )
 
     def _set_queue(self, queue: Queue) -> None:
         queues = self.session.queues

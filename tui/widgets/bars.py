@@ -48,8 +48,9 @@ class GoalBar(LineBar):
 class StatusBar(LineBar):
     """Where the sample stands in the project, and how far the review (or the batch) has got."""
 
-    def show_view(self, v: View, c: Counts, batch: tuple[int, int, int] | None) -> None:
-        """`batch`: (batch id, decided, size) while in the batch queue, where its progress is what matters."""
+    def show_view(self, v: View, c: Counts, batch: tuple[int, int, int] | None, left: int | None = None) -> None:
+        """`batch`: (batch id, decided, size) while in the batch queue, where its progress is what matters.
+        `left`: undecided samples in the current queue, where known ("N left")."""
         t = Text.assemble((f"#{v.number:,} / {v.total:,} ", "bold"))
         if batch is not None:
             bid, decided, size = batch
@@ -59,10 +60,16 @@ class StatusBar(LineBar):
         else:
             t.append_text(render.bar(c.decided / c.total if c.total else 0.0))
             t.append(f" {100 * c.decided / c.total if c.total else 0:.0f}% · ")
+        in_queue = left is not None and v.queue.kind not in ("all", "undecided")
+        if in_queue:
+            t.append(f"{left:,} left", style="bold")  # in this queue; the line's end may be cut
+            t.append(" · ")
         t.append(f"✔ {c.kept:,} kept", style="green")
         t.append(" · ")
         t.append(f"✘ {c.dropped:,} dropped", style="red")
         t.append(f" · ○ {c.undecided:,} undecided")
+        if left is not None and not in_queue:
+            t.append(" left")
         self.say(_one_line(t))
 
 
