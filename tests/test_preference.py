@@ -331,3 +331,46 @@ def test_converting_a_pair_to_an_sft_layout_is_refused(tmp_path):
         store.apply(goal.id, [Change(1, "keep")], kind="batch")
         with pytest.raises(ExportError, match="preference pair, whose rejected answer no SFT layout holds"):
             export(store, goal, tmp_path / "out.jsonl", to="openai")
+
+
+def test_an_unknown_pair_layout_is_told_to_name_its_prompt_not_to_map_answer_chosen(tmp_path):
+    path = jsonl(tmp_path / "q.jsonl", [{"question": "2+2?", "chosen": "4", "rejected": "5"}])
+    with pytest.raises(InputError) as e:
+        read(path)
+    assert "preference pairs" in e.value.todo and "jq -c '.prompt = .question | del(.question)'" in e.value.todo
+    fixed = jsonl(tmp_path / "fixed.jsonl", [{"prompt": "2+2?", "chosen": "4", "rejected": "5"}])
+    fmt, (conv,) = read(fixed)
+    assert fmt == "trl_pair" and conv.rejected == (Turn(ASSISTANT, "5"),)
+
+
+def test_a_user_mapping_onto_chosen_is_refused_naming_rejected(tmp_path):
+    path = jsonl(
+        tmp_path / "q.jsonl", [{"question": f"q{i}", "chosen": f"c{i}", "rejected": f"r{i}"} for i in range(3)]
+    )
+    with pytest.raises(InputError, match="'rejected', which the mapped format does not read"):
+        read(path, mapping={"prompt": "question", "answer": "chosen"})
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        [{"instruction": "Sum", "input": "2+2", "chosen": "4", "rejected": "5"}],
+        [
+            {
+                "prompt": [{"role": "user", "content": "Hi"}],
+                "chosen": [{"role": "assistant", "content": "Hello"}],
+                "rejected": "Go away",
+            }
+        ],
+        [{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}], "label": False}],
+    ],
+)
+def test_the_small_layouts_round_trip_too(tmp_path, records):
+    src = tmp_path / "s.json"
+    src.write_text(json.dumps(records, ensure_ascii=False, indent=4), encoding="utf-8")
+    with Store(tmp_path / "p.db") as store:
+        store.import_file(src)
+        goal, _ = store.add_goal("keep all")
+        store.apply(goal.id, [Change(s.id, "keep") for s in store.iter_samples()], kind="batch")
+        export(store, goal, tmp_path / "out.json")
+    assert (tmp_path / "out.json").read_text(encoding="utf-8") == src.read_text(encoding="utf-8") + "\n"

@@ -209,8 +209,21 @@ def cli() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["alpaca", "sharegpt", "openai", "prompt_completion", "mapped"]),
-    help="Skip detection and read records as this format.",
+    type=click.Choice(
+        [
+            "alpaca",
+            "sharegpt",
+            "openai",
+            "prompt_completion",
+            "sharegpt_pair",
+            "openai_pair",
+            "alpaca_pair",
+            "trl_pair",
+            "mapped",
+        ]
+    ),
+    help="Skip detection and read records as this format (the *_pair formats are preference data: chosen and "
+    "rejected answers).",
 )
 @click.option(
     "--skip-invalid",

@@ -278,6 +278,15 @@ def unknown_schema_hint(objs: list[dict]) -> tuple[str, str]:
     )
     if nested is not None:
         todo += f"; if the records are nested under {nested!r}, extract them first, e.g. jq -c '.{nested}[]'"
+    if "chosen" in seen and "rejected" in seen:
+        # A preference pair: mapping answer=chosen would throw the rejected answer away.
+        other = next((f for f in fields if f not in ("chosen", "rejected") and f not in MEDIA_FIELDS), None)
+        todo = (
+            "these records are preference pairs (chosen/rejected): name the prompt field 'prompt' (TRL layout) or "
+            "'instruction' (Alpaca layout) and import again"
+            + (f", e.g. jq -c '.prompt = .{other} | del(.{other})'" if other and other.isidentifier() else "")
+            + "; --map answer=chosen would lose the rejected answers"
+        )
     return what, todo
 
 
