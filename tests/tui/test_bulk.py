@@ -69,6 +69,11 @@ async def test_bulk_keep_of_a_search_then_one_undo_restores_every_sample(project
         assert {sid: (d.verdict, d.reason) for sid, d in decisions.items()} == {9: ("drop", "noisy")}
         assert any("undone: keep of 23 samples (search “billing”)" in n.message for n in app._notifications)
         assert app.screen.view.sample.id == 8  # the sample on screen stays
+        await pilot.press("U")
+        await settle(pilot)
+        decisions, _, _ = on_disk(project)
+        assert {sid for sid, d in decisions.items() if d.verdict == "keep"} == set(range(8, 31))
+        assert any("redone: keep of 23 samples" in n.message for n in app._notifications)
 
 
 async def test_bulk_drop_asks_the_reason_and_escape_writes_nothing(project):

@@ -21,7 +21,7 @@ from review.model import REASONS, Goal, Queue
 from review.queues import QueueTable
 from review.sanitize import sanitize
 from review.session import BulkPreview, Selection, SelectionSummary, bulk_detail, preview_bulk, select_queue, summarize
-from review.store import Store
+from review.store import Flip, Store
 
 from ..keys import REASON_KEYS
 
@@ -155,3 +155,10 @@ def write_bulk(
             detail=bulk_detail(preview),
         )
         return preview, aid
+
+
+def flip_bulk(db_path: Path, goal: Goal, kind: str) -> Flip:
+    """In a thread worker: undo (or redo) the goal's next action to flip (a bulk one: the screen
+    checked), refused as any write is when the goal changed since the screen read it."""
+    with Store(db_path, create=False, check_same_thread=False) as store:
+        return store.flip(goal.id, kind, revision=goal.revision)

@@ -356,7 +356,42 @@ class ReviewScreen(PairKeys, ProjectTasks):
                 return
             self.notify(f"undone · #{touched[0]:,}" + (f" and {len(touched) - 1} more" if len(touched) > 1 else ""))
 
-        self._save("undo", self.session.undo_step, undone)
+        if not self._flip_bulk("undo"):
+            self._save("undo", self.session.undo_step, undone)
+
+    def _flip_bulk(self, kind: str) -> bool:
+        """When the action undo (redo) would flip is a bulk one, which may hold 100,000 samples:
+        flip it in a worker (one transaction there) and return True; else False."""
+        store, goal = self.session.store, self.session.goal
+        try:
+            target = store.undo_target(goal.id) if kind == "undo" else store.redo_target(goal.id)
+            info = store.action_info(target) if target is not None else None
+        except (ProjectError, sqlite3.Error) as e:
+            self._failed(kind, e)
+            return True
+        if info is None or info[0] != "bulk":
+            return False
+        self._set_busy(True)
+        self.run_worker(
+            partial(bulk.flip_bulk, self.db_path, goal, kind),
+            name=f"bulk_{kind}",
+            group="bulk",
+            exclusive=True,
+            exit_on_error=False,
+            thread=True,
+        )
+        return True
+
+    def _bulk_flipped(self, flip: Flip) -> None:
+        self._set_busy(False)
+        if not flip.touched:
+            self.notify(f"nothing to {flip.kind}")
+            return
+        cursor = self.session.cursor
+        if cursor is not None and cursor not in flip.touched:
+            self.session.move_to(flip.touched[0])
+        self.refresh_view()
+        self.notify(f"{flip.kind}ne: {describe_action(flip.action_kind, flip.detail, len(flip.touched))}")
 
     def action_bulk(self) -> None:
         """Keep or drop every sample of the current queue (a search: its result) in one step:
@@ -418,7 +453,8 @@ class ReviewScreen(PairKeys, ProjectTasks):
             self.refresh_view()
             self.notify(f"redone · #{touched[0]:,}")
 
-        self._save("redo", self.session.redo, redone)
+        if not self._flip_bulk("redo"):
+            self._save("redo", self.session.redo, redone)
 
     def action_tag(self) -> None:
         sid = self._ready()
@@ -683,6 +719,8 @@ class ReviewScreen(PairKeys, ProjectTasks):
             result = worker.result
             if isinstance(result, SelectionSummary):
                 self._bulk_summary(result)
+            elif isinstance(result, Flip):
+                self._bulk_flipped(result)
             elif isinstance(result, tuple):
                 self._bulk_written(*result)
             return
