@@ -374,3 +374,18 @@ def test_the_small_layouts_round_trip_too(tmp_path, records):
         store.apply(goal.id, [Change(s.id, "keep") for s in store.iter_samples()], kind="batch")
         export(store, goal, tmp_path / "out.json")
     assert (tmp_path / "out.json").read_text(encoding="utf-8") == src.read_text(encoding="utf-8") + "\n"
+
+
+def test_a_csv_of_alpaca_pairs_imports_and_round_trips(tmp_path):
+    src = tmp_path / "pairs.csv"
+    src.write_text('instruction,input,chosen,rejected\nSum,2+2,4,"five,\nmaybe"\n', encoding="utf-8")
+    with Store(tmp_path / "p.db") as store:
+        report = store.import_file(src)
+        assert report.source is not None and report.source.format == "alpaca_pair"
+        (sample,) = store.iter_samples()
+        assert sample.conversation.answer_text() == "4"
+        assert sample.conversation.rejected == (Turn(ASSISTANT, "five,\nmaybe"),)
+        goal, _ = store.add_goal("g")
+        store.apply(goal.id, [Change(1, "keep")], kind="batch")
+        export(store, goal, tmp_path / "out.csv")
+    assert (tmp_path / "out.csv").read_bytes() == src.read_bytes()
