@@ -198,10 +198,48 @@ def test_durations_compare_within_one_scale():
     ],
 )
 def test_subject_coverage_tells_a_rewording_from_another_subject(a, b, same):
-    from review.style.conflicts import subject_coverage
+    from review.style.conflicts import same_subject, subject_coverage
     from review.style.features import SUBJECT_MIN_COVERAGE
 
     assert (subject_coverage(a, b) >= SUBJECT_MIN_COVERAGE) is same
+    assert same_subject(a, b) is same
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        # COIG-CQIA pairs at n-gram cosine 0.43-0.44, flagged as one question before: the predicate is
+        # shared, the subject swapped on both sides
+        ("性格敏感的人更容易得抑郁症吗？", "是不是有钱有闲的人更容易得抑郁症？"),
+        ("盲人阅读是否会影响他们的语言能力？", "盲人阅读是否可以提高他们的认知能力吗？"),
+    ],
+)
+def test_a_swapped_subject_is_another_question(a, b):
+    from review.style.conflicts import same_subject, subject_coverage
+    from review.style.features import SUBJECT_MIN_COVERAGE
+
+    assert subject_coverage(a, b) >= SUBJECT_MIN_COVERAGE  # coverage alone lets them through
+    assert not same_subject(a, b)
+
+
+def test_chinese_yes_no_questions_and_answers():
+    assert question_type("自闭症孩子运动一定会存在障碍？") == "yesno"
+    assert question_type("是不是只有穷人才穿二手的衣服？") == "yesno"
+    assert stance("不一定。虽然自闭症孩子在运动方面可能会面临一些挑战") == "no"
+    assert stance("不，物竞天择是自然界的一种规律。") == "no"
+    assert stance("是的，自闭症孩子在运动方面可能会存在障碍。") == "yes"
+    assert stance("不少人认为如此。") is None  # 不 opens a word, not an answer
+    strength, ev, short = disagreement(
+        "是的，自闭症孩子在运动方面可能会存在障碍。",
+        "不一定。许多孩子可以克服这些障碍。",
+        "answer",
+        "answer",
+        "自闭症孩子运动一定会存在障碍？",
+    )
+    assert (
+        short == "yes vs no"
+        and ev[0] == "opposite answers: yes (“是的，自闭症孩子在运动方面可能会存在障碍。”) vs no (“不一定。”)"
+    )
 
 
 @pytest.mark.parametrize(

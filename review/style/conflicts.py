@@ -194,6 +194,25 @@ def subject_coverage(a: str, b: str) -> float:
     return len(sa & sb) / max(len(sa), len(sb))
 
 
+def subject_swap(a: str, b: str) -> float:
+    """How much subject each question has that the other lacks, the smaller side: a rewording adds or
+    drops words on one side; a question about something else swaps them on both ("性格敏感的人" /
+    "有钱有闲的人" 更容易得抑郁症吗: 2). A Latin stem counts 1.5 (a word, where CJK takes about two
+    characters), a CJK character 1: one word swapped each side is still a rewording ("How much does the
+    Pro plan cost?" / "How much is Pro per month?"), two are not."""
+    sa, sb = subject_terms(a), subject_terms(b)
+
+    def weight(terms: set[str]) -> float:
+        return sum(1.0 if F.CJK.fullmatch(t) else 1.5 for t in terms)
+
+    return min(weight(sa - sb), weight(sb - sa))
+
+
+def same_subject(a: str, b: str) -> bool:
+    """Are two questions of one kind about the same things (SUBJECT_MIN_COVERAGE, SUBJECT_MAX_SWAP)?"""
+    return subject_coverage(a, b) >= F.SUBJECT_MIN_COVERAGE and subject_swap(a, b) < F.SUBJECT_MAX_SWAP
+
+
 def question_type(prompt: str) -> str:
     """The kind of thing the last line of a prompt asks for (QUESTION_TYPES), else "other"."""
     lines = [x for x in prompt.strip().splitlines() if x.strip()]

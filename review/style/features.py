@@ -507,7 +507,7 @@ YES = re.compile(
 )
 NO = re.compile(
     r"^(?:(?:no|nope|unfortunately|i'?m afraid|sorry,? (?:but )?(?:no|we|it|that))\b|"
-    r"(?:不可以|不能|不会|不需要|不支持|不是|不用|没有|不行|看不到|不提供)[，,。.!！]|抱歉[，,]|无法)",
+    r"(?:不可以|不能|不会|不需要|不支持|不是|不用|没有|不行|看不到|不提供|不应该|不一定|不|并非如此)[，,。.!！]|抱歉[，,]|无法)",
     re.I,
 )
 NUMBER_WITH_UNIT = re.compile(
@@ -590,7 +590,7 @@ QUESTION_TYPES: tuple[tuple[str, re.Pattern], ...] = (
         "yesno",
         re.compile(
             r"^\s*(?:can|could|is|are|do|does|did|will|would|should|may|am|have|has)\b|吗[？?]?\s*$|"
-            r"能不能|可不可以|是否|有没有|会不会",
+            r"能不能|可不可以|是否|有没有|会不会|是不是|要不要|该不该|一定(?:会|要|能|是|有)",
             re.I,
         ),
     ),
@@ -602,6 +602,10 @@ CONFLICT_MIN_SEMANTIC = 0.80  # prompt embedding cosine for the same (all-MiniLM
 # a rewording from another question there (the subject and minimal-pair checks do that).
 CONFLICT_MIN_SEMANTIC_BY_MODEL = (("e5", 0.93),)
 SUBJECT_MIN_COVERAGE = 0.5  # a reworded question shares at least this share of its subject terms
+# ... and neither side has this much subject of its own that the other lacks (conflicts.subject_swap):
+# measured on COIG-CQIA, pairs at n-gram cosine 0.43-0.44 that swap the subject (性格敏感 / 有钱有闲,
+# 语言能力 / 认知能力) while sharing the predicate were flagged as one question
+SUBJECT_MAX_SWAP = 2.0
 
 
 def conflict_min_semantic(model_id: str) -> float:

@@ -24,7 +24,7 @@ from ..prompt import context_key, question_key
 from ..store import Store
 from . import features as F
 from .boundaries import stability
-from .conflicts import Conflict, conflict_label, disagreement, minimal_pair, question_type, subject_coverage
+from .conflicts import Conflict, conflict_label, disagreement, minimal_pair, question_type, same_subject
 from .drift import compute_drift, drift_label, similarity_floor
 from .fingerprint import Fingerprint, answer_key, fingerprint
 from .neighbours import find_neighbours, pair_similarity
@@ -487,7 +487,7 @@ def _find_conflicts(ids, prompts, fps, exchanges, nb, model_id: str = "") -> tup
             continue
         if _numbers(prompts[i]) != _numbers(prompts[j]):
             continue  # "3 apples" and "1000 apples" are different questions
-        if subject_coverage(qa.question, qb.question) < F.SUBJECT_MIN_COVERAGE:
+        if not same_subject(qa.question, qb.question):
             continue  # "…会持续多久？" about a cough and about chickenpox: one kind of question, two subjects
         strength, ev, short = disagreement(
             qa.answer, qb.answer, fi.move, fj.move, qa.question + "\n" + qb.question, same_question=False, qtype=kind
