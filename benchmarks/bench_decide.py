@@ -5,9 +5,11 @@
 
 Cases, each on a fresh copy of the same project file (target: each ≤ 2 s at 100,000):
   * select + preview: `--queue all` listed and counted (what `winnow decide --dry-run` does);
-  * decide: the write itself (one transaction: the action, 100,000 events, decisions, tallies);
-  * decide over decided: dropping 100,000 samples that were all kept (every one overwritten);
-  * undo and redo of that action;
+  * decide: keep every sample, the write itself (one transaction: the action, 100,000 events,
+    decisions, tallies);
+  * undo and redo of it;
+  * decide over decided: dropping the 100,000 kept samples with a tag (every one overwritten),
+    and its undo;
 and the baseline, measured in the same run on a copy of the same file: bare sqlite3 writing the
 same 100,000 event rows and 100,000 decision rows in one transaction (the floor: what any log
 of this shape costs on this disk), with the same durability settings (WAL, synchronous=FULL).
@@ -112,16 +114,19 @@ def measure_all(db: Path, n: int) -> tuple[list[Figure], list[str]]:
             assert store.counts(goal.id).kept == n, "the decision did not land"
             f.extra["action"] = aid
             figures.append(f)
-            p2 = s.preview_bulk(s.select("queue", "all"), "drop", reason="duplicate", tags=["bench"])
-            f, _ = _timed(f"decide over decided: drop {n:,} kept samples + tag", lambda: s.bulk_decide(p2))
-            f.extra["overwritten"] = p2.overwritten
-            figures.append(f)
-            f, flip = _timed(f"undo the {n:,}-sample action", s.undo_step)
-            assert store.counts(goal.id).kept == n and store.counts(goal.id).dropped == 0, "undo did not restore"
+            f, flip = _timed(f"undo it ({n:,} samples)", s.undo_step)
+            assert store.counts(goal.id).kept == 0, "undo did not restore"
             f.extra["touched"] = len(flip.touched)  # type: ignore[attr-defined]
             figures.append(f)
-            f, touched = _timed("redo it", s.redo)
-            assert store.counts(goal.id).dropped == n
+            f, _ = _timed("redo it", s.redo)
+            assert store.counts(goal.id).kept == n
+            figures.append(f)
+            p2 = s.preview_bulk(s.select("queue", "all"), "drop", reason="duplicate", tags=["bench"])
+            f, _ = _timed(f"decide over decided: drop {n:,} kept samples + a tag", lambda: s.bulk_decide(p2))
+            f.extra["overwritten"] = p2.overwritten
+            figures.append(f)
+            f, _ = _timed("undo that", s.undo_step)
+            assert store.counts(goal.id).kept == n and store.counts(goal.id).dropped == 0, "undo did not restore"
             figures.append(f)
     base = figures[0].seconds
     notes = [

@@ -360,8 +360,16 @@ class DecisionRepo(GoalRepo, SampleRepo):
         by apply_change, the state one executemany, and the tallies move by the difference of
         the touched samples' grouped counts before and after (no per-sample old state is read)."""
         conn = self.conn
-        touched_sql = "SELECT DISTINCT sample_id FROM events WHERE action_id = ?"
-        touched = [r[0] for r in conn.execute(touched_sql + " ORDER BY sample_id", (action_id,))]
+        # The touched samples, listed once into a temporary table (this connection's own, gone
+        # with it) that every statement below joins by primary key.
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS restate_ids (sample_id INTEGER PRIMARY KEY)")
+        conn.execute("DELETE FROM temp.restate_ids")
+        conn.execute(
+            "INSERT INTO temp.restate_ids (sample_id) SELECT DISTINCT sample_id FROM events WHERE action_id = ?",
+            (action_id,),
+        )
+        touched = [r[0] for r in conn.execute("SELECT sample_id FROM temp.restate_ids ORDER BY sample_id")]
+        touched_sql = "SELECT sample_id FROM temp.restate_ids WHERE ? IS NOT NULL"  # the ? keeps each call's arguments
 
         def grouped() -> dict[tuple[str, str], int]:
             out: dict[tuple[str, str], int] = {}
