@@ -78,6 +78,19 @@ def sections(sample: Sample) -> list[Section]:
     return out
 
 
+def _rejected_sections(sample: Sample) -> list[Section]:
+    """A pair's rejected answer as sections after the chosen one (the compare pane pairs them in
+    order, so two pairs are compared chosen with chosen, rejected with rejected)."""
+    return [
+        Section(
+            f"rejected {ROLE_LABELS.get(t.role, t.role).lower()}",
+            t.name,
+            _pretty(t) if t.role == TOOL_CALL else t.content,
+        )
+        for t in sample.conversation.rejected
+    ]
+
+
 def _pretty(turn) -> str:
     """A tool call's JSON as indented JSON (arguments too, when they are JSON in a string).
 
@@ -272,7 +285,7 @@ def compared(a: Sample, b: Sample) -> tuple[RenderableType, RenderableType]:
     Sections are paired in order (system with system, first turn with first turn...); a section
     one side lacks is all "different". Texts are clipped first, so the diff cost is bounded too.
     """
-    sa, sb = sections(a), sections(b)
+    sa, sb = sections(a) + _rejected_sections(a), sections(b) + _rejected_sections(b)
     out_a: list[RenderableType] = []
     out_b: list[RenderableType] = []
     budget = PREVIEW_TOTAL

@@ -133,3 +133,32 @@ async def test_media_references_are_listed(tmp_path):
         await shows(pilot, app, "▌")
         shown = screen_text(app)
         assert "MEDIA" in shown and "image: pics/1.jpg" in shown
+
+
+async def test_the_full_text_view_lists_the_rejected_answer(tmp_path):
+    src = write_json(tmp_path / "dpo.json", [pair("Q?", "Chosen text here.", "Rejected text here.")])
+    app = app_for(project(tmp_path / "p.db", src))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await shows(pilot, app, " REJECTED ")
+        await pilot.press("v")
+        await shows(pilot, app, "▌REJECTED ASSISTANT")
+        assert "Rejected text here." in screen_text(app) and "Chosen text here." in screen_text(app)
+
+
+def test_the_compare_pane_pairs_rejected_with_rejected():
+    from review.model import ASSISTANT, USER, Conversation, Sample, Turn
+    from tui import render
+
+    def sample(i: int, rejected: str) -> Sample:
+        conv = Conversation("", (Turn(USER, "Q?"), Turn(ASSISTANT, "Yes.")), "", (Turn(ASSISTANT, rejected),))
+        return Sample(i, 1, "s", i, i, conv, "{}", "c", "p", "a", 2, 4)
+
+    from rich.console import Console
+
+    console = Console(width=60, record=True)
+    left, right = render.compared(sample(1, "No [/] way."), sample(2, "Never."))
+    console.print(left)
+    console.print(right)
+    out = console.export_text()
+    assert out.count("REJECTED ASSISTANT") == 2 and "No [/] way." in out and "Never." in out
