@@ -457,6 +457,25 @@ def select_flag(
     return Selection({"flag": kind}, f"flag “{kind}”", tuple(sorted(ids)))
 
 
+def _preview_line(sample: Sample, selection: Selection) -> str:
+    """What a preview shows of a sample: for a search, the text around the first match (so a
+    curator sees "has an air of" before dropping every "as an ai"); else the first prompt line."""
+    text = selection.selector.get("search")
+    if isinstance(text, str) and text:
+        full = sample.conversation.system + "\n" + sample.conversation.full_text()
+        at = _ascii_fold(full).find(_ascii_fold(text))
+        if at >= 0:
+            start = max(0, at - 20)
+            snippet = " ".join(full[start : at + len(text) + 40].split())
+            return ("…" if start else "") + snippet
+    return next((ln.strip() for ln in sample.conversation.prompt_text().splitlines() if ln.strip()), "")
+
+
+def _ascii_fold(s: str) -> str:
+    # As the search matches: SQLite's lower() folds ASCII letters only (review/store/queues.py).
+    return s.translate({c: c + 32 for c in range(65, 91)})
+
+
 def _describe(d: Decision) -> str:
     if d.verdict == "keep":
         return "kept"
@@ -520,8 +539,7 @@ def preview_bulk(
             changes.append(sid)
     first = []
     for sample in store.samples(changes[:PREVIEW_SAMPLES]):
-        line = next((ln.strip() for ln in sample.conversation.prompt_text().splitlines() if ln.strip()), "")
-        first.append((sample.id, _describe(olds.get(sample.id, UNDECIDED)), line[:100]))
+        first.append((sample.id, _describe(olds.get(sample.id, UNDECIDED)), _preview_line(sample, selection)[:100]))
     return BulkPreview(
         goal.id,
         goal.sentence,
@@ -581,8 +599,7 @@ def summarize(store: Store, goal: Goal, selection: Selection) -> SelectionSummar
     undecided = len(selection.ids) - kept - sum(dropped.values())
     first = []
     for sample in store.samples(list(selection.ids[:PREVIEW_SAMPLES])):
-        line = next((ln.strip() for ln in sample.conversation.prompt_text().splitlines() if ln.strip()), "")
-        first.append((sample.id, _describe(olds.get(sample.id, UNDECIDED)), line[:100]))
+        first.append((sample.id, _describe(olds.get(sample.id, UNDECIDED)), _preview_line(sample, selection)[:100]))
     return SelectionSummary(goal.id, goal.sentence, selection, undecided, kept, dropped, tuple(first))
 
 

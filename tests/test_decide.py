@@ -120,6 +120,25 @@ def test_the_preview_counts_undecided_overwritten_already_and_only_undecided_lea
         consistent(store, g)
 
 
+def test_a_search_preview_shows_each_sample_around_its_match(tmp_path):
+    src = write_jsonl(
+        tmp_path / "s.jsonl",
+        [
+            chat("Describe the villain.", "He speaks in a raspy voice and has an air of consequence and power."),
+            chat("Say something.", "As an AI language model, I cannot have opinions."),
+        ],
+    )
+    with Store(tmp_path / "s.db") as store:
+        store.import_file(src)
+        store.add_goal("Direct answers.")
+        s = session_of(store)
+        p = s.preview_bulk(s.select("search", "as an ai"), "drop")
+        lines = [f[2] for f in p.first]
+        assert lines[0] == "…a raspy voice and has an air of consequence and power."
+        assert lines[1].endswith("assistant: As an AI language model, I cannot have opinions.")
+        assert all("as an ai" in f[2].lower() for f in p.first)
+
+
 def test_nothing_to_change_writes_nothing(db):
     with Store(db) as store:
         s = session_of(store)
@@ -220,7 +239,9 @@ def test_decide_prints_the_preview_then_writes_one_step_that_undo_reverts(db, ru
     assert "goal #1: Short helpful answers." in out
     assert "search “As an AI language model”: 11 samples → drop as style-drift" in out
     assert "11 undecided · 0 decided otherwise, overwritten · 0 already so" in out
-    assert "#1 " in out and "question 0" in out and "… and 6 more" in out
+    assert (
+        "#1 " in out and "…estion 0 assistant: As an AI language model, I cannot say." in out and "… and 6 more" in out
+    )
     assert "decided 11 samples as one step" in out
     with Store(db) as store:
         assert store.counts(1).by_reason == {"style-drift": 11}
