@@ -436,10 +436,21 @@ def select_flag(
     *,
     cancelled: Callable[[], bool] | None = None,
 ) -> Selection:
-    """Every sample the review screen flags with `kind` (its flag line), ascending."""
+    """Every sample the review screen flags with `kind` (its flag line), ascending. `KIND=TEXT`:
+    only flags of that kind whose label or details contain TEXT (case-insensitive), e.g.
+    `noise=answer is empty` for the empty answers among the noisy samples."""
+    spec = kind
+    kind, _, text = spec.partition("=")
+    needle = text.strip().casefold()
     sources = FLAG_SOURCES.get(kind)
     if sources is None:
         raise ValueError(f"--flag: no flag kind {kind!r}; one of {', '.join(FLAG_SOURCES)}")
+
+    def wanted(f: Flag) -> bool:
+        if f.kind != kind:
+            return False
+        return not needle or any(needle in part.casefold() for part in (f.label, *f.details))
+
     candidates: set[int] = set()
     for src in sources:
         if isinstance(src, str):
@@ -452,9 +463,10 @@ def select_flag(
         if cancelled is not None and cancelled():
             break
         for sample in store.samples(ordered[i : i + 500]):
-            if any(f.kind == kind for p in providers for f in p(store, goal_id, sample)):
+            if any(wanted(f) for p in providers for f in p(store, goal_id, sample)):
                 ids.append(sample.id)
-    return Selection({"flag": kind}, f"flag “{kind}”", tuple(sorted(ids)))
+    label = f"flag “{kind}”" + (f" with “{text.strip()}”" if needle else "")
+    return Selection({"flag": spec}, label, tuple(sorted(ids)))
 
 
 def _preview_line(sample: Sample, selection: Selection) -> str:

@@ -190,6 +190,10 @@ def test_flag_selection_is_exactly_the_samples_the_screen_flags(db):
             assert flagged == (sid in sel.ids)
         with pytest.raises(ValueError, match="no flag kind 'nope'; one of exact"):
             s.select("flag", "nope")
+        # KIND=TEXT: only the flags of that kind that say TEXT (label or details).
+        narrowed = s.select("flag", "exact=2 COPIES")
+        assert narrowed.ids == (1, 31) and narrowed.label == "flag “exact” with “2 COPIES”"
+        assert s.select("flag", "exact=3 copies").ids == ()
 
 
 def test_ids_are_parsed_and_every_one_must_exist(db):

@@ -61,7 +61,11 @@ def _print_preview(p: object) -> None:
 @click.option("--queue", metavar="KIND[=VALUE]", help="Every sample of a queue: undecided, kept, reason=R, duplicates…")
 @click.option("--search", metavar="TEXT", help="Every sample containing TEXT (case-insensitive), as the `/` search.")
 @click.option(
-    "--flag", "flag_kind", metavar="KIND", help="Every sample flagged KIND: exact, lexical, semantic, noise, style…"
+    "--flag",
+    "flag_kind",
+    metavar="KIND[=TEXT]",
+    help="Every sample flagged KIND (exact, same-prompt, lexical, semantic, leak, style, conflict, noise, off-goal);"
+    " =TEXT: only flags saying TEXT, e.g. noise='answer is empty'.",
 )
 @click.option("--ids", metavar="1,5-9", help="These sample numbers (every one must exist).")
 @click.option("--reason", type=click.Choice(REASONS), help="With drop: the reason (default: other).")
@@ -95,6 +99,7 @@ def decide_cmd(
     \b
     Example:
       winnow decide --db p.db --flag noise drop --reason noisy --dry-run
+      winnow decide --db p.db --flag "noise=answer is empty" drop --reason incomplete
       winnow decide --db p.db --search "As an AI language model" drop --reason style-drift
       winnow decide --db p.db --queue reason=duplicate keep --tag checked
       winnow decide --db p.db --ids 1,5-9 keep --json
