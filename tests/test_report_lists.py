@@ -233,3 +233,31 @@ def test_conflict_pairs_cost_grows_linearly_with_the_flags(tmp_path: Path) -> No
     n_big, cost_big = _vm_steps(big)
     assert n_big > 3 * n_small > 0
     assert cost_big < 6 * cost_small, f"{cost_small}k -> {cost_big}k VM steps for 4x the flags"
+
+
+def test_a_project_from_before_m009_upgrades_with_the_pair_index(tmp_path: Path) -> None:
+    """m009_report_index on a project made before it: the index is built over the flags already
+    there, the counts and pairs read the same, and the pair lookup uses it (no table access)."""
+    from sqlite_utils import Database
+
+    from review.migrations import NAMES, migration_set, migrations
+
+    assert "m009_report_index" in NAMES
+    made = flagged_project(tmp_path, samples=40, drift=5, noise=6, pairs=12)
+    old = tmp_path / "old.db"
+    db = Database(old)
+    migration_set([n for n in NAMES if n != "m009_report_index"]).apply(db)
+    assert "style_flags_pair" not in {i.name for i in db["style_flags"].indexes}
+    db.execute("ATTACH DATABASE ? AS f", [str(made)])
+    for t in db.table_names():
+        if t != "_sqlite_migrations":
+            names = ", ".join(f"[{c.name}]" for c in db[t].columns)
+            db.execute(f"INSERT INTO [{t}] ({names}) SELECT {names} FROM f.[{t}]")
+    db.conn.commit()
+    db.close()
+    with Store(old) as store:
+        assert [m.name for m in migrations.applied(store.db)] == list(NAMES)
+        assert "style_flags_pair" in {i.name for i in store.db["style_flags"].indexes}
+    upgraded, fresh = (json.loads(run("report", "--db", str(p), "--json")) for p in (old, made))
+    assert upgraded.pop("project") != fresh.pop("project")
+    assert upgraded == fresh and len(upgraded["contradictions"]) == 12

@@ -178,13 +178,14 @@ class StyleStore:
 
     # One row per contradictory pair, strongest first: the row of its smaller sample where both sides
     # were flagged (a sample keeps only its MAX_CONFLICT_FLAGS strongest, so a pair may have one side).
-    # The other side is looked up by its sample (style_flags_sample): the unary `+` keeps SQLite off
-    # style_flags_kind, which it otherwise picks (kind = ? AND shown = ? ties sample_id = ? AND
-    # kind = ?) and which scans every conflict flag for each one, n² (1.3M flags: 15 min, now seconds).
+    # The other side is one seek in style_flags_pair (m009: kind, shown, sample_id, partner, all four
+    # equal here). Before it SQLite looked the other side up through style_flags_kind (kind = ? AND
+    # shown = ? tied sample_id = ? AND kind = ?), scanning every conflict flag for each one: n², a
+    # 15-minute `report --json` at 1.3M flags.
     _PAIR_ROWS = (
         "FROM style_flags f WHERE f.kind = 'conflict' AND f.shown = 1 AND (f.sample_id < f.partner OR NOT EXISTS"
-        " (SELECT 1 FROM style_flags g WHERE g.sample_id = f.partner AND +g.kind = 'conflict' AND +g.shown = 1"
-        " AND g.partner = f.sample_id))"
+        " (SELECT 1 FROM style_flags g WHERE g.kind = 'conflict' AND g.shown = 1"
+        " AND g.sample_id = f.partner AND g.partner = f.sample_id))"
     )
 
     def iter_conflict_pairs(self) -> Iterator[FlagRow]:
