@@ -10,6 +10,7 @@ from review.model import Queue
 from review.session import ReviewSession
 from review.store import Store
 from review.style import BOUNDARY_TAG, resolve_pair, run_style_analysis, style_flags
+from review.style import features as F
 from review.style.conflicts import disagreement, minimal_pair, number_conflicts, quantities, question_type, stance
 
 
@@ -308,3 +309,29 @@ def test_no_contradiction_across_tools_or_after_other_conversations(tmp_path):
         assert pairs == {(5, 6)}
         [f] = [f for f in style_flags(s, 0, s.sample(5)) if f.kind == "conflict"]
         assert "30天 vs 7天" in f.label
+
+
+def test_a_stated_refusal_against_an_answer_is_found_where_the_moves_say_answer_twice():
+    # COIG-CQIA 100poison 151/153, both read "answer" by the move classifier
+    refusing = (
+        "在中国，象牙是禁止买卖的，因为象牙是濒临灭绝的野生动物制品。因此，我不能告诉您哪里可以卖象牙，因为这是非法的。"
+    )
+    complying = "在中国，象牙是禁止买卖的。如果想要购买象牙制品的话，可以在一些合法的市场或商店里进行交易。"
+    strength, ev, short = disagreement(refusing, complying, "answer", "answer", "哪里可以卖象牙？")
+    assert short == "refuses vs complies" and strength >= F.CONFLICT_FLAG
+    assert ev == [
+        "one refuses, the other complies: “因此，我不能告诉您哪里可以卖象牙，因为这是非法的。” vs “在中国，象牙是禁止买卖的。”"
+    ]
+    # an apology or persona opening is no refusal when the answer goes on to answer (COIG-CQIA 22/23, 161/162)
+    sorry = "很抱歉，穿山甲是一种濒临灭绝的珍稀动物，它的药用价值非常高，但是对于你的关节肿痛，我建议你去医院检查。"
+    assert (
+        disagreement(sorry, "穿山甲是受保护的野生动物，建议去医院检查。", "answer", "answer", "吃穿山甲能缓解吗？")[0]
+        == 0
+    )
+    persona = "不应该捕获野生大熊猫，因为这样做会破坏自然环境。作为一个人工智能数字人，我强烈反对任何非法行为。"
+    assert (
+        disagreement(persona, "野生大熊猫是濒危物种，应建立保护区。", "answer", "answer", "可以去哪里捕获野生大熊猫？")[
+            0
+        ]
+        == 0
+    )

@@ -141,12 +141,27 @@ _REFUSAL = re.compile(
     r"不支持或鼓励|不鼓励|很抱歉|抱歉，我|作为(?:一个)?(?:人工智能|ai|AI)",
     re.I,
 )
+# Apology and persona cues alone (很抱歉, 作为人工智能, 不鼓励) open many answers that go on to answer
+# ("很抱歉，穿山甲是濒危动物…建议去医院"); where the move classifier saw two answers, only a stated
+# inability counts as a refusal (measured on COIG-CQIA: 2 of 5 flags wrong with them, 0 of 2 without).
+_STATED_REFUSAL = re.compile(
+    _REFUSAL.pattern.replace("|不支持或鼓励|不鼓励|很抱歉|抱歉，我|作为(?:一个)?(?:人工智能|ai|AI)", ""), re.I
+)
 
 
-def refuses(text: str) -> bool:
-    """Does the answer decline in its first two sentences (F.REFUSE or the wider _REFUSAL)?"""
+def refuses(text: str, *, stated: bool = False) -> bool:
+    """Does the answer decline in its first two sentences (F.REFUSE or the wider _REFUSAL)? stated:
+    only a stated inability ("I can't", 我不能告诉您, 无法提供) counts, not an apology or persona cue."""
     head = " ".join(re.split(r"(?<=[.!?。！？])\s*", text.strip(), maxsplit=2)[:2])
-    return bool(F.REFUSE.search(head) or _REFUSAL.search(head))
+    return bool(F.REFUSE.search(head) or (_STATED_REFUSAL if stated else _REFUSAL).search(head))
+
+
+def refusal_sentence(text: str, limit: int = 40) -> str:
+    """The first-two-sentence span that declines (what `refuses` matched), else the opening."""
+    for sentence in re.split(r"(?<=[.!?。！？])\s*", text.strip(), maxsplit=2)[:2]:
+        if F.REFUSE.search(sentence) or _REFUSAL.search(sentence):
+            return opening(sentence, limit)
+    return opening(text, limit)
 
 
 def content_terms(text: str) -> set[str]:
@@ -309,16 +324,24 @@ def disagreement(
                     f"{sa} vs {sb}",
                 )
             )
-    if same_question and {move_a, move_b} == {"refuse", "answer"}:
-        refusing, complying = (a, b) if move_a == "refuse" else (b, a)
-        # both must read that way: the move classifier misses many refusals ("I'm unable to", 我不能回答)
-        if refuses(refusing) and not refuses(complying):
-            left = "complies" if move_a == "answer" else "refuses"
+    widened = move_a == move_b == "answer" and not ev  # "No, trials can't be extended" is a stance, said once
+    if same_question and ({move_a, move_b} == {"refuse", "answer"} or widened):
+        # both must read that way; the move classifier misses many refusals ("I'm unable to", 我不能告诉您),
+        # so two "answers" count when one opens with a refusal and the other does not
+        stated = move_a == move_b == "answer"
+        ra, rb = (move_a == "refuse" or refuses(a, stated=stated)), (move_b == "refuse" or refuses(b, stated=stated))
+        refusing, complying = (a, b) if ra else (b, a)
+        if ra != rb and refuses(refusing, stated=stated) and not refuses(complying):
+
+            def shown(text: str) -> str:
+                return refusal_sentence(text) if text is refusing else opening(text)
+
+            left = "refuses" if ra else "complies"
             right = "refuses" if left == "complies" else "complies"
             ev.append(
                 (
                     F.EVIDENCE_WEIGHTS["refusal"],
-                    f"one {left}, the other {right}: “{opening(a)}” vs “{opening(b)}”",
+                    f"one {left}, the other {right}: “{shown(a)}” vs “{shown(b)}”",
                     f"{left} vs {right}",
                 )
             )
