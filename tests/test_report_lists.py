@@ -261,3 +261,27 @@ def test_a_project_from_before_m009_upgrades_with_the_pair_index(tmp_path: Path)
     upgraded, fresh = (json.loads(run("report", "--db", str(p), "--json")) for p in (old, made))
     assert upgraded.pop("project") != fresh.pop("project")
     assert upgraded == fresh and len(upgraded["contradictions"]) == 12
+
+
+HOSTILE = "x\x9b31m\x1b]0;t\x07\u202eevil\u2066\u200b\u2028\U000e0041中文"  # C1 CSI, OSC, bidi, zero-width, tag
+
+
+def test_json_writes_no_terminal_control_raw_and_loses_nothing(tmp_path: Path) -> None:
+    """json.dumps(ensure_ascii=False) escapes C0 controls but writes U+009B (CSI to xterm after UTF-8
+    decoding), bidi overrides and the rest raw: `report --json` in a terminal obeyed a sample's text.
+    They are written as \\u escapes: no such character in the output, the same data when parsed."""
+    db = flagged_project(tmp_path, samples=10, drift=0, noise=0, pairs=0)
+    with Store(db) as store:
+        StyleStore(store).replace_flags(
+            [
+                FlagRow(1, "noise", 0.9, None, (1,), f"noisy {HOSTILE}", (HOSTILE,), "noise"),
+                FlagRow(2, "conflict", 0.8, 3, (2, 3), f"contradicts {HOSTILE}", (HOSTILE,), "contradictory"),
+                FlagRow(4, "style", 0.8, 5, (4, 5), "style drift", (HOSTILE,), "style-drift"),
+            ]
+        )
+    printed = run("report", "--db", str(db), "--json")
+    raw = [c for c in printed if 0x7F <= ord(c) <= 0x9F or c in "\x1b\u202e\u2066\u200b\u2028" or ord(c) > 0xE0000]
+    assert raw == []
+    data = json.loads(printed)
+    assert data["noise"][0]["details"] == [HOSTILE] and data["contradictions"][0]["evidence"] == [HOSTILE]
+    assert data["style_drift"][0]["details"] == [HOSTILE] and "中文" in printed  # CJK stays readable

@@ -8,9 +8,11 @@ it goes through `sanitize` and into `rich.text.Text`, never into markup.
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
 
@@ -298,12 +300,43 @@ def report(db: str, goal_ref: str | None, as_json: bool, group_field: str | None
     render(data, limit)
 
 
+# What json.dumps(ensure_ascii=False) leaves raw but a terminal obeys or reorders: DEL and the C1
+# controls (U+009B is CSI to xterm after UTF-8 decoding), bidi and zero-width controls, line and
+# paragraph separators, unicode tags, noncharacters. JSON holds them only inside strings, so writing
+# each as its \uXXXX escape keeps the JSON valid and the data as it was (json.loads gives them back).
+_RAW_IN_JSON = re.compile(
+    "[\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff0-\uffff\U000e0000-\U000e0fff]"
+)
+
+
+def _escape(m: re.Match[str]) -> str:
+    cp = ord(m.group())
+    if cp < 0x10000:
+        return f"\\u{cp:04x}"
+    cp -= 0x10000
+    return f"\\u{0xD800 + (cp >> 10):04x}\\u{0xDC00 + (cp & 0x3FF):04x}"
+
+
+class JsonTerminalSafe(io.TextIOBase):
+    """A text stream that writes JSON text to `out` with the characters of _RAW_IN_JSON escaped."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+
+    def write(self, s: str) -> int:
+        self.out.write(_RAW_IN_JSON.sub(_escape, s))
+        return len(s)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
 def _write_json(store: Store, goal_id: int | None) -> None:
     from review.figures import write_report_json
 
-    out = sys.stdout
+    out = JsonTerminalSafe(sys.stdout)
     try:
-        write_report_json(store, goal_id, out, default=str)
+        write_report_json(store, goal_id, cast(TextIO, out), default=str)  # it only calls write
         out.write("\n")
         out.flush()
     except BrokenPipeError:  # `| head`: the reader has all it wanted
