@@ -8,7 +8,8 @@ Each suite prints its own table as it finishes; the end is one summary table of 
 Suites: import (Alpaca 52k vs raw sqlite3), tui (1M-sample project: first paint, keypresses),
 dedup (brute force vs winnow, full semantic vs bare encode, re-run, lexical, recall), style
 (fingerprints and drift of 52k), alternatives (VisiData and dtflow on the same files), quality
-(precision and recall of every detector x language on the labelled real datasets of ../shared).
+(precision and recall of every detector x language on the labelled real datasets of ../shared),
+report (`winnow report --json` of 1.3M style flags vs bare sqlite3).
 The full run takes about an hour on 2 cores (dedup alone about 45 minutes); --quick about 10.
 """
 
@@ -32,6 +33,7 @@ SUITES = {
     "alternatives": "bench_alternatives",
     "quality": "bench_quality",
     "decide": "bench_decide",
+    "report": "bench_report",
 }
 
 
