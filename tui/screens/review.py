@@ -41,7 +41,7 @@ from textual.widgets import Footer, ProgressBar
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from review.batch import Batch, batch_progress, latest_batch
-from review.model import Flag, Queue
+from review.model import Counts, Flag, Queue
 from review.session import BulkPreview, ReviewSession, SelectionSummary, View, describe_action
 from review.store import Flip, GoalArchived, GoalChanged, ProjectError, Store
 
@@ -162,13 +162,15 @@ class ReviewScreen(PairKeys, ProjectTasks):
         if self.partner_index >= len(self.partners):
             self.partner_index = 0
         counts = self.session.counts()
-        self.query_one("#status-bar", StatusBar).show_view(v, counts, self._batch_progress(), self._queue_left(v))
+        self.query_one("#status-bar", StatusBar).show_view(
+            v, counts, self._batch_progress(), self._queue_left(v, counts)
+        )
         self.query_one("#decision-bar", DecisionBar).show_view(v)
         self._show_flags(v)
         self._render_panes(v)
         self._await_paint(v.sample.id)
 
-    def _queue_left(self, v: View) -> int | None:
+    def _queue_left(self, v: View, counts: Counts) -> int | None:
         """Undecided samples in the current queue ("N left"): from the tallies for all and
         undecided; for a queue that must be listed, the count a worker made at this log position
         (a new one is started when the log has moved since; until it answers, the line has none)."""
@@ -176,7 +178,7 @@ class ReviewScreen(PairKeys, ProjectTasks):
         if queue.kind in ("kept", "dropped", "reason", "tag"):
             return None
         if queue.kind in ("all", "undecided"):
-            return self.session.counts().undecided
+            return counts.undecided
         key = (queue, self.session.store.log_position())
         if key in self._left:
             return self._left[key]
