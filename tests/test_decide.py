@@ -139,6 +139,34 @@ def test_a_search_preview_shows_each_sample_around_its_match(tmp_path):
         assert all("as an ai" in f[2].lower() for f in p.first)
 
 
+def test_the_screens_figures_are_the_previews_for_every_choice(db):
+    from review.model import REASONS
+    from review.session import summarize
+
+    with Store(db) as store:
+        s = session_of(store)
+        store.apply(1, [Change(1, "keep"), Change(2, "drop", "noisy"), Change(3, "drop", "duplicate")])
+        store.apply(1, [Change(4, "drop", "duplicate")])
+        sel = s.select("ids", "1-8")
+        summary = summarize(store, s.goal, sel)
+        assert (summary.matched, summary.undecided, summary.kept, summary.dropped) == (
+            8,
+            4,
+            1,
+            {"noisy": 1, "duplicate": 2},
+        )
+        for verdict, reason in [("keep", None)] + [("drop", r) for r in REASONS]:
+            p = s.preview_bulk(sel, verdict, reason=reason)
+            assert summary.figures(verdict, reason) == (len(p.changes), p.overwritten, p.already), (verdict, reason)
+
+
+def test_a_sample_named_twice_is_decided_and_counted_once(db):
+    with Store(db) as store:
+        store.apply_bulk(1, [3, 3, 4], "drop", reason="noisy")
+        assert consistent(store, 1) == {3: Decision("drop", "noisy"), 4: Decision("drop", "noisy")}
+        assert store.counts(1).dropped == 2
+
+
 def test_nothing_to_change_writes_nothing(db):
     with Store(db) as store:
         s = session_of(store)

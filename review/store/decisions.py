@@ -194,6 +194,7 @@ class DecisionRepo(GoalRepo, SampleRepo):
         refused as apply() is."""
         if verdict not in ("keep", "drop"):
             raise ValueError(f"a bulk decision is keep or drop, not {verdict!r}")
+        sample_ids = list(dict.fromkeys(sample_ids))  # each once: the tallies count samples
         if not sample_ids:
             raise ValueError("an action needs at least one change")
         reason = (reason or DEFAULT_REASON) if verdict == "drop" else None
