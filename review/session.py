@@ -276,6 +276,24 @@ class ReviewSession:
             detail=bulk_detail(preview),
         )
 
+    def plan_keep_one(self, kind: str) -> KeepOnePlan:
+        return plan_keep_one(self.store, self.goal, self.queues, self.flag_providers, kind)
+
+    def keep_one(self, plan: KeepOnePlan) -> int | None:
+        """Write a keep-one plan as one action (one undo step); None when there is nothing."""
+        changes = [Change(i, "keep") for i in plan.keep] + [Change(i, "drop", "duplicate") for i in plan.drop]
+        if not changes:
+            return None
+        detail = {
+            "selector": plan.selection.selector,
+            "selection": plan.selection.label,
+            "verdict": "keep-one",
+            "reason": "duplicate",
+            "tags": [],
+            "samples": len(changes),
+        }
+        return self._apply(changes, kind="bulk", detail=detail)
+
     # ---------------------------------------------------------------- figures & goals
 
     def counts(self) -> Counts:
@@ -488,6 +506,55 @@ def _ascii_fold(s: str) -> str:
     return s.translate({c: c + 32 for c in range(65, 91)})
 
 
+CLUSTER_KINDS = ("exact", "lexical", "semantic")
+
+
+@dataclass(frozen=True)
+class KeepOnePlan:
+    """Keep one sample per duplicate cluster, drop the rest as duplicate: what it would do."""
+
+    goal_id: int
+    selection: Selection  # the flagged samples
+    clusters: int
+    keep: tuple[int, ...]  # one per cluster: the one kept already, else the lowest number
+    drop: tuple[int, ...]
+    overwritten: int  # dropped ones that were kept (or kept ones that were dropped otherwise)
+
+    def to_json(self) -> dict:
+        return {
+            "selector": self.selection.selector,
+            "selection": self.selection.label,
+            "clusters": self.clusters,
+            "keep": len(self.keep),
+            "drop": len(self.drop),
+            "overwritten": self.overwritten,
+            "first_clusters_keep": list(self.keep[:PREVIEW_SAMPLES]),
+        }
+
+
+def plan_keep_one(
+    store: Store, goal: Goal, queues: QueueTable, providers: Sequence[FlagProvider], kind: str
+) -> KeepOnePlan:
+    """For every cluster a duplicate flag of `kind` names (its members), keep one and drop the
+    others as duplicate; a sample in two clusters is kept if any cluster keeps it."""
+    if kind not in CLUSTER_KINDS:
+        raise ValueError(f"keep-one goes with --flag {' | '.join(CLUSTER_KINDS)} (a duplicate cluster), not {kind!r}")
+    selection = select_flag(store, goal.id, queues, providers, kind)
+    clusters: set[tuple[int, ...]] = set()
+    for sample in store.samples(list(selection.ids)):
+        for p in providers:
+            clusters.update(f.members for f in p(store, goal.id, sample) if f.kind == kind and len(f.members) > 1)
+    olds = store.decisions_of(goal.id, sorted({m for c in clusters for m in c}))
+    keep: set[int] = set()
+    for members in clusters:
+        kept = [m for m in members if olds.get(m, UNDECIDED).verdict == "keep"]
+        keep.add(kept[0] if kept else min(members))
+    drop = sorted({m for c in clusters for m in c} - keep)
+    over = sum(1 for m in drop if olds.get(m, UNDECIDED).verdict == "keep")
+    over += sum(1 for m in keep if olds.get(m, UNDECIDED).verdict == "drop")
+    return KeepOnePlan(goal.id, selection, len(clusters), tuple(sorted(keep)), tuple(drop), over)
+
+
 def _describe(d: Decision) -> str:
     if d.verdict == "keep":
         return "kept"
@@ -637,7 +704,9 @@ def bulk_detail(preview: BulkPreview) -> dict:
 def describe_action(kind: str | None, detail: dict | None, touched: int) -> str:
     """One line for an undone or redone action: "drop as duplicate of 312 samples (search “x”)"."""
     if kind == "bulk" and detail:
-        verdict = "keep" if detail.get("verdict") == "keep" else f"drop as {detail.get('reason')}"
+        verdict = {"keep": "keep", "keep-one": "keep one per cluster"}.get(
+            str(detail.get("verdict")), f"drop as {detail.get('reason')}"
+        )
         return f"{verdict} of {touched:,} samples ({detail.get('selection', '')})"
     what = {"batch": "group step", None: "step"}.get(kind, kind or "step")
     return f"{what} on {touched:,} sample" + ("s" if touched != 1 else "")

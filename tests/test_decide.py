@@ -338,6 +338,34 @@ def test_decide_is_refused_while_a_review_screen_holds_the_project(db, run):
         assert store.decision(1, 1) == UNDECIDED
 
 
+def test_keep_one_keeps_one_per_cluster_and_drops_the_rest_as_one_step(tmp_path, run):
+    recs = [chat("q a", "same a")] * 3 + [chat("q b", "same b")] * 2 + [chat("q c", "unique")]
+    src = write_jsonl(tmp_path / "k.jsonl", recs)
+    db = tmp_path / "k.db"
+    with Store(db) as store:
+        store.import_file(src)
+        store.add_goal("One of each.")
+        store.apply(1, [Change(2, "keep")])  # the curator's pick in the first cluster stays kept
+    out = run("decide", "--db", db, "--flag", "exact", "keep-one", "--dry-run").output
+    assert "2 clusters → keep 2 (one each), drop 3 as duplicate" in out and "keeping #2, #4" in out
+    data = json.loads(run("decide", "--db", db, "--flag", "exact", "keep-one", "--json").output)
+    assert (data["clusters"], data["keep"], data["drop"], data["overwritten"]) == (2, 2, 3, 0)
+    with Store(db) as store:
+        state = consistent(store, 1)
+        assert {k: (d.verdict, d.reason) for k, d in state.items()} == {
+            1: ("drop", "duplicate"),
+            2: ("keep", None),
+            3: ("drop", "duplicate"),
+            4: ("keep", None),
+            5: ("drop", "duplicate"),
+        }
+    assert "undone: keep one per cluster of 5 samples" in run("undo", "--db", db).output
+    with Store(db) as store:
+        assert {k: d.verdict for k, d in consistent(store, 1).items()} == {2: "keep"}
+    r = run("decide", "--db", db, "--flag", "noise", "keep-one", code=2)
+    assert "keep-one goes with --flag exact | lexical | semantic" in r.output
+
+
 @pytest.mark.parametrize("command", ["decide", "undo", "redo"])
 def test_help(run, command):
     out = run(command, "--help").output

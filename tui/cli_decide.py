@@ -56,7 +56,7 @@ def _print_preview(p: object) -> None:
 
 @click.command("decide")
 @db_option
-@click.argument("verdict", type=click.Choice(["keep", "drop"]))
+@click.argument("verdict", type=click.Choice(["keep", "drop", "keep-one"]))
 @click.option("--goal", "goal_ref", help="Decide under this goal (default: the active one).")
 @click.option("--queue", metavar="KIND[=VALUE]", help="Every sample of a queue: undecided, kept, reason=R, duplicates…")
 @click.option("--search", metavar="TEXT", help="Every sample containing TEXT (case-insensitive), as the `/` search.")
@@ -103,6 +103,7 @@ def decide_cmd(
       winnow decide --db p.db --search "As an AI language model" drop --reason style-drift
       winnow decide --db p.db --queue reason=duplicate keep --tag checked
       winnow decide --db p.db --ids 1,5-9 keep --json
+      winnow decide --db p.db --flag semantic keep-one
       winnow undo --db p.db
     """
     from review.session import open_session
@@ -113,6 +114,11 @@ def decide_cmd(
     by, value = chosen[0]
     if reason is not None and verdict != "drop":
         fail("--reason goes with drop (a kept sample has no reason)")
+    if verdict == "keep-one":
+        if by != "flag" or tags or note or only_undecided:
+            fail("keep-one goes with --flag exact|lexical|semantic alone (one kept per cluster, the rest dropped)")
+        _keep_one(db, goal_ref, value, dry_run, as_json)
+        return
     with open_store(db) as store:
         goal = resolve_goal(store, goal_ref)
         session = open_session(store, goal)
@@ -143,6 +149,45 @@ def decide_cmd(
     else:
         click.echo(
             f"decided {len(preview.changes):,} samples as one step (action #{action}) · undo: winnow undo --db {db}"
+        )
+
+
+def _keep_one(db: str, goal_ref: str | None, kind: str, dry_run: bool, as_json: bool) -> None:
+    from review.session import open_session
+
+    with open_store(db) as store:
+        session = open_session(store, resolve_goal(store, goal_ref))
+        assert session is not None
+        try:
+            plan = session.plan_keep_one(kind)
+        except ValueError as e:
+            fail(str(e))
+        if not as_json:
+            click.echo(f"goal #{session.goal.id}: {sanitize(session.goal.sentence, oneline=True)}")
+            click.echo(
+                f"{sanitize(plan.selection.label)}: {plan.clusters:,} clusters → keep {len(plan.keep):,}"
+                f" (one each), drop {len(plan.drop):,} as duplicate · {plan.overwritten:,} decided otherwise, overwritten"
+            )
+            if plan.keep:
+                click.echo(
+                    "  keeping " + ", ".join(f"#{i:,}" for i in plan.keep[:8]) + (" …" if len(plan.keep) > 8 else "")
+                )
+        action = None
+        if not dry_run and (plan.keep or plan.drop):
+            with _review_lock(store):
+                try:
+                    action = session.keep_one(plan)
+                except (GoalError, StorageError, ProjectError) as e:
+                    fail(f"{e}; nothing was written")
+    if as_json:
+        click.echo(json.dumps({**plan.to_json(), "dry_run": dry_run, "action": action}, ensure_ascii=False))
+    elif dry_run:
+        click.echo("dry run: nothing was written")
+    elif action is None:
+        click.echo("no clusters: nothing was written")
+    else:
+        click.echo(
+            f"decided {len(plan.keep) + len(plan.drop):,} samples as one step (action #{action}) · undo: winnow undo --db {db}"
         )
 
 
