@@ -285,3 +285,25 @@ def test_json_writes_no_terminal_control_raw_and_loses_nothing(tmp_path: Path) -
     data = json.loads(printed)
     assert data["noise"][0]["details"] == [HOSTILE] and data["contradictions"][0]["evidence"] == [HOSTILE]
     assert data["style_drift"][0]["details"] == [HOSTILE] and "中文" in printed  # CJK stays readable
+
+
+def test_text_report_prints_stored_names_as_text_not_markup_or_controls(tmp_path: Path) -> None:
+    """The noise-trigger names, feature names and answer moves come from the project's style_state
+    (a shared project file carries them): they went into Rich table cells as plain strings, so
+    `[bold]` was markup and a bidi override or NEL reached the terminal raw."""
+    db = flagged_project(tmp_path, samples=10, drift=1, noise=1, pairs=1)
+    with Store(db) as store:
+        StyleStore(store).set_state(
+            {
+                "noise_counts": {f"cut[bold red]off[/bold red] {HOSTILE}\x85": 3},
+                "prevalence": {"answers": 10, f"list[i]x[/i] {HOSTILE}": 4, "move": {f"refuse {HOSTILE}": 2}},
+                "project_stability": 0.5,
+                "project_varying": [f"length {HOSTILE}"],
+            }
+        )
+    shown = run("report", "--db", str(db), "--limit", "50")
+    raw = [f"U+{ord(c):04X}" for c in shown if 0x7F <= ord(c) <= 0x9F or c in "\x1b\u202e\u2066\u200b\u2028"]
+    assert raw == []
+    flat = " ".join(shown.split())
+    assert "cut[bold red]off[/bold red]" in flat and "list[i]x[/i]" in flat  # shown as written, not styled
+    assert "中文" in shown

@@ -153,7 +153,7 @@ def render(report: ReportData, limit: int) -> None:
         t.add_column(col)
     top = max(trig.values(), default=0)
     for name, n in sorted(trig.items(), key=lambda x: -x[1]):
-        t.add_row(name.replace("_", " "), f"{n:,}", Text(bar(n, top), style="yellow"))
+        t.add_row(_text(name.replace("_", " ")), f"{n:,}", Text(bar(n, top), style="yellow"))
     con.print(t if t.row_count else Text("no noise found", style="dim"))
     noisy = data.noise[: min(limit, 5)]
     for f in noisy:
@@ -169,13 +169,15 @@ def render(report: ReportData, limit: int) -> None:
             t.add_column(col)
         flags = [(k, v) for k, v in prev.items() if isinstance(v, int) and k != "answers"]
         for k, v in sorted(flags, key=lambda x: -x[1]):
-            t.add_row(k.replace("_", " "), f"{v:,} ({100 * v / answers:.0f}%)", Text(bar(v, answers), style="cyan"))
+            t.add_row(
+                _text(k.replace("_", " ")), f"{v:,} ({100 * v / answers:.0f}%)", Text(bar(v, answers), style="cyan")
+            )
         con.print(t)
         moves = prev.get("move", {})
-        con.print(Text("answer moves: " + " · ".join(f"{k} {v:,}" for k, v in moves.items())))
+        con.print(_text("answer moves: " + " · ".join(f"{k} {v:,}" for k, v in moves.items())))
     stab = data.project_stability
     if stab is not None:
-        con.print(Text(f"project style stability {stab:.2f}; varies most: " + "; ".join(data.project_varying[:3])))
+        con.print(_text(f"project style stability {stab:.2f}; varies most: " + "; ".join(data.project_varying[:3])))
 
     b = sr.boundaries
     if b is not None:
@@ -185,7 +187,7 @@ def render(report: ReportData, limit: int) -> None:
         for _ in range(3):
             t.add_column()
         for m, n in b.moves.items():
-            t.add_row(m, f"{n:,}", Text(bar(n, total) if total else "", style="green"))
+            t.add_row(_text(m), f"{n:,}", Text(bar(n, total) if total else "", style="green"))
         con.print(t)
         if b.stability is not None:
             hist = [h[1] for h in b.history]

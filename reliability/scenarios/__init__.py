@@ -19,6 +19,7 @@ MODULES = [
     "export_kill",
     "hostile_input",
     "untrusted_project",
+    "report_text",
     "ssh_tmux",
 ]
 
