@@ -307,3 +307,12 @@ def test_text_report_prints_stored_names_as_text_not_markup_or_controls(tmp_path
     flat = " ".join(shown.split())
     assert "cut[bold red]off[/bold red]" in flat and "list[i]x[/i]" in flat  # shown as written, not styled
     assert "中文" in shown
+
+
+def test_a_negative_limit_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
+    """`--limit -1` reached islice() and ended in a ValueError traceback."""
+    db = flagged_project(tmp_path, samples=10, drift=3, noise=2, pairs=2)
+    r = CliRunner().invoke(cli, ["report", "--db", str(db), "--limit", "-1"])
+    assert r.exit_code == 2, r.output
+    assert "Invalid value for '--limit': -1 is not in the range x>=0" in r.output and "Traceback" not in r.output
+    assert "no style drift found" in run("report", "--db", str(db), "--limit", "0")

@@ -258,6 +258,7 @@ def _cut(con: Any, shown: int, total: int, what: str, stored: int | None = None,
     "--limit",
     default=10,
     show_default=True,
+    type=click.IntRange(min=0),
     help="Rows per table; a cut table says how many it shows of how many. Not used with --json.",
 )
 def report(db: str, goal_ref: str | None, as_json: bool, group_field: str | None, rerun: bool, limit: int) -> None:
