@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 
 from .model import ANSWER_ROLES, USER, Conversation, Turn, normalise
@@ -97,13 +98,62 @@ def context_text(conv: Conversation, end: int) -> str:
     return _SEP.join(parts)
 
 
+# A follow-up that leans on what came before: a pronoun or "that/again/more", thanks or an
+# acknowledgement (their answers restate the advice given), 继续 / 那 / 还有. Marking too many turns
+# as dependent only splits groups (a missed same question); too few would merge different ones.
+_DEIXIS = re.compile(
+    r"\b(?:it|its|this|that|these|those|them|they|their|above|previous|again|more|else|another|also|too|same|"
+    r"then|continue|go on|thanks?|ok|okay|great|sure|yes|no)\b|"
+    r"它|这|那|上面|上述|刚才|之前|继续|还有|还需|其他|其它|呢|谢谢|感谢|明白|好的|知道了|再|也",
+    re.I,
+)
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"[^\W_]+")
+_QMARK = re.compile(r"[?？]")
+# A turn that opens as a request or a question of its own ("Tell me your name.", "请介绍一下…") is not
+# a reply to the assistant's question, even without a question mark.
+_REQUEST = re.compile(
+    r"^(?:tell|please|give|show|explain|describe|list|write|introduce|translate|summari[sz]e|what|who|whom|"
+    r"which|how|why|when|where|can|could|would|will|is|are|do|does|did|should|may)\b|"
+    r"^(?:请|告诉|介绍|解释|描述|列出|写|给我|翻译|总结|你是|你能|你可以|什么|为什么|如何|怎么|哪)"
+)
+
+
+def depends_on_context(turns: Sequence[Turn], at: int) -> bool:
+    """Does the user turn `at` need the turns before it to be understood? Short turns ("继续", "1",
+    "A", "?", "go on"), deictic or thankful ones (_DEIXIS), and replies to the assistant's own
+    question (the turn before asks, this one does not: "我今年45岁了。") do; "Are you ChatGPT?" or
+    "Can you explain the difference between X and Y?" after a greeting do not: the same question."""
+    if at <= 0:
+        return False
+    text = normalise(turns[at].content)
+    cjk = len(_CJK.findall(text))
+    words = len([w for w in _WORD.findall(_CJK.sub(" ", text))])
+    if cjk + words <= 2 or (cjk and cjk <= 4 and words <= 1) or _DEIXIS.search(text):
+        return True
+    prev = turns[at - 1]
+    asked = prev.role in ANSWER_ROLES and bool(_QMARK.search(prev.content.strip()[-2:]))
+    return asked and not _QMARK.search(text) and not _REQUEST.search(text)
+
+
+def _question_turn(turns: Sequence[Turn], end: int) -> int:
+    """Index of the last user turn before `end` (-1: none)."""
+    return next((i for i in range(end - 1, -1, -1) if turns[i].role == USER), -1)
+
+
 def question_identity(conv: Conversation, end: int | None = None) -> str:
     """The text that says "the same question" for a reply starting at turn `end` (default: the final
-    answer): `context_text` of everything before it. "" when no user turn comes before `end`."""
+    answer): the tools, the last user turn before `end` and what follows it (tool results), and,
+    when that turn depends on them (`depends_on_context`), every turn before it. "" without a user turn."""
     k = answer_start(conv.turns) if end is None else end
-    if not any(t.role == USER for t in conv.turns[:k]):
+    u = _question_turn(conv.turns, k)
+    if u < 0:
         return ""
-    return context_text(conv, k)
+    if depends_on_context(conv.turns, u):
+        return context_text(conv, k)
+    parts = ["tools:" + tool_signature(conv.tools)]
+    parts += [t.role + ":" + normalise(t.content) for t in conv.turns[u:k]]
+    return _SEP.join(parts)
 
 
 def _digest(text: str) -> str:
@@ -117,8 +167,11 @@ def question_key(conv: Conversation, end: int | None = None) -> str:
 
 
 def context_key(conv: Conversation, upto: int) -> str:
-    """Hash of what comes before the user turn at `upto` (tools, earlier turns): equal when two
-    questions are asked in the same setting, so that only the question's own wording is compared."""
+    """Hash of what comes before the user turn at `upto` (tools, and the earlier turns when it depends
+    on them): equal when two questions are asked in the same setting, so that only the question's own
+    wording is compared."""
+    if 0 <= upto < len(conv.turns) and not depends_on_context(conv.turns, upto):
+        return _digest(context_text(conv, 0))
     return _digest(context_text(conv, upto))
 
 
@@ -132,6 +185,7 @@ __all__ = [
     "answer_start",
     "context_key",
     "context_text",
+    "depends_on_context",
     "question_identity",
     "question_key",
     "same_question",

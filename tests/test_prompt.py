@@ -8,7 +8,7 @@ from builders import write_jsonl
 
 from review.flags import hash_flags
 from review.model import ASSISTANT, USER, Conversation, Turn
-from review.prompt import context_key, question_key, same_question, tool_signature
+from review.prompt import context_key, depends_on_context, question_key, same_question, tool_signature
 from review.store import Store
 
 
@@ -129,3 +129,42 @@ def test_same_prompt_flag_follows_the_question(tmp_path):
     assert same_prompt(4) == {6}  # not 5: "继续" after another conversation
     assert same_prompt(5) == set()
     store.close()
+
+
+def test_only_a_follow_up_that_leans_on_the_conversation_takes_it_in():
+    alone = conv((USER, "Are you ChatGPT?"), (ASSISTANT, "No."))
+    after_greeting = conv(
+        (USER, "What is up?"),
+        (ASSISTANT, "Hello! How can I help you today?"),
+        (USER, "Are you ChatGPT?"),
+        (ASSISTANT, "No!"),
+    )
+    assert same_question(alone, after_greeting)  # fastchat: one identity question, wherever it is asked
+    tell = conv((USER, "Tell me your name."), (ASSISTANT, "Vicuna."))
+    tell_after = conv(
+        (USER, "Hi"), (ASSISTANT, "Hello! How can I help you today?"), (USER, "Tell me your name."), (ASSISTANT, "-")
+    )
+    assert same_question(tell, tell_after)  # a request of its own, not a reply to "How can I help?"
+    assert context_key(alone, 0) == context_key(after_greeting, 2)
+    # short, deictic or thankful turns, and replies to the assistant's own question, lean on what came before
+    for text in (
+        "继续",
+        "1",
+        "A",
+        "?",
+        "go on",
+        "那退货期限是多久？",
+        "好的,谢谢医生的建议!",
+        "Can you make it shorter?",
+    ):
+        turns = conv((USER, "写一首诗"), (ASSISTANT, "秋风起。"), (USER, text)).turns
+        assert depends_on_context(turns, 2), text
+    reply = conv((USER, "我头疼"), (ASSISTANT, "您今年多大年纪？"), (USER, "我今年45岁了。")).turns
+    assert depends_on_context(reply, 2)
+    for text in (
+        "Can you explain the difference between supervised and unsupervised learning?",
+        "区块链技术是如何工作的?",
+    ):
+        turns = conv((USER, "写一首诗"), (ASSISTANT, "秋风起。"), (USER, text)).turns
+        assert not depends_on_context(turns, 2), text
+    assert not depends_on_context(reply, 0)  # nothing before the first turn

@@ -296,11 +296,11 @@ def test_no_contradiction_across_tools_or_after_other_conversations(tmp_path):
             "tools": tool("calculate_discount"),
         },
         # one follow-up after two different conversations: two questions (the earlier turns are the question)
-        {"messages": _msgs("我买的是电子产品。", "好的。", "退货期限是多久？", "退货期限为15天。")},
-        {"messages": _msgs("我买的是衣服。", "好的。", "退货期限是多久？", "退货期限为7天。")},
+        {"messages": _msgs("我买的是电子产品。", "好的。", "那退货期限是多久？", "退货期限为15天。")},
+        {"messages": _msgs("我买的是衣服。", "好的。", "那退货期限是多久？", "退货期限为7天。")},
         # the same conversation before it: a real contradiction
-        {"messages": _msgs("我买的是家具。", "好的。", "退货期限是多久？", "退货期限为30天。")},
-        {"messages": _msgs("我买的是家具。", "好的。", "退货期限是多久？", "退货期限为7天。")},
+        {"messages": _msgs("我买的是家具。", "好的。", "那退货期限是多久？", "退货期限为30天。")},
+        {"messages": _msgs("我买的是家具。", "好的。", "那退货期限是多久？", "退货期限为7天。")},
     ]
     db = _write_records(tmp_path, records)
     run_style_analysis(db)
