@@ -316,3 +316,37 @@ def test_a_negative_limit_is_a_usage_error_not_a_traceback(tmp_path: Path) -> No
     assert r.exit_code == 2, r.output
     assert "Invalid value for '--limit': -1 is not in the range x>=0" in r.output and "Traceback" not in r.output
     assert "no style drift found" in run("report", "--db", str(db), "--limit", "0")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("noise_counts", ["x"]),
+        ("noise_counts", {"cut off": "many"}),
+        ("prevalence", "str"),
+        ("prevalence", {"answers": "x"}),
+        ("last_run", 5),
+        ("last_run", {"neighbours": [1], "seconds": "x"}),
+        ("project_stability", "high"),
+        ("question_groups", [{"question": 1}]),
+    ],
+)
+def test_a_malformed_style_state_is_run_again_not_a_traceback(tmp_path: Path, key: str, value: object) -> None:
+    """style_state travels in a shared project file: a value of another shape (a list for the noise
+    counts, a string for the stability) crashed the text report with a traceback. The state reads
+    as not analysed, so the report runs the style analysis again, which rewrites it."""
+    import sqlite3
+
+    db = flagged_project(tmp_path, samples=12, drift=2, noise=2, pairs=2)
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT OR REPLACE INTO style_state (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+    conn.commit()
+    conn.close()
+    with Store(db, create=False) as store:
+        assert StyleStore(store).state("last_run") is None
+    shown = run("report", "--db", str(db))
+    assert "12 samples in" in shown and "style run: 12 answers" in shown
+    with Store(db, create=False) as store:
+        assert StyleStore(store).state("last_run") is not None  # the rerun rewrote the state
+    data = json.loads(run("report", "--db", str(db), "--json"))
+    assert data["analysed"] is True

@@ -8,7 +8,7 @@ count kept samples' fingerprints per goal.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ..keyset import rank_step
@@ -16,6 +16,59 @@ from ..model import Flag
 from ..store import Store, chunks, now
 
 QUEUE_KINDS = ("style_drift", "contradictions", "noisy")
+
+
+def _number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _counts(v: object) -> bool:
+    return isinstance(v, dict) and all(isinstance(k, str) and _number(n) for k, n in v.items())
+
+
+def _run_shape(v: object) -> bool:
+    if not isinstance(v, dict):
+        return False
+    numbers = ("answers", "fingerprinted", "cached", "seconds", "question_groups")
+    return all(_number(v[k]) for k in numbers if k in v) and _counts(v.get("neighbours", {}))
+
+
+def _prevalence_shape(v: object) -> bool:
+    if not isinstance(v, dict):
+        return False
+    return all(
+        (_counts(n) if k == "move" else _number(n) or isinstance(n, (dict, list, str))) for k, n in v.items()
+    ) and (_number(v.get("answers", 0)))
+
+
+def _groups_shape(v: object) -> bool:
+    def group(g: object) -> bool:
+        return (
+            isinstance(g, dict)
+            and isinstance(g.get("question"), str)
+            and _number(g.get("samples"))
+            and _number(g.get("distinct_answers"))
+            and isinstance(g.get("disagreements"), list)
+            and all(isinstance(d, str) for d in g["disagreements"])
+            and isinstance(g.get("answers"), list)
+            and all(
+                isinstance(a, dict) and _number(a.get("samples")) and isinstance(a.get("text"), str)
+                for a in g["answers"]
+            )
+        )
+
+    return isinstance(v, list) and all(group(g) for g in v)
+
+
+# The shapes the report reads of each style_state value (what run.py writes).
+_STATE_SHAPES: dict[str, Callable[[object], bool]] = {
+    "last_run": _run_shape,
+    "noise_counts": _counts,
+    "prevalence": _prevalence_shape,
+    "project_stability": lambda v: v is None or _number(v),
+    "project_varying": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    "question_groups": _groups_shape,
+}
 
 
 @dataclass(frozen=True)
@@ -239,9 +292,32 @@ class StyleStore:
                 [(k, json.dumps(v, ensure_ascii=False, default=str)) for k, v in values.items()],
             )
 
-    def state(self, key: str, default: object = None) -> object:
+    def _stored(self, key: str) -> tuple[bool, object]:
+        """(whether a well-formed value is stored, the value). A shared project file carries
+        style_state: a value that is not JSON, or not of the shape the style run writes, is not used."""
         r = self.conn.execute("SELECT value FROM style_state WHERE key = ?", (key,)).fetchone()
-        return json.loads(r[0]) if r else default
+        if r is None:
+            return False, None
+        try:
+            value = json.loads(r[0])
+        except (TypeError, ValueError, RecursionError):
+            return False, None
+        check = _STATE_SHAPES.get(key)
+        return (check is None or check(value)), value
+
+    def state(self, key: str, default: object = None) -> object:
+        """A value of the latest run, or `default` when none is stored or it is malformed. `last_run`
+        reads as absent when any of the run's values is malformed, so a report runs the style
+        analysis again (which rewrites them all) rather than reading a tampered or broken state."""
+        ok, value = self._stored(key)
+        if not ok:
+            return default
+        if key == "last_run":
+            for other in _STATE_SHAPES:
+                r = self.conn.execute("SELECT 1 FROM style_state WHERE key = ?", (other,)).fetchone()
+                if r is not None and not self._stored(other)[0]:
+                    return default
+        return value
 
     def mark_run(self, summary: dict) -> None:
         self.set_state({"last_run": {**summary, "finished_at": now()}})
