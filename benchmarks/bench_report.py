@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -88,10 +88,6 @@ def ensure_project(path: Path, n: int) -> int:
     return total
 
 
-def _child_rss() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-
-
 def measure_all(db: Path) -> tuple[list[Figure], list[str]]:
     conn = sqlite3.connect(db)
     t = time.perf_counter()
@@ -117,9 +113,12 @@ def measure_all(db: Path) -> tuple[list[Figure], list[str]]:
     out = 0
     for chunk in iter(lambda: proc.stdout.read(1 << 20), b""):  # type: ignore[union-attr]
         out += len(chunk)
-    if proc.wait() != 0:
+    _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS (RUSAGE_CHILDREN mixes in others)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
         raise SystemExit(f"winnow report --json failed with exit code {proc.returncode}")
-    fig = Figure("winnow report --json", time.perf_counter() - t, _child_rss(), {"output_MB": round(out / 2**20)})
+    seconds = time.perf_counter() - t
+    fig = Figure("winnow report --json", seconds, usage.ru_maxrss / 1024, {"output_MB": round(out / 2**20)})
     notes = [
         f"report --json / baseline: {fig.seconds / base.seconds:.1f}× (target ≤ 3×; 15 min when the pair query was n²)"
     ]
