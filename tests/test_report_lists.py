@@ -350,3 +350,27 @@ def test_a_malformed_style_state_is_run_again_not_a_traceback(tmp_path: Path, ke
         assert StyleStore(store).state("last_run") is not None  # the rerun rewrote the state
     data = json.loads(run("report", "--db", str(db), "--json"))
     assert data["analysed"] is True
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux) to make stdout a full disk")
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_a_full_disk_on_stdout_is_one_line_not_a_traceback(tmp_path: Path, json_flag: list[str]) -> None:
+    """`winnow report > /dev/full` ended in an OSError traceback (ENOSPC) from Rich or the JSON stream."""
+    import subprocess
+    import sys
+
+    db = flagged_project(tmp_path, samples=10, drift=2, noise=2, pairs=2)
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-c", "from tui.cli import main; main()", "report", "--db", str(db), *json_flag],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parents[1],
+            timeout=120,
+        )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "winnow: could not write the report to standard output: No space left on device"
+        " — free some space or write it elsewhere"
+    ]

@@ -12,7 +12,7 @@ import io
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
 import click
 
@@ -300,7 +300,22 @@ def report(db: str, goal_ref: str | None, as_json: bool, group_field: str | None
             _write_json(store, goal_id)
             return
         data = report_data(store, goal_id, limit=limit)
-    render(data, limit)
+    try:
+        render(data, limit)
+        sys.stdout.flush()
+    except OSError as e:
+        _output_failed(e)
+
+
+def _output_failed(e: OSError) -> NoReturn:
+    """Standard output refused the report: a reader that left (`| head`) is success; a full disk or
+    another error is one line on stderr and exit 1, never a traceback. Either way stdout is pointed
+    at /dev/null so the interpreter's last flush cannot raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    if isinstance(e, BrokenPipeError):
+        sys.exit(0)
+    fail(f"could not write the report to standard output: {e.strerror or e} — free some space or write it elsewhere", 1)
 
 
 # What json.dumps(ensure_ascii=False) leaves raw but a terminal obeys or reorders: DEL and the C1
@@ -342,7 +357,5 @@ def _write_json(store: Store, goal_id: int | None) -> None:
         write_report_json(store, goal_id, cast(TextIO, out), default=str)  # it only calls write
         out.write("\n")
         out.flush()
-    except BrokenPipeError:  # `| head`: the reader has all it wanted
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
+    except OSError as e:  # `| head` (the reader has all it wanted), or a full disk
+        _output_failed(e)
