@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import sys
@@ -14,7 +15,7 @@ from review import __version__
 from review.importers import InputError
 from review.sanitize import sanitize
 from review.store import ProjectError, Store, storage_error
-from tui.cli_common import ProgressBar, db_option, fail, open_store, resolve_goal
+from tui.cli_common import ProgressBar, db_option, fail, open_store, output_failed, resolve_goal
 
 DATA_SUFFIXES = (".json", ".jsonl", ".gz", ".csv", ".parquet")
 
@@ -386,4 +387,15 @@ for command in (goal, batch_cmd, stats, export_cmd, analyze, leakage, report, de
 
 
 def main() -> None:
-    cli(prog_name="winnow")
+    try:
+        cli(prog_name="winnow")
+    except OSError as e:
+        # Standard output refused (`> /dev/full`, a full disk): one line, never a traceback (click
+        # handles a closed pipe itself). Only when stdout still refuses a byte; any other OSError
+        # is a bug that must show.
+        if e.filename is None and e.errno in (errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT):
+            try:
+                os.write(sys.stdout.fileno(), b"\n")
+            except (OSError, ValueError):
+                output_failed(e)
+        raise

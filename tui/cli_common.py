@@ -4,10 +4,14 @@ on stderr."""
 
 from __future__ import annotations
 
+import io
+import json
+import os
+import re
 import sys
 import time
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 import click
 
@@ -143,3 +147,57 @@ class ProgressBar:
     def stop(self) -> None:
         if self.progress is not None:
             self.progress.stop()
+
+
+def output_failed(e: OSError, what: str = "the output") -> NoReturn:
+    """Standard output refused `what`: a reader that left (`| head`) is success; a full disk or
+    another error is one line on stderr and exit 1, never a traceback. Either way stdout is pointed
+    at /dev/null so the interpreter's last flush cannot raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    if isinstance(e, BrokenPipeError):
+        sys.exit(0)
+    fail(f"could not write {what} to standard output: {e.strerror or e} — free some space or write it elsewhere", 1)
+
+
+# What json.dumps(ensure_ascii=False) leaves raw but a terminal obeys or reorders: DEL and the C1
+# controls (U+009B is CSI to xterm after UTF-8 decoding), bidi and zero-width controls, line and
+# paragraph separators, unicode tags, noncharacters. JSON holds them only inside strings, so writing
+# each as its \uXXXX escape keeps the JSON valid and the data as it was (json.loads gives them back).
+_RAW_IN_JSON = re.compile(
+    "[\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff0-\uffff\U000e0000-\U000e0fff]"
+)
+
+
+def _escape(m: re.Match[str]) -> str:
+    cp = ord(m.group())
+    if cp < 0x10000:
+        return f"\\u{cp:04x}"
+    cp -= 0x10000
+    return f"\\u{0xD800 + (cp >> 10):04x}\\u{0xDC00 + (cp & 0x3FF):04x}"
+
+
+def terminal_safe(json_text: str) -> str:
+    """JSON text with the characters of _RAW_IN_JSON written as their escapes (the same data)."""
+    return _RAW_IN_JSON.sub(_escape, json_text)
+
+
+def json_text(obj: Any, **kwargs: Any) -> str:
+    """`json.dumps` for what a command prints: non-ASCII text as it is (unless told otherwise),
+    the characters a terminal obeys escaped (`terminal_safe`). Every `--json` goes through it."""
+    kwargs.setdefault("ensure_ascii", False)
+    return terminal_safe(json.dumps(obj, **kwargs))
+
+
+class JsonTerminalSafe(io.TextIOBase):
+    """A text stream that writes JSON text to `out` with the characters of _RAW_IN_JSON escaped."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+
+    def write(self, s: str) -> int:
+        self.out.write(_RAW_IN_JSON.sub(_escape, s))
+        return len(s)
+
+    def flush(self) -> None:
+        self.out.flush()

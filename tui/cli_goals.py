@@ -4,13 +4,11 @@ registers them with `cli.add_command`."""
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from review.sanitize import sanitize
 from review.store import GoalError, ProjectError
-from tui.cli_common import db_option, fail, open_store, resolve_goal
+from tui.cli_common import db_option, fail, json_text, open_store, resolve_goal
 
 
 @click.group()
@@ -156,7 +154,7 @@ def goal_score(ref: str | None, db: str, model: str | None, as_json: bool) -> No
         bar.stop()
         assert summary is not None
         if as_json:
-            click.echo(json.dumps(summary.__dict__, ensure_ascii=False, indent=2))
+            click.echo(json_text(summary.__dict__, ensure_ascii=False, indent=2))
             return
         click.echo(
             f"goal #{g.id}: {summary.scored:,} samples scored against its sentence and {summary.kept:,} kept"
@@ -249,7 +247,7 @@ def goal_diff(a: str, b: str, db: str, as_json: bool, show: int) -> None:
         d = diff_goals(store, resolve_goal(store, a).id, resolve_goal(store, b).id)
     if as_json:
         click.echo(
-            json.dumps(
+            json_text(
                 {
                     "a": {"id": d.a.id, "sentence": d.a.sentence},
                     "b": {"id": d.b.id, "sentence": d.b.sentence},
@@ -321,7 +319,7 @@ def batch_cmd(db: str, goal_ref: str | None, size: int, seed: int, as_json: bool
             fail(str(e))
     if as_json:
         click.echo(
-            json.dumps(
+            json_text(
                 {
                     "batch": b.id,
                     "goal": g.id,

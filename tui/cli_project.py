@@ -11,7 +11,7 @@ import click
 
 from review.sanitize import sanitize
 from review.store import StorageError
-from tui.cli_common import archived_goal_line, db_option, fail, open_store, resolve_goal
+from tui.cli_common import archived_goal_line, db_option, fail, open_store, resolve_goal, terminal_safe
 
 
 @click.command()
@@ -32,7 +32,7 @@ def stats(db: str, goal_ref: str | None, as_json: bool) -> None:
         data = project_stats(store, resolve_goal(store, goal_ref) if goal_ref else None)
         archived = [archived_goal_line(store, store.goal(a.id)) for a in data.archived_goals or ()]
     if as_json:
-        click.echo(dumps(data))
+        click.echo(terminal_safe(dumps(data)))
         return
     click.echo(f"{data.samples:,} samples in {sanitize(data.project)}")
     for s in data.sources:

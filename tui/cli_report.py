@@ -8,17 +8,14 @@ it goes through `sanitize` and into `rich.text.Text`, never into markup.
 
 from __future__ import annotations
 
-import io
-import os
-import re
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
 
 from review.sanitize import sanitize
 from review.store import ProjectError, Store
-from tui.cli_common import ProgressBar, db_option, fail
+from tui.cli_common import JsonTerminalSafe, ProgressBar, db_option, fail, output_failed
 
 if TYPE_CHECKING:
     from review.figures import ReportData
@@ -304,49 +301,7 @@ def report(db: str, goal_ref: str | None, as_json: bool, group_field: str | None
         render(data, limit)
         sys.stdout.flush()
     except OSError as e:
-        _output_failed(e)
-
-
-def _output_failed(e: OSError) -> NoReturn:
-    """Standard output refused the report: a reader that left (`| head`) is success; a full disk or
-    another error is one line on stderr and exit 1, never a traceback. Either way stdout is pointed
-    at /dev/null so the interpreter's last flush cannot raise again."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    if isinstance(e, BrokenPipeError):
-        sys.exit(0)
-    fail(f"could not write the report to standard output: {e.strerror or e} — free some space or write it elsewhere", 1)
-
-
-# What json.dumps(ensure_ascii=False) leaves raw but a terminal obeys or reorders: DEL and the C1
-# controls (U+009B is CSI to xterm after UTF-8 decoding), bidi and zero-width controls, line and
-# paragraph separators, unicode tags, noncharacters. JSON holds them only inside strings, so writing
-# each as its \uXXXX escape keeps the JSON valid and the data as it was (json.loads gives them back).
-_RAW_IN_JSON = re.compile(
-    "[\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff0-\uffff\U000e0000-\U000e0fff]"
-)
-
-
-def _escape(m: re.Match[str]) -> str:
-    cp = ord(m.group())
-    if cp < 0x10000:
-        return f"\\u{cp:04x}"
-    cp -= 0x10000
-    return f"\\u{0xD800 + (cp >> 10):04x}\\u{0xDC00 + (cp & 0x3FF):04x}"
-
-
-class JsonTerminalSafe(io.TextIOBase):
-    """A text stream that writes JSON text to `out` with the characters of _RAW_IN_JSON escaped."""
-
-    def __init__(self, out: TextIO):
-        self.out = out
-
-    def write(self, s: str) -> int:
-        self.out.write(_RAW_IN_JSON.sub(_escape, s))
-        return len(s)
-
-    def flush(self) -> None:
-        self.out.flush()
+        output_failed(e, "the report")
 
 
 def _write_json(store: Store, goal_id: int | None) -> None:
@@ -358,4 +313,4 @@ def _write_json(store: Store, goal_id: int | None) -> None:
         out.write("\n")
         out.flush()
     except OSError as e:  # `| head` (the reader has all it wanted), or a full disk
-        _output_failed(e)
+        output_failed(e, "the report")
