@@ -48,7 +48,14 @@ def test_a_full_standard_output_is_one_line_not_a_traceback(project: Path, args:
     assert "to standard output: No space left on device" in r.stderr
 
 
-@pytest.mark.parametrize("args", [("stats", "--json"), ("goal", "diff", "1", "1", "--json")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("stats", "--json"),
+        ("goal", "diff", "1", "1", "--json"),
+        ("decide", "--ids", "1", "keep", "--dry-run", "--json"),
+    ],
+)
 def test_json_output_escapes_terminal_controls(project: Path, args: tuple[str, ...]) -> None:
     r = run(*args, "--db", str(project))
     assert r.returncode == 0, r.stderr

@@ -7,7 +7,6 @@ bulk-decide there with `*`)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,7 +15,7 @@ import click
 from review.model import REASONS
 from review.sanitize import sanitize
 from review.store import GoalError, ProjectError, StorageError, Store
-from tui.cli_common import db_option, fail, open_store, resolve_goal
+from tui.cli_common import db_option, fail, json_text, open_store, resolve_goal
 
 
 @contextmanager
@@ -140,7 +139,7 @@ def decide_cmd(
                 except (GoalError, StorageError, ProjectError) as e:
                     fail(f"{e}; nothing was written")
     if as_json:
-        click.echo(json.dumps({**preview.to_json(), "dry_run": dry_run, "action": action}, ensure_ascii=False))
+        click.echo(json_text({**preview.to_json(), "dry_run": dry_run, "action": action}, ensure_ascii=False))
         return
     if dry_run:
         click.echo("dry run: nothing was written")
@@ -180,7 +179,7 @@ def _keep_one(db: str, goal_ref: str | None, kind: str, dry_run: bool, as_json: 
                 except (GoalError, StorageError, ProjectError) as e:
                     fail(f"{e}; nothing was written")
     if as_json:
-        click.echo(json.dumps({**plan.to_json(), "dry_run": dry_run, "action": action}, ensure_ascii=False))
+        click.echo(json_text({**plan.to_json(), "dry_run": dry_run, "action": action}, ensure_ascii=False))
     elif dry_run:
         click.echo("dry run: nothing was written")
     elif action is None:
@@ -224,7 +223,7 @@ def _flip_command(kind: str) -> click.Command:
             for f in done
         ]
         if as_json:
-            click.echo(json.dumps({"goal": goal.id, kind: rows}, ensure_ascii=False))
+            click.echo(json_text({"goal": goal.id, kind: rows}, ensure_ascii=False))
             return
         if not rows:
             click.echo(f"nothing to {kind} under goal #{goal.id}")
