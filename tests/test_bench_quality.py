@@ -178,13 +178,14 @@ def test_the_dataset_table_names_real_files_once():
 
 
 def test_a_dataset_whose_text_the_importer_does_not_read_is_not_benchmarked(tmp_path):
-    # Every turn an image part: the importer keeps "[image_url]" for each, so all samples look alike
-    # and any duplicate figure on them would measure the importer, not the detectors.
+    # Every turn a part of a type the importer does not read: it keeps "[widget]" for each, so all
+    # samples look alike and any duplicate figure on them would measure the importer, not the
+    # detectors. (Text, reasoning and media parts are read now: an image is "[image: a0.png]".)
     recs = [
         {
             "messages": [
-                {"role": "user", "content": [{"type": "image_url", "image_url": {"url": f"a{i}.png"}}]},
-                {"role": "assistant", "content": [{"type": "image_url", "image_url": {"url": f"b{i}.png"}}]},
+                {"role": "user", "content": [{"type": "widget", "widget": {"x": i}}]},
+                {"role": "assistant", "content": [{"type": "widget", "widget": {"y": i}}]},
             ]
         }
         for i in range(4)

@@ -149,7 +149,7 @@ _PLACEHOLDERS = re.compile(r"\s*(\[[a-z_]+\]\s*)+", re.ASCII)
 
 def _text_lost(db: Path) -> tuple[str, int] | None:
     """Why the import is no test of the detectors (most samples' turns are only part placeholders
-    such as “[text]”: the text was not read), with the sample count; None when it reads fine."""
+    such as “[widget]”: a part type the importer does not read), with the sample count; None when it reads fine."""
     from review.store import Store
 
     with Store(db, create=False) as s:
@@ -161,8 +161,8 @@ def _text_lost(db: Path) -> tuple[str, int] | None:
                 lost += 1
     if n and lost * 2 > n:
         return (
-            f"{lost:,} of {n:,} samples read as part placeholders only (“[text]”, “[reasoning]”): the importer does"
-            " not read these content parts' text (`value`), so every sample looks alike",
+            f"{lost:,} of {n:,} samples read as part placeholders only (“[widget]”): the importer does"
+            " not read content parts of these types, so every sample looks alike",
             n,
         )
     return None
