@@ -101,8 +101,8 @@ async def test_analysis_runs_from_the_key_while_decisions_go_on(demo):
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ReviewScreen)
-        before = flag_kinds(demo, [36, 13])
-        assert "lexical" not in before[36] and "style" not in before[13]
+        before = flag_kinds(demo, [36, 142])
+        assert "lexical" not in before[36] and "style" not in before[142]
         await pilot.press("A")
         await until(pilot, emb.entered.is_set, "the semantic stage")
         assert screen.analysis_running and screen.query_one("#analysis-bar").display
@@ -119,11 +119,11 @@ async def test_analysis_runs_from_the_key_while_decisions_go_on(demo):
         assert done is not None and done.error is None and not done.cancelled
         assert "semantic" in done.summary and "contradictions" in done.summary
         assert not screen.query_one("#analysis-bar").display
-        after = flag_kinds(demo, [36, 13])
-        assert "lexical" in after[36] and "style" in after[13]
+        after = flag_kinds(demo, [36, 142])
+        assert "lexical" in after[36] and "style" in after[142]
         assert verdicts(demo) == {first: "keep"}
         # The sample on screen shows its fresh flags.
-        await pilot.press("colon", *"13", "enter")
+        await pilot.press("colon", *"142", "enter")
         await painted(pilot)
         assert "style" in {f.kind for f in screen.flags}
 
@@ -145,9 +145,9 @@ async def test_analysis_stops_and_keeps_what_it_found(demo, key):
         await until(pilot, lambda: not screen.analysis_running, "the analysis thread to return")
         assert screen.analysis_last is not None and screen.analysis_last.cancelled
         assert screen.analysis_last.error is None
-        kinds = flag_kinds(demo, [36, 13])
+        kinds = flag_kinds(demo, [36, 142])
         assert "lexical" in kinds[36]  # exact and lexical finished before the stop: kept
-        assert "style" not in kinds[13]  # the style analysis never started
+        assert "style" not in kinds[142]  # the style analysis never started
         await painted(pilot)
         sid = screen.view.sample.id
         await pilot.press("a")  # the app goes on
