@@ -13,12 +13,14 @@ openai     {"messages": [{"role", "content"}], "tools"?}: system first; tool_cal
            assistant message with `tool_calls`; tool turns become role "tool". Carries everything.
 
 Every target refuses a preference pair (its rejected answer), a KTO label and media references:
-those records export in their own layout only.
+those records export in their own layout only. So is a record with fields the conversion would
+drop (`unconverted_fields`: a per-message `weight`, a record-level `meta`), checked by export.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from .model import ASSISTANT, TOOL, TOOL_CALL, USER, Conversation
 
@@ -112,6 +114,45 @@ def _refuse_what_no_target_holds(conv: Conversation) -> None:
         raise LossyConversion(
             "refers to images, audio or video, which the converted layouts do not carry — export it in its own layout (drop --to)"
         )
+
+
+# What a message object of any layout carries that the canonical conversation holds: its role,
+# its text (or parts), tool calls and the call's id and name. Anything else on a message (a
+# LLaMA-Factory/axolotl `weight`, a `loss` switch) is data a converted record would not carry.
+MESSAGE_KEYS = frozenset(
+    {"role", "content", "from", "value", "tool_calls", "tool_call_id", "name", "function_call", "type", "id"}
+)
+RECORD_KEYS = frozenset({"system", "tools"})  # read by every layout that has them
+
+
+def _carries(value: object) -> bool:
+    """Does the field hold data? null, "" and empty lists/objects do not; 0 and false do."""
+    return value is not None and value != "" and value != [] and value != {}
+
+
+def unconverted_fields(raw: str, read: Iterable[str]) -> list[str]:
+    """Fields of an original JSON record that a converted record would not carry: top-level keys
+    other than the source's mapped ones (`read`: the mapping's values) and, in the mapped message
+    lists, message keys other than MESSAGE_KEYS — each only where it holds a value ("weight": 0
+    does: it changes what is trained on). A record that is not a JSON object has none."""
+    try:
+        obj = json.loads(raw)
+    except (ValueError, RecursionError):
+        return []
+    if not isinstance(obj, dict):
+        return []
+    keys = set(read) | RECORD_KEYS
+    out: list[str] = []
+    for key, value in obj.items():
+        if key not in keys:
+            if _carries(value):
+                out.append(key)
+            continue
+        if isinstance(value, list):
+            for i, msg in enumerate(value):
+                if isinstance(msg, dict):
+                    out += [f"{key}[{i}].{k}" for k, v in msg.items() if k not in MESSAGE_KEYS and _carries(v)]
+    return out
 
 
 def convert(conv: Conversation, target: str) -> str:

@@ -371,21 +371,29 @@ def _converted_container(out: Path) -> str:
 def _converted_records(
     store: Store, goal: Goal, sources: dict, to: str, tags: bool, verifier: _Verifier, container: str
 ) -> Callable[[], Iterator[str]]:
-    from ..convert import TARGETS, LossyConversion, convert
+    from ..convert import TARGETS, LossyConversion, convert, unconverted_fields
 
     if to not in TARGETS:
         raise ExportError(f"--to {to}: unknown layout; use one of {', '.join(TARGETS)}")
     # Check every record first: refuse the whole export rather than drop samples silently.
     problems = []
-    for source_id, sample_id, _raw, _t in store.kept_raw_by_source(goal.id):
+    for source_id, sample_id, raw, _t in store.kept_raw_by_source(goal.id):
         if sources[source_id].format == to:
             continue
         sample = store.sample(sample_id)
         assert sample is not None
+        where = f"sample #{sample_id} ({sources[source_id].name}:{sample.line})"
         try:
             convert(sample.conversation, to)
         except LossyConversion as e:
-            problems.append(f"sample #{sample_id} ({sources[source_id].name}:{sample.line}) {e}")
+            problems.append(f"{where} {e}")
+            continue
+        dropped = unconverted_fields(raw, sources[source_id].mapping.values())
+        if dropped:
+            problems.append(
+                f"{where} carries {', '.join(dropped[:4])}{' …' if len(dropped) > 4 else ''}, which {to} would not"
+                " carry — export it in its own layout (drop --to), or remove the fields first"
+            )
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise ExportError(
