@@ -7,14 +7,13 @@ next run resumes. The lead registers these with `cli.add_command`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import click
 
 from review.sanitize import sanitize
 from review.store import ProjectError
-from tui.cli_common import ProgressBar, db_option, fail
+from tui.cli_common import ProgressBar, db_option, fail, json_text
 
 DETECTOR_CHOICES = click.Choice(["exact", "lexical", "semantic"])
 FIELD_CHOICES = click.Choice(["full", "prompt", "answer"])
@@ -159,7 +158,7 @@ def analyze(
     bar.stop()
     if as_json:
         click.echo(
-            json.dumps(
+            json_text(
                 {
                     "samples": summary.samples,
                     "field": summary.field,
@@ -252,7 +251,7 @@ def leakage(
     bar.stop()
     if as_json:
         click.echo(
-            json.dumps(
+            json_text(
                 {
                     "against": report.against,
                     "field": report.field,
