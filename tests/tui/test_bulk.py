@@ -105,3 +105,13 @@ async def test_bulk_drop_asks_the_reason_and_escape_writes_nothing(project):
             2: ("drop", "duplicate"),
             3: ("drop", "duplicate"),
         }
+
+
+def test_preview_rows_are_cut_in_cells_so_chinese_stays_on_one_line():
+    from rich.cells import cell_len
+
+    from tui.screens.bulk import _cells
+
+    row = _cells("您好，我想咨询一下Northwind Cloud的退款政策，谢谢\n第二行", 40)
+    assert cell_len(row.plain) <= 40 and "\n" not in row.plain and row.plain.endswith("…")
+    assert _cells("[b]x[/b]", 40).plain == "[b]x[/b]"  # text, never markup

@@ -26,6 +26,13 @@ from review.store import Flip, Store
 from ..keys import REASON_KEYS
 
 
+def _cells(text: str, width: int) -> Text:
+    """Untrusted text on one line, cut to `width` terminal cells with an ellipsis."""
+    t = Text(sanitize(text, oneline=True))
+    t.truncate(width, overflow="ellipsis")
+    return t
+
+
 class BulkDialog(ModalScreen[tuple[str, str | None] | None]):
     """Keep or drop every sample of a selection, after seeing what that changes."""
 
@@ -62,7 +69,9 @@ class BulkDialog(ModalScreen[tuple[str, str | None] | None]):
         t = Text()
         t.append(f"{s.matched:,} samples", style="bold")
         t.append(f" under goal #{s.goal_id}: ")
-        t.append(sanitize(s.goal_sentence, oneline=True)[:60], style="italic")
+        goal = _cells(s.goal_sentence, 60)
+        goal.stylize("italic")
+        t.append(goal)
         dropped = sum(s.dropped.values())
         t.append(f"\nnow {s.undecided:,} undecided · {s.kept:,} kept · {dropped:,} dropped")
         if dropped:
@@ -74,7 +83,7 @@ class BulkDialog(ModalScreen[tuple[str, str | None] | None]):
         for sid, now, prompt in self.summary.first:
             t.append(f"#{sid:<7,}", style="bold")
             t.append(f" {now:<20} ", style="dim")
-            t.append(sanitize(prompt, oneline=True)[:40])
+            t.append(_cells(prompt, 40))  # cells, not characters: a CJK character takes two
             t.append("\n")
         more = self.summary.matched - len(self.summary.first)
         if more > 0:
