@@ -157,6 +157,11 @@ def _more(hidden: int, what: str = "characters") -> Text:
 
 SIDE_BY_SIDE = 70  # pane columns from which a pair's two answers stand side by side (80x24 included)
 PAIR_STYLES = {"chosen": "bold reverse green", "rejected": "bold reverse red"}
+# A pair's differing spans in its own side's colour (a plain diff's red-for-deleted would paint the
+# chosen answer red), and only where the answers share enough for a mark to point at something:
+# two answers that differ throughout are shown plain.
+PAIR_DIFF_STYLES = {DELETE: "underline green", INSERT: "underline red"}
+PAIR_DIFF_MIN_SHARED = 0.3  # share of the shorter answer that must be common text
 
 
 class PairAnswers:
@@ -173,8 +178,10 @@ class PairAnswers:
             from rich.table import Table
 
             grid = Table.grid(expand=True, padding=(0, 1))
-            grid.add_column(ratio=1)
-            grid.add_column(ratio=1)
+            # fold, not the grid's default ellipsis: a Chinese paragraph has no spaces to wrap at
+            # and would show as its first line only
+            grid.add_column(ratio=1, overflow="fold")
+            grid.add_column(ratio=1, overflow="fold")
             grid.add_row(Group(*self.chosen), Group(*self.rejected))
             yield grid
         else:
@@ -198,6 +205,8 @@ def pair_answers(sample: Sample, budget: int = PREVIEW_CHARS) -> PairAnswers:
     tc, hc = clip(_answer_body(chosen_turns), budget)
     tr, hr = clip(_answer_body(rejected_turns), budget)
     spans_c, spans_r = diff(tc, tr)
+    shared = sum(len(sp.text) for sp in spans_c if sp.op not in PAIR_DIFF_STYLES)
+    marks = PAIR_DIFF_STYLES if shared >= PAIR_DIFF_MIN_SHARED * max(1, min(len(tc), len(tr))) else {}
     sides: list[list[RenderableType]] = []
     for which, turns, spans, hidden in (
         ("chosen", chosen_turns, spans_c, hc),
@@ -208,7 +217,7 @@ def pair_answers(sample: Sample, budget: int = PREVIEW_CHARS) -> PairAnswers:
         head.append(" " + " + ".join(roles), style="bold")
         body = Text()
         for span in spans:
-            body.append(sanitize(span.text), style=DIFF_STYLES.get(span.op, ""))
+            body.append(sanitize(span.text), style=marks.get(span.op, ""))
         if not turns:
             body = Text("(no answer)", style="dim italic")
         side: list[RenderableType] = [head, Padding(body, (0, 0, 0 if hidden else 1, 1))]

@@ -3,6 +3,7 @@ their CHOSEN / REJECTED headers at 80x24, the KTO label, media references; the t
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -162,3 +163,39 @@ def test_the_compare_pane_pairs_rejected_with_rejected():
     console.print(right)
     out = console.export_text()
     assert out.count("REJECTED ASSISTANT") == 2 and "No [/] way." in out and "Never." in out
+
+
+def test_a_pairs_differences_are_marked_in_their_sides_colour_and_only_when_they_share_text():
+    from rich.console import Console
+
+    from review.model import ASSISTANT, USER, Conversation, Sample, Turn
+    from tui import render
+
+    def styles(chosen: str, rejected: str) -> tuple[set[str], set[str]]:
+        conv = Conversation("", (Turn(USER, "Q?"), Turn(ASSISTANT, chosen)), "", (Turn(ASSISTANT, rejected),))
+        block = render.pair_answers(Sample(1, 1, "s", 0, 1, conv, "{}", "c", "p", "a", 2, 4))
+        seen = []
+        for side in (block.chosen, block.rejected):
+            body = side[1].renderable
+            seen.append({str(sp.style) for sp in body.spans})
+        Console(width=80, file=io.StringIO()).print(block)  # renders side by side without error
+        return seen[0], seen[1]
+
+    c, r = styles("The refund window is 30 days from purchase.", "The refund window is 7 days from purchase.")
+    assert c == {"underline green"} and r == {"underline red"}  # the chosen side is never painted red
+    c, r = styles("Sure: open Settings, then Billing.", "我不能回答这个问题。")
+    assert c == set() and r == set()  # nothing in common: shown plain, no wall of colour
+
+
+def test_a_long_chinese_answer_side_by_side_is_folded_not_cut():
+    from rich.console import Console
+
+    from review.model import ASSISTANT, USER, Conversation, Sample, Turn
+    from tui import render
+
+    long = "这是一个很长的中文回答，没有空格可以换行。" * 3 + "结尾在这里"
+    conv = Conversation("", (Turn(USER, "问？"), Turn(ASSISTANT, long)), "", (Turn(ASSISTANT, "我不能回答。"),))
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(render.pair_answers(Sample(1, 1, "s", 0, 1, conv, "{}", "c", "p", "a", 2, 4)))
+    out = console.export_text().replace("\n", "").replace(" ", "")
+    assert "结尾在这里" in out and "…" not in out  # every character shown, folded at the column's edge
