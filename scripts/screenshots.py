@@ -59,7 +59,12 @@ async def shoot(db: Path, size: tuple[int, int], shots: list[str]) -> None:
             await pilot.press("x")
             await pilot.pause()
             save("drop")
+            await pilot.press("escape", "asterisk")  # bulk: every sample of the queue, previewed
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            save("bulk")
             await pilot.press("escape")
+            await pilot.pause()
             await pilot.press("colon", *"93", "enter")  # #93 and #186: same prompt, different answer
             await wait_painted(pilot)
             await pilot.press("c")
@@ -100,6 +105,27 @@ async def shoot(db: Path, size: tuple[int, int], shots: list[str]) -> None:
         await pilot.press("q")
 
 
+PAIRS = ROOT.parent / "shared" / "datasets" / "llamafactory_dpo_zh_demo.json"
+PAIR_GOAL = "回答要准确、简洁，拒绝不安全的请求。"
+
+
+async def shoot_pair(db: Path, size: tuple[int, int], name: str, shots: list[str]) -> None:
+    """A preference pair (LLaMA-Factory's Chinese DPO demo): chosen and rejected side by side."""
+    from tui.app import make_app
+
+    app = make_app(db, config={"cursor_blink": False})
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await pilot.pause()
+        await pilot.press(*PAIR_GOAL, "enter")
+        await wait_painted(pilot)
+        await pilot.press("colon", *"3", "enter")
+        await wait_painted(pilot)
+        app.clear_notifications()
+        app.save_screenshot(f"{name}.svg", str(OUT))
+        shots.append(name)
+        await pilot.press("q")
+
+
 def analyse(db: Path) -> None:
     """Exact + lexical duplicates and the style analysis, so the screenshots show real flags
     (the semantic detector is left out: it would load a model)."""
@@ -123,6 +149,14 @@ def main() -> None:
         analyse(db)
         asyncio.run(shoot(db, (80, 24), shots))
         asyncio.run(shoot(db, (130, 30), shots))
+        if PAIRS.exists():
+            for size, name in (((80, 24), "pair"), ((120, 36), "pair_wide")):
+                pdb = Path(tmp) / f"{name}.db"
+                with Store(pdb) as store:
+                    store.import_file(PAIRS)
+                asyncio.run(shoot_pair(pdb, size, name, shots))
+        else:
+            print(f"pair screenshots skipped: {PAIRS} is not here (the shared datasets sit beside the repository)")
     for name in shots:
         print(f"screenshots/{name}.svg")
 
