@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from review import __version__
-from review.importers import InputError
+from review.importers import FORMATS, InputError
 from review.sanitize import sanitize
 from review.store import ProjectError, Store, storage_error
 from tui.cli_common import ProgressBar, db_option, fail, open_store, output_failed, resolve_goal
@@ -210,19 +210,7 @@ def cli() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(
-        [
-            "alpaca",
-            "sharegpt",
-            "openai",
-            "prompt_completion",
-            "sharegpt_pair",
-            "openai_pair",
-            "alpaca_pair",
-            "trl_pair",
-            "mapped",
-        ]
-    ),
+    type=click.Choice(list(FORMATS)),
     help="Skip detection and read records as this format (the *_pair formats are preference data: chosen and "
     "rejected answers).",
 )
