@@ -183,7 +183,7 @@ def test_a_mapping_check_on_csv(tmp_path: Path) -> None:
         for i in range(8):
             w.writerow([f"Question number {i}?", f"Answer number {i}.", "CC-BY"])
     err = refusal(path, mapping={"prompt": "question", "answer": "licence"})
-    assert err.line is None and "'licence' holds the same value in 8 of 8" in err.what
+    assert err.line == 2 and "'licence' holds the same value in 8 of 8" in err.what
 
 
 def test_short_distinct_prompts_are_not_labels(tmp_path: Path) -> None:

@@ -379,17 +379,18 @@ def _open(
         used = _mapping_for(fmt, objs)
     reader = SourceReader(source, sniffed, fmt, used, skip_invalid, limit, fmt_given)
     if mapping:  # first: a mapping onto a placeholder is the thing to say, before a field it leaves unread
-        _check_mapping_content(name, objs, used)
+        _check_mapping_content(name, objs, used, sample[0][0])
     _check_sample(reader, sample)
     return reader
 
 
-def _check_mapping_content(name: str, objs: list[dict], used: dict[str, str]) -> None:
+def _check_mapping_content(name: str, objs: list[dict], used: dict[str, str], line: int) -> None:
     """Refuse a user's mapping whose answer is the same in most sampled records or whose prompt is
-    a short label (hints.mapping_problem): nothing is imported."""
+    a short label (hints.mapping_problem): nothing is imported. A refusal of file content names a
+    line: the first sampled record's (the judgement is over the sample that starts there)."""
     problem = hints.mapping_problem(objs, used)
     if problem is not None:
-        raise InputError(name, None, *problem)
+        raise InputError(name, line, *problem)
 
 
 def _mapping_for(fmt: str, objs: list[dict]) -> dict[str, str]:
@@ -495,7 +496,7 @@ def _open_csv(
     for c in missing:
         used = {k: v for k, v in used.items() if v != c}  # optional columns the file does not have
     if mapping:
-        _check_mapping_content(name, rows, used)
+        _check_mapping_content(name, rows, used, 2)  # the first row after the header
     reader = SourceReader(source, sniffed, fmt, used, skip_invalid, limit)
     reader.header = probe.header
     reader._columns = columns
