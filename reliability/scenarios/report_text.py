@@ -104,12 +104,14 @@ def text_trial(out: Outcome, db: Path, tmp: Path, rng: random.Random, what: str)
             }
         )
         ss.mark_run({"answers": n, "question_groups": 0})
-    shown = _report(db, tmp, "--limit", str(rng.randint(1, 20)))
+    limit = rng.randint(1, 20)
+    shown = _report(db, tmp, "--limit", str(limit))
     if shown.returncode != 0 or "Traceback" in shown.stderr:
         out.fail(f"{what}: `winnow report` exit {shown.returncode}: {shown.stderr[-300:]!r}")
     elif _raw_in(shown.stdout):
         out.fail(f"{what}: `winnow report` printed raw {', '.join(_raw_in(shown.stdout))}")
-    elif "中文答案" in "".join(planted) and "中文答案" not in shown.stdout:
+    elif limit >= len(planted) and "中文答案" in "".join(planted) and "中文答案" not in shown.stdout:
+        # (under a smaller --limit the flag holding it may rightly be left out)
         out.fail(f"{what}: `winnow report` lost the CJK text")
     as_json = _report(db, tmp, "--json")
     if as_json.returncode != 0 or "Traceback" in as_json.stderr:
