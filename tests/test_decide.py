@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from builders import chat, write_jsonl
+from builders import chat, copy_rows_from, write_jsonl
 from click.testing import CliRunner
 
 from review.model import UNDECIDED, Decision, Queue
@@ -435,13 +435,7 @@ def test_a_project_from_before_m008_upgrades_and_its_old_actions_undo(tmp_path):
     migration_set(older).apply(db)
     cols = [c.name for c in db["actions"].columns]
     assert "detail" not in cols
-    db.execute("ATTACH DATABASE ? AS f", [str(tmp_path / "new.db")])
-    for t in db.table_names():
-        if t != "_sqlite_migrations":
-            names = ", ".join(f"[{c.name}]" for c in db[t].columns)
-            db.execute(f"INSERT INTO [{t}] ({names}) SELECT {names} FROM f.[{t}]")
-    db.conn.commit()
-    db.close()
+    copy_rows_from(db, tmp_path / "new.db")
     with Store(path) as store:
         assert [m.name for m in migrations.applied(store.db)] == list(NAMES)
         assert store.conn.execute("SELECT detail FROM actions").fetchall() == [(None,)]

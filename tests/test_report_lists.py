@@ -13,6 +13,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from builders import copy_rows_from
 from click.testing import CliRunner
 
 from review.figures import dumps, report_data, write_report_json
@@ -248,13 +249,7 @@ def test_a_project_from_before_m009_upgrades_with_the_pair_index(tmp_path: Path)
     db = Database(old)
     migration_set([n for n in NAMES if n != "m009_report_index"]).apply(db)
     assert "style_flags_pair" not in {i.name for i in db["style_flags"].indexes}
-    db.execute("ATTACH DATABASE ? AS f", [str(made)])
-    for t in db.table_names():
-        if t != "_sqlite_migrations":
-            names = ", ".join(f"[{c.name}]" for c in db[t].columns)
-            db.execute(f"INSERT INTO [{t}] ({names}) SELECT {names} FROM f.[{t}]")
-    db.conn.commit()
-    db.close()
+    copy_rows_from(db, made)
     with Store(old) as store:
         assert [m.name for m in migrations.applied(store.db)] == list(NAMES)
         assert "style_flags_pair" in {i.name for i in store.db["style_flags"].indexes}
