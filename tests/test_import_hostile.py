@@ -277,6 +277,17 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
         open_source(fifo)
 
 
+@pytest.mark.skipif(not Path("/dev/stdin").exists(), reason="no /dev/stdin on this platform")
+def test_a_piped_dev_stdin_is_refused_under_the_name_typed(tmp_path: Path) -> None:
+    # /dev/stdin fed by a pipe resolves to /proc/PID/fd/pipe:[N]: refused as "no such file" under
+    # that name before; the refusal must name the path the user typed and say what it is.
+    db = tmp_path / "p.db"
+    r = winnow("import", "/dev/stdin", "--db", db, input=ALPACA.format(1) + "\n", timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.startswith("winnow: /dev/stdin: not a regular file (a named pipe, FIFO) — ")
+    assert project_files(db) == []
+
+
 def test_a_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"not a regular file \(a directory\)"):
         open_source(tmp_path)

@@ -55,9 +55,17 @@ from review.model import Conversation
 from . import containers, hints, schemas
 from .errors import InputError, RecordProblem
 from .sniff import Sniffed, sniff
-from .source import SourceFile
+from .source import SourceFile, refuse_non_regular
 
-__all__ = ["DEFAULT_MAX_RECORD", "FORMATS", "InputError", "ParsedRecord", "SourceReader", "open_source"]
+__all__ = [
+    "DEFAULT_MAX_RECORD",
+    "FORMATS",
+    "InputError",
+    "ParsedRecord",
+    "SourceReader",
+    "open_source",
+    "refuse_non_regular",
+]
 
 FORMATS = schemas.FORMATS
 SAMPLE_RECORDS = 32  # records read to detect the format

@@ -47,6 +47,21 @@ def not_regular(name: str, mode: int) -> InputError:
     )
 
 
+def refuse_non_regular(path: str | Path) -> None:
+    """Refuse a path that is not a regular file, naming it as the user wrote it.
+
+    `/dev/stdin` or `/dev/fd/0` fed by a pipe resolves to `/proc/PID/fd/pipe:[N]`, a name that
+    cannot be opened again: checked before the path is resolved, the refusal says "a named pipe"
+    under the name the user typed instead of "no such file" under that one.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return  # SourceFile reports a missing or unreadable file
+    if not stat.S_ISREG(st.st_mode):
+        raise not_regular(str(path), st.st_mode)
+
+
 def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
 

@@ -65,8 +65,9 @@ class ImportRepo(SampleRepo):
         A file whose content is already a source is "already imported" (found by the recorded
         path and a hash of the file before parsing, or by the hash after the parse).
         """
-        from ..importers import DEFAULT_MAX_RECORD, open_source
+        from ..importers import DEFAULT_MAX_RECORD, open_source, refuse_non_regular
 
+        refuse_non_regular(path)  # before resolve(): a piped /dev/stdin resolves to an unopenable name
         path = Path(path).resolve()
         if not self.read_only:
             # Before the "already imported" answer too: a kill -9 after the copy committed leaves
