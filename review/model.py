@@ -293,6 +293,12 @@ class ImportReport:
     repeated_examples: tuple[tuple[int, int], ...]  # (line, first line it repeats), a few
     skipped: tuple[str, ...] = ()  # "path:line: message" for the first skipped records (SKIPPED_LISTED)
     skipped_total: int = 0  # every skipped record
+    # What the review shows beyond turns (told in the import summary, so a pair or label file is
+    # never mistaken for plain SFT): preference pairs, KTO labels, records with media references.
+    pairs: int = 0
+    desirable: int = 0
+    undesirable: int = 0
+    with_media: int = 0
 
 
 @dataclass(frozen=True)

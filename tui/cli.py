@@ -147,6 +147,15 @@ def do_import(
     src = report.source
     assert src is not None
     click.echo(f"{name}: imported {report.added:,} samples as {src.format} ({src.container}) into {store.path}")
+    if report.pairs:
+        click.echo(f"  {report.pairs:,} preference pairs: the review shows chosen and rejected side by side")
+    if report.desirable or report.undesirable:
+        click.echo(
+            f"  {report.desirable + report.undesirable:,} KTO-labelled: {report.desirable:,} desirable, "
+            f"{report.undesirable:,} undesirable (the label is shown on each sample)"
+        )
+    if report.with_media:
+        click.echo(f"  {report.with_media:,} with media references (shown as references, never loaded)")
     if report.repeated_records:
         ex = ", ".join(f"line {a} repeats line {b}" for a, b in report.repeated_examples[:3])
         click.echo(

@@ -102,6 +102,7 @@ class ImportRepo(SampleRepo):
         insert = f"INSERT INTO stage.samples ({_STAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         added = 0
         batch: list[tuple] = []
+        shown = {"pairs": 0, "desirable": 0, "undesirable": 0, "with_media": 0}
 
         def flush() -> None:
             # A plain BEGIN, never IMMEDIATE: IMMEDIATE would take the write lock of every attached
@@ -123,6 +124,10 @@ class ImportRepo(SampleRepo):
             for rec in reader:
                 conv = rec.conversation
                 held += len(rec.raw)
+                shown["pairs"] += bool(conv.rejected)
+                if conv.label is not None:
+                    shown["desirable" if conv.label else "undesirable"] += 1
+                shown["with_media"] += bool(conv.media)
                 h = conversation_hashes(conv)
                 batch.append(
                     (
@@ -200,7 +205,9 @@ class ImportRepo(SampleRepo):
             source = self.source(source_id)  # read before COMMIT: once committed, nothing may fail
         if progress:
             progress(reader.bytes_total, reader.bytes_total, added)
-        return ImportReport(source, added, False, repeated, examples, tuple(reader.skipped), reader.skipped_total)
+        return ImportReport(
+            source, added, False, repeated, examples, tuple(reader.skipped), reader.skipped_total, **shown
+        )
 
     @contextmanager
     def _copy_cache(self) -> Iterator[None]:

@@ -1,0 +1,42 @@
+"""The import summary says what the review will show beyond turns (issue 15): a pair or KTO file
+named only "as openai" read like plain SFT. Built from records written here, so it runs without
+../shared."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from tui.cli import cli
+
+
+def _import(tmp_path: Path, records: list[dict]) -> str:
+    src = tmp_path / "data.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    r = CliRunner().invoke(cli, ["import", "--db", str(tmp_path / "p.db"), str(src)])
+    assert r.exit_code == 0, r.output
+    return r.output
+
+
+def _msgs(q: str, a: str) -> list[dict]:
+    return [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
+
+
+def test_kto_labels_are_counted_in_the_summary(tmp_path: Path) -> None:
+    recs = [{"messages": _msgs(f"问题{i}", f"回答{i}"), "label": i % 3 != 0} for i in range(9)]
+    out = _import(tmp_path, recs)
+    assert "imported 9 samples" in out
+    assert "9 KTO-labelled: 6 desirable, 3 undesirable" in out
+    assert "preference pairs" not in out
+
+
+def test_pairs_are_counted_and_plain_sft_says_nothing_more(tmp_path: Path) -> None:
+    recs = [{"prompt": f"q{i}", "chosen": f"good {i}", "rejected": f"bad {i}"} for i in range(4)]
+    out = _import(tmp_path, recs)
+    assert "4 preference pairs: the review shows chosen and rejected side by side" in out
+    sft_dir = tmp_path / "sft"
+    sft_dir.mkdir()
+    out = _import(sft_dir, [{"instruction": f"q{i}", "output": f"a{i}"} for i in range(3)])
+    assert out.count("\n") == 1, out  # only the "imported" line
