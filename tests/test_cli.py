@@ -54,7 +54,7 @@ def test_import_goal_stats_export_flow(run, tmp_path, data_file, records):
     db = tmp_path / "p.db"
     out = run("import", data_file, "--db", db).output
     assert "imported 6 samples as openai (jsonl)" in out
-    assert "1 records repeat an earlier record" in out and "line 5 repeats line 1" in out
+    assert "1 record repeats an earlier record" in out and "line 5 repeats line 1" in out
     assert "already imported" in run("import", data_file, "--db", db).output
     assert "goal #1 is now active" in run("goal", "add", "Answer refund questions consistently.", "--db", db).output
     run("goal", "add", "Second hypothesis", "--db", db)

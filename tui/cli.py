@@ -159,7 +159,8 @@ def do_import(
     if report.repeated_records:
         ex = ", ".join(f"line {a} repeats line {b}" for a, b in report.repeated_examples[:3])
         click.echo(
-            f"  {report.repeated_records:,} records repeat an earlier record of this file "
+            f"  {report.repeated_records:,} {'record repeats' if report.repeated_records == 1 else 'records repeat'}"
+            " an earlier record of this file "
             f"(kept as separate samples: {ex})"
         )
     if report.skipped_total:
