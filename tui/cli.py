@@ -61,8 +61,10 @@ def import_into(
     fmt: str | None,
     skip_invalid: bool,
     max_record_mb: int | None = None,
+    layouts: dict[str, tuple[str, dict]] | None = None,
 ) -> None:
-    """Import files into a project, created if missing. A new project that ends up with nothing
+    """Import files into a project, created if missing (`layouts`: a file's own format and
+    mapping, from a dataset_info.json entry, in place of `fmt` and `mapping`). A new project that ends up with nothing
     imported (the first file was bad, the disk filled, SIGTERM or Ctrl-C) is removed: a failed
     import leaves the disk as it was."""
     import signal
@@ -74,7 +76,8 @@ def import_into(
     try:
         with open_store(db, create=True, then="(nothing was imported)") as store:
             for f in files:
-                do_import(store, f, mapping, fmt, skip_invalid, max_record_mb)
+                f_fmt, f_mapping = (layouts or {}).get(f, (fmt, mapping))
+                do_import(store, f, f_mapping, f_fmt, skip_invalid, max_record_mb)
                 imported = True
                 done.append(f)
     except Interrupted as e:
@@ -207,8 +210,19 @@ def cli() -> None:
 
 
 @cli.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @db_option
+@click.option(
+    "--dataset-dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="A folder with LLaMA-Factory's dataset_info.json: import the --dataset entries as it reads them.",
+)
+@click.option(
+    "--dataset",
+    "datasets",
+    metavar="NAME[,NAME]",
+    help="Entries of dataset_info.json to import (its file_name, formatting, columns, tags, ranking).",
+)
 @click.option(
     "--map",
     "maps",
@@ -239,6 +253,8 @@ def cli() -> None:
 def import_cmd(
     files: tuple[str, ...],
     db: str,
+    dataset_dir: str | None,
+    datasets: str | None,
     maps: tuple[str, ...],
     fmt: str | None,
     skip_invalid: bool,
@@ -254,8 +270,24 @@ def import_cmd(
     Example:
       winnow import train.jsonl --db project.db
       winnow import qa.csv --db project.db --map prompt=question --map answer=std_answer
+      winnow import --dataset-dir LLaMA-Factory/data --dataset alpaca_en_demo,dpo_en_demo --db project.db
     """
-    import_into(db, list(files), parse_map(maps), fmt, skip_invalid, max_record_mb)
+    if (dataset_dir is None) != (datasets is None):
+        fail("--dataset-dir and --dataset go together, e.g. --dataset-dir data --dataset alpaca_en_demo")
+    if not files and datasets is None:
+        fail("give the files to import, or --dataset-dir DIR --dataset NAME")
+    layouts: dict[str, tuple[str, dict]] = {}
+    if datasets is not None:
+        if maps or fmt:
+            fail("--map and --format do not apply to --dataset: dataset_info.json says how each is read")
+        from review.importers.dataset_info import dataset_plans
+
+        try:
+            plans = dataset_plans(dataset_dir or ".", [n.strip() for n in datasets.split(",") if n.strip()])
+        except InputError as e:
+            fail(f"{e}\n(nothing was imported; the project is unchanged)")
+        layouts = {str(p.path): (p.fmt, p.mapping) for p in plans}
+    import_into(db, [*files, *layouts], parse_map(maps), fmt, skip_invalid, max_record_mb, layouts)
 
 
 def demo_db_path(db: str | None) -> Path:

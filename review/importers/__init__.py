@@ -317,6 +317,10 @@ def open_source(
 def _check_options(name: str, mapping: dict[str, str] | None, fmt: str | None) -> None:
     if fmt is not None and fmt not in FORMATS:
         raise InputError(name, None, f"unknown format {fmt!r}", f"use one of {', '.join(FORMATS)}")
+    if mapping and "dataset_info" in mapping:  # a whole layout, read from a dataset_info.json entry
+        if fmt is None or fmt == "mapped":
+            raise ValueError("a dataset_info layout names its format")
+        return
     if mapping:
         if fmt is None:
             fmt = "mapped"
@@ -340,9 +344,10 @@ def _open(
     source: SourceFile, mapping: dict[str, str] | None, fmt: str | None, skip_invalid: bool, limit: int
 ) -> SourceReader:
     name = source.name
+    layout = bool(mapping and "dataset_info" in mapping)  # the mapping is the whole layout
     if mapping and fmt is None:
         fmt = "mapped"
-    fmt_given = fmt is not None and not mapping
+    fmt_given = fmt is not None and (not mapping or layout)
     sniffed = sniff(source)
     if sniffed.container == "csv":
         return _open_csv(source, sniffed, fmt, mapping, skip_invalid, limit)
@@ -379,14 +384,16 @@ def _open(
             what, todo = schemas.unknown_schema_hint(objs)
             raise InputError(name, sample[0][0], what, todo)
         fmt, used = found
-    elif fmt == "mapped":
+    elif fmt == "mapped" or layout:
         used = dict(mapping or {})
     elif fmt == "alpaca":
         used = {**schemas.ALPACA, **(mapping or {})}
     else:
         used = _mapping_for(fmt, objs)
     reader = SourceReader(source, sniffed, fmt, used, skip_invalid, limit, fmt_given)
-    if mapping:  # first: a mapping onto a placeholder is the thing to say, before a field it leaves unread
+    if (
+        mapping and not layout
+    ):  # first: a mapping onto a placeholder is the thing to say, before a field it leaves unread
         _check_mapping_content(name, objs, used, sample[0][0])
     _check_sample(reader, sample)
     return reader
@@ -478,6 +485,8 @@ def _open_csv(
             what, todo = schemas.unknown_schema_hint(rows or [row])
             raise InputError(name, 1, what.replace("fields", "columns"), todo)
         fmt, used = found
+    elif mapping and "dataset_info" in mapping:
+        used = dict(mapping)
     elif fmt in ("alpaca", "mapped"):
         used = {**schemas.ALPACA, **(mapping or {})} if fmt == "alpaca" else dict(mapping or {})
     elif fmt in ("prompt_completion", "alpaca_pair", "trl_pair"):
@@ -492,7 +501,11 @@ def _open_csv(
     used.pop("history", None)  # a CSV cell cannot hold the list of pairs
     required = ("prompt", "answer", "chosen", "rejected")
     needed = [used[k] for k in required if k in used]
-    missing = [c for c in needed + [v for k, v in used.items() if k not in required] if c not in columns]
+    missing = [
+        c
+        for c in needed + [v for k, v in used.items() if k not in required and k not in schemas.META_KEYS]
+        if c not in columns
+    ]
     missing_required = [c for c in needed if c not in columns]
     if missing_required:
         raise InputError(
@@ -503,7 +516,7 @@ def _open_csv(
         )
     for c in missing:
         used = {k: v for k, v in used.items() if v != c}  # optional columns the file does not have
-    if mapping:
+    if mapping and "dataset_info" not in mapping:
         _check_mapping_content(name, rows, used, 2)  # the first row after the header
     reader = SourceReader(source, sniffed, fmt, used, skip_invalid, limit)
     reader.header = probe.header

@@ -186,6 +186,37 @@ MEDIA_PART_TYPES = {
 
 Converter = Callable[[dict], Conversation]
 
+# Keys of a mapping that name no field: LLaMA-Factory's role tags (values a turn's role field
+# takes) and the dataset_info.json entry a source was read by (see dataset_info.py).
+TAG_KEYS = {
+    "user_tag": USER,
+    "assistant_tag": ASSISTANT,
+    "observation_tag": TOOL,
+    "function_tag": TOOL_CALL,
+    "system_tag": SYSTEM,
+}
+META_KEYS = frozenset({*TAG_KEYS, "dataset_info"})
+
+
+def field_names(mapping: dict[str, str]) -> set[str]:
+    """The record fields a mapping reads (its values, less the role tags and the entry name)."""
+    return {v for k, v in mapping.items() if k not in META_KEYS}
+
+
+def _roles(mapping: dict[str, str]) -> dict[str, str]:
+    """Speaker -> role for ShareGPT turns: the built-in table, or, for a mapping read from a
+    dataset_info.json entry, exactly its tags (LLaMA-Factory accepts no other speaker)."""
+    if "dataset_info" not in mapping:
+        return SHAREGPT_ROLES
+    defaults = {
+        "user_tag": "human",
+        "assistant_tag": "gpt",
+        "observation_tag": "observation",
+        "function_tag": "function_call",
+        "system_tag": "system",
+    }
+    return {mapping.get(k, defaults[k]): role for k, role in TAG_KEYS.items()}
+
 
 def _with_label(obj: dict, mapping: dict[str, str]) -> dict[str, str]:
     """The mapping, reading KTO's boolean `label` where the record has one."""
@@ -327,7 +358,7 @@ def converter(fmt: str, mapping: dict[str, str]) -> Converter:
 def _complete(convert: Converter, fmt: str, mapping: dict[str, str]) -> Converter:
     """The converter, refusing a record with an answer-carrying field the format does not read
     (no silent loss), and adding the KTO label and the media references the record carries."""
-    read = set(mapping.values())
+    read = field_names(mapping)
     if fmt == "openai":
         read.add("functions")
     if fmt in ("prompt_completion", "alpaca_pair", "trl_pair"):
@@ -522,6 +553,10 @@ def _join(a: str, b: str) -> str:
 def _sharegpt(mapping: dict[str, str]) -> Converter:
     km, kr, kc = mapping["messages"], mapping["role"], mapping["content"]
     ks, kt = mapping.get("system"), mapping.get("tools")
+    roles = _roles(mapping)
+    known = (
+        "known speakers" if roles is SHAREGPT_ROLES else f"the tags of dataset_info entry {mapping['dataset_info']!r}"
+    )
 
     def convert(obj: dict) -> Conversation:
         system = _optional_text(obj, ks)
@@ -530,11 +565,9 @@ def _sharegpt(mapping: dict[str, str]) -> Converter:
             if type(msg) is not dict:
                 raise RecordProblem(f"turn {i + 1} of {km!r} is {kind(msg)}, expected an object", SKIP_HINT, km)
             speaker = msg.get(kr)
-            role = SHAREGPT_ROLES.get(speaker) if type(speaker) is str else None
+            role = roles.get(speaker) if type(speaker) is str else None
             if role is None:
-                raise RecordProblem(
-                    f"turn {i + 1} has speaker {speaker!r}; known speakers: {', '.join(SHAREGPT_ROLES)}", SKIP_HINT, km
-                )
+                raise RecordProblem(f"turn {i + 1} has speaker {speaker!r}; {known}: {', '.join(roles)}", SKIP_HINT, km)
             value = msg.get(kc)
             if type(value) is not str:
                 if role in (TOOL_CALL, TOOL) and isinstance(value, (dict, list)):
@@ -685,7 +718,7 @@ def _prompt_completion(mapping: dict[str, str]) -> Converter:
     return convert
 
 
-def _answer_side(value: Any, field: str, kr: str, kc: str) -> tuple[Turn, ...]:
+def _answer_side(value: Any, field: str, kr: str, kc: str, roles: dict[str, str] = SHAREGPT_ROLES) -> tuple[Turn, ...]:
     """One answer of a ShareGPT pair: a message, or a list of messages, all on the assistant side."""
     msgs = value if isinstance(value, list) else [value]
     if not msgs:
@@ -695,7 +728,7 @@ def _answer_side(value: Any, field: str, kr: str, kc: str) -> tuple[Turn, ...]:
         if type(msg) is not dict:
             raise RecordProblem(f"{field!r} is {kind(msg)}, expected a message object", SKIP_HINT, field)
         speaker = msg.get(kr)
-        role = SHAREGPT_ROLES.get(speaker) if type(speaker) is str else None
+        role = roles.get(speaker) if type(speaker) is str else None
         if role not in (ASSISTANT, TOOL_CALL):
             raise RecordProblem(
                 f"{field!r} (message {i + 1}) has speaker {speaker!r}, expected the assistant's (gpt, assistant)",
@@ -726,8 +759,8 @@ def _sharegpt_pair(mapping: dict[str, str]) -> Converter:
                 SKIP_HINT,
                 km,
             )
-        chosen = _answer_side(obj[kch], kch, kr, kc)
-        rejected = _answer_side(obj[krj], krj, kr, kc)
+        chosen = _answer_side(obj[kch], kch, kr, kc, _roles(mapping))
+        rejected = _answer_side(obj[krj], krj, kr, kc, _roles(mapping))
         return Conversation(conv.system, prompt + chosen, conv.tools, rejected)
 
     return convert
