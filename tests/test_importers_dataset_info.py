@@ -225,3 +225,45 @@ def test_entry_for_gives_back_the_entry_it_was_read_by(lf_dir: Path) -> None:
         }, name
         want.pop("formatting", None) if want.get("formatting") == "alpaca" else None
         assert entry == want, name
+
+
+def test_export_writes_the_entry_that_reads_the_kept_file(lf_dir: Path, tmp_path: Path) -> None:
+    db, out = tmp_path / "p.db", tmp_path / "out"
+    out.mkdir()
+    run = CliRunner().invoke
+    assert (
+        run(cli, ["import", "--dataset-dir", str(lf_dir), "--dataset", "kto_en_demo", "--db", str(db)]).exit_code == 0
+    )
+    with Store(db) as store:
+        goal, _ = store.add_goal("keep some")
+        store.apply(goal.id, [Change(s.id, "keep") for s in store.iter_samples() if s.id % 3], kind="batch")
+    result = run(cli, ["export", "--db", str(db), "-o", str(out / "kto_kept.json"), "--dataset-info"])
+    assert result.exit_code == 0, result.output
+    info = json.loads((out / "dataset_info.json").read_text(encoding="utf-8"))
+    original = json.loads((lf_dir / "dataset_info.json").read_text(encoding="utf-8"))["kto_en_demo"]
+    assert info == {"kto_kept": {**original, "file_name": "kto_kept.json"}}
+    # LLaMA-Factory's reading of the new entry is the kept records, labels included.
+    _, convs = read_plan(out, "kto_kept")
+    kept = [r for i, r in enumerate(json.loads((lf_dir / "kto_en_demo.json").read_text(encoding="utf-8")), 1) if i % 3]
+    assert [c.label for c in convs] == [r["label"] for r in kept]
+    # A second export under the same name with another layout would say otherwise: refused, kept.
+    (out / "dataset_info.json").write_text(json.dumps({"kto_kept": {"file_name": "x.json"}}), encoding="utf-8")
+    result = run(cli, ["export", "--db", str(db), "-o", str(out / "kto_kept.json"), "--dataset-info"])
+    assert "already has an entry 'kto_kept'" in result.output
+    assert json.loads((out / "dataset_info.json").read_text(encoding="utf-8")) == {"kto_kept": {"file_name": "x.json"}}
+
+
+def test_export_of_mixed_layouts_says_no_entry_fits(lf_dir: Path, tmp_path: Path) -> None:
+    db = tmp_path / "p.db"
+    run = CliRunner().invoke
+    assert (
+        run(cli, ["import", "--dataset-dir", str(lf_dir), "--dataset", "identity,mllm_demo", "--db", str(db)]).exit_code
+        == 0
+    )
+    with Store(db) as store:
+        goal, _ = store.add_goal("keep all")
+        store.apply(goal.id, [Change(s.id, "keep") for s in store.iter_samples()], kind="batch")
+    result = run(cli, ["export", "--db", str(db), "-o", str(tmp_path / "kept.json"), "--dataset-info"])
+    assert result.exit_code == 0
+    assert "kept.json: holds records of 2 layouts (alpaca, sharegpt)" in result.output
+    assert not (tmp_path / "dataset_info.json").exists()

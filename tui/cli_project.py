@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from review.sanitize import sanitize
-from review.store import StorageError
+from review.store import StorageError, Store
 from tui.cli_common import archived_goal_line, db_option, fail, open_store, resolve_goal, terminal_safe
 
 
@@ -93,6 +93,12 @@ def stats(db: str, goal_ref: str | None, as_json: bool) -> None:
 @click.option(
     "--force", is_flag=True, help="Replace an existing output file (a previous export to the same place needs none)."
 )
+@click.option(
+    "--dataset-info",
+    "dataset_info",
+    is_flag=True,
+    help="Also add an entry for each written file to dataset_info.json in the output's folder (LLaMA-Factory).",
+)
 def export_cmd(
     db: str,
     goal_ref: str | None,
@@ -102,6 +108,7 @@ def export_cmd(
     since: str | None,
     list_: bool,
     force: bool,
+    dataset_info: bool,
 ) -> None:
     """Write the kept samples in the input's own format, plus a manifest.
 
@@ -115,6 +122,7 @@ def export_cmd(
       winnow export --db project.db --goal 1 -o kept.jsonl
       winnow export --db project.db --to sharegpt -o kept_sharegpt.json
       winnow export --db project.db --since last
+      winnow export --db project.db -o data/kept.json --dataset-info
     """
     from review.export import ExportError, changes_since, export, exports
 
@@ -168,6 +176,26 @@ def export_cmd(
                 "(`winnow export --since` will not know it)"
             )
             return
+        entries_note = _dataset_info(store, g.id, list(report.files), to, force) if dataset_info else []
     for path, n in zip(report.files, report.per_file, strict=True):
         click.echo(f"wrote {n:,} kept samples to {sanitize(str(path))}")
     click.echo(f"manifest: {sanitize(str(report.manifest))} (export #{report.export_id})")
+    for line in entries_note:
+        click.echo(sanitize(line))
+
+
+def _dataset_info(store: Store, goal_id: int, files: list[Path], to: str | None, force: bool) -> list[str]:
+    """Write LLaMA-Factory entries for the exported files; the lines that say what was done."""
+    from review.importers import InputError
+    from review.importers.dataset_info import export_entries, write_entries
+
+    sources = {s.id: s for s in store.sources()}
+    kept = [sources[i] for i in store.kept_source_ids(goal_id)]
+    entries, notes = export_entries(files, [(s.container, s.format, s.mapping) for s in kept], to)
+    if not entries:
+        return notes
+    try:
+        path = write_entries(files[0].parent, entries, force)
+    except InputError as e:
+        return [*notes, f"dataset_info: not written — {e}"]
+    return [*notes, f"dataset_info: {', '.join(entries)} in {path}"]

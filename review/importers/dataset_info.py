@@ -269,3 +269,79 @@ def entry_for(file_name: str, fmt: str, mapping: dict[str, str]) -> dict[str, An
     if tags:
         entry["tags"] = tags
     return entry
+
+
+_TARGET_LAYOUTS = {
+    "alpaca": (
+        "alpaca",
+        {"prompt": "instruction", "query": "input", "answer": "output", "system": "system", "history": "history"},
+    ),
+    "sharegpt": (
+        "sharegpt",
+        {"messages": "conversations", "role": "from", "content": "value", "system": "system", "tools": "tools"},
+    ),
+    "openai": ("openai", {"messages": "messages", "role": "role", "content": "content", "tools": "tools"}),
+}
+
+
+def export_entries(
+    files: list[Path], sources: list[tuple[str, str, dict[str, str]]], to: str | None
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Entries for the files of an export, named after each file (its name without suffixes),
+    and a note for each file no one entry describes. `sources`: (container, format, mapping) of
+    each source with kept samples; `to`: the layout the export converted to, if any."""
+    from review.formats import export_suffix
+
+    entries: dict[str, dict[str, Any]] = {}
+    notes: list[str] = []
+    for path in files:
+        if to is not None:
+            layouts = {(to, json.dumps(_TARGET_LAYOUTS[to][1], sort_keys=True))}
+        else:
+            layouts = {
+                (fmt, json.dumps({k: v for k, v in m.items() if k != "dataset_info"}, sort_keys=True))
+                for container, fmt, m in sources
+                if export_suffix(container) == path.suffix
+            }
+        if len(layouts) != 1:
+            notes.append(
+                f"{path.name}: holds records of {len(layouts)} layouts ({', '.join(sorted(f for f, _ in layouts))}); no one dataset_info entry describes it — export each source to its own file"
+            )
+            continue
+        ((fmt, mapping_json),) = layouts
+        entry = entry_for(path.name, _TARGET_LAYOUTS[to][0] if to else fmt, json.loads(mapping_json))
+        if entry is None:
+            notes.append(f"{path.name}: LLaMA-Factory has no layout for {fmt} records; no entry written")
+            continue
+        entries[path.name.split(".")[0]] = entry
+    return entries, notes
+
+
+def write_entries(folder: Path, entries: dict[str, dict[str, Any]], force: bool) -> Path:
+    """Add the entries to folder/dataset_info.json (created if missing), keeping its other
+    entries; an entry of the same name with other content is replaced only with `force`. Written
+    to a temporary file, then renamed. Raises InputError when it would replace one."""
+    import os
+    import tempfile
+
+    path = folder / INFO
+    info = load_info(folder) if path.exists() else {}
+    clash = [n for n, e in entries.items() if n in info and info[n] != e]
+    if clash and not force:
+        raise InputError(
+            str(path),
+            _line_of(path, clash[0]),
+            f"already has an entry {clash[0]!r} that says otherwise",
+            "export to another name, or add --force to replace the entry",
+        )
+    info.update(entries)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".dataset_info.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(info, fh, ensure_ascii=False, indent=2)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
