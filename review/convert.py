@@ -121,6 +121,7 @@ def _refuse_what_no_target_holds(conv: Conversation) -> None:
 # LLaMA-Factory/axolotl `weight`, a `loss` switch) is data a converted record would not carry.
 MESSAGE_KEYS = frozenset(
     {"role", "content", "from", "value", "tool_calls", "tool_call_id", "name", "function_call", "type", "id"}
+    | {"human", "assistant"}  # a MOSS/Firefly pair's two turns
 )
 RECORD_KEYS = frozenset({"system", "tools"})  # read by every layout that has them
 

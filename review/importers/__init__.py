@@ -82,6 +82,8 @@ NAMES = {
     "openai_pair": "OpenAI preference pairs (chosen/rejected messages)",
     "alpaca_pair": "Alpaca preference pairs",
     "trl_pair": "prompt/chosen/rejected pairs",
+    "conversation": "MOSS/Firefly conversation",
+    "text_chat": "chat text (### Human: / ### Assistant:)",
 }
 
 
@@ -422,6 +424,8 @@ def _mapping_for(fmt: str, objs: list[dict]) -> dict[str, str]:
             "openai_pair": schemas.OPENAI_PAIR,
             "alpaca_pair": schemas.ALPACA_PAIR,
             "trl_pair": schemas.TRL_PAIR,
+            "conversation": schemas.CONVERSATION,
+            "text_chat": schemas.TEXT_CHAT,
         }[fmt]
     )
 

@@ -27,6 +27,17 @@ prompt_completion
     the record has no `completion`, `chosen` or `rejected` (with those it is preference data, and
     guessing which answer is "the" answer would be wrong). Either side may also be a list of
     role/content messages (TRL's conversational prompt-completion).
+conversation
+    {"messages": "conversation", "user": "human", "assistant": "assistant", "system": "system"}:
+    MOSS / Firefly records, `conversation: [{"human": ..., "assistant": ...}, ...]`, each pair two
+    turns (a pair may hold one side only). A pair with another key that holds a value is refused
+    naming it; record-level keys (conversation_id, category, num_turns) are metadata.
+text_chat
+    {"text": "text"}: one text holding the whole chat, split into turns at its speaker markers:
+    `### Human:` / `### Assistant:` (Guanaco), `Human:` / `Assistant:` at the start of a line
+    (Anthropic HH), or `<|user|>` / `<|assistant|>` / `<|system|>` (Zephyr). The record must start
+    with a marker (text before the first one is refused); each turn's text is stripped of the
+    whitespace around it, and export writes the record verbatim.
 mapped
     The user's own mapping onto alpaca's shape: keys prompt and answer (required), query, system,
     history (optional).
@@ -68,6 +79,7 @@ serialised.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -85,6 +97,8 @@ FORMATS = (
     "openai_pair",
     "alpaca_pair",
     "trl_pair",
+    "conversation",
+    "text_chat",
     "mapped",
 )
 PAIR_FORMATS = ("sharegpt_pair", "openai_pair", "alpaca_pair", "trl_pair")
@@ -143,6 +157,15 @@ ALPACA = {"prompt": "instruction", "query": "input", "answer": "output", "system
 SHAREGPT = {"messages": "conversations", "role": "from", "content": "value", "system": "system", "tools": "tools"}
 OPENAI = {"messages": "messages", "role": "role", "content": "content", "tools": "tools"}
 PROMPT_COMPLETION = {"prompt": "prompt", "answer": "completion"}
+CONVERSATION = {"messages": "conversation", "user": "human", "assistant": "assistant", "system": "system"}
+TEXT_CHAT = {"text": "text"}
+# Speaker markers of chats kept as one text, each family with its own regular expression: the
+# group is the speaker. "Human:" counts only at the start of a line (or of the text).
+TEXT_MARKERS = (
+    (re.compile(r"###\s*(Human|Assistant)\s*:"), {"Human": USER, "Assistant": ASSISTANT}),
+    (re.compile(r"(?:^|(?<=\n))(Human|Assistant)\s*:"), {"Human": USER, "Assistant": ASSISTANT}),
+    (re.compile(r"<\|(user|assistant|system)\|>"), {"user": USER, "assistant": ASSISTANT, "system": SYSTEM}),
+)
 
 SHAREGPT_ROLES = {
     "human": USER,
@@ -251,6 +274,17 @@ def classify(obj: dict) -> tuple[str, dict[str, str]] | None:
             return "openai_pair", {**OPENAI_PAIR, "chosen": "chosen", "rejected": "rejected"}  # TRL implicit prompt
     if "instruction" in obj and "output" in obj:
         return "alpaca", dict(ALPACA)
+    turns = obj.get("conversation")
+    if (
+        isinstance(turns, list)
+        and turns
+        and isinstance(turns[0], dict)
+        and ("human" in turns[0] or "assistant" in turns[0])
+    ):
+        return "conversation", dict(CONVERSATION)
+    text = obj.get("text")
+    if type(text) is str and text_markers(text) is not None and not any(k in obj for k in ("prompt", "instruction")):
+        return "text_chat", dict(TEXT_CHAT)
     if "prompt" in obj:
         if "completion" in obj:
             return "prompt_completion", _with_label(obj, dict(PROMPT_COMPLETION))
@@ -350,6 +384,10 @@ def converter(fmt: str, mapping: dict[str, str]) -> Converter:
         convert = _openai_pair(mapping)
     elif fmt in ("alpaca_pair", "trl_pair"):
         convert = _string_pair(mapping, fmt)
+    elif fmt == "conversation":
+        convert = _conversation(mapping)
+    elif fmt == "text_chat":
+        convert = _text_chat(mapping)
     else:
         raise ValueError(f"unknown format {fmt!r}")
     return _complete(convert, fmt, mapping)
@@ -834,5 +872,92 @@ def _string_pair(mapping: dict[str, str], fmt: str) -> Converter:
             if not turns or any(t.role not in ANSWER_ROLES for t in turns):
                 raise RecordProblem(f"{field!r} holds more than the assistant's answer", SKIP_HINT, field)
         return Conversation(system, before + tuple(prompt + chosen), _tools_text(obj, "tools"), tuple(rejected))
+
+    return convert
+
+
+def _conversation(mapping: dict[str, str]) -> Converter:
+    """MOSS / Firefly: a list of {human, assistant} pairs."""
+    km, ku, ka, ks = mapping["messages"], mapping["user"], mapping["assistant"], mapping.get("system")
+
+    def convert(obj: dict) -> Conversation:
+        turns: list[Turn] = []
+        for i, pair in enumerate(_turn_list(obj, km)):
+            if type(pair) is not dict:
+                raise RecordProblem(f"pair {i + 1} of {km!r} is {kind(pair)}, expected an object", SKIP_HINT, km)
+            other = [k for k, v in pair.items() if k not in (ku, ka) and v not in (None, "", [], {})]
+            if other:
+                raise RecordProblem(
+                    f"pair {i + 1} of {km!r} has {', '.join(repr(k) for k in other)} beside {ku!r} and {ka!r}: "
+                    "it would be lost",
+                    "remove the key if it carries nothing, or convert the records to ShareGPT; "
+                    "or import with --skip-invalid to leave such records out",
+                    km,
+                )
+            for key, role in ((ku, USER), (ka, ASSISTANT)):
+                value = pair.get(key)
+                if value is None:
+                    continue
+                if type(value) is not str:
+                    raise RecordProblem(f"pair {i + 1}'s {key!r} is {kind(value)}, expected a string", SKIP_HINT, km)
+                turns.append(Turn(role, value))
+        if not turns:
+            raise RecordProblem(f"{km!r} holds no {ku!r} or {ka!r} text", SKIP_HINT, km)
+        return Conversation(_optional_text(obj, ks), tuple(turns))
+
+    return convert
+
+
+def text_markers(text: str) -> tuple[re.Pattern[str], dict[str, str]] | None:
+    """The marker family a chat text is written in: the one whose marker starts the text."""
+    head = text.lstrip()
+    for pattern, roles in TEXT_MARKERS:
+        m = pattern.match(head)
+        if m is not None:
+            return pattern, roles
+    return None
+
+
+def split_text_chat(text: str) -> tuple[str, list[Turn]] | None:
+    """(system, turns) of a chat kept as one text, or None when it does not start with a marker."""
+    found = text_markers(text)
+    if found is None:
+        return None
+    pattern, roles = found
+    marks = list(pattern.finditer(text))
+    system = ""
+    turns: list[Turn] = []
+    for m, nxt in zip(marks, [*marks[1:], None], strict=True):
+        body = text[m.end() : nxt.start() if nxt is not None else len(text)].strip()
+        role = roles[m.group(1)]
+        if role == SYSTEM and not turns:
+            system = _join(system, body)
+        else:
+            turns.append(Turn(role, body))
+    return system, turns
+
+
+def _text_chat(mapping: dict[str, str]) -> Converter:
+    kt = mapping["text"]
+
+    def convert(obj: dict) -> Conversation:
+        text = obj.get(kt)
+        if type(text) is not str:
+            raise RecordProblem(
+                f"the record has no {kt!r} text" if text is None else f"{kt!r} is {kind(text)}, expected a string",
+                SKIP_HINT,
+                kt if text is not None else None,
+            )
+        split = split_text_chat(text)
+        if split is None:
+            raise RecordProblem(
+                f"{kt!r} does not start with a speaker marker (### Human:, Human:, <|user|>): its turns cannot be told apart",
+                "split the file: these records are not chats of this layout; or import with --skip-invalid to leave them out",
+                kt,
+            )
+        system, turns = split
+        if not turns:
+            raise RecordProblem(f"{kt!r} holds only a system prompt, no turns", SKIP_HINT, kt)
+        return Conversation(system, tuple(turns))
 
     return convert
