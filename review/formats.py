@@ -6,8 +6,8 @@ written here. One exception, in JSON lines: a record whose text holds a line bre
 a pretty-printed JSON array, or a raw edited outside winnow) is re-serialised onto one line from
 its parsed value (see one_line), so that each line of a JSONL file is always exactly one record.
 Compression is the caller's business: "jsonl.gz" is written as plain JSON lines to whatever text
-handle it passes. Parquet sources export as JSON lines (their raw text is each row
-as JSON), so give that file a .jsonl name: see export_suffix.
+handle it passes. Parquet sources export as Parquet, with the source's schema (their raw text is
+each row as JSON; write_parquet rebuilds the rows), to the binary file under the text handle.
 """
 
 from __future__ import annotations
@@ -23,13 +23,53 @@ CONTAINERS = ("jsonl", "jsonl.gz", "json", "json.gz", "csv", "parquet")
 def _layout(container: str) -> str:
     if container not in CONTAINERS:
         raise ValueError(f"unknown container {container!r}; expected one of {', '.join(CONTAINERS)}")
-    base = container.removesuffix(".gz")
-    return "jsonl" if base == "parquet" else base
+    return container.removesuffix(".gz")
 
 
 def export_suffix(container: str) -> str:
-    """The file extension an export of this container should carry: '.jsonl', '.json' or '.csv'."""
+    """The file extension an export of this container should carry: '.jsonl', '.json', '.csv' or
+    '.parquet'."""
     return "." + _layout(container)
+
+
+PARQUET_BATCH = 4096  # rows per row group written: memory stays bounded whatever the export holds
+
+
+def write_parquet(sink: Any, raws: Iterable[str], schema_text: str) -> int:
+    """Rows (each a JSON object, as a Parquet source's raw text) written as Parquet to the binary
+    `sink` with the source's schema (`schema_text`: base64 of its IPC serialisation, as the import
+    kept it). A `winnow_tags` key that the schema lacks (--tags) adds a list<string> column."""
+    import base64
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(schema_text)))
+    writer = None
+    n = 0
+    batch: list[dict] = []
+
+    def flush() -> None:
+        nonlocal writer, schema
+        if writer is None:
+            if any("winnow_tags" in r for r in batch) and "winnow_tags" not in schema.names:
+                schema = schema.append(pa.field("winnow_tags", pa.list_(pa.string())))
+            writer = pq.ParquetWriter(sink, schema)
+        writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+        batch.clear()
+
+    try:
+        for raw in raws:
+            batch.append(json.loads(raw))
+            n += 1
+            if len(batch) >= PARQUET_BATCH:
+                flush()
+        if batch or writer is None:
+            flush()
+    finally:
+        if writer is not None:
+            writer.close()
+    return n
 
 
 # Every character at which some reader ends a line: str.splitlines() breaks at all of these (\n, \r,
@@ -89,6 +129,11 @@ def write_records(fh: TextIO, container: str, raws: Iterable[str], header: str |
     """
     layout = _layout(container)
     n = 0
+    if layout == "parquet":
+        if header is None:
+            raise ValueError("a Parquet export needs the schema of its source")
+        fh.flush()
+        return write_parquet(getattr(fh, "buffer", fh), raws, header)  # the binary file under the text handle
     if layout == "jsonl":
         for raw in raws:
             fh.write(one_line(raw))

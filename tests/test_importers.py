@@ -373,7 +373,7 @@ def test_write_records_layouts() -> None:
     fh = io.StringIO()
     write_records(fh, "csv", ["1,2", '"x\ny",3'], "a,b")
     assert fh.getvalue() == 'a,b\n1,2\n"x\ny",3\n'
-    assert export_suffix("parquet") == ".jsonl" and export_suffix("json.gz") == ".json"
+    assert export_suffix("parquet") == ".parquet" and export_suffix("json.gz") == ".json"
     with pytest.raises(ValueError, match="header"):
         write_records(io.StringIO(), "csv", ["1"], None)
     with pytest.raises(ValueError, match="unknown container"):

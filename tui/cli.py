@@ -210,7 +210,7 @@ def cli() -> None:
 
 
 @cli.command("import")
-@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, type=click.Path(exists=True))
 @db_option
 @click.option(
     "--dataset-dir",
@@ -263,7 +263,8 @@ def import_cmd(
     """Import data files into a project (created if missing).
 
     Formats are detected from the records: Alpaca, ShareGPT, OpenAI messages,
-    prompt/completion; JSON arrays, JSONL (.gz) and CSV. Each file is one
+    prompt/completion, preference pairs, MOSS/Firefly, ### Human: chat text; JSON
+    arrays, JSONL (.gz), CSV and Parquet (a folder of hub shards is one dataset). Each file is one
     transaction: a bad file changes nothing. Importing the same file twice adds nothing.
 
     \b
@@ -277,6 +278,18 @@ def import_cmd(
     if not files and datasets is None:
         fail("give the files to import, or --dataset-dir DIR --dataset NAME")
     layouts: dict[str, tuple[str, dict]] = {}
+    expanded: list[str] = []
+    for f in files:  # a folder of hub shards is one dataset: its shards, checked, in order
+        if not Path(f).is_dir():
+            expanded.append(f)
+            continue
+        from review.importers.shards import shard_files
+
+        try:
+            expanded += [str(p) for p in shard_files(f)]
+        except InputError as e:
+            fail(f"{e}\n(nothing was imported; the project is unchanged)")
+    files = tuple(expanded)
     if datasets is not None:
         if maps or fmt:
             fail("--map and --format do not apply to --dataset: dataset_info.json says how each is read")

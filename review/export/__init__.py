@@ -86,13 +86,13 @@ class ExportReport:
     export_id: int = 0
 
 
-_EXT = {"jsonl": ".jsonl", "json": ".json", "csv": ".csv", "parquet": ".jsonl"}
+_EXT = {"jsonl": ".jsonl", "json": ".json", "csv": ".csv", "parquet": ".parquet"}
 
 
 def _base_container(container: str) -> str:
-    base = container.removesuffix(".gz")
-    # Parquet rows are stored as JSON objects; they go out as JSONL (said in the manifest).
-    return "jsonl" if base == "parquet" else base
+    # Parquet rows are stored as JSON objects; they go out as Parquet with the source's schema
+    # (kept as the source's header), shards of one schema into one file.
+    return container.removesuffix(".gz")
 
 
 def _kept_ids(store: Store, goal_id: int) -> list[int]:
@@ -175,9 +175,11 @@ def _write_temporaries(
         groups: dict[tuple[str, str | None], list[int]] = {}
         for sid in kept_sources:
             container = _base_container(sources[sid].container)
-            header = store.source_header(sid) if container == "csv" else None
+            header = store.source_header(sid) if container in ("csv", "parquet") else None
             groups.setdefault((container, header), []).append(sid)
         for (container, header), sids in groups.items():
+            if container == "parquet" and compress:
+                raise ExportError(f"{out}: Parquet is compressed inside — name the output .parquet, not .gz")
             if len(groups) == 1:
                 path = out
             else:
@@ -185,7 +187,7 @@ def _write_temporaries(
                 label = sources[sids[0]].name.split(".")[0] if len(sids) == 1 else container
                 path = out.with_name(f"{stem}.{label}{_EXT[container]}" + (".gz" if compress else ""))
             hdr, column = header, None
-            if tags and header is not None:
+            if tags and header is not None and container == "csv":
                 columns = next(csv.reader(_csv_lines(header)), [])
                 if TAGS_KEY in columns:  # a file exported with --tags, imported again: that column is replaced
                     column = columns.index(TAGS_KEY)

@@ -33,8 +33,11 @@ Decisions, for the README:
 - A JSON document that is a single object whose first value is the list of records
   ({"data": [...]}) is read as that list; the object's other keys are ignored, though the object
   must be well-formed to its end (a file cut after the records is refused).
-- Parquet needs the optional pyarrow; its raw text is the row as JSON and its "line" is the row
-  number.
+- Parquet needs the optional pyarrow (the `parquet` extra); its raw text is the row as JSON, its
+  "line" the row number, and the source's header the file's Arrow schema (export writes the kept
+  rows back to Parquet with it). It is read one row group at a time, in batches of 256 rows; a
+  column JSON cannot carry (bytes, timestamps, decimals) is refused by name. A folder of hub
+  shards (train-00000-of-00003.parquet …) is one dataset: see shards.py.
 - Duplicate keys, NaN/Infinity and nesting beyond Python's recursion limit are refused per record.
 - CSV must be comma-separated UTF-8 with a header row; .tsv and gzip-compressed CSV are refused
   (export writes records back in their own layout, which a tab layout named .csv would not survive).
@@ -393,9 +396,10 @@ def _open(
     else:
         used = _mapping_for(fmt, objs)
     reader = SourceReader(source, sniffed, fmt, used, skip_invalid, limit, fmt_given)
-    if (
-        mapping and not layout
-    ):  # first: a mapping onto a placeholder is the thing to say, before a field it leaves unread
+    if sniffed.container == "parquet":  # the schema export writes the kept rows back with
+        reader.header = containers.parquet_schema(name, name)
+    # First: a mapping onto a placeholder is the thing to say, before a field it leaves unread.
+    if mapping and not layout:
         _check_mapping_content(name, objs, used, sample[0][0])
     _check_sample(reader, sample)
     return reader

@@ -538,12 +538,7 @@ def csv_records(
         raise InputError(name, 1, "the CSV file has no header row", "the first row must name the columns")
 
 
-def parquet_records(name: str, path: str, progress: Progress, total: int, limit: int) -> Iterator[Item]:
-    """Rows of a Parquet file; raw is the row as JSON, line is the 1-based row number.
-
-    A row whose JSON is larger than `limit` is refused. pyarrow decodes a row group's column
-    chunks before any row is seen, so for Parquet memory follows the file's row-group size, which
-    winnow does not bound (pyarrow is optional and not installed in the tests)."""
+def _pyarrow_parquet(name: str) -> Any:
     try:
         import pyarrow.parquet as pq  # optional: only Parquet needs it
     except ImportError:
@@ -551,13 +546,66 @@ def parquet_records(name: str, path: str, progress: Progress, total: int, limit:
             name,
             None,
             "reading Parquet needs the optional pyarrow package, which is not installed",
-            "pip install pyarrow, or convert the file to JSON lines",
+            "pip install 'winnow-review[parquet]' (or pip install pyarrow), or convert the file to JSON lines",
         ) from None
+    return pq
+
+
+def _json_faithful(t: Any) -> bool:
+    """Does a value of this Arrow type survive JSON and back (export rebuilds rows from JSON)?"""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        return _json_faithful(t.value_type)
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return _json_faithful(t.value_type)
+    if pa.types.is_struct(t):
+        return all(_json_faithful(t.field(i).type) for i in range(t.num_fields))
+    return bool(
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_boolean(t)
+        or pa.types.is_null(t)
+    )
+
+
+def parquet_schema(name: str, path: str) -> str:
+    """The file's Arrow schema as text (base64 of its IPC serialisation), kept with the source so
+    that export writes the kept rows back with it. Refuses a column whose values JSON cannot carry
+    (bytes, timestamps, decimals…), naming it: its rows could not be written back as they were."""
+    import base64
+
+    pq = _pyarrow_parquet(name)
     try:
-        pf = pq.ParquetFile(path)
+        schema = pq.read_schema(path)
+    except (OSError, ValueError) as e:
+        raise InputError(name, None, f"the Parquet file cannot be read ({e})", "re-export it") from None
+    for field in schema:
+        if not _json_faithful(field.type):
+            raise InputError(
+                name,
+                None,
+                f"column {field.name!r} is {field.type}, which winnow cannot carry through review and back unchanged",
+                f"drop or convert the column first, e.g. with pyarrow or duckdb (SELECT * EXCLUDE ({field.name}))",
+            )
+    return base64.b64encode(schema.serialize().to_pybytes()).decode("ascii")
+
+
+def parquet_records(name: str, path: str, progress: Progress, total: int, limit: int) -> Iterator[Item]:
+    """Rows of a Parquet file; raw is the row as JSON, line is the 1-based row number.
+
+    A row whose JSON is larger than `limit` is refused. pyarrow decodes a row group's column
+    chunks before any row is seen, so for Parquet memory follows the file's row-group size, which
+    winnow does not bound: one row group at a time, read in batches of 256 rows, is held (the
+    hub writes row groups of a few hundred MB at most)."""
+    pq = _pyarrow_parquet(name)
+    try:
+        pf = pq.ParquetFile(path, buffer_size=1 << 20)  # buffered reads: not the whole file at once
         rows = max(pf.metadata.num_rows, 1)
         n = 0
-        for batch in pf.iter_batches(batch_size=1024):
+        for batch in pf.iter_batches(batch_size=256, use_threads=False):
             for row in batch.to_pylist():
                 n += 1
                 raw = json.dumps(row, ensure_ascii=False, default=str)
