@@ -73,7 +73,7 @@ def test_every_local_demo_entry_reads_what_llamafactory_trains_on(lf_dir: Path) 
         if entry.get("formatting", "alpaca") == "alpaca":
             assert plan.fmt == "alpaca"
             for rec, conv in zip(records, convs, strict=True):
-                prompt = rec["instruction"] + ("\n\n" + rec["input"] if rec.get("input") else "")
+                prompt = rec["instruction"] + ("\n" + rec["input"] if rec.get("input") else "")  # LLaMA-Factory's join
                 assert [(t.role, t.content) for t in conv.turns] == [(USER, prompt), (ASSISTANT, rec["output"])]
             continue
         msgs_key, role_key = cols.get("messages", "conversations"), tags.get("role_tag", "from")

@@ -7,7 +7,8 @@
 An entry is read the way LLaMA-Factory's `DatasetAttr` reads it (data/parser.py): `file_name`
 relative to the folder; `formatting` alpaca (the default) or sharegpt; `ranking` for preference
 pairs; `columns` with LLaMA-Factory's defaults (alpaca: prompt=instruction, query=input,
-response=output; sharegpt: messages=conversations) and nothing else unless named — `system`,
+response=output, the user turn instruction + "\n" + input as LLaMA-Factory joins them; sharegpt:
+messages=conversations) and nothing else unless named — `system`,
 `history` and `tools` are read only where the entry lists them, as LLaMA-Factory does; `tags`
 (role_tag from, content_tag value, user_tag human, assistant_tag gpt, observation_tag
 observation, function_tag function_call, system_tag system): a turn whose speaker is not one of
@@ -172,6 +173,7 @@ def _plan(folder: Path, info_path: Path, name: str, entry: Any) -> Plan:
     if formatting == "alpaca":
         mapping["prompt"] = columns.get("prompt", "instruction")
         mapping["query"] = columns.get("query", "input")
+        mapping["query_sep"] = "\n"  # LLaMA-Factory's "\n".join([instruction, input])
         if ranking:
             fmt = "alpaca_pair"
             mapping["chosen"] = columns.get("chosen", "chosen")
@@ -299,7 +301,10 @@ def export_entries(
             layouts = {(to, json.dumps(_TARGET_LAYOUTS[to][1], sort_keys=True))}
         else:
             layouts = {
-                (fmt, json.dumps({k: v for k, v in m.items() if k != "dataset_info"}, sort_keys=True))
+                (
+                    fmt,
+                    json.dumps({k: v for k, v in m.items() if k not in ("dataset_info", "query_sep")}, sort_keys=True),
+                )
                 for container, fmt, m in sources
                 if export_suffix(container) == path.suffix
             }

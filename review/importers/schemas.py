@@ -218,7 +218,7 @@ TAG_KEYS = {
     "function_tag": TOOL_CALL,
     "system_tag": SYSTEM,
 }
-META_KEYS = frozenset({*TAG_KEYS, "dataset_info"})
+META_KEYS = frozenset({*TAG_KEYS, "dataset_info", "query_sep"})
 
 
 def field_names(mapping: dict[str, str]) -> set[str]:
@@ -520,6 +520,7 @@ def _tools_text(obj: dict, field: str | None) -> str:
 
 def _alpaca(mapping: dict[str, str], fmt: str) -> Converter:
     kp, ka = mapping["prompt"], mapping["answer"]
+    sep = mapping.get("query_sep", "\n\n")  # LLaMA-Factory joins instruction and input with "\n"
     kq, ks, kh = mapping.get("query"), mapping.get("system"), mapping.get("history")
 
     def convert(obj: dict) -> Conversation:
@@ -537,7 +538,7 @@ def _alpaca(mapping: dict[str, str], fmt: str) -> Converter:
             if query:
                 if type(query) is not str:
                     raise _not_string(kq, query)
-                prompt = prompt + "\n\n" + query
+                prompt = prompt + sep + query
         system = _optional_text(obj, ks) if ks else ""
         last = (Turn(USER, prompt), Turn(ASSISTANT, answer))
         history = obj.get(kh) if kh else None
@@ -840,6 +841,7 @@ def _string_pair(mapping: dict[str, str], fmt: str) -> Converter:
     chosen / rejected, each a string or a list of messages)."""
     kp, kch, krj = mapping["prompt"], mapping["chosen"], mapping["rejected"]
     kq, ks, kh = mapping.get("query"), mapping.get("system"), mapping.get("history")
+    sep = mapping.get("query_sep", "\n\n")
     messages_ok = fmt == "trl_pair"
 
     def side(obj: dict, field: str, role: str, system: str) -> tuple[str, list[Turn]]:
@@ -863,7 +865,7 @@ def _string_pair(mapping: dict[str, str], fmt: str) -> Converter:
                     raise _not_string(kq, query)
                 if len(prompt) != 1 or prompt[0].role != USER:
                     raise RecordProblem(f"{kq!r} needs {kp!r} to be a string", SKIP_HINT, kq)
-                prompt = [Turn(USER, prompt[0].content + "\n\n" + query)]
+                prompt = [Turn(USER, prompt[0].content + sep + query)]
         history = obj.get(kh) if kh else None
         before = _history(history, kh or "") if history else ()
         system, chosen = side(obj, kch, ASSISTANT, system)
