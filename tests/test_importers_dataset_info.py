@@ -267,3 +267,15 @@ def test_export_of_mixed_layouts_says_no_entry_fits(lf_dir: Path, tmp_path: Path
     assert result.exit_code == 0
     assert "kept.json: holds records of 2 layouts (alpaca, sharegpt)" in result.output
     assert not (tmp_path / "dataset_info.json").exists()
+
+
+def test_fields_the_entry_does_not_read_are_named_in_the_summary(tmp_path: Path) -> None:
+    recs = [{"instruction": "q", "output": "a", "system": "be terse", "id": 7}, {"instruction": "q2", "output": "a2"}]
+    folder = write(tmp_path / "d", {"x": {"file_name": "x.json"}}, {"x.json": recs})
+    result = CliRunner().invoke(
+        cli, ["import", "--dataset-dir", str(folder), "--dataset", "x", "--db", str(tmp_path / "p.db")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "x: not read by its dataset_info entry" in result.output and result.output.rstrip().endswith(": system, id")
+    _, convs = read_plan(folder, "x")
+    assert convs[0].system == ""  # as LLaMA-Factory: no system column, no system prompt

@@ -301,6 +301,16 @@ def import_cmd(
             fail(f"{e}\n(nothing was imported; the project is unchanged)")
         layouts = {str(p.path): (p.fmt, p.mapping) for p in plans}
     import_into(db, [*files, *layouts], parse_map(maps), fmt, skip_invalid, max_record_mb, layouts)
+    if datasets is not None:
+        from review.importers.dataset_info import unread_fields
+
+        for p in plans:
+            unread = unread_fields(p)
+            if unread:
+                click.echo(
+                    f"  {sanitize(p.name, oneline=True)}: not read by its dataset_info entry (LLaMA-Factory ignores them "
+                    f"too; they stay in exported records): {', '.join(sanitize(f, oneline=True) for f in unread)}"
+                )
 
 
 def demo_db_path(db: str | None) -> Path:

@@ -374,6 +374,7 @@ def _converted_records(
     store: Store, goal: Goal, sources: dict, to: str, tags: bool, verifier: _Verifier, container: str
 ) -> Callable[[], Iterator[str]]:
     from ..convert import TARGETS, LossyConversion, convert, unconverted_fields
+    from ..importers.schemas import field_names
 
     if to not in TARGETS:
         raise ExportError(f"--to {to}: unknown layout; use one of {', '.join(TARGETS)}")
@@ -390,7 +391,7 @@ def _converted_records(
         except LossyConversion as e:
             problems.append(f"{where} {e}")
             continue
-        dropped = unconverted_fields(raw, sources[source_id].mapping.values())
+        dropped = unconverted_fields(raw, field_names(sources[source_id].mapping))  # role tags name no field
         if dropped:
             problems.append(
                 f"{where} carries {', '.join(dropped[:4])}{' …' if len(dropped) > 4 else ''}, which {to} would not"
