@@ -598,20 +598,25 @@ def parquet_records(name: str, path: str, progress: Progress, total: int, limit:
 
     A row whose JSON is larger than `limit` is refused. pyarrow decodes a row group's column
     chunks before any row is seen, so for Parquet memory follows the file's row-group size, which
-    winnow does not bound: one row group at a time, read in batches of 256 rows, is held (the
+    winnow does not bound: one row group at a time is held, turned into rows 256 at a time (the
     hub writes row groups of a few hundred MB at most)."""
     pq = _pyarrow_parquet(name)
     try:
         pf = pq.ParquetFile(path, buffer_size=1 << 20)  # buffered reads: not the whole file at once
         rows = max(pf.metadata.num_rows, 1)
         n = 0
-        for batch in pf.iter_batches(batch_size=256, use_threads=False):
-            for row in batch.to_pylist():
-                n += 1
-                raw = json.dumps(row, ensure_ascii=False, default=str)
-                if len(raw) > limit:
-                    raise too_large(name, n, limit)
-                yield n, raw, row
-            progress.bytes_read = total * n // rows
+        # One row group at a time, released before the next: iter_batches kept every group's
+        # buffers until the end (Arrow memory grew with the file: 120 MB for a 123 MB file).
+        for group in range(pf.num_row_groups):
+            table = pf.read_row_group(group, use_threads=False)
+            for batch in table.to_batches(max_chunksize=256):
+                for row in batch.to_pylist():
+                    n += 1
+                    raw = json.dumps(row, ensure_ascii=False, default=str)
+                    if len(raw) > limit:
+                        raise too_large(name, n, limit)
+                    yield n, raw, row
+                progress.bytes_read = total * n // rows
+            del table
     except (OSError, ValueError) as e:  # pyarrow raises ArrowInvalid (a ValueError) and OSError subclasses
         raise InputError(name, None, f"the Parquet file cannot be read ({e})", "re-export it") from None
