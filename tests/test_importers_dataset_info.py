@@ -279,3 +279,11 @@ def test_fields_the_entry_does_not_read_are_named_in_the_summary(tmp_path: Path)
     assert "x: not read by its dataset_info entry" in result.output and result.output.rstrip().endswith(": system, id")
     _, convs = read_plan(folder, "x")
     assert convs[0].system == ""  # as LLaMA-Factory: no system column, no system prompt
+
+
+def test_an_entry_naming_a_folder_is_refused_with_the_command_that_imports_it(tmp_path: Path) -> None:
+    folder = write(tmp_path / "d", {"many": {"file_name": "parts"}}, {})
+    (folder / "parts").mkdir()
+    with pytest.raises(InputError) as e:
+        dataset_plans(folder, ["many"])
+    assert e.value.line == 2 and "names the folder 'parts'" in e.value.what and "winnow import" in e.value.todo

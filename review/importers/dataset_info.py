@@ -145,6 +145,11 @@ def _plan(folder: Path, info_path: Path, name: str, entry: Any) -> Plan:
         raise refuse(
             f"names {file_name!r}, which is not in {folder}", "put the file there under that name, or fix file_name"
         )
+    if path.is_dir():
+        raise refuse(
+            f"names the folder {file_name!r} (LLaMA-Factory reads every file in it)",
+            f"import its files directly: winnow import {path}/* (a folder of hub Parquet shards: winnow import {path})",
+        )
     formatting = entry.get("formatting", "alpaca")
     ranking = bool(entry.get("ranking", False))
     columns = entry.get("columns") or {}
