@@ -287,3 +287,25 @@ def test_an_entry_naming_a_folder_is_refused_with_the_command_that_imports_it(tm
     with pytest.raises(InputError) as e:
         dataset_plans(folder, ["many"])
     assert e.value.line == 2 and "names the folder 'parts'" in e.value.what and "winnow import" in e.value.todo
+
+
+def test_a_ranking_entry_with_custom_tags_reads_both_answers(tmp_path: Path) -> None:
+    recs = [
+        {
+            "dialog": [{"who": "asker", "say": "2+2?"}],
+            "good": {"who": "bot", "say": "4"},
+            "bad": {"who": "bot", "say": "5"},
+        }
+    ]
+    entry = {
+        "file_name": "p.json",
+        "formatting": "sharegpt",
+        "ranking": True,
+        "columns": {"messages": "dialog", "chosen": "good", "rejected": "bad"},
+        "tags": {"role_tag": "who", "content_tag": "say", "user_tag": "asker", "assistant_tag": "bot"},
+    }
+    folder = write(tmp_path / "d", {"p": entry}, {"p.json": recs})
+    plan, (conv,) = read_plan(folder, "p")
+    assert plan.fmt == "sharegpt_pair"
+    assert conv.prompt_text() == "2+2?" and conv.answer_text() == "4" and [t.content for t in conv.rejected] == ["5"]
+    assert entry_for("p.json", plan.fmt, plan.mapping) == entry
