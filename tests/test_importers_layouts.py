@@ -178,3 +178,31 @@ def test_property_text_chat(records: list[list[tuple[str, str]]], marker: str) -
         ]
         assert all(c.system == "" for c in convs) and SYSTEM not in {t.role for c in convs for t in c.turns}
         assert round_trip(Path(d), src) == src.read_bytes()
+
+
+HH = {
+    "chosen": "\n\nHuman: Is tea healthy?\n\nAssistant: In moderation.\n\nHuman: How much?\n\nAssistant: A few cups a day.",
+    "rejected": "\n\nHuman: Is tea healthy?\n\nAssistant: In moderation.\n\nHuman: How much?\n\nAssistant: Ten litres.",
+}
+
+
+def test_anthropic_hh_pairs_know_both_answers_and_round_trip(tmp_path: Path) -> None:
+    src = jsonl(tmp_path / "hh.jsonl", [HH, HH])
+    fmt, convs = read(src)
+    assert fmt == "text_pair"
+    conv = convs[0]
+    assert [(t.role, t.content) for t in conv.turns] == [
+        (USER, "Is tea healthy?"),
+        (ASSISTANT, "In moderation."),
+        (USER, "How much?"),
+        (ASSISTANT, "A few cups a day."),
+    ]
+    assert [(t.role, t.content) for t in conv.rejected] == [(ASSISTANT, "Ten litres.")]
+    assert round_trip(tmp_path, src) == src.read_bytes()
+
+
+def test_hh_pairs_that_disagree_before_the_answer_are_refused(tmp_path: Path) -> None:
+    bad = {**HH, "rejected": HH["rejected"].replace("How much?", "How little?")}
+    with pytest.raises(InputError) as e:
+        read(jsonl(tmp_path / "hh.jsonl", [HH, bad]))
+    assert e.value.line == 2 and "differ before their last answer" in e.value.what

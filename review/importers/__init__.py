@@ -87,6 +87,7 @@ NAMES = {
     "trl_pair": "prompt/chosen/rejected pairs",
     "conversation": "MOSS/Firefly conversation",
     "text_chat": "chat text (### Human: / ### Assistant:)",
+    "text_pair": "chat-text preference pairs (Anthropic HH)",
 }
 
 
@@ -430,6 +431,7 @@ def _mapping_for(fmt: str, objs: list[dict]) -> dict[str, str]:
             "trl_pair": schemas.TRL_PAIR,
             "conversation": schemas.CONVERSATION,
             "text_chat": schemas.TEXT_CHAT,
+            "text_pair": schemas.TEXT_PAIR,
         }[fmt]
     )
 

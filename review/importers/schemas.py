@@ -32,6 +32,9 @@ conversation
     MOSS / Firefly records, `conversation: [{"human": ..., "assistant": ...}, ...]`, each pair two
     turns (a pair may hold one side only). A pair with another key that holds a value is refused
     naming it; record-level keys (conversation_id, category, num_turns) are metadata.
+text_pair
+    {"chosen": "chosen", "rejected": "rejected"}: Anthropic HH-RLHF, two whole chats as text in the
+    markers of text_chat; they must agree up to the last answer, which is the pair's two answers.
 text_chat
     {"text": "text"}: one text holding the whole chat, split into turns at its speaker markers:
     `### Human:` / `### Assistant:` (Guanaco), `Human:` / `Assistant:` at the start of a line
@@ -99,9 +102,10 @@ FORMATS = (
     "trl_pair",
     "conversation",
     "text_chat",
+    "text_pair",
     "mapped",
 )
-PAIR_FORMATS = ("sharegpt_pair", "openai_pair", "alpaca_pair", "trl_pair")
+PAIR_FORMATS = ("sharegpt_pair", "openai_pair", "alpaca_pair", "trl_pair", "text_pair")
 MAPPING_KEYS = ("prompt", "query", "answer", "system", "history")
 SHAREGPT_PAIR = {
     **{"messages": "conversations", "role": "from", "content": "value"},
@@ -159,6 +163,7 @@ OPENAI = {"messages": "messages", "role": "role", "content": "content", "tools":
 PROMPT_COMPLETION = {"prompt": "prompt", "answer": "completion"}
 CONVERSATION = {"messages": "conversation", "user": "human", "assistant": "assistant", "system": "system"}
 TEXT_CHAT = {"text": "text"}
+TEXT_PAIR = {"chosen": "chosen", "rejected": "rejected"}
 # Speaker markers of chats kept as one text, each family with its own regular expression: the
 # group is the speaker. "Human:" counts only at the start of a line (or of the text).
 TEXT_MARKERS = (
@@ -265,6 +270,15 @@ def classify(obj: dict) -> tuple[str, dict[str, str]] | None:
                 if pair:
                     return "sharegpt_pair", {**SHAREGPT_PAIR, "messages": key, "role": "role", "content": "content"}
                 return "openai", _with_label(obj, {**OPENAI, "messages": key})
+    if (
+        pair
+        and type(obj["chosen"]) is str
+        and type(obj["rejected"]) is str
+        and "instruction" not in obj
+        and "prompt" not in obj
+    ):
+        if text_markers(obj["chosen"]) is not None:
+            return "text_pair", dict(TEXT_PAIR)  # Anthropic HH: two whole chats as text
     if pair:
         if "instruction" in obj:
             return "alpaca_pair", dict(ALPACA_PAIR)
@@ -388,6 +402,8 @@ def converter(fmt: str, mapping: dict[str, str]) -> Converter:
         convert = _conversation(mapping)
     elif fmt == "text_chat":
         convert = _text_chat(mapping)
+    elif fmt == "text_pair":
+        convert = _text_pair(mapping)
     else:
         raise ValueError(f"unknown format {fmt!r}")
     return _complete(convert, fmt, mapping)
@@ -961,5 +977,30 @@ def _text_chat(mapping: dict[str, str]) -> Converter:
         if not turns:
             raise RecordProblem(f"{kt!r} holds only a system prompt, no turns", SKIP_HINT, kt)
         return Conversation(system, tuple(turns))
+
+    return convert
+
+
+def _text_pair(mapping: dict[str, str]) -> Converter:
+    kch, krj = mapping["chosen"], mapping["rejected"]
+    one = {f: _text_chat({"text": f}) for f in (kch, krj)}
+
+    def convert(obj: dict) -> Conversation:
+        for field in (kch, krj):
+            if field not in obj:
+                raise _missing(field, "text_pair", obj, mapping.values())
+        chosen, rejected = one[kch](obj), one[krj](obj)
+        prompt, answer = chosen.split()
+        rprompt, ranswer = rejected.split()
+        if rprompt != prompt or rejected.system != chosen.system:
+            raise RecordProblem(
+                f"{kch!r} and {krj!r} differ before their last answer: a pair answers one conversation",
+                SKIP_HINT,
+                krj,
+            )
+        if not answer or not ranswer:
+            field = kch if not answer else krj
+            raise RecordProblem(f"{field!r} does not end with an assistant answer", SKIP_HINT, field)
+        return Conversation(chosen.system, chosen.turns, "", ranswer)
 
     return convert
