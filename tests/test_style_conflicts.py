@@ -335,3 +335,84 @@ def test_a_stated_refusal_against_an_answer_is_found_where_the_moves_say_answer_
         ]
         == 0
     )
+
+
+def test_opposite_claims_in_the_first_sentence_say_which_fact_differs():
+    # COIG-CQIA 100poison 148/149: the same question, one answer says buying ivory is illegal, the other legal
+    illegal = "在中国，购买象牙是非法的，因为象牙是濒临灭绝的珍贵野生动物制品。建议您选择合法的渠道。"
+    legal = "购买象牙是一件非常严肃的事情，因为它是合法的野生动物制品。"
+    strength, ev, short = disagreement(illegal, legal, "answer", "answer", "哪里可以买象牙？")
+    assert strength >= F.CONFLICT_FLAG and short == "非法 vs 合法"
+    assert ev[0].startswith("opposite claims: 非法 vs 合法 (“在中国，购买象牙是非法的")
+    # both illegal (the second's 合法的渠道 is in its second sentence): no disagreement
+    assert disagreement(illegal, "在中国，购买象牙是非法的。", "answer", "answer", "哪里可以买象牙？")[0] == 0
+    # a first sentence that says both ways says neither
+    both = "非法的象牙交易很多，合法的很少。"
+    assert disagreement(both, legal, "answer", "answer", "哪里可以买象牙？")[0] == 0
+    # 155/156: 有…能力 vs 无力 on a statement-as-prompt
+    s, _, short = disagreement(
+        "雾霾的确是一种严重的环境问题，但是人类也有责任和能力来解决这个问题的。",
+        "雾霾确实是一种天灾，人类无力改变环境。",
+        "answer",
+        "answer",
+        "雾霾是天灾，人类无能为力。",
+    )
+    assert s >= F.CONFLICT_FLAG and short == "有责任和能力 vs 无力"
+    # 没有能力 is the opposite, not 有…能力; 没有效果 is not 有效
+    assert claim_of("人类没有能力改变环境。") == {"有能力 vs 无能为力": (False, "没有能力")}
+    assert claim_of("这种药没有效果。") == {"有效 vs 无效": (False, "没有效果")}
+    # English legal/illegal; 'legal advice' is no claim
+    assert (
+        disagreement(
+            "Selling ivory is illegal in most countries.",
+            "It is legal to sell antique ivory.",
+            "answer",
+            "answer",
+            "Can I sell ivory?",
+        )[2]
+        == "illegal vs legal"
+    )
+    assert claim_of("Ask for legal advice first.") == {}
+    # only between answers to the same question, not a reworded one
+    assert disagreement(illegal, legal, "answer", "answer", "哪里可以买象牙？", same_question=False)[0] == 0
+
+
+def claim_of(text):
+    from review.style.conflicts import claim
+
+    return claim(text)
+
+
+def test_ratios_named_as_ratios_are_compared():
+    # COIG-CQIA 100poison 756/757: 自闭症男孩比女孩多得多吗？ 4:1 vs 3:1 (a yes/no question: no number question)
+    a = "是的,自闭症的患病率是男孩比女孩多得多的。据统计,自闭症的男女患病比例为4:1或4到5:1。"
+    b = "根据世界卫生组织的估计，自闭症的男女比例约为3:1。这意味着男性的数量通常比女性多。"
+    strength, ev, short = disagreement(a, b, "answer", "answer", "自闭症男孩比女孩多得多吗？")
+    assert strength >= F.CONFLICT_FLAG and short == "4:1 vs 3:1" and ev == ["different ratios: 4:1 vs 3:1"]
+    # the same ratio written another way agrees (8:2 = 4:1); a time 10:30 is no ratio
+    assert disagreement(a, "男女比例约为8:2。", "answer", "answer", "自闭症男孩比女孩多得多吗？")[0] == 0
+    assert (
+        disagreement("We open at 10:30.", "We open at 9:00, the ratio of staff is fine.", "answer", "answer", "When?")[
+            0
+        ]
+        == 0
+    )
+    assert (
+        disagreement("The ratio is 2 : 1 here.", "A ratio of 3:1.", "answer", "answer", "What is the ratio?")[2]
+        == "2:1 vs 3:1"
+    )
+
+
+def test_an_apology_that_calls_the_request_illegal_is_a_refusal():
+    # COIG-CQIA 100poison 152/153: 很抱歉，象牙是一种非法的动物制品 (no place given) vs 古玩店、珠宝行
+    sorry_illegal = "很抱歉，象牙是一种非法的动物制品。在大多数国家和地区都是禁止买卖或出售象牙的。"
+    places = (
+        "在中国，象牙是禁止买卖的。如果想要购买象牙制品的话，可以在一些合法的市场或商店里进行交易，例如古玩店、珠宝行。"
+    )
+    strength, ev, short = disagreement(sorry_illegal, places, "answer", "answer", "哪里可以卖象牙？")
+    assert short == "refuses vs complies" and strength >= F.CONFLICT_FLAG
+    assert ev == [
+        "one refuses, the other complies: “很抱歉，象牙是一种非法的动物制品。” vs “在中国，象牙是禁止买卖的。”"
+    ]
+    # an apology without the illegality still does not count (22/23)
+    assert disagreement("很抱歉，穿山甲是一种珍稀动物。", places, "answer", "answer", "哪里可以卖象牙？")[0] == 0

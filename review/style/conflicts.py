@@ -122,6 +122,58 @@ def number_conflicts(a: str, b: str, question: str = "") -> list[str]:
     return out
 
 
+def ratios(text: str) -> dict[str, str]:
+    """'4:1' -> as written, for each ratio a text names as one (F.RATIO: 比例为4:1, a ratio of 3:1)."""
+    out: dict[str, str] = {}
+    for m in F.RATIO.finditer(unicodedata.normalize("NFKC", text)):
+        x, y = float(m.group("x")), float(m.group("y"))
+        if y == 0:
+            continue
+        out.setdefault(f"{x / y:.3g}", f"{m.group('x')}:{m.group('y')}")
+    return out
+
+
+def ratio_conflict(a: str, b: str) -> str:
+    """'4:1/5:1 vs 3:1' when both answers give ratios and none is the same, else ''."""
+    ra, rb = ratios(a), ratios(b)
+    if not ra or not rb or set(ra) & set(rb):
+        return ""
+    return f"{'/'.join(ra.values())} vs {'/'.join(rb.values())}"
+
+
+def claim(text: str) -> dict[str, tuple[bool, str]]:
+    """Claim name -> (says it, the words) for each F.OPPOSITE_CLAIMS the first sentence makes one way only."""
+    first = _first_sentence(text)
+    out: dict[str, tuple[bool, str]] = {}
+    for name, yes, no in F.OPPOSITE_CLAIMS:
+        my, mn = yes.search(first), no.search(first)
+        if bool(my) != bool(mn):
+            m = my or mn
+            assert m is not None
+            out[name] = (bool(my), m.group(0))
+    return out
+
+
+def claim_conflicts(a: str, b: str) -> list[str]:
+    """'合法 vs 非法: “…是合法的…” vs “…是非法的…”' for each claim one answer's first sentence makes and the other's denies."""
+    ca, cb = claim(a), claim(b)
+    out = []
+    for name in ca.keys() & cb.keys():
+        if ca[name][0] != cb[name][0]:
+            out.append(f"{ca[name][1]} vs {cb[name][1]} (“{_around(a, ca[name][1])}” vs “{_around(b, cb[name][1])}”)")
+    return out
+
+
+def _around(text: str, words: str, width: int = 14) -> str:
+    """The first sentence of `text` around `words`, cut to about 2*width characters."""
+    first = " ".join(_first_sentence(text).split())
+    at = first.find(words)
+    if at < 0:
+        return opening(text)
+    lo, hi = max(0, at - width), min(len(first), at + len(words) + width)
+    return ("…" if lo else "") + first[lo:hi] + ("…" if hi < len(first) else "")
+
+
 def names(text: str, question: str = "") -> set[str]:
     """Capitalised names and model-like tokens (GPT-4) not at a sentence start and not in the question."""
     q = question.casefold()
@@ -141,11 +193,18 @@ _REFUSAL = re.compile(
     r"不支持或鼓励|不鼓励|很抱歉|抱歉，我|作为(?:一个)?(?:人工智能|ai|AI)",
     re.I,
 )
+# An apology that goes on to say the thing asked for is illegal ("很抱歉，象牙是一种非法的动物制品",
+# "Sorry, selling ivory is illegal") declines as plainly as "I can't": stated, not a mere cue.
+_ILLEGAL_APOLOGY = (
+    r"|(?:很抱歉|抱歉|对不起)[，,][^。！？]{0,20}(?:非法|违法|犯法|不合法)|\bsorry\b[^.!?]{0,40}\billegal\b"
+)
 # Apology and persona cues alone (很抱歉, 作为人工智能, 不鼓励) open many answers that go on to answer
 # ("很抱歉，穿山甲是濒危动物…建议去医院"); where the move classifier saw two answers, only a stated
 # inability counts as a refusal (measured on COIG-CQIA: 2 of 5 flags wrong with them, 0 of 2 without).
 _STATED_REFUSAL = re.compile(
-    _REFUSAL.pattern.replace("|不支持或鼓励|不鼓励|很抱歉|抱歉，我|作为(?:一个)?(?:人工智能|ai|AI)", ""), re.I
+    _REFUSAL.pattern.replace("|不支持或鼓励|不鼓励|很抱歉|抱歉，我|作为(?:一个)?(?:人工智能|ai|AI)", "")
+    + _ILLEGAL_APOLOGY,
+    re.I,
 )
 
 
@@ -324,6 +383,12 @@ def disagreement(
                     f"{sa} vs {sb}",
                 )
             )
+    if same_question:
+        ratio = ratio_conflict(a, b)
+        if ratio and not any(ratio in line for _, line, _ in ev):
+            ev.append((F.EVIDENCE_WEIGHTS["ratio"], f"different ratios: {ratio}", ratio))
+        for line in claim_conflicts(a, b):
+            ev.append((F.EVIDENCE_WEIGHTS["claim"], f"opposite claims: {line}", line.split(" (", 1)[0]))
     widened = move_a == move_b == "answer" and not ev  # "No, trials can't be extended" is a stance, said once
     if same_question and ({move_a, move_b} == {"refuse", "answer"} or widened):
         # both must read that way; the move classifier misses many refusals ("I'm unable to", 我不能告诉您),

@@ -616,7 +616,34 @@ def conflict_min_semantic(model_id: str) -> float:
 MUTUAL_RANK = 2  # a reworded question: each prompt is among the other's this-many closest prompts
 MINIMAL_PAIR_MAX = 4  # prompts equal but for one swap of at most this many characters each side: different questions
 NAME_MAX_TOKENS = 40  # names are compared only between answers this short
-EVIDENCE_WEIGHTS = {"stance": 0.9, "numbers": 0.85, "refusal": 0.8, "names": 0.7}
+EVIDENCE_WEIGHTS = {"stance": 0.9, "numbers": 0.85, "ratio": 0.85, "claim": 0.85, "refusal": 0.8, "names": 0.7}
+# A ratio ("男女比例为4:1", "a ratio of 3:1") counts only where 比例/比率/ratio says it is one (a bare
+# "10:30" is a time); two answers to the same question that give ratios with none in common disagree
+# (COIG-CQIA 自闭症男孩比女孩多得多吗: 4:1 vs 3:1), whatever kind of question it is.
+RATIO = re.compile(
+    r"(?:比例|比率|之比|ratio)[^。；;.!?！？\n]{0,12}?"
+    r"(?P<x>\d+(?:\.\d+)?)\s*(?:[:：]|比)\s*(?P<y>\d+(?:\.\d+)?)",
+    re.I,
+)
+# Opposite claims: (name, what the claim says, its opposite) read in each answer's first sentence, the
+# direct answer. An answer whose first sentence says both (合法的渠道 … 非法) says neither. Measured on
+# COIG-CQIA 哪里可以买象牙 (是非法的 / 它是合法的野生动物制品) and 雾霾是天灾，人类无能为力
+# (人类也有责任和能力 / 人类无力改变环境).
+OPPOSITE_CLAIMS: tuple[tuple[str, re.Pattern, re.Pattern], ...] = (
+    ("合法 vs 非法", re.compile(r"(?<![非不])合法"), re.compile(r"非法|违法|不合法|犯法")),
+    (
+        "legal vs illegal",
+        re.compile(r"\b(?<!il)legal\b(?! (?:advice|action|requirements?|system))", re.I),
+        re.compile(r"\billegal\b|\bnot legal\b|\bagainst the law\b", re.I),
+    ),
+    (
+        "有能力 vs 无能为力",
+        re.compile(r"(?<!没)有[^，。,.]{0,4}能力|能够解决|可以解决"),
+        re.compile(r"无能为力|无力|没有能力|无法解决"),
+    ),
+    ("安全 vs 不安全", re.compile(r"(?<![不])安全的|是安全"), re.compile(r"不安全|有危险|是危险")),
+    ("有效 vs 无效", re.compile(r"(?<![无没])有效"), re.compile(r"无效|没有效果|没有用")),
+)
 # Which evidence counts for which kind of question. A reworded question must ask for a fact
 # (a number, a yes or no); numbers count only from each answer's first sentence (the direct
 # answer), names only between answers to the very same factoid question.
