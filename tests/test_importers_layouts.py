@@ -122,10 +122,10 @@ def test_chat_text_is_split_at_its_markers(tmp_path: Path, text: str, system: st
 
 
 def test_chat_text_without_a_leading_marker_is_refused_at_its_line(tmp_path: Path) -> None:
-    src = jsonl(tmp_path / "g.jsonl", [{"text": "### Human: q### Assistant: a"}, {"text": "Once upon a time"}])
+    src = jsonl(tmp_path / "g.jsonl", [{"text": "### Human: q### Assistant: a"}] * 3 + [{"text": "Once upon a time"}])
     with pytest.raises(InputError) as e:
         read(src)
-    assert e.value.line == 2 and "does not start with a speaker marker" in e.value.what
+    assert e.value.line == 4 and "does not start with a speaker marker" in e.value.what
 
 
 def test_plain_text_records_stay_an_unknown_schema(tmp_path: Path) -> None:
@@ -206,3 +206,9 @@ def test_hh_pairs_that_disagree_before_the_answer_are_refused(tmp_path: Path) ->
     with pytest.raises(InputError) as e:
         read(jsonl(tmp_path / "hh.jsonl", [HH, bad]))
     assert e.value.line == 2 and "differ before their last answer" in e.value.what
+
+
+def test_a_corpus_where_few_texts_open_with_a_marker_is_not_a_chat_file(tmp_path: Path) -> None:
+    recs = [{"text": f"document {i}"} for i in range(5)] + [{"text": "Human: a quoted line"}]
+    with pytest.raises(InputError, match="unknown schema"):
+        read(jsonl(tmp_path / "t.jsonl", recs))

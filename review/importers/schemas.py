@@ -311,7 +311,9 @@ def detect(objs: Iterable[dict]) -> tuple[str, dict[str, str]] | None:
     """Majority vote over sampled records; ties go to the format seen first."""
     votes: dict[tuple, int] = {}
     labelled: set[tuple] = set()
+    total = 0
     for obj in objs:
+        total += 1
         found = classify(obj)
         if found is not None:
             mapping = dict(found[1])
@@ -325,6 +327,8 @@ def detect(objs: Iterable[dict]) -> tuple[str, dict[str, str]] | None:
         return None
     best = max(votes, key=lambda k: votes[k])  # max keeps the first of equal counts
     fmt, items = best
+    if fmt == "text_chat" and votes[best] * 2 <= total:
+        return None  # a few documents that open with "Human:" do not make a corpus of chats
     return fmt, {**dict(items), "label": "label"} if best in labelled else dict(items)
 
 
