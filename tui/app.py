@@ -39,7 +39,7 @@ from review.sanitize import sanitize
 from review.session import ReviewSession
 from review.store import ProjectError, Store, why_read_only
 
-from .keys import GOALS_BINDINGS, REVIEW_BINDINGS
+from .keys import GOALS_BINDINGS, KEY_TABLES, REVIEW_BINDINGS, keymap_problems
 from .messages import SampleDecided
 from .screens.goal import GoalChoice, GoalDialog
 from .screens.review import ReviewScreen
@@ -79,8 +79,14 @@ class WinnowApp(App[None]):
         if self.config.get("theme"):
             self.theme = str(self.config["theme"])
         keymap = self.config.get("keymap")
-        if keymap:
-            self.set_keymap({str(k): str(v) for k, v in keymap.items()})
+        # Said at start (on_mount): a keymap that makes two bindings share a key, or names none.
+        self.keymap_problems: list[str] = []
+        if isinstance(keymap, dict) and keymap:
+            mapped = {str(k): str(v) for k, v in keymap.items()}
+            self.keymap_problems = keymap_problems(mapped, KEY_TABLES)
+            self.set_keymap(mapped)
+        elif keymap:
+            self.keymap_problems = ['keymap: must be an object of binding id to keys, e.g. {"keep": "y"}; ignored']
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -94,6 +100,9 @@ class WinnowApp(App[None]):
             # On a 16-colour terminal the truecolor theme is squeezed into 16 colours and loses its
             # contrast; the ANSI theme draws with the terminal's own palette instead.
             self.theme = "ansi-dark"
+        where = self.config.get("_path")
+        for problem in self.keymap_problems:
+            self.notify(problem + (f" ({where})" if where else ""), severity="warning", timeout=20)
         if self.lock is not None and self.lock.warning:  # a platform without file locks
             self.notify(self.lock.warning, severity="warning", timeout=12)
         if self._goal_id is not None:
@@ -234,8 +243,38 @@ class WinnowApp(App[None]):
         # Notifications often carry data (tags, file names, errors): sanitised, never markup.
         super().notify(sanitize(str(message)), title=sanitize(title), severity=severity, timeout=timeout, markup=False)
 
+    # ------------------------------------------------------------------ screenshots
+
+    def screenshot_folder(self) -> Path:
+        """Where the palette's Screenshot writes: config "screenshot_dir", else the current folder
+        (Textual's default, ~/Downloads, does not exist on most servers)."""
+        return Path(str(self.config.get("screenshot_dir") or ".")).expanduser()
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save an SVG of the screen and say plainly where it went (or why it could not)."""
+        folder = Path(path).expanduser() if path else self.screenshot_folder()
+        try:
+            written = Path(self.save_screenshot(filename, str(folder)))
+        except OSError as e:
+            self.notify(
+                f'screenshot not saved: {folder}: {e.strerror or e} — set "screenshot_dir" in $WINNOW_CONFIG '
+                "to a folder you can write",
+                severity="error",
+                timeout=10,
+            )
+            return
+        self.notify(f"screenshot saved: {written.name}\nin {written.parent.resolve()}", title="Screenshot", timeout=8)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":  # Textual's saves to ~/Downloads and shows raw markup
+                yield SystemCommand(
+                    "Screenshot",
+                    f"Save an SVG of this screen in {self.screenshot_folder()}",
+                    lambda: self.set_timer(0.1, self.action_screenshot),
+                )
+            else:
+                yield command
         from .screens.goals import GoalsScreen
 
         bindings = (
@@ -257,15 +296,10 @@ class WinnowApp(App[None]):
 def load_config() -> dict[str, Any]:
     """The user's config: $WINNOW_CONFIG, else config.json in winnow's config folder, else {}.
 
-    {"keymap": {"keep": "y", "drop": "n"}, "markdown": false, "wide_at": 120}
+    {"keymap": {"keep": "y", "drop": "n"}, "markdown": false, "wide_at": 120, "screenshot_dir": "."}
+    The file's path is kept under "_path" so messages about the config can name it.
     """
-    env = os.environ.get("WINNOW_CONFIG")
-    if env:
-        path = Path(env)
-    else:
-        import platformdirs
-
-        path = Path(platformdirs.user_config_dir("winnow")) / "config.json"
+    path = config_path()
     if not path.exists():
         return {}
     try:
@@ -274,7 +308,17 @@ def load_config() -> dict[str, Any]:
         raise ProjectError(f"{path}: cannot read the config ({e}) — fix or remove it") from e
     if not isinstance(data, dict):
         raise ProjectError(f"{path}: the config must be a JSON object")
-    return data
+    return {**data, "_path": str(path)}
+
+
+def config_path() -> Path:
+    """The config file winnow reads: $WINNOW_CONFIG, else config.json in winnow's config folder."""
+    env = os.environ.get("WINNOW_CONFIG")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("winnow")) / "config.json"
 
 
 def make_app(

@@ -1,11 +1,16 @@
 """Every key of the review screen, each with an id so a keymap can move it.
 
-A keymap is `{binding id: "key[,key...]"}`, e.g. `{"keep": "y", "drop": "n"}`, passed to
-`make_app(..., config={"keymap": ...})`; the help screen, the footer and the command palette are
-all generated from these bindings, so they always show the keys actually in force.
+A keymap is `{binding id: "key[,key...]"}`, e.g. `{"keep": "y", "drop": "n"}`, read from the
+user's config file ($WINNOW_CONFIG, see tui/app.py load_config); the help screen, the footer and
+the command palette are all generated from these bindings, so they always show the keys actually
+in force. `keymap_problems` says, at start, where a keymap makes two bindings share a key (the
+key then does only one of them) or names a binding that does not exist.
 """
 
 from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
 
 from textual.binding import Binding
 
@@ -151,4 +156,72 @@ _INITIALS = {
 for _i, _r in enumerate(REASONS, 1):
     REASON_KEYS[_r] = (str(_i), _INITIALS.get(_r, ""))
 
-__all__ = ["DEFAULT_REASON", "GOALS_BINDINGS", "REASON_KEYS", "REVIEW_BINDINGS"]
+
+def _key_name(key: str) -> str:
+    """A key as Textual names it: "?" is question_mark, "*" asterisk (as App.set_keymap does)."""
+    key = key.strip()
+    if len(key) == 1 and not key.isalnum():
+        try:
+            return unicodedata.name(key).lower().replace("-", "_").replace(" ", "_")
+        except ValueError:
+            return key
+    return key
+
+
+def keymap_problems(keymap: Mapping[str, str], tables: Mapping[str, Sequence[Binding]]) -> list[str]:
+    """One line per problem the keymap makes in the named binding tables: a key now bound to two
+    binding ids of one table (naming both, and which one the keymap moved there), or a keymap id
+    no table has. Empty when the keymap is fine."""
+    out: list[str] = []
+    known: set[str] = set()
+    for where, bindings in tables.items():
+        owners: dict[str, list[str]] = {}
+        for b in bindings:
+            if not b.id:
+                continue
+            known.add(b.id)
+            keys = keymap[b.id] if b.id in keymap else b.key
+            for k in dict.fromkeys(_key_name(k) for k in keys.split(",") if k.strip()):
+                if b.id not in owners.setdefault(k, []):
+                    owners[k].append(b.id)
+        for key, ids in owners.items():
+            if len(ids) > 1 and any(i in keymap for i in ids):
+                moved = [i for i in ids if i in keymap]
+                out.append(
+                    f"keymap: {key} is bound to {' and '.join(ids)} on the {where} "
+                    f"(the keymap moved {', '.join(moved)} there) — only one of them works; "
+                    f"give {' or '.join(i for i in ids if i not in moved) or ids[-1]} another key in the keymap"
+                )
+    for bid in keymap:
+        if bid not in known:
+            out.append(f"keymap: no binding with id {bid!r} — the ids are listed on the help screen (?)")
+    return out
+
+
+BULK_BINDINGS = [
+    Binding("escape", "dismiss(None)", "Cancel", id="bulk.cancel"),
+    Binding("a,space", "choose('keep')", "Keep all", id="bulk.keep"),
+    Binding("x,d", "choose('drop')", "Drop all", id="bulk.drop"),
+    Binding("enter,y", "confirm", "Confirm", id="bulk.confirm"),
+    *(
+        Binding(num, f"reason('{reason}')", reason, id=f"bulk.reason.{reason}", show=False)
+        for reason, (num, _) in REASON_KEYS.items()
+    ),
+]
+
+# The tables keymap_problems checks, by the screen they belong to.
+KEY_TABLES: dict[str, list[Binding]] = {
+    "review screen": REVIEW_BINDINGS,
+    "goals screen": GOALS_BINDINGS,
+    "decide-all dialog": BULK_BINDINGS,
+}
+
+__all__ = [
+    "BULK_BINDINGS",
+    "DEFAULT_REASON",
+    "GOALS_BINDINGS",
+    "KEY_TABLES",
+    "REASON_KEYS",
+    "REVIEW_BINDINGS",
+    "keymap_problems",
+]

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -23,7 +22,7 @@ from review.sanitize import sanitize
 from review.session import BulkPreview, Selection, SelectionSummary, bulk_detail, preview_bulk, select_queue, summarize
 from review.store import Flip, Store
 
-from ..keys import REASON_KEYS
+from ..keys import BULK_BINDINGS, REASON_KEYS
 
 
 def _cells(text: str, width: int) -> Text:
@@ -37,16 +36,7 @@ class BulkDialog(ModalScreen[tuple[str, str | None] | None]):
     """Keep or drop every sample of a selection, after seeing what that changes."""
 
     CSS_PATH = Path(__file__).with_name("bulk.tcss")
-    BINDINGS = [
-        Binding("escape", "dismiss(None)", "Cancel", id="bulk.cancel"),
-        Binding("a,space", "choose('keep')", "Keep all", id="bulk.keep"),
-        Binding("x,d", "choose('drop')", "Drop all", id="bulk.drop"),
-        Binding("enter,y", "confirm", "Confirm", id="bulk.confirm"),
-        *(
-            Binding(num, f"reason('{reason}')", reason, id=f"bulk.reason.{reason}", show=False)
-            for reason, (num, _) in REASON_KEYS.items()
-        ),
-    ]
+    BINDINGS = [*BULK_BINDINGS]
 
     def __init__(self, summary: SelectionSummary) -> None:
         super().__init__()

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from review.model import DEFAULT_REASON
+from review.sanitize import sanitize
 
 from ..keys import REASON_KEYS, REVIEW_BINDINGS
 
@@ -38,6 +39,21 @@ def key_rows(screen: Screen, bindings: list[Binding] | None = None) -> list[tupl
     return rows
 
 
+def keymap_help() -> Text:
+    """How to remap a key: the config file winnow reads now, its format, an example."""
+    from ..app import config_path
+
+    t = Text("Remap keys by their id (the right-hand column) in winnow's config file, JSON:\n", style="dim")
+    t.append(f"  {sanitize(str(config_path()), oneline=True)}", style="bold")
+    t.append("  (set $WINNOW_CONFIG to use another file)\n", style="dim")
+    t.append('  {"keymap": {"keep": "y", "drop": "n", "note": "N"}}\n')
+    t.append(
+        '  keys comma-separated ("x,d"); a key bound twice on one screen is reported when winnow starts',
+        style="dim",
+    )
+    return t
+
+
 class HelpScreen(ModalScreen[None]):
     CSS_PATH = Path(__file__).with_name("help.tcss")
     BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "Close", id="help.close")]
@@ -58,11 +74,8 @@ class HelpScreen(ModalScreen[None]):
         reasons = Text("After drop, one key gives the reason: ", style="")
         reasons.append(" · ".join(f"{n}{'/' + letter if letter else ''} {r}" for r, (n, letter) in REASON_KEYS.items()))
         reasons.append(f" · Enter: the reason the flag suggests · x: {DEFAULT_REASON} · Esc: don't drop")
-        palette = Text(
-            "Every action is also in the command palette (ctrl+p). Remap a key by its id: "
-            'make_app(..., config={"keymap": {"keep": "y"}}).',
-            style="dim",
-        )
+        palette = Text("Every action is also in the command palette (ctrl+p).\n", style="dim")
+        palette.append(keymap_help())
         with VerticalScroll(id="help-box"):
             yield Static(Text(f"Keys — {self.title_text}", style="bold"), id="help-title")
             if self.bindings is None:
