@@ -121,10 +121,11 @@ def write_records(fh: TextIO, container: str, raws: Iterable[str], header: str |
     """Write raw records in the container's own layout; return how many were written.
 
     jsonl: one record per line (a record with a line break in its text is put on one line, see
-    one_line). json: a JSON array '[\\n' + ',\\n'.join(raws) + '\\n]\\n', each element's text as
-    imported, after the indentation it had (element_indent), so a pretty-printed array kept whole
-    comes out byte for byte. csv: the header line, then each row's text (rows with quoted
-    newlines keep them). Streams: `raws` may be a generator over millions of records. Open a CSV
+    one_line). json: a JSON array '[\\n' + ',\\n'.join(raws) + '\\n]' + header, each element's text
+    as imported, after the indentation it had (element_indent), and header the text that followed
+    the source's ']' ("\\n" when None), so a pretty-printed array kept whole comes out byte for
+    byte. csv: the header line, then each row's text (rows with quoted newlines keep them).
+    Streams: `raws` may be a generator over millions of records. Open a CSV
     target with newline="" so the rows' own line endings pass through untranslated.
     """
     layout = _layout(container)
@@ -147,7 +148,8 @@ def write_records(fh: TextIO, container: str, raws: Iterable[str], header: str |
             fh.write(element_indent(raw))
             fh.write(raw)
             n += 1
-        fh.write("\n]\n" if n else "]\n")
+        end = "\n" if header is None else header  # what followed the source's ']' (projects before: "\n")
+        fh.write(("\n]" if n else "]") + end)
         return n
     if header is None:
         raise ValueError("a CSV export needs the header line of its source")

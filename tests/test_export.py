@@ -48,6 +48,21 @@ def test_json_array_export_round_trips(tmp_path):
     assert json.loads(out.read_text(encoding="utf-8")) == [records[1], records[3]]
 
 
+@pytest.mark.parametrize("end", ["", "\n", "\n\n", "  \r\n"])
+def test_a_whole_json_array_exported_is_its_source_byte_for_byte(tmp_path, end):
+    # alpaca_data.json ends at its ']' with no line break: export always wrote ']\n' (1 byte off)
+    records = [{"instruction": f"Say {i}", "input": "", "output": f"{i} — 好"} for i in range(3)]
+    src = tmp_path / "alpaca.json"
+    src.write_bytes((json.dumps(records, ensure_ascii=False, indent=4) + end).encode())
+    store = Store(tmp_path / "p.db")
+    store.import_file(src)
+    g, _ = store.add_goal("g")
+    keep(store, g, [1, 2, 3])
+    out = tmp_path / "kept.json"
+    export(store, g, out)
+    assert out.read_bytes() == src.read_bytes()
+
+
 def test_csv_export_keeps_header_and_rows(tmp_path):
     src = tmp_path / "qa.csv"
     src.write_text('question,std_answer\n"Hi, there",Hello\nWhy?,"Because\nit is"\n', encoding="utf-8")

@@ -34,7 +34,7 @@ def roles(conv: Conversation) -> list[str]:
 def test_alpaca_json_array() -> None:
     reader = open_source(FIXTURES / "alpaca.json")
     recs = list(reader)
-    assert (reader.container, reader.format, reader.header) == ("json", "alpaca", None)
+    assert (reader.container, reader.format, reader.header) == ("json", "alpaca", "\n")  # header: after its "]"
     assert reader.mapping == {
         "prompt": "instruction",
         "query": "input",

@@ -177,6 +177,8 @@ def _write_temporaries(
             container = _base_container(sources[sid].container)
             header = store.source_header(sid) if container in ("csv", "parquet") else None
             groups.setdefault((container, header), []).append(sid)
+        # A JSON array ends as its (first) source did: its header is the text after its ']'.
+        json_ends = {key: store.source_header(sids[0]) for key, sids in groups.items() if key[0] == "json"}
         for (container, header), sids in groups.items():
             if container == "parquet" and compress:
                 raise ExportError(f"{out}: Parquet is compressed inside — name the output .parquet, not .gz")
@@ -194,6 +196,8 @@ def _write_temporaries(
                 else:
                     hdr = f"{header},{TAGS_KEY}"
             records = _raw_records(store, goal.id, container, set(sids), tags, column, verifier)
+            if container == "json":
+                hdr = json_ends[(container, header)]
             targets.append((path, container, hdr, records))
 
     manifest_path = out.with_name(out.name + ".manifest.json")

@@ -207,7 +207,7 @@ class SourceReader:
                 yield from containers.jsonl_records(name, stream, raw, self, limit)
             else:
                 yield from containers.json_array_records(
-                    name, containers.Chunks(name, stream, raw, self), s.wrapper, limit
+                    name, containers.Chunks(name, stream, raw, self), s.wrapper, limit, self._on_json_end
                 )
             if hashing:
                 self.source.finish(raw)
@@ -218,6 +218,10 @@ class SourceReader:
     def _on_header(self, text: str, columns: list[str]) -> None:
         self.header = text
         self._columns = columns
+
+    def _on_json_end(self, text: str) -> None:
+        # A JSON array's header is what follows its ']' ("" or "\n"): export ends the array so.
+        self.header = text
 
 
 def _mixed(reader: SourceReader, line: int, obj: dict, first_ok: int | None) -> InputError | None:

@@ -287,8 +287,17 @@ def _undecodable(name: str, line: int, text: str) -> InputError | None:
     return InputError(name, where, f"invalid UTF-8 (byte 0x{byte})", UTF8_TODO + "; or " + SKIP_HINT)
 
 
-def json_array_records(name: str, chunks: Chunks, wrapper: bool, limit: int) -> Iterator[Item]:
-    """Elements of a top-level JSON array (or of the list that opens a wrapper object)."""
+JSON_END_KEPT = 64  # characters of whitespace after a top-level array's ']' that export reproduces
+
+
+def json_array_records(
+    name: str, chunks: Chunks, wrapper: bool, limit: int, on_end: Callable[[str], None] | None = None
+) -> Iterator[Item]:
+    """Elements of a top-level JSON array (or of the list that opens a wrapper object).
+
+    on_end(text) is called, for a plain array read to its end, with the whitespace after its ']'
+    (the file's last bytes: "" or "\n" mostly; "\n" when longer than JSON_END_KEPT), so an export
+    of the whole array ends as the source did."""
     # raw_decode minus one Python frame per record
     scan: Callable[[str, int], tuple[Any, int]] = STRICT.scan_once  # type: ignore[attr-defined]
     ws: Callable[[str, int], Any] = _WS.match  # always matches: the pattern accepts ""
@@ -394,11 +403,17 @@ def json_array_records(name: str, chunks: Chunks, wrapper: bool, limit: int) -> 
     if wrapper:
         _rest_of_wrapper(name, chunks, buf[pos:], line + buf.count("\n", lpos, pos), limit)
         return
+    end_text = ""
     while True:
+        start = pos
         pos = ws(buf, pos).end()
+        if len(end_text) <= JSON_END_KEPT:
+            end_text += buf[start:pos]
         if pos < len(buf):
             raise fail(pos, "unexpected data after the closing ']' of the array", "remove it, or split the file")
         if chunks.eof:
+            if on_end is not None:
+                on_end(end_text if len(end_text) <= JSON_END_KEPT else "\n")
             return
         line += buf.count("\n", lpos, pos)
         buf = chunks.read(CHUNK)
