@@ -97,7 +97,7 @@ def test_map_option_and_unknown_schema(run, tmp_path):
     r = run("import", src, "--db", db, ok=False)
     assert r.exit_code == 2 and "question" in r.output and "--map" in r.output
     assert (
-        "imported 1 samples as mapped"
+        "imported 1 sample as mapped"
         in run("import", src, "--db", db, "--map", "prompt=question", "--map", "answer=std_answer").output
     )
     r = run("import", src, "--db", db, "--map", "nonsense", ok=False)

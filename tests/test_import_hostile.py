@@ -556,7 +556,7 @@ def test_skip_invalid_lists_the_first_thousand_and_counts_the_rest(tmp_path: Pat
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert f"skipped 600,000 invalid records (the first {SKIPPED_LISTED:,} listed):" in r2.stdout
-    assert r2.stdout.count("many.jsonl:") == SKIPPED_LISTED + 1  # and the "imported 1 samples" line
+    assert r2.stdout.count("many.jsonl:") == SKIPPED_LISTED + 1  # and the "imported 1 sample" line
     assert peak <= 150, f"peak RSS {peak:.0f} MB"
 
 

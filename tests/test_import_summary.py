@@ -40,3 +40,19 @@ def test_pairs_are_counted_and_plain_sft_says_nothing_more(tmp_path: Path) -> No
     sft_dir.mkdir()
     out = _import(sft_dir, [{"instruction": f"q{i}", "output": f"a{i}"} for i in range(3)])
     assert out.count("\n") == 1, out  # only the "imported" line
+
+
+def test_a_refused_file_after_others_says_which_stay_imported(tmp_path: Path) -> None:
+    # each file is its own transaction: "nothing was imported; the project is unchanged" was false
+    # once an earlier file of the same command had been imported
+    ok, bad = tmp_path / "ok.jsonl", tmp_path / "bad.jsonl"
+    ok.write_text('{"instruction": "q", "output": "a"}\n', encoding="utf-8")
+    bad.write_text('{"instruction": "q"\n', encoding="utf-8")
+    db = str(tmp_path / "p.db")
+    r = CliRunner().invoke(cli, ["import", "--db", db, str(ok), str(bad)])
+    assert r.exit_code == 2
+    assert "ok.jsonl: imported 1 sample as alpaca" in r.output
+    assert "(nothing was imported from bad.jsonl; ok.jsonl stays imported)" in r.output
+    assert "the project is unchanged" not in r.output
+    r = CliRunner().invoke(cli, ["import", "--db", str(tmp_path / "q.db"), str(bad)])
+    assert r.exit_code == 2 and "(nothing was imported; the project is unchanged)" in r.output

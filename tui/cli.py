@@ -6,6 +6,7 @@ import errno
 import os
 import sqlite3
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ def import_into(
         with open_store(db, create=True, then="(nothing was imported)") as store:
             for f in files:
                 f_fmt, f_mapping = (layouts or {}).get(f, (fmt, mapping))
-                do_import(store, f, f_mapping, f_fmt, skip_invalid, max_record_mb)
+                do_import(store, f, f_mapping, f_fmt, skip_invalid, max_record_mb, done)
                 imported = True
                 done.append(f)
     except Interrupted as e:
@@ -106,9 +107,27 @@ def parse_map(values: tuple[str, ...]) -> dict[str, str] | None:
     return out
 
 
+def _not_imported(path: str, earlier: Sequence[str], *, name: bool = False) -> str:
+    """What a failed import of `path` left: nothing, or the files imported before it in this command
+    (each file is its own transaction)."""
+    file = sanitize(Path(path).name, oneline=True)
+    what = f"nothing was imported from {file}" if earlier or name else "nothing was imported"
+    if not earlier:
+        return f"{what}; the project is unchanged"
+    names = ", ".join(sanitize(Path(f).name, oneline=True) for f in earlier)
+    return f"{what}; {names} {'stays' if len(earlier) == 1 else 'stay'} imported"
+
+
 def do_import(
-    store: Store, path: str, mapping: dict | None, fmt: str | None, skip_invalid: bool, max_record_mb: int | None = None
+    store: Store,
+    path: str,
+    mapping: dict | None,
+    fmt: str | None,
+    skip_invalid: bool,
+    max_record_mb: int | None = None,
+    earlier: Sequence[str] = (),
 ) -> None:
+    """Import one file; `earlier`: the files this command imported before it (a refusal names them)."""
     shown = sanitize(path, oneline=True)  # a file name may hold a newline: it must not forge a line
     bar = ProgressBar(f"importing {sanitize(Path(path).name, oneline=True)}", rate="rows")
     stop = bar.stop
@@ -127,12 +146,12 @@ def do_import(
     except MemoryError:
         stop()
         fail(
-            f"{shown}: out of memory while importing — nothing was imported; the project is unchanged "
+            f"{shown}: out of memory while importing — {_not_imported(path, earlier)} "
             "(a lower --max-record-mb bounds what one record may take)"
         )
     except InputError as e:
         stop()
-        fail(f"{e}\n(nothing was imported; the project is unchanged)")
+        fail(f"{e}\n({_not_imported(path, earlier)})")
     except OSError as e:
         stop()
         fail(f"{shown}: cannot read ({e.strerror or e}) — check the path")
@@ -141,7 +160,7 @@ def do_import(
         err = storage_error(store.path, e) if isinstance(e, sqlite3.Error) else e
         if err is None:
             raise
-        fail(f"{err}\n(nothing was imported from {sanitize(Path(path).name, oneline=True)}; the project is unchanged)")
+        fail(f"{err}\n({_not_imported(path, earlier, name=True)})")
     stop()
     name = sanitize(Path(path).name, oneline=True)
     if report.already_imported:
@@ -149,7 +168,8 @@ def do_import(
         return
     src = report.source
     assert src is not None
-    click.echo(f"{name}: imported {report.added:,} samples as {src.format} ({src.container}) into {store.path}")
+    samples = "sample" if report.added == 1 else "samples"
+    click.echo(f"{name}: imported {report.added:,} {samples} as {src.format} ({src.container}) into {store.path}")
     if report.pairs:
         click.echo(f"  {report.pairs:,} preference pairs: the review shows chosen and rejected side by side")
     if report.desirable or report.undesirable:
