@@ -39,7 +39,7 @@ from review.sanitize import sanitize
 from review.session import ReviewSession
 from review.store import ProjectError, Store, why_read_only
 
-from .keys import GOALS_BINDINGS, KEY_TABLES, REVIEW_BINDINGS, keymap_problems
+from .keys import GOALS_BINDINGS, KEY_TABLES, REVIEW_BINDINGS, config_path, keymap_problems
 from .messages import SampleDecided
 from .screens.goal import GoalChoice, GoalDialog
 from .screens.review import ReviewScreen
@@ -309,16 +309,6 @@ def load_config() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ProjectError(f"{path}: the config must be a JSON object")
     return {**data, "_path": str(path)}
-
-
-def config_path() -> Path:
-    """The config file winnow reads: $WINNOW_CONFIG, else config.json in winnow's config folder."""
-    env = os.environ.get("WINNOW_CONFIG")
-    if env:
-        return Path(env)
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("winnow")) / "config.json"
 
 
 def make_app(

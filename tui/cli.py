@@ -375,6 +375,7 @@ def demo(db: str | None, reset: bool, no_open: bool) -> None:
         click.echo(f"demo project: {path} ({n:,} samples)")
         click.echo(f"review it:    winnow open {path}")
         return
+    click.echo(f"demo project: {path} ({n:,} samples)")  # still there above the prompt after quitting
     launch(path)
 
 

@@ -74,7 +74,11 @@ def stats(db: str, goal_ref: str | None, as_json: bool) -> None:
 @db_option
 @click.option("--goal", "goal_ref", help="Goal to export (default: the active one).")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False), help="Output file; a .manifest.json is written beside it."
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Output file; a .manifest.json is written beside it. Default: beside the project, "
+    "PROJECT.GOAL.kept.jsonl (.json/.csv/.parquet for kept samples of that layout) — the review screen's default.",
 )
 @click.option("--tags", is_flag=True, help='Add each record\'s tags (JSON: a "winnow_tags" key; CSV: a column).')
 @click.option(
@@ -118,7 +122,12 @@ def export_cmd(
     overwritten; another existing file only with --force.
 
     \b
+    Only kept samples are written: the summary says how many undecided and
+    dropped samples were left out.
+
+    \b
     Example:
+      winnow export --db project.db            (to project.1.kept.jsonl beside it)
       winnow export --db project.db --goal 1 -o kept.jsonl
       winnow export --db project.db --to sharegpt -o kept_sharegpt.json
       winnow export --db project.db --since last
@@ -149,7 +158,9 @@ def export_cmd(
             click.echo(f"  unchanged {ch.unchanged:,}")
             return
         if not output:
-            fail("give -o/--output FILE (or --since / --list)")
+            from review.export.paths import default_output
+
+            output = str(default_output(store, g.id, to))
         if g.archived:  # only when named with --goal: an archived goal is never the active one
             click.echo(f"note: goal #{g.id} is archived; exporting its kept samples as they stand", err=True)
         try:
@@ -180,8 +191,26 @@ def export_cmd(
     for path, n in zip(report.files, report.per_file, strict=True):
         click.echo(f"wrote {n:,} kept samples to {sanitize(str(path))}")
     click.echo(f"manifest: {sanitize(str(report.manifest))} (export #{report.export_id})")
+    left = _left_out(report.manifest)
+    if left:
+        click.echo(left)
     for line in entries_note:
         click.echo(sanitize(line))
+
+
+def _left_out(manifest: Path) -> str:
+    """What the export did not write, from its manifest (the same snapshot as the files)."""
+    try:
+        counts = json.loads(manifest.read_text(encoding="utf-8"))["counts"]
+        undecided, dropped = int(counts["undecided"]), int(counts["dropped"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    parts = []
+    if undecided:
+        parts.append(f"{undecided:,} undecided (not reviewed yet: `winnow open` to decide them)")
+    if dropped:
+        parts.append(f"{dropped:,} dropped")
+    return "left out: " + " · ".join(parts) if parts else ""
 
 
 def _dataset_info(store: Store, goal_id: int, files: list[Path], to: str | None, force: bool) -> list[str]:

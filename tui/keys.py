@@ -9,8 +9,10 @@ key then does only one of them) or names a binding that does not exist.
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from textual.binding import Binding
 
@@ -157,6 +159,17 @@ for _i, _r in enumerate(REASONS, 1):
     REASON_KEYS[_r] = (str(_i), _INITIALS.get(_r, ""))
 
 
+def config_path() -> Path:
+    """The config file winnow reads (tui/app.py load_config): $WINNOW_CONFIG, else config.json in
+    winnow's config folder."""
+    env = os.environ.get("WINNOW_CONFIG")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("winnow")) / "config.json"
+
+
 def _key_name(key: str) -> str:
     """A key as Textual names it: "?" is question_mark, "*" asterisk (as App.set_keymap does)."""
     key = key.strip()
@@ -223,5 +236,6 @@ __all__ = [
     "KEY_TABLES",
     "REASON_KEYS",
     "REVIEW_BINDINGS",
+    "config_path",
     "keymap_problems",
 ]

@@ -17,7 +17,7 @@ from textual.widgets import Static
 from review.model import DEFAULT_REASON
 from review.sanitize import sanitize
 
-from ..keys import REASON_KEYS, REVIEW_BINDINGS
+from ..keys import REASON_KEYS, REVIEW_BINDINGS, config_path
 
 
 def key_rows(screen: Screen, bindings: list[Binding] | None = None) -> list[tuple[str, str, str, str]]:
@@ -41,8 +41,6 @@ def key_rows(screen: Screen, bindings: list[Binding] | None = None) -> list[tupl
 
 def keymap_help() -> Text:
     """How to remap a key: the config file winnow reads now, its format, an example."""
-    from ..app import config_path
-
     t = Text("Remap keys by their id (the right-hand column) in winnow's config file, JSON:\n", style="dim")
     t.append(f"  {sanitize(str(config_path()), oneline=True)}", style="bold")
     t.append("  (set $WINNOW_CONFIG to use another file)\n", style="dim")

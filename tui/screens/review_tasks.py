@@ -126,7 +126,9 @@ class ProjectTasks(PaintGatedScreen[None]):
     def action_export(self) -> None:
         goal = self.session.goal
         db = self.db_path
-        default = db.with_name(f"{db.stem}.{goal.id}.kept.jsonl")
+        from review.export.paths import default_output
+
+        default = default_output(self.session.store, goal.id).resolve()  # shown whole: the demo's folder is hidden
 
         def chosen(value: tuple[str, str | None] | None) -> None:
             if value is None:
@@ -164,5 +166,5 @@ class ProjectTasks(PaintGatedScreen[None]):
         self.app.push_screen(ReplaceDialog(paths), answered)
 
     def _exported(self, report: ExportReport) -> None:
-        files = ", ".join(p.name for p in report.files)
+        files = ", ".join(str(p) for p in report.files)
         self.notify(f"exported {report.kept:,} kept samples → {files}\nmanifest: {report.manifest}", timeout=10)
