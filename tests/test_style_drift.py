@@ -167,3 +167,48 @@ def test_drift_queue_orders_by_score_and_skips_decided(tmp_path):
         session.drop("style-drift")
         assert default_queues().step(s, goal.id, Queue("style_drift"), 0) is None
         assert default_queues().step(s, goal.id, Queue("style_drift", "all"), 0) == 8
+
+
+def _odd_one(odd: str, prompt: str, plain: str | None = None):
+    """Drift of a ninth answer among eight plain ones, without and with the prompts."""
+    plain = (
+        plain or "The answer is a plain sentence that explains the topic in a calm and even way for the reader here."
+    )
+    fps = [fingerprint(plain) for _ in range(8)] + [fingerprint(odd)]
+    n = len(fps)
+    idx = np.array([[j for j in range(n) if j != i] for i in range(n)], dtype=np.int32)
+    sim = np.full(idx.shape, 0.5, dtype=np.float32)
+    bare = compute_drift(fps, idx, sim, np.full(n, 0.1)).get(8)
+    asked = compute_drift(fps, idx, sim, np.full(n, 0.1), prompts=["Explain the topic."] * 8 + [prompt]).get(8)
+    return (bare.details if bare else ()), (asked.details if asked else ())
+
+
+def test_what_the_prompt_asks_for_is_not_drift():
+    # alpaca_en_demo false flags read in tests/fixtures/quality/drift.jsonl: 807, 780, 279, 6, 544
+    bare, asked = _odd_one(
+        "Hi, I'm Tim! I'm a 28 year old teacher with a passion for creativity in all forms and art.",
+        "Create a dating profile using the given information",
+    )
+    assert any("preamble" in d for d in bare) and any("exclamation" in d for d in bare) and asked == ()
+    bare, asked = _odd_one(
+        "I'm sorry, but I'm unable to come into work today due to unforeseen medical issues this week.",
+        "Generate an excuse for not coming to work",
+    )
+    assert any("apology" in d for d in bare) and asked == ()
+    # the words that made the feature are the prompt's own: 'sincerely' in the sentence to reword
+    bare, asked = _odd_one(
+        "I sincerely believe that with additional effort and resources, we can successfully complete this project.",
+        "Reword this statement to reflect a positive sentiment\nI sincerely believe that this project cannot be completed",
+    )
+    assert bare == ("signs off with “sincerely” — none of 8 do",) and asked == ()
+    bare, asked = _odd_one("Ready for takeoff! 🚀", "Create an effective 140 character twitter post")
+    assert any("shorter" in d for d in bare) and any("emoji" in d for d in bare) and asked == ()
+    long_plain = "The answer is a plain sentence that explains the topic in a calm way, " * 3
+    bare, asked = _odd_one("Bright, warm.", "Describe the color yellow in 3 words.", long_plain)
+    assert any("shorter" in d for d in bare) and asked == ()
+    # an unrelated prompt exempts nothing: the same apology answering a factual question still drifts
+    _, asked = _odd_one(
+        "I'm sorry, but I'm unable to come into work today due to unforeseen medical issues this week.",
+        "Explain photosynthesis.",
+    )
+    assert any("apology" in d for d in asked)

@@ -57,7 +57,7 @@ _CAT_NAMES = tuple(CATEGORIES)
 _W_CAT = np.array([F.FEATURE_BY_NAME[n].weight for n in _CAT_NAMES])
 _LISTS = [SCORED_FLAGS.index(n) for n in ("bullet_list", "numbered_list") if n in SCORED_FLAGS]
 _LETTER = re.compile(
-    r"\b(?:letter|e-?mail|memo|speech|invitation|note to|message to|toast|greeting card)\b|"
+    r"\b(?:letter|e-?mail|memo|speech|invitation|note to|message to|toast|greeting|excuse)\b|"
     r"信|邮件|书信|致辞|演讲|邀请|贺卡|祝福|留言|便条|通知",
     re.I,
 )
@@ -76,11 +76,27 @@ PROMPT_ASKS = {
     "heading": re.compile(r"\bheadings?\b|\bsections?\b|markdown|outline|标题|大纲|提纲", re.I),
     # a letter, an e-mail, a speech or a post opens and closes like one; a greeting is answered with one
     "sign_off": re.compile(_LETTER.pattern + _THANKS, re.I),
-    "preamble": re.compile(_LETTER.pattern + r"|^\s*(?:hi|hello|hey|你好|您好|嗨)", re.I),
+    # a profile, a bio, an introduction or a role opens as that person ("Hi, I'm Tim!")
+    "preamble": re.compile(
+        _LETTER.pattern
+        + r"|^\s*(?:hi|hello|hey|你好|您好|嗨)|\b(?:introduc\w*|profile|bio|pretend|role-?play|act as)\b|"
+        r"自我介绍|扮演|假设你是|介绍一下你",
+        re.I,
+    ),
+    # an excuse, an apology or a reply to a complaint apologises by request
+    "apology": re.compile(_LETTER.pattern + r"|apolog|\bsorry\b|inconvenience|道歉|致歉|检讨|请假|投诉", re.I),
     "offer_help": re.compile(_LETTER.pattern + _THANKS, re.I),
     "emoji": re.compile(
-        r"tweet|instagram|facebook|social media|post\b|caption|emoji|推文|微博|朋友圈|社交媒体|表情|文案|"
+        r"tweet|twitter|instagram|facebook|tiktok|social media|post\b|caption|emoji|\bbio\b|profile|推文|微博|朋友圈|"
+        r"社交媒体|表情|文案|"
         "[\U0001f300-\U0001faff\u2600-\u27bf]",
+        re.I,
+    ),
+    # a post, a bio, a greeting or a letter exclaims by genre ("Ready for takeoff!", "Hi, I'm Tim!")
+    "exclamation": re.compile(
+        _LETTER.pattern
+        + r"|tweet|twitter|instagram|facebook|tiktok|social media|post\b|caption|\bbio\b|profile|slogan|"
+        r"advert|\bad\b|推文|微博|朋友圈|社交媒体|文案|口号|广告",
         re.I,
     ),
 }
@@ -95,6 +111,13 @@ TRANSLATE = re.compile(
     re.I,
 )
 SHORT_FOR_OPENINGS = 6  # answers this short (tokens) have no opening or closing to speak of
+# A length the prompt sets (a tweet, "140 characters", "8 words", one sentence, a title) is no drift.
+LENGTH_ASKED = re.compile(
+    r"\btweet|twitter|\b\d+[- ](?:characters?|words?|sentences?|lines?)\b|\b(?:one|two|three|four|five|six|seven|eight|"
+    r"nine|ten|single)[- ](?:word|sentence|line)s?\b|\bseries of \d+\b|\bhaiku\b|\bslogan\b|\btagline\b|\bheadline\b|"
+    r"\btitle\b|\bin short\b|\bbriefly\b|\d+\s*(?:个?字|句)|一句话|简短|简要|标题|口号|推文",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -118,6 +141,7 @@ class Encoded:
     evidence: list[dict]
     exempt: np.ndarray  # (n, F) bool: the prompt asks for this format, having it is no drift
     script_ok: np.ndarray  # (n,) bool: the answer's script may be compared (not a translation, not the prompt's)
+    length_asked: np.ndarray  # (n,) bool: the prompt sets the length (LENGTH_ASKED): a length is no drift
 
 
 def encode(fps: Sequence[Fingerprint | None], prompts: Sequence[str] | None = None) -> Encoded:
@@ -128,6 +152,7 @@ def encode(fps: Sequence[Fingerprint | None], prompts: Sequence[str] | None = No
     valid = np.zeros(n, dtype=bool)
     exempt = np.zeros((n, len(SCORED_FLAGS)), dtype=bool)
     script_ok = np.ones(n, dtype=bool)
+    length_asked = np.zeros(n, dtype=bool)
     evidence: list[dict] = [{}] * n
     codes = {c: {v: k for k, v in enumerate(vals)} for c, vals in CATEGORIES.items()}
     asks = [(SCORED_FLAGS.index(name), rx) for name, rx in PROMPT_ASKS.items() if name in SCORED_FLAGS]
@@ -150,8 +175,16 @@ def encode(fps: Sequence[Fingerprint | None], prompts: Sequence[str] | None = No
             p = prompts[i]
             for f, rx in asks:
                 exempt[i, f] = bool(rx.search(p))
+            folded = p.casefold()
+            for f, name in enumerate(SCORED_FLAGS):
+                # the words that made the feature are the prompt's own (a sentence to reword that says
+                # "sincerely", an apology quoted in the input): content, not style
+                said = str(fp.evidence.get(name, "")).strip("“”\"' ").casefold()
+                if flags[i, f] and len(said) >= 3 and said in folded:
+                    exempt[i, f] = True
             script_ok[i] = not TRANSLATE.search(p) and script_of(p) != fp.script and not fp.code_block
-    return Encoded(flags, cats, tokens, valid, evidence, exempt, script_ok)
+            length_asked[i] = bool(LENGTH_ASKED.search(p))
+    return Encoded(flags, cats, tokens, valid, evidence, exempt, script_ok, length_asked)
 
 
 def _chance(own: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -371,7 +404,7 @@ def score_all(enc: Encoded, st: _Stats, rows: np.ndarray, sh: _Shares | None = N
     long_ok = (np.maximum(tok, st.med) >= F.LENGTH_MIN_TOKENS) & (st.n >= F.MIN_NEIGHBOURS)
     longer = long_ok & (ratio >= F.LENGTH_RATIO) & (tok > st.hi)
     shorter = long_ok & (ratio <= 1 / F.LENGTH_RATIO) & (tok < st.lo)
-    drifts = (longer | shorter) & st.near
+    drifts = (longer | shorter) & st.near & ~enc.length_asked[rows]
     ratio = np.where(drifts, ratio, 0.0)
     # Length scores only against similar prompts that agree on theirs (their 90th percentile within
     # LENGTH_MAX_SPREAD of their 10th): the whole project's lengths say nothing about one question.
