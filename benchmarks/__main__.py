@@ -6,7 +6,8 @@ Each suite prints its own table as it finishes; the end is one summary table of 
 (with --json: one JSON document instead, the suites' tables going to stderr).
 
 Suites: import (Alpaca 52k vs raw sqlite3), tui (1M-sample project: first paint, keypresses),
-dedup (brute force vs winnow, full semantic vs bare encode, re-run, lexical, recall), style
+dedup (brute force vs winnow, full semantic vs bare encode, re-run, lexical, recall), speed
+(`winnow analyze` of 5 samples; e5 semantic analysis vs bare e5 encode of 2,000 real texts), style
 (fingerprints and drift of 52k), alternatives (VisiData and dtflow on the same files), quality
 (precision and recall of every detector x language on the labelled real datasets of ../shared),
 report (`winnow report --json` of 1.3M style flags vs bare sqlite3).
@@ -29,6 +30,7 @@ SUITES = {
     "import": "bench_import",
     "tui": "bench_tui",
     "dedup": "bench_dedup",
+    "speed": "bench_analysis_speed",
     "style": "bench_style",
     "alternatives": "bench_alternatives",
     "quality": "bench_quality",
