@@ -489,7 +489,7 @@ def select_flag(
 
 def _preview_line(sample: Sample, selection: Selection) -> str:
     """What a preview shows of a sample: for a search, the text around the first match (so a
-    curator sees "has an air of" before dropping every "as an ai"); else the first prompt line."""
+    curator sees "has an air of" before dropping every "as an ai"); else the question's first line."""
     text = selection.selector.get("search")
     if isinstance(text, str) and text:
         full = sample.conversation.system + "\n" + sample.conversation.full_text()
@@ -498,7 +498,14 @@ def _preview_line(sample: Sample, selection: Selection) -> str:
             start = max(0, at - 20)
             snippet = " ".join(full[start : at + len(text) + 40].split())
             return ("…" if start else "") + snippet
-    return next((ln.strip() for ln in sample.conversation.prompt_text().splitlines() if ln.strip()), "")
+    # The question, not a system prompt shared by many samples: the last prompt turn (in a chat,
+    # the one the answer replies to); the system prompt only when there is no turn.
+    prompt, _ = sample.conversation.split()
+    for turn in reversed(prompt):
+        line = next((ln.strip() for ln in turn.content.splitlines() if ln.strip()), "")
+        if line:
+            return line
+    return next((ln.strip() for ln in sample.conversation.system.splitlines() if ln.strip()), "")
 
 
 def _ascii_fold(s: str) -> str:

@@ -7,6 +7,7 @@ which one `u` undoes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.text import Text
@@ -16,11 +17,23 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from review.flags import default_flag_providers
 from review.model import REASONS, Goal, Queue
 from review.queues import QueueTable
 from review.sanitize import sanitize
-from review.session import BulkPreview, Selection, SelectionSummary, bulk_detail, preview_bulk, select_queue, summarize
-from review.store import Flip, Store
+from review.session import (
+    CLUSTER_KINDS,
+    BulkPreview,
+    KeepOnePlan,
+    Selection,
+    SelectionSummary,
+    bulk_detail,
+    plan_keep_one,
+    preview_bulk,
+    select_queue,
+    summarize,
+)
+from review.store import Change, Flip, Store
 
 from ..keys import BULK_BINDINGS, REASON_KEYS
 
@@ -30,6 +43,17 @@ def _cells(text: str, width: int) -> Text:
     t = Text(sanitize(text, oneline=True))
     t.truncate(width, overflow="ellipsis")
     return t
+
+
+@dataclass(frozen=True)
+class QueueSummary(SelectionSummary):
+    """A summary, and for the flagged queue the keep-one plan of each duplicate kind that has
+    clusters (how many clusters, kept, dropped, overwritten), counted in the same worker."""
+
+    keep_one: dict[str, KeepOnePlan] = field(default_factory=dict)
+
+
+_KIND_KEYS = {"exact": "e", "lexical": "l", "semantic": "s"}
 
 
 class BulkDialog(ModalScreen[tuple[str, str | None] | None]):
@@ -43,6 +67,22 @@ class BulkDialog(ModalScreen[tuple[str, str | None] | None]):
         self.summary = summary
         self.verdict: str | None = None
         self.reason: str | None = None
+        self.plans: dict[str, KeepOnePlan] = getattr(summary, "keep_one", {})
+
+    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+        # Keep one per cluster: `o`, then the duplicate kind's letter (only with plans to show).
+        if not self.plans:
+            return
+        if event.key == "o":
+            event.stop()
+            self.verdict, self.reason = "keep-one", None
+            self._update()
+        elif self.verdict == "keep-one":
+            kind = next((k for k, key in _KIND_KEYS.items() if key == event.key and k in self.plans), None)
+            if kind is not None:
+                event.stop()
+                self.reason = kind
+                self._update()
 
     def compose(self) -> ComposeResult:
         s = self.summary
@@ -86,8 +126,14 @@ class BulkDialog(ModalScreen[tuple[str, str | None] | None]):
             t.append("a", style="bold")
             t.append(" keep all · ")
             t.append("x", style="bold")
-            t.append(" drop all · Esc cancels")
+            t.append(" drop all · ")
+            if self.plans:
+                t.append("o", style="bold")
+                t.append(" keep one per duplicate cluster · ")
+            t.append("Esc cancels")
             return t
+        if self.verdict == "keep-one":
+            return self._keep_one_choice()
         if self.verdict == "drop" and self.reason is None:
             t.append("drop all — why? ", style="bold")
             t.append(" · ".join(f"{REASON_KEYS[r][0]} {r}" for r in REASONS))
@@ -100,6 +146,26 @@ class BulkDialog(ModalScreen[tuple[str, str | None] | None]):
         t.append(f" · {over:,} decided otherwise overwritten", style="bold red" if over else "")
         t.append(f" · {already:,} already so")
         t.append("\nEnter confirms (one step: u undoes it all) · Esc cancels", style="dim")
+        return t
+
+    def _keep_one_choice(self) -> Text:
+        t = Text()
+        if self.reason is None:
+            t.append("keep one per cluster, drop the rest as duplicate — which clusters?\n", style="bold")
+        for kind, plan in self.plans.items():
+            chosen = kind == self.reason
+            t.append(f"{_KIND_KEYS[kind]} {kind}: ", style="bold" if chosen or self.reason is None else "dim")
+            t.append(
+                f"{plan.clusters:,} clusters → keep {len(plan.keep):,}, drop {len(plan.drop):,}",
+                style="" if chosen or self.reason is None else "dim",
+            )
+            if plan.overwritten:
+                t.append(f" · {plan.overwritten:,} decided otherwise overwritten", style="bold red")
+            t.append("\n")
+        if self.reason is None:
+            t.append("Esc cancels", style="dim")
+        else:
+            t.append("Enter confirms (one step: u undoes it all) · Esc cancels", style="dim")
         return t
 
     def _update(self) -> None:
@@ -118,7 +184,7 @@ class BulkDialog(ModalScreen[tuple[str, str | None] | None]):
         self._update()
 
     def action_confirm(self) -> None:
-        if self.verdict is None or (self.verdict == "drop" and self.reason is None):
+        if self.verdict is None or (self.verdict in ("drop", "keep-one") and self.reason is None):
             self.app.bell()
             return
         self.dismiss((self.verdict, self.reason))
@@ -133,14 +199,29 @@ def summarize_queue(db_path: Path, queues: QueueTable, goal: Goal, queue: Queue)
     worker = get_current_worker()
     with Store(db_path, create=False, check_same_thread=False) as store:
         selection = select_queue(store, goal.id, queues, queue, cancelled=lambda: worker.is_cancelled)
-        return summarize(store, goal, selection)
+        s = summarize(store, goal, selection)
+        plans: dict[str, KeepOnePlan] = {}
+        if queue.kind in ("flagged", "duplicates"):  # where the duplicate clusters are
+            providers = default_flag_providers()
+            for kind in CLUSTER_KINDS:
+                if worker.is_cancelled:
+                    break
+                plan = plan_keep_one(store, goal, queues, providers, kind)
+                if plan.clusters:
+                    plans[kind] = plan
+        return QueueSummary(
+            s.goal_id, s.goal_sentence, s.selection, s.undecided, s.kept, s.dropped, s.first, keep_one=plans
+        )
 
 
 def write_bulk(
     db_path: Path, goal: Goal, selection: Selection, verdict: str, reason: str | None
 ) -> tuple[BulkPreview, int | None]:
     """In a thread worker: count again inside this connection and write the decision as one
-    action (committed on return), refused as any write is when the goal changed since."""
+    action (committed on return), refused as any write is when the goal changed since.
+    verdict "keep-one" with reason KIND: keep one per duplicate cluster of that kind."""
+    if verdict == "keep-one":
+        return _write_keep_one(db_path, goal, reason or "exact")
     with Store(db_path, create=False, check_same_thread=False) as store:
         preview = preview_bulk(store, goal, selection, verdict, reason=reason)
         if not preview.changes:
@@ -153,6 +234,32 @@ def write_bulk(
             revision=goal.revision,
             detail=bulk_detail(preview),
         )
+        return preview, aid
+
+
+def _write_keep_one(db_path: Path, goal: Goal, kind: str) -> tuple[BulkPreview, int | None]:
+    from review.queues import default_queues
+
+    with Store(db_path, create=False, check_same_thread=False) as store:
+        plan = plan_keep_one(store, goal, default_queues(), default_flag_providers(), kind)
+        changes = [Change(i, "keep") for i in plan.keep] + [Change(i, "drop", "duplicate") for i in plan.drop]
+        ids = tuple(c.sample_id for c in changes)
+        # Said as the notice reads it: "N samples dropped as duplicate, one kept per cluster".
+        preview = BulkPreview(
+            goal.id, goal.sentence, plan.selection, "keep-one", "duplicate, one kept per cluster",
+            (), None, False, len(ids), 0, 0, plan.overwritten, 0, ids, (),
+        )  # fmt: skip
+        if not changes:
+            return preview, None
+        detail = {
+            "selector": plan.selection.selector,
+            "selection": plan.selection.label,
+            "verdict": "keep-one",
+            "reason": "duplicate",
+            "tags": [],
+            "samples": len(changes),
+        }
+        aid = store.apply(goal.id, changes, kind="bulk", revision=goal.revision, detail=detail)
         return preview, aid
 
 
