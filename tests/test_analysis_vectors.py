@@ -90,3 +90,30 @@ def test_question_text_is_the_last_user_turn_of_the_prompt(tmp_path):
         convs = [x.conversation for x in sorted(s.iter_samples(), key=lambda x: x.position)]
     assert question_text(convs[0]) == "天空为什么是蓝色的？"
     assert question_text(convs[3]) == "三天。"
+
+
+def test_default_analysis_and_prompt_vectors_never_load_torch(tmp_path):
+    """`winnow analyze` with the default model, then prompt vectors, in a fresh process: the
+    sentence-transformers stack (torch: 1 GB and 15 s) is loaded only when such a model is named."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    db, _ = make_project(tmp_path, RECORDS)
+    code = (
+        "import sys\n"
+        "sys.argv = ['winnow', 'analyze', '--db', sys.argv[1]]\n"
+        "from tui.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "from review.analysis.vectors import cached_vectors\n"
+        "from review.embed import make_embedder\n"
+        "from review.store import Store\n"
+        "with Store(sys.argv[1]) as s:\n    v, have = cached_vectors(s, make_embedder(), ['三天。', 'Why?'])\n"
+        "assert have.all()\n"
+        "print('HEAVY', ','.join(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True, cwd=root)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "multilingual-e5-small" in out.stdout  # the default model ran
+    assert out.stdout.strip().splitlines()[-1] == "HEAVY"
