@@ -2,8 +2,9 @@
 in one step. It shows the same figures `winnow decide --dry-run` prints (how many, under which
 goal, how many undecided, how many decided otherwise are overwritten, the first few samples),
 then asks: `a` keep all, `x` drop all (then the reason key), Enter confirms, Esc cancels at any
-point. It returns (verdict, reason) through dismiss; the screen writes it as one log action,
-which one `u` undoes."""
+point. On the duplicates or flagged queue, `o` then `e`/`l`/`s` keeps one per duplicate cluster
+of that kind (the plans counted in the same worker; returned as ("keep-one", kind)). It returns
+(verdict, reason) through dismiss; the screen writes it as one log action, which one `u` undoes."""
 
 from __future__ import annotations
 
