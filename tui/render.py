@@ -25,6 +25,8 @@ from review.model import ASSISTANT, SYSTEM, TOOL, TOOL_CALL, USER, Decision, Sam
 from review.sanitize import sanitize
 from review.textdiff import DELETE, INSERT, diff
 
+from .wrap import CJKWrapped, has_cjk
+
 PREVIEW_CHARS = 4_000  # per turn
 PREVIEW_LINES = 120  # per turn
 PREVIEW_TOTAL = 16_000  # per sample, all turns together
@@ -53,6 +55,12 @@ MORE_STYLE = "italic reverse"
 def safe(text: str, style: str = "", *, oneline: bool = False) -> Text:
     """Untrusted text as a Text: sanitised, never parsed as markup."""
     return Text(sanitize(text, oneline=oneline), style=style)
+
+
+def wrapped(text: Text) -> RenderableType:
+    """A body Text as it is wrapped on screen: by the CJK rules (tui.wrap) when it holds Chinese
+    or Japanese, else as Rich wraps it (at spaces)."""
+    return CJKWrapped(text) if has_cjk(text.plain) else text
 
 
 def plain(parts: Iterable[tuple[str, str] | str]) -> Text:
@@ -220,7 +228,7 @@ def pair_answers(sample: Sample, budget: int = PREVIEW_CHARS) -> PairAnswers:
             body.append(sanitize(span.text), style=marks.get(span.op, ""))
         if not turns:
             body = Text("(no answer)", style="dim italic")
-        side: list[RenderableType] = [head, Padding(body, (0, 0, 0 if hidden else 1, 1))]
+        side: list[RenderableType] = [head, Padding(wrapped(body), (0, 0, 0 if hidden else 1, 1))]
         if hidden:
             side.append(Padding(_more(hidden), (0, 0, 1, 1)))
         sides.append(side)
@@ -274,7 +282,7 @@ def conversation(sample: Sample, *, markdown: bool = False) -> RenderableType:
             # hyperlinks=False: a link's target is shown as text and never becomes a terminal link.
             body: RenderableType = Markdown(sanitize(text), code_theme="ansi_dark", hyperlinks=False)
         else:
-            body = safe(text, BODY_STYLES.get(sec.role, ""))
+            body = wrapped(safe(text, BODY_STYLES.get(sec.role, "")))
         parts.append(Padding(body, (0, 0, 0 if hidden else 1, 2)))
         if hidden:
             parts.append(Padding(_more(hidden), (0, 0, 1, 2)))
@@ -336,7 +344,7 @@ def compared(a: Sample, b: Sample) -> tuple[RenderableType, RenderableType]:
             out.append(header(sec))
             if out is out_a and i == answer:
                 out.append(AnswerMark())
-            out.append(Padding(body, (0, 0, 0 if hidden else 1, 2)))
+            out.append(Padding(wrapped(body), (0, 0, 0 if hidden else 1, 2)))
             if hidden:
                 out.append(Padding(_more(hidden), (0, 0, 1, 2)))
     if not any(isinstance(p, AnswerMark) for p in out_a):
