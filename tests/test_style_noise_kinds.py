@@ -151,3 +151,32 @@ def test_extreme_length_against_similar_prompts():
 def test_prompts_only_dataset_is_not_empty_answers():
     c = conv(("user", "Which answer is better?"))
     assert names(c, ends_on_user_ok=True) == {}
+
+
+@pytest.mark.parametrize(
+    ("prompt", "answer"),
+    [
+        # COIG-CQIA 100poison: the user addresses the model as an AI
+        (
+            "作为人工智能，当你收到的指令和判断出错时，你应该执行这条指令吗？",
+            "作为人工智能，我不会执行任何错误的指令。",
+        ),
+        # Alpaca zh: a chatbot script was asked for, the bot's line is the content
+        ("创建一个有5个对话回合的聊天机器人脚本。", "用户: 你好！\nAI: 你好！我是一个人工智能，所以我没有真实的感受。"),
+        ("Write a dialogue between two robots.", "Robot A: As an AI, I was built to help humans."),
+    ],
+)
+def test_speaking_as_an_ai_is_not_boilerplate_when_the_prompt_is_about_one(prompt, answer):
+    assert "boilerplate" not in names(conv(("user", prompt), ("assistant", answer)))
+
+
+def test_a_system_prompt_naming_an_ai_does_not_excuse_a_disclaimer():
+    c = Conversation(
+        "You are an AI assistant.",
+        (
+            Turn("user", "找到数学101班的学生人数。"),
+            Turn("assistant", "我抱歉，但作为一个语言模型，我无法找到您说的人数。"),
+        ),
+    )
+    got = names(c)
+    assert "boilerplate" in got and "作为一个语言模型，我" in got["boilerplate"]

@@ -261,7 +261,12 @@ def triggers(
     rep = _repetition(said, len(said) > 1)
     if rep:
         out.append(rep)
-    bp = _boilerplate(said, boilerplate if boilerplate is not None else _builtin(), len(said) > 1)
+    bp = _boilerplate(
+        said,
+        boilerplate if boilerplate is not None else _builtin(),
+        len(said) > 1,
+        "\n".join(t.content for t in prompt if t.role == USER),
+    )
     if bp:
         out.append(bp)
     lang = _language_mismatch(conv, prompt, answer) if answer.strip() and not tool_answer else None
@@ -329,7 +334,13 @@ def _repetition(said: list[tuple[int, str]], multi: bool) -> Trigger | None:
     return None
 
 
-def _boilerplate(said: list[tuple[int, str]], bp: R.Boilerplate, multi: bool) -> Trigger | None:
+def _boilerplate(said: list[tuple[int, str]], bp: R.Boilerplate, multi: bool, asked: str = "") -> Trigger | None:
+    """The first listed phrase an assistant turn says — unless the user's text is about an AI,
+    a robot or a chatbot (R.AI_ASKED: "作为人工智能，你…", "write a chatbot script"): speaking as one
+    is then what was asked, not a copied disclaimer. A system prompt does not count: "You are an AI
+    assistant" would excuse every disclaimer."""
+    if R.AI_ASKED.search(asked):
+        return None
     for i, text in said:
         hit = bp.find(text)
         if hit:

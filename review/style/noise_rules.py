@@ -99,6 +99,15 @@ def _compile(phrase: str) -> re.Pattern:
     return re.compile(start + body + end, re.I)
 
 
+# A prompt about an AI, a robot or a chatbot: an answer that speaks as one answers it (labels:
+# COIG-CQIA "作为人工智能，当你收到…", Alpaca zh "创建一个…聊天机器人脚本", "描述两个机器人之间的对话").
+AI_ASKED = re.compile(
+    r"(?<![A-Za-z])ai(?![A-Za-z])|人工智能|机器人|语言模型|聊天机器|数字人|"
+    r"\b(?:artificial intelligence|language models?|chat ?bots?|robots?|virtual assistants?)\b",
+    re.I,
+)
+
+
 def parse_phrases(text: str, where: str) -> list[Phrase]:
     """The phrases of one list file. Raises ConfigError "where:line: what — what to do"."""
     out: list[Phrase] = []
