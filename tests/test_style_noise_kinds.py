@@ -180,3 +180,21 @@ def test_a_system_prompt_naming_an_ai_does_not_excuse_a_disclaimer():
     )
     got = names(c)
     assert "boilerplate" in got and "作为一个语言模型，我" in got["boilerplate"]
+
+
+def test_yes_then_no_about_two_quoted_things_is_not_a_self_contradiction():
+    # glaive tool-call zh: two palindrome checks of two words
+    c = conv(
+        ("user", "你能检查一下“racecar”这个词是否是回文吗？"),
+        ("assistant", '是的，单词 "racecar" 是一个回文词。'),
+        ("user", "那“computer”呢？"),
+        ("assistant", "不，“computer”这个词不是一个回文。"),
+    )
+    assert "self_contradiction" not in names(c)
+    c = conv(
+        ("user", "“racecar”是回文吗？"),
+        ("assistant", '是的，单词 "racecar" 是一个回文词。'),
+        ("user", "你确定吗？"),
+        ("assistant", "不，“racecar”这个词不是一个回文。"),
+    )
+    assert "yes then no" in names(c)["self_contradiction"]

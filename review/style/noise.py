@@ -420,13 +420,25 @@ def _informal(answer: str, vocab: Vocabulary | None, prompt: str = "") -> str | 
     return "informal answer: " + "; ".join(shown) if score >= F.INFORMAL_MIN else None
 
 
+_QUOTED = re.compile(r'"([^"\n]{1,40})"|“([^”\n]{1,40})”|「([^」\n]{1,40})」')
+
+
+def _quoted(text: str) -> set[str]:
+    return {next(g for g in m.groups() if g).strip().casefold() for m in _QUOTED.finditer(text)}
+
+
 def self_contradiction(conv: Conversation) -> str | None:
-    """An assistant turn that says the opposite of an earlier one on the same topic."""
+    """An assistant turn that says the opposite of an earlier one on the same topic. Two turns that
+    quote different things ("racecar" is a palindrome / "computer" is not: glaive zh) answer two
+    questions, whatever their shared wording."""
     said = [t.content for t in conv.turns if t.role == ASSISTANT and t.content.strip()]
     for j in range(1, len(said)):
         for i in range(j):
             a, b = said[i], said[j]
             if overlap(a, b) < F.SELF_CONTRADICTION_OVERLAP:
+                continue
+            qa, qb = _quoted(a), _quoted(b)
+            if qa and qb and not qa & qb:
                 continue
             sa, sb = stance(a), stance(b)
             if sa and sb and sa != sb:
