@@ -41,6 +41,7 @@ _REVIEW = [
         "keep or drop every sample of this queue or search in one step (a preview first; u undoes it all)",
     ),
     ("c", "compare", "Compare", "compare", True, "show/hide the related sample beside this one, differences marked"),
+    ("w", "swap_compare", "Swap sizes", "swap_compare", False, "compare: swap which side is large"),
     ("right_square_bracket", "cycle(1)", "Next related", "cycle_next", False, "compare with the next related sample"),
     (
         "left_square_bracket",

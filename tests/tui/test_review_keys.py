@@ -449,3 +449,48 @@ async def test_escape_stops_a_long_search(project, monkeypatch):
         assert verdicts(project) == {}
         _, cursor, queue = on_disk(project)
         assert (cursor, queue) == (2, {"kind": "all"})  # nothing moved
+
+
+async def test_the_partner_is_labelled_from_its_own_side(project):
+    """Over #1 (shown beside its copy #5) the title says "exact copy of this sample", never
+    "exact copy of #1" while showing #1."""
+    app = app_for(project)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "j", "j", "j", "c")  # #5, an exact copy of #1
+        await settle(pilot)
+        assert app.screen.view.sample.id == 5
+        title = str(app.screen.query_one("#compare-title").render())
+        assert title.lstrip().startswith("#1 "), title
+        assert "exact copy of this sample" in title and "of #1" not in title, title
+
+
+async def test_at_80x24_the_sample_under_judgment_keeps_8_lines_beside_its_partner(project):
+    app = app_for(project)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "j", "j", "j", "c")
+        await settle(pilot)
+        assert app.screen.query_one("#body").has_class("-stacked")
+        current = app.screen.query_one("#current")
+        partner = app.screen.query_one("#partner")
+        assert current.uncovered_rows() >= 11, current.uncovered_rows()
+        assert partner.uncovered_rows() >= 3, partner.uncovered_rows()
+
+
+async def test_w_swaps_which_side_of_the_compare_pane_is_large(project):
+    app = app_for(project)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "j", "j", "j", "c")
+        await settle(pilot)
+        current, partner = app.screen.query_one("#current"), app.screen.query_one("#partner")
+        before = (current.uncovered_rows(), partner.uncovered_rows())
+        assert before[0] > before[1] + 4, before
+        await pilot.press("w")
+        await settle(pilot)
+        after = (current.uncovered_rows(), partner.uncovered_rows())
+        assert after[1] > after[0], after
+        await pilot.press("w")
+        await settle(pilot)
+        assert (current.uncovered_rows(), partner.uncovered_rows()) == before

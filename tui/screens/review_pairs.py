@@ -83,6 +83,16 @@ class PairKeys(PaintGatedScreen[None]):
             self._show_flags(self.view)
             self._await_paint(self.view.sample.id)
 
+    def action_swap_compare(self) -> None:
+        """w: give the partner the larger share of the body (and back); the sample under judgment
+        has it by default (review.tcss)."""
+        if not self.compare:
+            self.app.bell()
+            self.notify("press c to see a related sample first", severity="warning")
+            return
+        body = self.query_one("#body")
+        body.toggle_class("-swapped")
+
     def action_cycle(self, step: int) -> None:
         if not self.compare or not self.partners or self.view is None:
             self.app.bell()

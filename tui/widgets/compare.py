@@ -7,6 +7,8 @@ pair keys resolve (a contradiction, a same-prompt or style pair) it lists those 
 
 from __future__ import annotations
 
+import re
+
 from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,6 +21,14 @@ from .bars import LineBar
 from .conversation import ConversationView
 
 PAIR_KINDS = ("conflict", "same-prompt", "style")  # flags the pair keys (< > D b) resolve
+
+
+def partner_label(label: str, other: int) -> str:
+    """A flag's label (written from the reviewed sample's side: "exact copy of #16") as it reads
+    over #16 itself: "exact copy of this sample"; a label naming another sample is kept, with
+    "because:" before it."""
+    said = re.sub(rf"#{other}(?![0-9])|#{other:,}(?![0-9,])", "this sample", label)
+    return said if said != label else f"because: {label}"
 
 
 class ComparePane(Vertical):
@@ -41,8 +51,8 @@ class ComparePane(Vertical):
         t.append_text(render.verdict(decision))
         if flag.kind in PAIR_KINDS:
             t.append(" · < keep this · > keep that · D drop both · b boundary", style="bold")
-        t.append(" · because: ", style="dim")
-        t.append_text(render.safe(flag.label, "italic", oneline=True))
+        t.append(" · ", style="dim")
+        t.append_text(render.safe(partner_label(flag.label, other.id), "italic", oneline=True))
         if count > 1:
             t.append(f" · {index + 1}/{count} [ ]", style="dim")
         if flag.kind not in PAIR_KINDS:
