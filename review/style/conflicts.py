@@ -10,9 +10,10 @@ question asked inside multi-turn conversations is compared too:
   but for one short swap ("turn on" / "turn off", 退款 / 退货), which asks a different question.
 
 A candidate pair is a contradiction only with evidence that the answers disagree, each piece
-named: different numbers for the same unit ("30 天 vs 7 天", "$9.99 vs $12.99"), opposite
-stance (one opens "Yes", the other "No"), one complies where the other refuses, or (short answers)
-different names. Low answer similarity alone is wording, not disagreement: it is reported with
+named: different numbers for the same unit ("30 天 vs 7 天", "$9.99 vs $12.99"), different ratios
+("比例为4:1" vs "3:1"), opposite claims in the first sentence ("是非法的" vs "是合法的", F.OPPOSITE_CLAIMS),
+opposite stance (one opens "Yes", the other "No"), one complies where the other refuses, or (short
+answers) different names. Low answer similarity alone is wording, not disagreement: it is reported with
 the pair, and same-question groups whose answers merely vary are listed by `winnow report`.
 """
 
