@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -251,7 +252,18 @@ def media_lines(media: Iterable[str]) -> Text:
     return t
 
 
-def conversation(sample: Sample, *, markdown: bool = False) -> RenderableType:
+MATCH_STYLE = "bold black on yellow"
+
+
+def mark_matches(body: Text, term: str | None) -> Text:
+    """`body` with every case-insensitive occurrence of the search `term` styled (a style on the
+    sanitised text: the term is never markup or a pattern)."""
+    if term:
+        body.highlight_regex(re.compile(re.escape(sanitize(term, oneline=True)), re.IGNORECASE), MATCH_STYLE)
+    return body
+
+
+def conversation(sample: Sample, *, markdown: bool = False, highlight: str | None = None) -> RenderableType:
     """The sample as a readable conversation, bounded in size whatever the sample's size.
 
     A preference pair shows its prompt, then both answers (PairAnswers); a KTO record its label
@@ -282,7 +294,7 @@ def conversation(sample: Sample, *, markdown: bool = False) -> RenderableType:
             # hyperlinks=False: a link's target is shown as text and never becomes a terminal link.
             body: RenderableType = Markdown(sanitize(text), code_theme="ansi_dark", hyperlinks=False)
         else:
-            body = wrapped(safe(text, BODY_STYLES.get(sec.role, "")))
+            body = wrapped(mark_matches(safe(text, BODY_STYLES.get(sec.role, "")), highlight))
         parts.append(Padding(body, (0, 0, 0 if hidden else 1, 2)))
         if hidden:
             parts.append(Padding(_more(hidden), (0, 0, 1, 2)))

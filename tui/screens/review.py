@@ -26,6 +26,7 @@ reaches into the app for them.
 
 from __future__ import annotations
 
+import bisect
 import sqlite3
 from collections.abc import Callable
 from functools import partial
@@ -91,6 +92,7 @@ class ReviewScreen(PairKeys, ProjectTasks):
         self.analysis_last: AnalysisFinished | None = None
         self._seek_what = "moving"
         self._reread: Timer | None = None  # set while the view could not be read
+        self._matches: dict[str, list[int]] = {}  # search text -> the ids it matches, ascending
         self._left: dict[tuple[Queue, int], int] = {}  # (queue, log position) -> undecided left in it
         self._writes = WriteRetry(
             self, set_busy=self._set_busy, refresh=self.refresh_view, goal_moved=self._goal_moved, failed=self._failed
@@ -165,7 +167,7 @@ class ReviewScreen(PairKeys, ProjectTasks):
         self.query_one("#status-bar", StatusBar).show_view(
             v, counts, self._batch_progress(), self._queue_left(v, counts)
         )
-        self.query_one("#decision-bar", DecisionBar).show_view(v)
+        self.query_one("#decision-bar", DecisionBar).show_view(v, self._search_position(v))
         self._show_flags(v)
         self._render_panes(v)
         self._await_paint(v.sample.id)
@@ -193,6 +195,32 @@ class ReviewScreen(PairKeys, ProjectTasks):
 
         self.run_worker(count, name="queue_left", group="queue_left", exclusive=True, exit_on_error=False, thread=True)
         return None
+
+    def _search_position(self, v: View) -> tuple[int, int] | None:
+        """(this sample's place among the matches, how many match) for a search queue: from the
+        search's own result, listed once per search text by a worker (never on the keypress)."""
+        if v.queue.kind != "search" or not v.queue.value:
+            return None
+        text = v.queue.value
+        ids = self._matches.get(text)
+        if ids is not None:
+            return bisect.bisect_left(ids, v.sample.id) + 1, len(ids)
+
+        def listed() -> None:
+            worker = get_current_worker()
+            with Store(self.db_path, create=False, check_same_thread=False) as store:
+                found = store.search_ids(text)
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._search_listed, text, found)
+
+        self.run_worker(listed, name="search_ids", group="search_ids", exclusive=True, exit_on_error=False, thread=True)
+        return None
+
+    def _search_listed(self, text: str, ids: list[int]) -> None:
+        self._matches = {text: ids}
+        v = self.view
+        if v is not None and v.queue.kind == "search" and v.queue.value == text:
+            self.query_one("#decision-bar", DecisionBar).show_view(v, self._search_position(v))
 
     def _left_counted(self, key: tuple[Queue, int], n: int) -> None:
         self._left = {key: n}

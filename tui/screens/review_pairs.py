@@ -58,11 +58,12 @@ class PairKeys(PaintGatedScreen[None]):
         pane = self.query_one("#compare-pane", ComparePane)
         pane.display = self.compare
         current = self.query_one("#current", ConversationView)
+        term = v.queue.value if v.queue.kind == "search" else None
         if not self.compare:
-            current.show(render.conversation(v.sample, markdown=self.markdown))
+            current.show(render.conversation(v.sample, markdown=self.markdown, highlight=term))
             return
         if not self.partners:
-            current.show(render.conversation(v.sample, markdown=self.markdown))
+            current.show(render.conversation(v.sample, markdown=self.markdown, highlight=term))
             pane.nothing(f"compare: nothing related to #{v.number:,} is known")
             return
         flag = self.partners[self.partner_index]

@@ -76,12 +76,15 @@ class StatusBar(LineBar):
 class DecisionBar(LineBar):
     """The decision on the sample shown, and the queue being stepped."""
 
-    def show_view(self, v: View) -> None:
+    def show_view(self, v: View, search: tuple[int, int] | None = None) -> None:
+        """`search`: (this sample's place among the matches, how many match), once known."""
         t = render.verdict(v.decision)
         t.append_text(render.decision_details(v.decision))
         size = f" ({v.queue_size:,})" if v.queue_size is not None else ""
         t.append("  · queue: ", style="dim")
         t.append_text(render.safe(f"{v.queue_label}{size}", "dim", oneline=True))
+        if search is not None:
+            t.append(f" · match {search[0]:,} of {search[1]:,}", style="bold")
         self.say(_one_line(t))
 
 
