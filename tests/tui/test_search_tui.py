@@ -37,3 +37,25 @@ async def test_search_shows_which_match_of_how_many_and_marks_it(project):
         await pilot.press("j")
         await settle(pilot)
         assert f"match 2 of {n}" in _bar(app), _bar(app)
+
+
+async def test_a_match_deep_in_a_long_answer_is_scrolled_into_view(tmp_path):
+    from tui_helpers import build_project, chat, screen_text
+
+    long = "\n".join(f"Line {i} of the policy text." for i in range(90)) + "\nWe also ship to Zanzibar."
+    path = build_project(tmp_path / "p.db", [chat("Hello?", "Hi."), chat("Where do you ship?", long)])
+    app = app_for(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await settle(pilot)
+        await pilot.press(*"zanzibar", "enter")
+        await settle(pilot)
+        assert app.screen.view.sample.id == 2
+        assert "ship to Zanzibar" in screen_text(app), screen_text(app)
+        assert app.screen.query_one("#current").scroll_offset.y > 60
+        await pilot.press("a")  # the match's sample is decided from where it is scrolled to
+        await settle(pilot)
+        from tui_helpers import on_disk
+
+        assert {sid: d.verdict for sid, d in on_disk(path)[0].items()} == {2: "keep"}

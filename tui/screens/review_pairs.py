@@ -12,6 +12,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from rich.style import Style
+
 from review.model import DEFAULT_REASON, Flag
 from review.session import ReviewSession, View
 
@@ -59,11 +61,12 @@ class PairKeys(PaintGatedScreen[None]):
         pane.display = self.compare
         current = self.query_one("#current", ConversationView)
         term = v.queue.value if v.queue.kind == "search" else None
+        find = Style.parse(render.MATCH_STYLE) if term else None
         if not self.compare:
-            current.show(render.conversation(v.sample, markdown=self.markdown, highlight=term))
+            current.show(render.conversation(v.sample, markdown=self.markdown, highlight=term), find=find)
             return
         if not self.partners:
-            current.show(render.conversation(v.sample, markdown=self.markdown, highlight=term))
+            current.show(render.conversation(v.sample, markdown=self.markdown, highlight=term), find=find)
             pane.nothing(f"compare: nothing related to #{v.number:,} is known")
             return
         flag = self.partners[self.partner_index]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.errors import NoWidget
 from textual.geometry import Size
@@ -36,14 +37,28 @@ class ConversationView(ScrollView, can_focus=False):
         self._width = 0
         self.answer_line: int | None = None  # line of the render.AnswerMark in what is shown
 
-    def show(self, renderable: RenderableType) -> None:
+    def show(self, renderable: RenderableType, *, find: Style | None = None) -> None:
+        """Show `renderable` from its top, or (`find`: a search's match style) from a little above
+        the first line painted in that style, so a match deep in a long text is on screen."""
         self._renderable = renderable
         self._width = 0
         self._lines = []  # too narrow to render: show nothing rather than the previous sample
         self.answer_line = None
         self._render_lines()
-        self.scroll_to(0, 0, animate=False, immediate=True)
+        top = 0
+        if find is not None:
+            first = self.first_line_with(find)
+            if first is not None and first >= self.scrollable_content_region.height:
+                top = max(0, first - 2)
+        self.scroll_to(0, top, animate=False, immediate=True)
         self.refresh()
+
+    def first_line_with(self, style: Style) -> int | None:
+        """The first rendered line with a segment whose background is `style`'s."""
+        for i, strip in enumerate(self._lines):
+            if any(seg.style is not None and seg.style.bgcolor == style.bgcolor for seg in strip):
+                return i
+        return None
 
     def on_resize(self) -> None:
         self._render_lines()
@@ -79,12 +94,14 @@ class ConversationView(ScrollView, can_focus=False):
         self.refresh()
 
     def answer_offset(self) -> tuple[int, int] | None:
-        """(x, y) on the screen of the answer's first line, when it is within the rows this pane
-        shows now (something else may still cover it: ask the screen what is on top there)."""
+        """(x, y) on the screen of the answer's first line within the rows this pane shows now
+        (the top row when the pane is scrolled into the answer, as to a search match deep in it),
+        when the answer is within those rows (something else may still cover it: ask the screen
+        what is on top there)."""
         if self.answer_line is None or not self._lines:
             return None
         region = self.scrollable_content_region
-        row = self.answer_line - round(self.scroll_offset.y)
+        row = max(self.answer_line - round(self.scroll_offset.y), 0)
         if not 0 <= row < region.height or region.width < 1:
             return None
         return region.x + min(1, region.width - 1), region.y + row
