@@ -24,6 +24,13 @@ re-scored with `pair_scores` before the threshold is applied, so no reported sco
 and every score equals the exact search's.
 Recall against the exact search is measured in benchmarks/bench_dedup.py.
 
+What a duplicate is (issue 14, from the 244 read pairs of tests/fixtures/quality/dup.jsonl): the
+same question AND a near-same answer, a record that multiplies its weight in training. So the
+vectors are of the whole record (the `full` field), not the prompt alone: the same question with a
+different answer is the same_prompt/contradiction detectors' job. Prompt-only e5 vectors were
+measured on the same labels and did not separate better (FastChat 0.80 precision at prompt cosine
+>= 0.985 keeping 16/26 duplicates; COIG-CQIA 0.93 with 97/100), so they are not used.
+
 Memory: exact path n x d x 4 bytes for the matrix (52k x 384: 80 MB) plus 32 MiB of scores;
 approximate path about n x (2d + 200) bytes for the index plus the same matrix.
 """
