@@ -526,5 +526,18 @@ def m009_report_index(db: Database) -> None:
     )
 
 
+@step
+def m010_preference_decisions(db: Database) -> None:
+    """Preference decisions (issue 15): a pair can be kept swapped (chosen and rejected the wrong
+    way round) or dropped as both bad, a KTO record kept with its label flipped. The decision says
+    which: '' for every decision made so far, which is what a plain keep or drop holds."""
+    run_script(
+        db,
+        """
+        ALTER TABLE decisions ADD COLUMN pref TEXT NOT NULL DEFAULT '';  -- '' | swapped | flipped | both-bad
+        """,
+    )
+
+
 # Every step's name, in order: what a project that ran them all records as applied.
 NAMES: tuple[str, ...] = tuple(fn.__name__ for fn in STEPS)

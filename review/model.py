@@ -266,6 +266,10 @@ class Decision:
     reason: str | None = None
     note: str = ""
     tags: tuple[str, ...] = ()
+    # Preference decisions (issue 15): "swapped" (a pair kept with chosen and rejected exchanged),
+    # "flipped" (a KTO record kept with its label flipped), "both-bad" (a pair dropped: neither
+    # answer is good); "" for every other decision. See review/store/decisions.py PREF_EVENTS.
+    pref: str = ""
 
 
 UNDECIDED = Decision()

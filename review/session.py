@@ -170,6 +170,20 @@ class ReviewSession:
                 self._advance()
         return aid
 
+    def prefer(self, action: str, *, advance: bool = True) -> int:
+        """A preference decision on the current sample (issue 15), one undo step: "swap" (a pair
+        kept with chosen and rejected exchanged; on a swapped pair: kept as imported again),
+        "both-bad" (a pair dropped, neither answer good) or "flip" (a KTO record kept with its label
+        flipped; on a flipped one: kept as imported again). ValueError when the sample is not a
+        pair (swap, both-bad) or has no label (flip). Returns the action id (0: nothing written)."""
+        assert self.cursor is not None
+        changes = preference_changes(self.store, self.goal, [self.cursor], action)
+        with self._step():
+            aid = self._apply(changes, kind=action) if changes else 0  # both bad already: nothing to write
+            if advance:
+                self._advance()
+        return aid
+
     def decide(self, sample_id: int, verdict: str, reason: str | None = None) -> int:
         """Keep or drop a sample other than the current one (e.g. the compare pane's partner)."""
         return self._apply([Change(sample_id, verdict, reason if verdict == "drop" else None)])
@@ -563,11 +577,48 @@ def plan_keep_one(
 
 
 def _describe(d: Decision) -> str:
+    if d.pref:
+        return PREF_LABELS[d.pref]
     if d.verdict == "keep":
         return "kept"
     if d.verdict == "drop":
         return f"dropped ({d.reason})"
     return "undecided"
+
+
+# What a preference decision (Decision.pref) is called on screen and in the manifest.
+PREF_LABELS = {"swapped": "kept, swapped", "flipped": "kept, label flipped", "both-bad": "dropped (both bad)"}
+PREFERENCE_ACTIONS = ("swap", "both-bad", "flip")
+
+
+def preference_changes(
+    store: Store, goal: Goal, sample_ids: Sequence[int], action: str, *, toggle: bool = True
+) -> list[Change]:
+    """The changes of a preference decision on these samples: `swap` and `both-bad` need a pair,
+    `flip` a KTO label (ValueError naming the first sample that has not). With `toggle` (a key
+    in the review), swapping a swapped pair or flipping a flipped label keeps it as imported (a
+    keep); without (`winnow decide`), a sample already so is left as it is (no change)."""
+    if action not in PREFERENCE_ACTIONS:
+        raise ValueError(f"unknown preference decision {action!r}; one of {', '.join(PREFERENCE_ACTIONS)}")
+    ids = list(dict.fromkeys(sample_ids))
+    olds = store.decisions_of(goal.id, ids)
+    out = []
+    for sid in ids:
+        sample = store.sample(sid)
+        if sample is None:
+            raise ValueError(f"no sample #{sid}")
+        conv = sample.conversation
+        if action in ("swap", "both-bad") and not conv.is_pair:
+            raise ValueError(f"sample #{sid} is not a preference pair: {action} needs a chosen and a rejected answer")
+        if action == "flip" and conv.label is None:
+            raise ValueError(f"sample #{sid} has no KTO label to flip")
+        old = olds.get(sid, UNDECIDED).pref
+        if old == {"swap": "swapped", "flip": "flipped", "both-bad": "both-bad"}[action]:
+            if toggle and action != "both-bad":
+                out.append(Change(sid, "keep"))
+            continue
+        out.append(Change(sid, action))
+    return out
 
 
 def _changes_for(sid: int, verdict: str, reason: str | None, tags: Sequence[str], note: str | None) -> list[Change]:
@@ -711,11 +762,15 @@ def bulk_detail(preview: BulkPreview) -> dict:
 def describe_action(kind: str | None, detail: dict | None, touched: int) -> str:
     """One line for an undone or redone action: "drop as duplicate of 312 samples (search “x”)"."""
     if kind == "bulk" and detail:
-        verdict = {"keep": "keep", "keep-one": "keep one per cluster"}.get(
-            str(detail.get("verdict")), f"drop as {detail.get('reason')}"
-        )
+        verdict = {
+            "keep": "keep",
+            "keep-one": "keep one per cluster",
+            "swap": "swap",
+            "flip": "flip the label",
+            "both-bad": "both bad",
+        }.get(str(detail.get("verdict")), f"drop as {detail.get('reason')}")
         return f"{verdict} of {touched:,} samples ({detail.get('selection', '')})"
-    what = {"batch": "group step", None: "step"}.get(kind, kind or "step")
+    what = {"batch": "group step", None: "step", "flip": "label flip", "both-bad": "both bad"}.get(kind, kind or "step")
     return f"{what} on {touched:,} sample" + ("s" if touched != 1 else "")
 
 

@@ -55,7 +55,7 @@ def _print_preview(p: object) -> None:
 
 @click.command("decide")
 @db_option
-@click.argument("verdict", type=click.Choice(["keep", "drop", "keep-one"]))
+@click.argument("verdict", type=click.Choice(["keep", "drop", "keep-one", "swap", "both-bad", "flip"]))
 @click.option("--goal", "goal_ref", help="Decide under this goal (default: the active one).")
 @click.option("--queue", metavar="KIND[=VALUE]", help="Every sample of a queue: undecided, kept, reason=R, duplicates…")
 @click.option("--search", metavar="TEXT", help="Every sample containing TEXT (case-insensitive), as the `/` search.")
@@ -91,6 +91,10 @@ def decide_cmd(
     """Keep or drop every sample of a queue, search, flag kind or id list, as ONE step of the
     decision log (one `winnow undo` reverts it all).
 
+    Preference data: `swap` keeps pairs with chosen and rejected exchanged (export writes them
+    so), `both-bad` drops pairs whose answers are both bad, `flip` keeps KTO records with their
+    label flipped. Every selected sample must be a pair (swap, both-bad) or carry a label (flip).
+
     The preview is printed first: how many samples, under which goal, how many are undecided,
     how many decided otherwise will be overwritten, and the first few. The decision is in the
     project file when the command reports it.
@@ -103,6 +107,8 @@ def decide_cmd(
       winnow decide --db p.db --queue reason=duplicate keep --tag checked
       winnow decide --db p.db --ids 1,5-9 keep --json
       winnow decide --db p.db --flag semantic keep-one
+      winnow decide --db p.db --ids 3,17 swap
+      winnow decide --db p.db --ids 8 flip
       winnow undo --db p.db
     """
     from review.session import open_session
@@ -113,6 +119,11 @@ def decide_cmd(
     by, value = chosen[0]
     if reason is not None and verdict != "drop":
         fail("--reason goes with drop (a kept sample has no reason)")
+    if verdict in ("swap", "both-bad", "flip"):
+        if tags or note or only_undecided:
+            fail(f"{verdict} goes with a selection alone (no --tag, --note or --only-undecided)")
+        _prefer(db, goal_ref, by, value, verdict, dry_run, as_json)
+        return
     if verdict == "keep-one":
         if by != "flag" or tags or note or only_undecided:
             fail("keep-one goes with --flag exact|lexical|semantic alone (one kept per cluster, the rest dropped)")
@@ -149,6 +160,51 @@ def decide_cmd(
         click.echo(
             f"decided {len(preview.changes):,} samples as one step (action #{action}) · undo: winnow undo --db {db}"
         )
+
+
+def _prefer(db: str, goal_ref: str | None, by: str, value: str, action: str, dry_run: bool, as_json: bool) -> None:
+    """swap / both-bad / flip on a selection, as one step of the log."""
+    from review.session import open_session, preference_changes
+
+    with open_store(db) as store:
+        session = open_session(store, resolve_goal(store, goal_ref))
+        assert session is not None
+        try:
+            selection = session.select(by, value)
+            changes = preference_changes(store, session.goal, selection.ids, action, toggle=False)
+        except ValueError as e:
+            fail(f"{e}; nothing was written")
+        ids = [c.sample_id for c in changes]
+        if not as_json:
+            click.echo(f"goal #{session.goal.id}: {sanitize(session.goal.sentence, oneline=True)}")
+            click.echo(
+                f"{sanitize(selection.label, oneline=True)}: {len(selection.ids):,} sample{'s' if len(selection.ids) != 1 else ''} → {action}"
+                f" · {len(ids):,} will change ({len(selection.ids) - len(ids):,} {action} already)"
+            )
+        action_id = None
+        if not dry_run and changes:
+            detail = {
+                "selector": selection.selector,
+                "selection": selection.label,
+                "verdict": action,
+                "samples": len(ids),
+            }
+            with _review_lock(store):
+                try:
+                    action_id = store.apply(
+                        session.goal.id, changes, kind="bulk", revision=session.goal.revision, detail=detail
+                    )
+                except (GoalError, StorageError, ProjectError) as e:
+                    fail(f"{e}; nothing was written")
+    if as_json:
+        out = {"goal": session.goal.id, "verdict": action, "matched": len(selection.ids), "changes": ids}
+        click.echo(json_text({**out, "dry_run": dry_run, "action": action_id}, ensure_ascii=False))
+    elif dry_run:
+        click.echo("dry run: nothing was written")
+    elif action_id is None:
+        click.echo("nothing to change: nothing was written")
+    else:
+        click.echo(f"decided {len(ids):,} samples as one step (action #{action_id}) · undo: winnow undo --db {db}")
 
 
 def _keep_one(db: str, goal_ref: str | None, kind: str, dry_run: bool, as_json: bool) -> None:

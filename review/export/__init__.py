@@ -48,6 +48,7 @@ from ..store import Store, now, stored_tags
 from .errors import ExportError, ExportWouldReplace
 from .files import TMP_TAG, _create_tmp, _fsync_dir, _sha256, _stale_tmps, _write_atomic, _write_json_tmp
 from .guard import _check_replace, _protected, _real, _refuse_not_regular, _refuse_protected
+from .pref import REWRITTEN, expected, rewrite
 from .tags import TAGS_KEY, with_tags
 from .verify import _csv_lines, _Verifier
 
@@ -195,7 +196,7 @@ def _write_temporaries(
                     column = columns.index(TAGS_KEY)
                 else:
                     hdr = f"{header},{TAGS_KEY}"
-            records = _raw_records(store, goal.id, container, set(sids), tags, column, verifier)
+            records = _raw_records(store, goal.id, container, set(sids), tags, column, verifier, sources)
             if container == "json":
                 hdr = json_ends[(container, header)]
             targets.append((path, container, hdr, records))
@@ -238,6 +239,7 @@ def _write_temporaries(
             by_source.setdefault(str(source_id), []).append(sample_id)
         previous = last_export(store, goal.id)
         counts = store.counts(goal.id)
+        prefs = store.pref_counts(goal.id)
         from ..figures import goal_figures, to_json
         from ..goals import revisions
 
@@ -278,6 +280,12 @@ def _write_temporaries(
                 "undecided": counts.undecided,
                 "dropped_by_reason": counts.by_reason,
                 "by_tag": counts.by_tag,
+                # Preference decisions (issue 15): kept pairs written with chosen and rejected
+                # exchanged, kept KTO records written with the label flipped, and pairs dropped as
+                # both bad (in "dropped", under their drop reason, and counted here apart).
+                "swapped": prefs.get("swapped", 0),
+                "label_flipped": prefs.get("flipped", 0),
+                "both_bad": prefs.get("both-bad", 0),
             },
             "figures": to_json(goal_figures(store, goal.id)),
             "tags_included": tags,
@@ -356,12 +364,23 @@ def _on_one_line(sample_id: int, rec: str) -> str:
 
 
 def _raw_records(
-    store: Store, goal_id: int, container: str, sids: set[int], tags: bool, column: int | None, verifier: _Verifier
+    store: Store,
+    goal_id: int,
+    container: str,
+    sids: set[int],
+    tags: bool,
+    column: int | None,
+    verifier: _Verifier,
+    sources: dict,
 ) -> Callable[[], Iterator[str]]:
     def records() -> Iterator[str]:
         for row in store.kept_rows(goal_id):
             source_id, sample_id, rec, tags_json = row[:4]
             if source_id in sids and verifier.ok(row):
+                if row[13] in REWRITTEN:  # kept swapped / label flipped: written so, checked again
+                    rec = rewrite(rec, container, sources[source_id], row[13], sample_id)
+                    if not verifier.ok_rewritten(row, rec):
+                        continue
                 if tags:
                     rec = with_tags(rec, container, _tags_of(sample_id, tags_json), column)
                 yield _on_one_line(sample_id, rec) if container == "jsonl" else rec
@@ -414,8 +433,13 @@ def _converted_records(
                 continue
             if sources[source_id].format == to and _base_container(sources[source_id].container) != "csv":
                 rec = raw
+                if row[13] in REWRITTEN:  # kept swapped / label flipped: written so, checked again
+                    rec = rewrite(rec, "json", sources[source_id], row[13], sample_id)
+                    if not verifier.ok_rewritten(row, rec):
+                        continue
             else:
-                rec = convert(Conversation.from_stored(row[4], row[5], row[6], row[10], row[11], row[12]), to)
+                stored = Conversation.from_stored(row[4], row[5], row[6], row[10], row[11], row[12])
+                rec = convert(expected(stored, row[13]), to)
             if tags:
                 rec = with_tags(rec, "jsonl", _tags_of(sample_id, tags_json))
             yield _on_one_line(sample_id, rec) if container == "jsonl" else rec

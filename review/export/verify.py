@@ -95,6 +95,25 @@ class _Verifier:
             self.bad.append(sample_id)
         return good
 
+    def ok_rewritten(self, row: tuple, rec: str) -> bool:
+        """A record rewritten for its preference decision (pref.rewrite) parses to the reviewed
+        conversation with exactly that change: a swapped pair's answers exchanged, a flipped
+        record's label negated, everything else as stored. The record as imported was checked
+        by ok() first; this checks the rewrite itself."""
+        from .pref import expected
+
+        source_id, sample_id = row[:2]
+        system, turns, tools = row[4:7]
+        rejected, label, media, pref = row[10:14]
+        try:
+            want = expected(Conversation.from_stored(system, turns, tools, rejected, label, media), pref)
+            good = self._parser(source_id)(rec, want) == want
+        except Exception:  # any failure to parse is a rewrite that went wrong
+            good = False
+        if not good:
+            self.bad.append(sample_id)
+        return good
+
     def refuse_if_any(self) -> None:
         if not self.bad:
             return

@@ -44,7 +44,7 @@ class Change:
     """One per-sample change inside an action."""
 
     sample_id: int
-    kind: str  # keep | drop | clear | tag | untag | note
+    kind: str  # keep | drop | clear | tag | untag | note | swap | flip | both-bad
     reason: str | None = None
     value: str | None = None
 
@@ -61,7 +61,11 @@ class Flip:
     touched: list[int]
 
 
-EVENT_KINDS = ("keep", "drop", "clear", "tag", "untag", "note")
+EVENT_KINDS = ("keep", "drop", "clear", "tag", "untag", "note", "swap", "flip", "both-bad")
+# Preference decisions (issue 15) are verdicts too (the latest verdict event wins, as keep/drop/
+# clear): the event kind, the verdict it gives and the `pref` it records. Un-swapping is a keep.
+PREF_EVENTS = {"swap": ("keep", "swapped"), "flip": ("keep", "flipped"), "both-bad": ("drop", "both-bad")}
+VERDICT_EVENTS = ("keep", "drop", "clear", *PREF_EVENTS)
 
 
 def apply_change(d: Decision, c: Change) -> Decision:
@@ -72,12 +76,15 @@ def apply_change(d: Decision, c: Change) -> Decision:
         return Decision("drop", c.reason or DEFAULT_REASON, d.note, d.tags)
     if c.kind == "clear":
         return Decision(None, None, d.note, d.tags)
+    if c.kind in PREF_EVENTS:
+        verdict, pref = PREF_EVENTS[c.kind]
+        return Decision(verdict, (c.reason or DEFAULT_REASON) if verdict == "drop" else None, d.note, d.tags, pref)
     if c.kind == "tag":
-        return Decision(d.verdict, d.reason, d.note, tuple(sorted(set(d.tags) | {c.value or ""})))
+        return Decision(d.verdict, d.reason, d.note, tuple(sorted(set(d.tags) | {c.value or ""})), d.pref)
     if c.kind == "untag":
-        return Decision(d.verdict, d.reason, d.note, tuple(t for t in d.tags if t != c.value))
+        return Decision(d.verdict, d.reason, d.note, tuple(t for t in d.tags if t != c.value), d.pref)
     if c.kind == "note":
-        return Decision(d.verdict, d.reason, c.value or "", d.tags)
+        return Decision(d.verdict, d.reason, c.value or "", d.tags, d.pref)
     raise ValueError(f"unknown event kind {c.kind!r}")
 
 
@@ -96,20 +103,20 @@ class DecisionRepo(GoalRepo, SampleRepo):
 
     def decision(self, goal_id: int, sample_id: int) -> Decision:
         r = self.conn.execute(
-            "SELECT verdict, reason, note, tags FROM decisions WHERE goal_id = ? AND sample_id = ?",
+            "SELECT verdict, reason, note, tags, pref FROM decisions WHERE goal_id = ? AND sample_id = ?",
             (goal_id, sample_id),
         ).fetchone()
-        return Decision(r[0], r[1], r[2], self._tags(r[3], sample_id)) if r else UNDECIDED
+        return Decision(r[0], r[1], r[2], self._tags(r[3], sample_id), r[4]) if r else UNDECIDED
 
     def decisions_of(self, goal_id: int, sample_ids: Sequence[int]) -> dict[int, Decision]:
         """The current decision of each of these samples that has a row (one query, any number)."""
         out: dict[int, Decision] = {}
-        for sid, verdict, reason, note, tags in self.conn.execute(
-            "SELECT sample_id, verdict, reason, note, tags FROM decisions WHERE goal_id = ?"
+        for sid, verdict, reason, note, tags, pref in self.conn.execute(
+            "SELECT sample_id, verdict, reason, note, tags, pref FROM decisions WHERE goal_id = ?"
             " AND sample_id IN (SELECT value FROM json_each(?))",
             (goal_id, json.dumps(list(sample_ids))),
         ):
-            out[sid] = Decision(verdict, reason, note, self._tags(tags, sid))
+            out[sid] = Decision(verdict, reason, note, self._tags(tags, sid), pref)
         return out
 
     def apply(
@@ -136,7 +143,7 @@ class DecisionRepo(GoalRepo, SampleRepo):
             kinds.add(c.kind)
             if c.kind not in EVENT_KINDS:
                 raise ValueError(f"unknown event kind {c.kind!r}")
-            if c.kind == "drop" and c.reason is not None and c.reason not in REASONS:
+            if c.kind in ("drop", "both-bad") and c.reason is not None and c.reason not in REASONS:
                 raise ValueError(f"unknown drop reason {c.reason!r}; use one of {', '.join(REASONS)}")
             if c.kind in ("tag", "untag") and not (c.value or "").strip():
                 raise ValueError("a tag cannot be empty")
@@ -159,7 +166,7 @@ class DecisionRepo(GoalRepo, SampleRepo):
                         goal_id,
                         c.sample_id,
                         c.kind,
-                        (c.reason or DEFAULT_REASON) if c.kind == "drop" else None,
+                        (c.reason or DEFAULT_REASON) if c.kind in ("drop", "both-bad") else None,
                         c.value,
                         t,
                     )
@@ -237,7 +244,8 @@ class DecisionRepo(GoalRepo, SampleRepo):
             conn.execute(
                 "INSERT INTO decisions (goal_id, sample_id, verdict, reason, note, tags)"
                 " SELECT ?, value, ?, ?, ?, ? FROM json_each(?) WHERE true"
-                " ON CONFLICT(goal_id, sample_id) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason"
+                " ON CONFLICT(goal_id, sample_id) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason,"
+                " pref = ''"
                 + (", note = excluded.note" if note is not None else "")
                 + (f", tags = {merged}" if tags else ""),
                 (goal_id, verdict, reason, note or "", tags_json(tuple(sorted(tags))), ids)
@@ -276,7 +284,7 @@ class DecisionRepo(GoalRepo, SampleRepo):
             old = olds.get(sid, UNDECIDED)
             if old == new:
                 continue
-            upserts.append((goal_id, sid, new.verdict, new.reason, new.note, tags_json(new.tags)))
+            upserts.append((goal_id, sid, new.verdict, new.reason, new.note, tags_json(new.tags), new.pref))
             for d, sign in ((old, -1), (new, 1)):
                 if d.verdict:
                     deltas[("verdict", d.verdict)] = deltas.get(("verdict", d.verdict), 0) + sign
@@ -290,9 +298,9 @@ class DecisionRepo(GoalRepo, SampleRepo):
         if not upserts:
             return
         self.conn.executemany(
-            "INSERT INTO decisions (goal_id, sample_id, verdict, reason, note, tags) VALUES (?, ?, ?, ?, ?, ?)"
+            "INSERT INTO decisions (goal_id, sample_id, verdict, reason, note, tags, pref) VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(goal_id, sample_id) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason,"
-            " note = excluded.note, tags = excluded.tags",
+            " note = excluded.note, tags = excluded.tags, pref = excluded.pref",
             upserts,
         )
         self.conn.executemany(
@@ -400,16 +408,20 @@ class DecisionRepo(GoalRepo, SampleRepo):
         # keep/drop/clear set verdict and reason, note sets the note); tags fold in Python, only
         # for the samples that have tag events at all.
         conn.execute(
-            "INSERT INTO decisions (goal_id, sample_id, verdict, reason, note, tags)"
-            " SELECT ?, t.sample_id, CASE v.kind WHEN 'keep' THEN 'keep' WHEN 'drop' THEN 'drop' END,"
-            " CASE v.kind WHEN 'drop' THEN v.reason END, coalesce(n.value, ''), '[]'"
+            "INSERT INTO decisions (goal_id, sample_id, verdict, reason, note, tags, pref)"
+            " SELECT ?, t.sample_id, CASE v.kind WHEN 'keep' THEN 'keep' WHEN 'drop' THEN 'drop'"
+            " WHEN 'swap' THEN 'keep' WHEN 'flip' THEN 'keep' WHEN 'both-bad' THEN 'drop' END,"
+            " CASE v.kind WHEN 'drop' THEN v.reason WHEN 'both-bad' THEN v.reason END, coalesce(n.value, ''), '[]',"
+            " CASE v.kind WHEN 'swap' THEN 'swapped' WHEN 'flip' THEN 'flipped' WHEN 'both-bad' THEN 'both-bad'"
+            " ELSE '' END"
             f" FROM ({touched_sql}) t"
             f" LEFT JOIN (SELECT e.sample_id, e.kind, e.reason, max(e.id) {live}"
-            " AND e.kind IN ('keep', 'drop', 'clear') GROUP BY e.sample_id) v ON v.sample_id = t.sample_id"
+            f" AND e.kind IN ({', '.join(repr(k) for k in VERDICT_EVENTS)}) GROUP BY e.sample_id) v"
+            " ON v.sample_id = t.sample_id"
             f" LEFT JOIN (SELECT e.sample_id, e.value, max(e.id) {live}"
             " AND e.kind = 'note' GROUP BY e.sample_id) n ON n.sample_id = t.sample_id WHERE true"
             " ON CONFLICT(goal_id, sample_id) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason,"
-            " note = excluded.note, tags = excluded.tags",
+            " note = excluded.note, tags = excluded.tags, pref = excluded.pref",
             (goal_id, action_id, goal_id, action_id, goal_id, action_id),
         )
         tags: dict[int, Decision] = {}
@@ -488,12 +500,20 @@ class DecisionRepo(GoalRepo, SampleRepo):
                 state[sid] = apply_change(state.get(sid, UNDECIDED), Change(sid, kind, reason, value))
         return {k: v for k, v in state.items() if v != UNDECIDED}
 
+    def pref_counts(self, goal_id: int) -> dict[str, int]:
+        """How many samples hold each preference decision (swapped, flipped, both-bad) now."""
+        return dict(
+            self.conn.execute(
+                "SELECT pref, count(*) FROM decisions WHERE goal_id = ? AND pref != '' GROUP BY pref", (goal_id,)
+            ).fetchall()
+        )
+
     def materialised_decisions(self, goal_id: int) -> dict[int, Decision]:
         out = {}
-        for sid, verdict, reason, note, tags in self.conn.execute(
-            "SELECT sample_id, verdict, reason, note, tags FROM decisions WHERE goal_id = ?", (goal_id,)
+        for sid, verdict, reason, note, tags, pref in self.conn.execute(
+            "SELECT sample_id, verdict, reason, note, tags, pref FROM decisions WHERE goal_id = ?", (goal_id,)
         ):
-            d = Decision(verdict, reason, note, self._tags(tags, sid))
+            d = Decision(verdict, reason, note, self._tags(tags, sid), pref)
             if d != UNDECIDED:
                 out[sid] = d
         return out

@@ -12,7 +12,7 @@ from .connection import StoreBase
 # What an export reads of each kept sample, in source then file order.
 KEPT_ROWS = (
     "SELECT s.source_id, s.id, s.raw, d.tags, s.system, s.turns, s.tools, s.content_hash, s.prompt_hash,"
-    " s.answer_hash, s.rejected, s.label, s.media FROM decisions d JOIN samples s ON s.id = d.sample_id"
+    " s.answer_hash, s.rejected, s.label, s.media, d.pref FROM decisions d JOIN samples s ON s.id = d.sample_id"
     " WHERE d.goal_id = ? AND d.verdict = 'keep' ORDER BY s.source_id, s.position"
 )
 _EXPORT_KEYS = ("id", "at", "log_position", "manifest", "kept")
@@ -53,7 +53,7 @@ class ExportRepo(StoreBase):
 
     def kept_rows(self, goal_id: int) -> Iterator[tuple]:
         """(source_id, sample_id, raw, tags JSON, system, turns, tools, content_hash, prompt_hash,
-        answer_hash, rejected, label, media) of each kept sample, in source then file order."""
+        answer_hash, rejected, label, media, pref) of each kept sample, in source then file order."""
         yield from self.conn.execute(KEPT_ROWS, (goal_id,))
 
     def add_export(
