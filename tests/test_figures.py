@@ -315,7 +315,7 @@ def test_style_report_read_model(demo, capsys):
     frozen(sr)
     f = sr.findings
     assert f is not None and sr.analysed and sr.run["answers"] == 247
-    assert f.counts == {"style_drift": 5, "contradictions": 8, "noisy": 20}  # complete, whatever the limit
+    assert f.counts == {"style_drift": 4, "contradictions": 8, "noisy": 20}  # complete, whatever the limit
     assert len(f.style_drift) == len(f.contradictions) == len(f.noise) == 3 and len(wide.findings.contradictions) == 8
     assert all(isinstance(r, FlagRow) for r in f.style_drift + f.noise)
     assert all(isinstance(p, ConflictPair) and p.samples[0] < p.samples[1] for p in wide.findings.contradictions)

@@ -13,7 +13,9 @@ project's random prompt pairs, agreement beyond chance, and scores the strongest
 each other). The planted sets' tiny house styles lean on the features that no longer score (hedging,
 first person, bold): planted drift recall fell to 0.56 (demo, 5 of 9) and 0.25 (labelled set); the
 bars below are those measured figures, so a further loss still fails. Each flag still names at least
-one of its planted features.
+one of its planted features. Since d6590b9 (what the prompt asks for is no drift: 8 of the 10 false
+English drift flags read on alpaca_en_demo go) the demo's planted #188 (an apology opening, longer)
+is missed too: 4 of 9, 0.44.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ FEATURE_WORDS = {
 
 BARS = {
     # (precision, recall) that must be met; set a little under what is measured, so a regression fails
-    "demo": {"drift": (0.8, 0.55), "conflict": (0.9, 1.0), "noise": (0.9, 0.95), "moves": 0.9},
+    "demo": {"drift": (0.8, 0.44), "conflict": (0.9, 1.0), "noise": (0.9, 0.95), "moves": 0.9},
     "labelled": {"drift": (0.8, 0.25), "conflict": (0.75, 0.75), "noise": (0.85, 0.85), "moves": 0.85},
 }
 
