@@ -177,6 +177,7 @@ def test_a_pairs_differences_are_marked_in_their_sides_colour_and_only_when_they
         seen = []
         for side in (block.chosen, block.rejected):
             body = side[1].renderable
+            body = getattr(body, "text", body)  # text holding CJK is wrapped by tui/wrap.py (CJKWrapped)
             seen.append({str(sp.style) for sp in body.spans})
         Console(width=80, file=io.StringIO()).print(block)  # renders side by side without error
         return seen[0], seen[1]
