@@ -384,12 +384,18 @@ def full_text(sample: Sample) -> str:
     return sanitize("\n".join(chunks))
 
 
+PREF_SHOWN = {"swapped": "swapped", "flipped": "label flipped", "both-bad": "both bad"}  # Decision.pref
+
+
 def verdict(decision: Decision) -> Text:
     if decision.verdict == "keep":
-        return Text.assemble(("✔ KEPT", "bold green"))
+        t = Text.assemble(("✔ KEPT", "bold green"))
+        if decision.pref in PREF_SHOWN:
+            t.append(f" · {PREF_SHOWN[decision.pref]}", style="green")
+        return t
     if decision.verdict == "drop":
         t = Text.assemble(("✘ DROPPED", "bold red"))
-        t.append(f" · {decision.reason}", style="red")
+        t.append(f" · {PREF_SHOWN.get(decision.pref) or decision.reason}", style="red")
         return t
     return Text.assemble(("○ undecided", "dim"))
 

@@ -43,7 +43,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from review.batch import Batch, batch_progress, latest_batch
 from review.model import Counts, Flag, Queue
-from review.session import BulkPreview, ReviewSession, SelectionSummary, View, describe_action
+from review.session import PREF_LABELS, BulkPreview, ReviewSession, SelectionSummary, View, describe_action
 from review.store import Flip, GoalArchived, GoalChanged, ProjectError, Store
 
 from ..keys import REVIEW_BINDINGS
@@ -350,6 +350,33 @@ class ReviewScreen(PairKeys, ProjectTasks):
             self._advance(f"#{sid:,} " + ("kept" if verdict == "keep" else f"dropped ({reason})"))
 
         self._save(f"{verdict} #{sid:,}", lambda: self.session.decide(sid, verdict, reason), saved)
+
+    def action_prefer(self, action: str) -> None:
+        """S / N / L: swap a preference pair, drop it as both bad, flip a KTO label (issue 15): one
+        log step each, undone by u; export writes the pair swapped or the label flipped."""
+        sid = self._ready()
+        if sid is None or self.view is None:
+            return
+        conv = self.view.sample.conversation
+        if action in ("swap", "both-bad") and not conv.rejected:
+            self.app.bell()
+            self.notify("not a preference pair: swap and both bad are for chosen/rejected records", severity="warning")
+            return
+        if action == "flip" and conv.label is None:
+            self.app.bell()
+            self.notify("no KTO label on this record: nothing to flip", severity="warning")
+            return
+        if self.session.cursor != sid:
+            self.app.bell()
+            return
+
+        def saved(_: object) -> None:
+            d = self.session.store.decisions_of(self.session.goal.id, [sid]).get(sid)
+            verdict = d.verdict if d is not None and d.verdict else "keep"
+            self.post_message(SampleDecided(sid, verdict, d.reason if d is not None else None))
+            self._advance(f"#{sid:,} " + (PREF_LABELS.get(d.pref, "kept as imported") if d is not None else "kept"))
+
+        self._save(f"{action} #{sid:,}", lambda: self.session.prefer(action, advance=False), saved)
 
     def action_drop(self) -> None:
         sid = self._ready()
