@@ -247,7 +247,7 @@ def test_a_project_from_before_m009_upgrades_with_the_pair_index(tmp_path: Path)
     made = flagged_project(tmp_path, samples=40, drift=5, noise=6, pairs=12)
     old = tmp_path / "old.db"
     db = Database(old)
-    migration_set([n for n in NAMES if n != "m009_report_index"]).apply(db)
+    migration_set(NAMES[: NAMES.index("m009_report_index")]).apply(db)  # what a winnow before m009 made
     assert "style_flags_pair" not in {i.name for i in db["style_flags"].indexes}
     copy_rows_from(db, made)
     with Store(old) as store:
