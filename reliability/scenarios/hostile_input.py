@@ -337,6 +337,9 @@ def trial_not_regular(out, where, trial, p, env, rng, fig, kind: str) -> None:
         first = f"winnow: {path}: not a regular file ({NOT_REGULAR[kind]}) — "
         if kind == "directory" and f"File '{path}' is a directory." in r.stderr:
             first = "Usage: winnow import"  # click's own check of the argument (dir_okay=False) comes first
+        elif kind == "directory":
+            # a folder is read as a dataset of hub shards (05f9069); one without them is refused so
+            first = f"winnow: {path}: a folder, with no Parquet shards"
         check_refusal(out, where, r, first, DEADLINE)
         if pipe_fd is not None:
             try:

@@ -84,3 +84,25 @@ async def test_chinese_answer_on_the_review_screen_at_80x24_follows_the_rules(tm
         # last is much shorter than the pane (rich breaks only at spaces: "进行实验，…" on one line)
         widths = [cell_len(ln) for ln in body[1:-1]]
         assert min(widths) >= 60, (widths, text)
+
+
+def test_a_very_long_chinese_text_is_wrapped_by_rich_not_the_cjk_breaker():
+    # The CJK breaker's cost grows faster than the text (27 s on an unclipped 100k-character
+    # system prompt, a frozen screen); past CJK_WRAP_MAX characters Rich wraps it instead.
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from tui.render import CJK_WRAP_MAX, wrapped
+    from tui.wrap import CJKWrapped
+
+    short = Text("这是一个中文句子。" * 10)
+    assert isinstance(wrapped(short), CJKWrapped)
+    long = Text("这是一个中文句子。" * (CJK_WRAP_MAX // 9 + 1))
+    assert len(long) > CJK_WRAP_MAX
+    body = wrapped(long)
+    assert body is long
+    console = Console(width=80, file=io.StringIO(), color_system=None)
+    lines = console.render_lines(body, console.options.update_width(80))
+    assert sum(len("".join(s.text for s in line).strip()) for line in lines) == len(long.plain)

@@ -77,7 +77,7 @@ async def test_a_view_that_cannot_be_read_says_so_and_recovers(project):
         app = app_for(project)
         async with app.run_test(size=(100, 30), notifications=True) as pilot:
             await settle(pilot)
-            plan.arm(sql="SELECT verdict, reason, note, tags FROM decisions")
+            plan.arm(sql="SELECT verdict, reason, note, tags, pref FROM decisions")
             await pilot.press("j")
             await pilot.pause()
             assert plan.fired
