@@ -308,8 +308,10 @@ def test_ann_index_is_used_when_asked(tmp_path):
     ann = run_analysis(db2, embedder=FakeEmbedder(), detectors=("semantic",), semantic_index="ann")
     assert exact["semantic"].index == "exact" and ann["semantic"].index == "ann"
     got = found_pairs(db2, "semantic", ids2)
-    assert set(got) == set(pairs)
-    assert all(abs(got[p] - pairs[p]) < 1e-5 for p in pairs)  # re-scored in float32, dot vs matmul order
+    # Approximate: the graph is built on all cores and differs between runs, so a pair may be
+    # missed (test_analysis_fast measured 1 run in 40); what is found is exact, score included.
+    assert set(got) <= set(pairs) and len(got) >= len(pairs) - 1 and len(pairs) >= 15
+    assert all(abs(got[p] - pairs[p]) < 1e-5 for p in got)  # re-scored in float32, dot vs matmul order
 
 
 # ---------------------------------------------------------------------- real data sets

@@ -246,7 +246,12 @@ def test_fast_path_with_the_approximate_index(tmp_path):
         semantic_index="ann",
     )
     assert s["semantic"].index == "ann" and exact.calls == s["semantic"].confirmed_texts < s["semantic"].compared
-    assert same_pairs(found_pairs(db, "semantic", ids), expected)
+    # HNSW is approximate and usearch builds its graph on all cores, so the graph (and, rarely, a
+    # pair) differs between runs: 1 run in 40 on a loaded machine missed one of the 85 pairs. What
+    # holds every time: every pair found is an exact pair with the exact score, recall >= 0.97.
+    got = found_pairs(db, "semantic", ids)
+    assert got.keys() <= expected.keys() and all(abs(got[p] - expected[p]) <= 2e-6 for p in got)
+    assert len(got) >= 0.97 * len(expected) and len(expected) > 40
 
 
 def test_the_default_margin_covers_the_error_the_fast_model_measured_on_this_cpu(tmp_path):

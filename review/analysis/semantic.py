@@ -22,7 +22,10 @@ for its K nearest neighbours; texts whose K neighbours all pass the threshold as
 so large clusters are not cut off. Candidates are kept at threshold - 0.01 on the f16 scores and
 re-scored with `pair_scores` before the threshold is applied, so no reported score is approximate
 and every score equals the exact search's.
-Recall against the exact search is measured in benchmarks/bench_dedup.py.
+Recall against the exact search is measured in benchmarks/bench_dedup.py. usearch builds the graph
+on all cores, so two runs build different graphs and may differ by a rare pair (1 run in 40 of a
+300-text test on a loaded machine missed one of 85); a single-threaded build is deterministic but
+measured 2.5x slower on 2 cores (20k texts: 19 s vs 7.9 s), more on more cores, so it is not used.
 
 What a duplicate is (issue 14, from the 244 read pairs of tests/fixtures/quality/dup.jsonl): the
 same question AND a near-same answer, a record that multiplies its weight in training. So the
