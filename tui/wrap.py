@@ -107,12 +107,14 @@ class CJKWrapped:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
         width = options.max_width
         plain = self.text.plain
-        lines: list[Text] = []
+        cuts: list[int] = []  # (start, end) of each line, divided in one pass: a slice per line is O(text)
         offset = 0
         for para in plain.split("\n"):
             for a, b in line_spans(para, width):
-                lines.append(self.text[offset + a : offset + b])
+                cuts += (offset + a, offset + b)
             offset += len(para) + 1
+        pieces = self.text.divide(cuts)
+        lines = [pieces[k] for k in range(1, len(cuts), 2)]
         for line in lines:
             line.no_wrap = True
             line.overflow = "fold"
