@@ -16,7 +16,16 @@ from review import __version__
 from review.importers import FORMATS, InputError
 from review.sanitize import sanitize
 from review.store import ProjectError, Store, storage_error
-from tui.cli_common import ProgressBar, db_option, fail, open_store, output_failed, resolve_goal
+from tui.cli_common import (
+    Interrupted,
+    ProgressBar,
+    db_option,
+    fail,
+    interrupt,
+    open_store,
+    output_failed,
+    resolve_goal,
+)
 
 DATA_SUFFIXES = (".json", ".jsonl", ".gz", ".csv", ".parquet")
 
@@ -42,19 +51,6 @@ def remove_project(db: str | Path) -> None:
         Path(str(db) + suffix).unlink(missing_ok=True)
 
 
-class Interrupted(BaseException):
-    """SIGTERM/SIGINT during an import: unwinds like an error, so the transaction rolls back and a
-    project file this command created is removed (the default SIGTERM action would leave it)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise Interrupted(signum)
-
-
 def import_into(
     db: str | Path,
     files: list[str],
@@ -73,7 +69,7 @@ def import_into(
     fresh = not project_exists(db)
     imported = False
     done: list[str] = []
-    previous = {s: signal.signal(s, _interrupt) for s in (signal.SIGTERM, signal.SIGINT)}
+    previous = {s: signal.signal(s, interrupt) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         with open_store(db, create=True, then="(nothing was imported)") as store:
             for f in files:
@@ -463,6 +459,12 @@ for command in (goal, batch_cmd, stats, export_cmd, analyze, leakage, report, de
 def main() -> None:
     try:
         cli(prog_name="winnow")
+    except Interrupted as e:
+        # Raised where no import handler was left to catch it (between a file's end and the
+        # handlers' restore): the import's own transaction has either committed or rolled back.
+        import signal
+
+        fail(f"interrupted ({signal.Signals(e.signum).name})", 128 + e.signum)
     except OSError as e:
         # Standard output refused (`> /dev/full`, a full disk): one line, never a traceback (click
         # handles a closed pipe itself). Only when stdout still refuses a byte; any other OSError

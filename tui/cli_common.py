@@ -10,6 +10,8 @@ import os
 import re
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -73,6 +75,42 @@ def archived_goal_line(store: Store, g: Goal) -> str:
     )
 
 
+class Interrupted(BaseException):
+    """SIGTERM/SIGINT during an import: unwinds like an error, so the transaction rolls back and a
+    project file this command created is removed (the default SIGTERM action would leave it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_shield = {"depth": 0, "pending": 0}
+
+
+def interrupt(signum: int, frame: object) -> None:
+    """The signal handler an import installs: raises Interrupted where the main thread is, except
+    inside `shielded()` (drawing the progress bar), where it is held until the block ends — an
+    exception raised inside Rich's Live display can leave it unable to stop, and the clean exit
+    (rollback, message, 128 + signal) must not depend on where the signal landed."""
+    if _shield["depth"]:
+        _shield["pending"] = signum
+        return
+    raise Interrupted(signum)
+
+
+@contextmanager
+def shielded() -> Iterator[None]:
+    """A block a signal handled by `interrupt` does not cut in two; the signal is raised after it."""
+    _shield["depth"] += 1
+    try:
+        yield
+    finally:
+        _shield["depth"] -= 1
+        if not _shield["depth"] and _shield["pending"]:
+            signum, _shield["pending"] = _shield["pending"], 0
+            raise Interrupted(signum)
+
+
 class ProgressBar:
     """A rich progress bar on stderr while stderr is a terminal (transient: it leaves no trace);
     nothing at all when stderr is piped, so logs and `--json` output stay clean.
@@ -110,10 +148,13 @@ class ProgressBar:
         elif rate == "items":
             columns.append(TextColumn("{task.fields[rate]}"))
         columns.append(TimeRemainingColumn())
-        self.progress = Progress(*columns, console=Console(stderr=True), transient=True)
-        if not per_stage:
-            self.task = self.progress.add_task(label, total=1, **({"rows": 0, "rate": ""} if rate == "rows" else {}))
-        self.progress.start()
+        with shielded():
+            self.progress = Progress(*columns, console=Console(stderr=True), transient=True)
+            if not per_stage:
+                self.task = self.progress.add_task(
+                    label, total=1, **({"rows": 0, "rate": ""} if rate == "rows" else {})
+                )
+            self.progress.start()
 
     @property
     def active(self) -> bool:
@@ -123,6 +164,10 @@ class ProgressBar:
     def stage(self, stage: str, done: int, total: int) -> None:
         if self.progress is None:
             return
+        with shielded():
+            self._stage(stage, done, total)
+
+    def _stage(self, stage: str, done: int, total: int) -> None:
         if not self.per_stage:
             self.progress.update(self.task, description=stage, completed=done, total=max(total, 1))
             return
@@ -137,16 +182,18 @@ class ProgressBar:
     def rows(self, done: int, total: int, rows: int) -> None:
         if self.progress is None:
             return
-        elapsed = self.progress.tasks[0].elapsed or 0
-        rate = f"{rows / elapsed:,.0f} rows/s" if elapsed > 0.2 else ""
-        self.progress.update(self.task, completed=done, total=max(total, 1), rows=rows, rate=rate)
+        with shielded():
+            elapsed = self.progress.tasks[0].elapsed or 0
+            rate = f"{rows / elapsed:,.0f} rows/s" if elapsed > 0.2 else ""
+            self.progress.update(self.task, completed=done, total=max(total, 1), rows=rows, rate=rate)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         self.stage(stage, done, total)
 
     def stop(self) -> None:
         if self.progress is not None:
-            self.progress.stop()
+            with shielded():
+                self.progress.stop()
 
 
 def output_failed(e: OSError, what: str = "the output") -> NoReturn:
