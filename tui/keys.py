@@ -31,6 +31,22 @@ _REVIEW = [
     ("g,home", "first_undecided", "First undecided", "first_undecided", False, "jump to the first undecided sample"),
     ("colon", "jump", "Jump to #", "jump", False, "jump to a sample number"),
     ("slash", "search", "Search", "search", False, "show only samples containing a text"),
+    (
+        "full_stop",
+        "match(1)",
+        "Next match",
+        "match_next",
+        False,
+        "search: the next match in this sample (a long answer scrolls to it), then the next matching sample",
+    ),
+    (
+        "comma",
+        "match(-1)",
+        "Previous match",
+        "match_previous",
+        False,
+        "search: the previous match in this sample, then the previous matching sample (at its last match)",
+    ),
     ("f", "filter", "Queue", "filter", True, "choose the queue: undecided, kept, dropped, by reason, by tag, flagged"),
     (
         "asterisk",

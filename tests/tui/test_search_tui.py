@@ -59,3 +59,58 @@ async def test_a_match_deep_in_a_long_answer_is_scrolled_into_view(tmp_path):
         from tui_helpers import on_disk
 
         assert {sid: d.verdict for sid, d in on_disk(path)[0].items()} == {2: "keep"}
+
+
+async def test_next_and_previous_match_step_through_a_long_answer_then_across_samples(tmp_path):
+    from tui_helpers import build_project, chat, screen_text
+
+    lines = [f"Line {i} of the policy text." for i in range(120)]
+    for i in (30, 70, 110):
+        lines[i] = f"Line {i}: we ship to Zanzibar."
+    path = build_project(
+        tmp_path / "p.db",
+        [chat("Hello?", "Hi."), chat("Where do you ship?", "\n".join(lines)), chat("And Zanzibar?", "Yes.")],
+    )
+    app = app_for(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await settle(pilot)
+        await pilot.press(*"zanzibar", "enter")
+        await settle(pilot)
+        pane = app.screen.query_one("#current")
+        assert app.screen.view.sample.id == 2
+        stops = pane.match_lines()
+        assert len(stops) == 3, stops
+        assert "Line 30: we ship" in screen_text(app)
+        await pilot.press("full_stop")
+        await settle(pilot)
+        assert app.screen.view.sample.id == 2
+        assert "Line 70: we ship" in screen_text(app), screen_text(app)
+        assert "Line 30: we ship" not in screen_text(app)
+        await pilot.press("full_stop")
+        await settle(pilot)
+        assert "Line 110: we ship" in screen_text(app), screen_text(app)
+        await pilot.press("comma")
+        await settle(pilot)
+        assert "Line 70: we ship" in screen_text(app), screen_text(app)
+        await pilot.press("full_stop", "full_stop")  # past the last match: the next matching sample
+        await settle(pilot)
+        assert app.screen.view.sample.id == 3
+        await wait_until(pilot, lambda: "match 2 of 2" in _bar(app), message=_bar(app))
+        await pilot.press("comma")  # back to the long answer, at its last match
+        await settle(pilot)
+        assert app.screen.view.sample.id == 2
+        assert "Line 110: we ship" in screen_text(app), screen_text(app)
+        assert pane.match_index == 2
+
+
+async def test_next_match_without_a_search_says_so(project):
+    app = app_for(project)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        first = app.screen.view.sample.id
+        await pilot.press("full_stop")
+        await settle(pilot)
+        assert app.screen.view.sample.id == first
+        assert any("no search" in str(n.message) for n in app._notifications), list(app._notifications)

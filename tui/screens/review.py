@@ -93,6 +93,7 @@ class ReviewScreen(PairKeys, ProjectTasks):
         self._seek_what = "moving"
         self._reread: Timer | None = None  # set while the view could not be read
         self._matches: dict[str, list[int]] = {}  # search text -> the ids it matches, ascending
+        self._match_last_from: int | None = None  # P left this sample: show the next one at its last match
         self._left: dict[tuple[Queue, int], int] = {}  # (queue, log position) -> undecided left in it
         self._writes = WriteRetry(
             self, set_busy=self._set_busy, refresh=self.refresh_view, goal_moved=self._goal_moved, failed=self._failed
@@ -620,6 +621,24 @@ class ReviewScreen(PairKeys, ProjectTasks):
             ),
             searched,
         )
+
+    def action_match(self, step: int) -> None:
+        """. / ,: the next / previous match of the search within the sample shown (a long answer
+        scrolls to it), and past its last / first, the next / previous matching sample (the search
+        queue holds only those), landing on its first / last match."""
+        v = self.view
+        if v is None or v.queue.kind != "search" or not v.queue.value:
+            self.app.bell()
+            self.notify("no search: press / to search first", severity="warning")
+            return
+        pane = self.query_one("#current", ConversationView)
+        if pane.go_to_match(step) is not None:
+            return
+        if step < 0:
+            self._match_last_from = v.sample.id  # the previous sample opens at its last match
+            self.action_previous()
+        else:
+            self.action_next()
 
     def action_filter(self) -> None:
         """The queue picker: the built-in queues counted from the tallies at once, the others

@@ -47,6 +47,7 @@ class PairKeys(PaintGatedScreen[None]):
     partner_index: int
     compare: bool
     markdown: bool
+    _match_last_from: int | None
 
     if TYPE_CHECKING:  # ReviewScreen's
 
@@ -64,6 +65,9 @@ class PairKeys(PaintGatedScreen[None]):
         find = Style.parse(render.MATCH_STYLE) if term else None
         if not self.compare:
             current.show(render.conversation(v.sample, markdown=self.markdown, highlight=term), find=find)
+            left, self._match_last_from = self._match_last_from, None
+            if left is not None and left != v.sample.id:
+                current.go_to_match(0, last=True)
             return
         if not self.partners:
             current.show(render.conversation(v.sample, markdown=self.markdown, highlight=term), find=find)

@@ -36,6 +36,8 @@ class ConversationView(ScrollView, can_focus=False):
         self._lines: list[Strip] = []
         self._width = 0
         self.answer_line: int | None = None  # line of the render.AnswerMark in what is shown
+        self._find: Style | None = None  # the search's match style, when a search is shown
+        self.match_index = 0  # which of match_lines() the view was last moved to
 
     def show(self, renderable: RenderableType, *, find: Style | None = None) -> None:
         """Show `renderable` from its top, or (`find`: a search's match style) from a little above
@@ -44,6 +46,8 @@ class ConversationView(ScrollView, can_focus=False):
         self._width = 0
         self._lines = []  # too narrow to render: show nothing rather than the previous sample
         self.answer_line = None
+        self._find = find
+        self.match_index = 0
         self._render_lines()
         top = 0
         if find is not None:
@@ -59,6 +63,32 @@ class ConversationView(ScrollView, can_focus=False):
             if any(seg.style is not None and seg.style.bgcolor == style.bgcolor for seg in strip):
                 return i
         return None
+
+    def match_lines(self) -> list[int]:
+        """The rendered lines holding a search match (several matches on one line are one stop)."""
+        if self._find is None:
+            return []
+        bg = self._find.bgcolor
+        return [
+            i
+            for i, strip in enumerate(self._lines)
+            if any(s.style is not None and s.style.bgcolor == bg for s in strip)
+        ]
+
+    def go_to_match(self, step: int, *, last: bool = False) -> tuple[int, int] | None:
+        """Move the view to the next (`step` 1) or previous (-1) match line of this sample, two
+        lines above it as show() does; `last`: to the last one. (which of how many, 1-based), or
+        None when there is no further match this way (the caller goes to the next sample)."""
+        lines = self.match_lines()
+        if not lines:
+            return None
+        index = len(lines) - 1 if last else self.match_index + step
+        if not 0 <= index < len(lines):
+            return None
+        self.match_index = index
+        self.scroll_to(0, max(0, lines[index] - 2), animate=False, immediate=True)
+        self.refresh()
+        return index + 1, len(lines)
 
     def on_resize(self) -> None:
         self._render_lines()
