@@ -114,3 +114,25 @@ async def test_next_match_without_a_search_says_so(project):
         await settle(pilot)
         assert app.screen.view.sample.id == first
         assert any("no search" in str(n.message) for n in app._notifications), list(app._notifications)
+
+
+async def test_next_match_is_remappable(tmp_path):
+    from tui_helpers import build_project, chat
+
+    path = build_project(
+        tmp_path / "p.db", [chat("Zanzibar?", "Yes."), chat("Hello?", "Hi."), chat("Zanzibar!", "No.")]
+    )
+    app = app_for(path, keymap={"match_next": "e"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await settle(pilot)
+        await pilot.press(*"zanzibar", "enter")
+        await settle(pilot)
+        assert app.screen.view.sample.id == 1
+        await pilot.press("full_stop")  # moved off '.': nothing happens
+        await settle(pilot)
+        assert app.screen.view.sample.id == 1
+        await pilot.press("e")
+        await settle(pilot)
+        assert app.screen.view.sample.id == 3
