@@ -2,8 +2,8 @@
 
 A provider is a plain function (store, goal_id, sample) -> flags for that sample.
 `default_flag_providers()` lists them in the order their flags appear: the spine's own
-(exact copies, same prompt with another answer), then analysis (duplicates, leaks), then style
-(style drift, contradictions, noise). Nothing registers itself at import.
+(exact copies, same prompt with another answer), then analysis (duplicates, leaks), then the
+preference pair checks (analysis.pairs), then style (style drift, contradictions, noise). Nothing registers itself at import.
 
 A new kind of flag: a provider function in the module that owns its tables, and one entry in
 `default_flag_providers()`.
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import analysis, relevance, style
+from .analysis import pairs
 from .model import Flag, Sample
 from .prompt import question_key
 from .store import Store
@@ -59,4 +60,4 @@ def hash_flags(store: Store, goal_id: int, sample: Sample) -> list[Flag]:
 
 
 def default_flag_providers() -> tuple[FlagProvider, ...]:
-    return (hash_flags, analysis.duplicate_flags, style.style_flags, relevance.relevance_flags)
+    return (hash_flags, analysis.duplicate_flags, pairs.pair_flags, style.style_flags, relevance.relevance_flags)

@@ -539,5 +539,38 @@ def m010_preference_decisions(db: Database) -> None:
     )
 
 
+@step
+def m011_pair_checks(db: Database) -> None:
+    """Preference pair analysis (issue 15, review/analysis/pairs.py): what the pair checks found
+    (near-identical chosen/rejected, rejected better by the noise rules, contradicting
+    preferences, the same prompt in several records), one row per sample and check, and the
+    "pairs" queue ranked most certain first. Derived data: every `winnow analyze` rebuilds it."""
+    run_script(
+        db,
+        """
+        CREATE TABLE pair_flags (
+            sample_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,              -- pair-same | pair-noise | pair-contradiction | pair-prompt
+            partner INTEGER,                 -- the other record (contradiction, same prompt); NULL otherwise
+            score REAL NOT NULL,             -- how certain (0-1): the queue's order
+            label TEXT NOT NULL,             -- the flag's words
+            members TEXT NOT NULL DEFAULT '[]',  -- JSON ids of the records involved, this one included
+            details TEXT NOT NULL DEFAULT '[]',  -- JSON lines the review screen lists under the flag
+            PRIMARY KEY (sample_id, kind)
+        ) WITHOUT ROWID;
+        CREATE TABLE pair_queue (
+            rank INTEGER PRIMARY KEY,
+            sample_id INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX pair_queue_sample ON pair_queue(sample_id);
+        -- The latest pair run: what it read and how many of each check fired (JSON values).
+        CREATE TABLE pair_state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """,
+    )
+
+
 # Every step's name, in order: what a project that ran them all records as applied.
 NAMES: tuple[str, ...] = tuple(fn.__name__ for fn in STEPS)

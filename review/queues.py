@@ -4,7 +4,7 @@ A queue is a `model.Queue` value (kind + optional value); what a kind means — 
 step it, its size where known, whether a step is instant — is its `model.QueueSpec`. Each module
 that owns a kind returns its specs from a plain function, and `default_queues()` asks each in
 turn: the store (the built-in kinds over samples and decisions), batches, goals (re-review),
-analysis (duplicates, flagged, leaks) and style (style drift, contradictions, noisy). Nothing
+analysis (duplicates, flagged, leaks, preference pairs) and style (style drift, contradictions, noisy). Nothing
 registers itself at import, so the table is the same whichever modules happen to be imported.
 
 A new queue kind: a step function in the module that owns its tables, a spec in that module's
@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from . import analysis, batch, goals, relevance, style
+from .analysis import pairs
 from .model import Queue, QueueSpec
 from .store import Store, builtin_queues
 
@@ -32,6 +33,7 @@ EMPTY_HINTS: dict[str, str] = {
     "duplicates": "A (analysis) finds them",
     "flagged": "A (analysis) flags them",
     "leaks": "winnow leakage --eval FILE",
+    "pairs": "A (analysis) checks the preference pairs",
     "style_drift": "A (analysis) finds it",
     "contradictions": "A (analysis) finds them",
     "noisy": "A (analysis) finds them",
@@ -194,6 +196,7 @@ def default_queues() -> QueueTable:
         goals.queue_specs(),
         relevance.queue_specs(),
         analysis.queue_specs(),
+        pairs.queue_specs(),
         style.queue_specs(),
     ):
         twice = specs.keys() & part.keys()

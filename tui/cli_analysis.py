@@ -134,6 +134,7 @@ def analyze(
     """
     from review.analysis import run_analysis
     from review.embed import EmbedderUnavailable
+    from review.style.pair_noise import noise_check
 
     bar = ProgressBar(count="m_of_n", rate="items", per_stage=True)
     try:
@@ -148,6 +149,7 @@ def analyze(
             semantic_index=index,
             fast=fast,
             fast_margin=fast_margin,
+            pair_noise=noise_check,
         )
     except KeyboardInterrupt:
         bar.stop()
@@ -166,6 +168,7 @@ def analyze(
                     "cancelled": summary.cancelled,
                     "model_note": summary.model_note,
                     "detectors": {d.detector: d.__dict__ for d in summary.detectors},
+                    "pairs": summary.pairs.to_json() if summary.pairs is not None else None,
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -191,7 +194,17 @@ def analyze(
             f"  {d.detector:<8}{thr:<7} {d.pairs:>7,} pairs · {d.flagged:,} samples in {d.clusters:,} clusters"
             f" (largest {d.largest}) · duplicate mass {d.mass:,} · {work} · {d.seconds:.1f} s"
         )
+    p = summary.pairs
+    if p is not None and p.records:
+        c = p.counts
+        click.echo(
+            f"  pairs    {p.records:,} preference records · {c['pair-same']:,} near-identical chosen/rejected"
+            f" · {c['pair-noise']:,} rejected better by the noise rules · {c['pair-contradiction']:,} contradicting"
+            f" another record · {c['pair-prompt']:,} sharing a prompt · {p.seconds:.1f} s"
+        )
     click.echo("Review them: open the project and choose the “duplicates” queue.")
+    if p is not None and any(p.counts.values()):
+        click.echo("Preference pairs flagged: the “preference pairs flagged” queue.")
 
 
 @click.command()

@@ -10,6 +10,8 @@ in it, so a re-run on an unchanged project does nothing and an import of 1,000 s
   every 20 s while the run goes on. A cancelled or killed run loses at most one batch.
 * lexical and exact commit once, at the end of the detector (they take seconds).
 * semantic with fast=True (`winnow analyze --fast`): see `_semantic_fast` in fast.py.
+* then the preference pair checks (pairs.py) on every pair and KTO record: recomputed each run
+  (seconds for thousands of pairs), stored in one transaction.
 
 Changing a detector's settings discards its links (not the embedding or MinHash caches).
 """
@@ -27,7 +29,7 @@ import numpy as np
 from ..embed import DEFAULT_MODEL, Embedder, make_embedder
 from ..embed_e5 import E5_MODEL_ID
 from ..store import Store
-from . import clusters, lexical, semantic
+from . import clusters, lexical, pairs, semantic
 from .fast import (
     FAST_MARGIN,
     FAST_MARGIN_FACTOR,
@@ -98,6 +100,7 @@ class AnalysisSummary:
     seconds: float
     cancelled: bool = False
     model_note: str = ""  # why the default model could not be used (default_embedder's note)
+    pairs: pairs.PairSummary | None = None  # the preference pair checks; None: not run (or stopped)
 
     def __getitem__(self, detector: str) -> DetectorSummary:
         for d in self.detectors:
@@ -140,6 +143,8 @@ def run_analysis(
     fast: bool = False,
     fast_margin: float | None = None,
     fast_embedder: Embedder | None = None,
+    pair_checks: bool = True,
+    pair_noise: pairs.PairCheck | None = None,
 ) -> AnalysisSummary:
     """Find exact, lexical and semantic near-duplicates in a project; store links and clusters.
 
@@ -152,6 +157,10 @@ def run_analysis(
     at threshold - fast_margin (default: fast_margin_for(threshold, the int8 model's calibration
     on this CPU), at least 0.03 at 0.95) and decides them with the fp32 model; see `_semantic_fast` for what that guarantees. Only with the bundled
     model (or a fast_embedder given here, as the tests do).
+
+    pair_checks: run the preference pair checks after the detectors (pairs.py); pair_noise is
+    their check 2 (review.style.pair_noise.noise_check: style imports analysis, so the caller
+    hands it in; without it checks 1, 3 and 4 run).
     """
     unknown = [d for d in detectors if d not in DETECTORS]
     if unknown:
@@ -176,6 +185,7 @@ def run_analysis(
             settings["fast_margin"] = "calibrated" if fast_margin is None else float(fast_margin)
         run_id = astore.start_run("analyze", settings)
         status = "failed"
+        pair_summary: pairs.PairSummary | None = None
         run = _Run(store, astore, field, progress, should_stop)
         try:
             run.report("reading samples", 0, store.total_samples())
@@ -212,6 +222,10 @@ def run_analysis(
                 run.results.append(res)
             if changed:
                 clusters.rebuild_queue(astore)
+            if pair_checks and not run.stop():
+                pair_summary = pairs.run_pairs(store, noise=pair_noise, progress=run.report, should_stop=run.stop)
+                if pair_summary is not None:
+                    settings["pairs"] = pair_summary.to_json()
             status = "cancelled" if run.cancelled else "done"
         finally:
             summary = AnalysisSummary(
@@ -221,6 +235,7 @@ def run_analysis(
                 time.perf_counter() - t0,
                 run.cancelled,
                 str(settings.get("model_note", "")),
+                pair_summary,
             )
             astore.finish_run(run_id, status, {"settings": settings, "detectors": [d.__dict__ for d in run.results]})
         return summary

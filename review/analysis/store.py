@@ -39,6 +39,19 @@ class Leak:
     eval_text: str
 
 
+@dataclass(frozen=True)
+class PairFlagRow:
+    """One finding of the preference pair checks (review/analysis/pairs.py), as stored."""
+
+    sample_id: int
+    kind: str  # pair-same | pair-noise | pair-contradiction | pair-prompt
+    partner: int | None
+    score: float
+    label: str
+    members: tuple[int, ...]
+    details: tuple[str, ...] = ()
+
+
 class AnalysisStore:
     def __init__(self, store: Store):
         self.store = store
@@ -323,3 +336,72 @@ class AnalysisStore:
             (kind,),
         ).fetchone()
         return (r[0], r[1], r[2], json.loads(r[3])) if r else None
+
+    # ------------------------------------------------------------------ preference pairs (m011)
+
+    def preference_ids(self, after: int = 0, limit: int = 1000) -> list[int]:
+        """Ids past `after` of the samples that are a pair (a rejected answer) or carry a KTO label,
+        ascending, at most `limit` (keyset pages; the sample rows come from `Store.samples`)."""
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT id FROM samples WHERE id > ? AND (rejected != '' OR label IS NOT NULL) ORDER BY id LIMIT ?",
+                (after, limit),
+            )
+        ]
+
+    def replace_pair_flags(self, rows: Sequence[PairFlagRow], state: dict[str, object]) -> None:
+        """Every pair finding of a run, the "pairs" queue (each sample once, at its most certain
+        finding, most certain first) and the run's state, in one transaction."""
+        best: dict[int, float] = {}
+        for r in rows:
+            best[r.sample_id] = max(best.get(r.sample_id, 0.0), r.score)
+        order = sorted(best, key=lambda sid: (-best[sid], sid))
+        with self.store.tx() as conn:
+            conn.execute("DELETE FROM pair_flags")
+            conn.execute("DELETE FROM pair_queue")
+            conn.execute("DELETE FROM pair_state")
+            conn.executemany(
+                "INSERT OR REPLACE INTO pair_flags (sample_id, kind, partner, score, label, members, details)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        r.sample_id,
+                        r.kind,
+                        r.partner,
+                        r.score,
+                        r.label,
+                        json.dumps(list(r.members)),
+                        json.dumps(list(r.details), ensure_ascii=False),
+                    )
+                    for r in rows
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO pair_queue (rank, sample_id) VALUES (?, ?)", [(i + 1, sid) for i, sid in enumerate(order)]
+            )
+            conn.executemany(
+                "INSERT INTO pair_state (key, value) VALUES (?, ?)",
+                [(k, json.dumps(v, sort_keys=True, ensure_ascii=False)) for k, v in state.items()],
+            )
+
+    def pair_flags_of(self, sample_id: int) -> list[PairFlagRow]:
+        """The pair findings of one sample, most certain first (by key: the flag provider's query)."""
+        return [
+            PairFlagRow(sid, kind, partner, score, label, tuple(json.loads(members)), tuple(json.loads(details)))
+            for sid, kind, partner, score, label, members, details in self.conn.execute(
+                "SELECT sample_id, kind, partner, score, label, members, details FROM pair_flags WHERE sample_id = ?"
+                " ORDER BY score DESC, kind",
+                (sample_id,),
+            )
+        ]
+
+    def pair_state(self) -> dict[str, object]:
+        """The latest pair run's state ({} before the first)."""
+        return {k: json.loads(v) for k, v in self.conn.execute("SELECT key, value FROM pair_state")}
+
+    def pair_queue_step(self, goal_id: int, after: int, forward: bool, *, undecided_only: bool) -> int | None:
+        return rank_step(self.conn, "pair_queue", goal_id, after, forward, undecided_only=undecided_only)
+
+    def pair_queue_size(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM pair_queue").fetchone()[0]
