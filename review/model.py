@@ -303,6 +303,9 @@ class ImportReport:
     desirable: int = 0
     undesirable: int = 0
     with_media: int = 0
+    # Keys read under another spelling (issue 15): (spelling, key, records), e.g.
+    # ("instuction", "instruction", 65); the raw records keep their own spelling.
+    respelt: tuple[tuple[str, str, int], ...] = ()
 
 
 @dataclass(frozen=True)

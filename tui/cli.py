@@ -175,6 +175,11 @@ def do_import(
         )
     if report.with_media:
         click.echo(f"  {report.with_media:,} with media references (shown as references, never loaded)")
+    for alias, key, n in report.respelt:  # keys read under another spelling (instuction as instruction)
+        recs = "record spells" if n == 1 else "records spell"
+        shown_key = sanitize(repr(key), oneline=True)
+        how = f"as {sanitize(repr(alias), oneline=True)}" if alias else "in yet other ways"
+        click.echo(f"  {n:,} {recs} {shown_key} {how} (read as {sanitize(key, oneline=True)})")
     if report.repeated_records:
         ex = ", ".join(f"line {a} repeats line {b}" for a, b in report.repeated_examples[:3])
         click.echo(

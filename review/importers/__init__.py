@@ -155,11 +155,18 @@ class SourceReader:
         """The sha256 of the bytes the last complete iteration parsed; None before one ends."""
         return self.source.sha256
 
+    @property
+    def respelt(self) -> tuple[tuple[str, str, int], ...]:
+        """(spelling, key, records): the keys the last iteration read under another spelling
+        (`instuction` as `instruction`: schemas.respellings), the most frequent first."""
+        return self._convert.respelt_summary()
+
     def __iter__(self) -> Iterator[ParsedRecord]:
         self.skipped = []
         self.skipped_total = 0
         self.bytes_read = 0
         convert = self._convert
+        convert.reset()  # the sampled records were converted once already, at open
         position = -1
         first_ok: int | None = None  # line of the first record of the current run that fits the format
         for line, raw, obj in self._items(hashing=True):

@@ -151,6 +151,46 @@ def similar(a: str, b: str) -> bool:
     return _edit1(a, b) or a.startswith(b) or b.startswith(a)
 
 
+def edit_distance(a: str, b: str, cap: int = 3) -> int:
+    """Damerau-Levenshtein distance (optimal string alignment: insertions, deletions,
+    substitutions and swaps of two neighbours), or `cap` when it is at least that."""
+    if abs(len(a) - len(b)) >= cap:
+        return cap
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        if min(row) >= cap:
+            return cap
+        prev2, prev = prev, row
+    return min(prev[-1], cap)
+
+
+SPELLING_MIN = 5  # a key and the key it stands for both have at least this many characters
+
+
+def spelt_as(key: str, canonical: str) -> bool:
+    """Whether a record's `key` is `canonical` spelt another way, by the rule imports read such a
+    key by (schemas.respellings). Ignoring case, both have at least SPELLING_MIN characters and
+    the same first letter, and `key` is `canonical`, or a cut of it (instruct ~ instruction), or
+    within Damerau-Levenshtein distance 1 of it (ouput ~ output, inputs ~ input, histroy ~
+    history), 2 when `canonical` has 8 characters or more (instuctoin ~ instruction). A longer
+    key that starts with `canonical` (input_ids, system_prompt) is another field, not a spelling;
+    so is a word two edits from a short key (story is not history)."""
+    if key == canonical or len(key) < SPELLING_MIN or len(canonical) < SPELLING_MIN:
+        return False
+    k, c = key.lower(), canonical.lower()
+    if k[0] != c[0]:
+        return False
+    if c.startswith(k):
+        return True
+    return edit_distance(k, c) <= (1 if len(c) < 8 else 2)
+
+
 def _tokens(name: str) -> list[str]:
     spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
     return [t for t in re.split(r"[^0-9a-zA-Z\u4e00-\u9fff]+", spaced.lower()) if t]

@@ -77,12 +77,30 @@ that its format does not read is refused naming the field, with the format that 
 
 Tool schemas (`tools`) are stored as JSON text: a string is kept as given, a list or object is
 serialised.
+
+Keys spelt another way (issue 15): a record of a built-in format that lacks one of the format's
+record-level keys (alpaca: instruction, input, output, system, history; the messages, tools,
+chosen, rejected, prompt, completion... of the others) but has exactly one key that is that key
+spelt another way (hints.spelt_as: ignoring case, the same first letter, at least 5 characters,
+Damerau-Levenshtein distance 1, or 2 for keys of 8 characters or more, or a cut such as
+`instruct`) is read as if it had that key: `instuction` and `instruct` as `instruction`. Never
+when the key is one some format reads (`conversations` is not `conversation`, `chosen` is not
+`chosen_messages`), when two keys of the record could be the missing one, or when the key could
+also be another key of the format or a key some format reads: then nothing is renamed, and a
+missing required key is refused as before, with the jq command that renames it. The rule is
+applied record by record, the same way at import and when export checks a record again, and is
+not applied to the `mapped` format (--map without --format: the user named the fields) nor to a
+dataset_info.json layout (LLaMA-Factory reads its columns by their exact names). The record's raw text is kept as it is, so export writes it byte for byte;
+the converter counts each spelling read (RecordConverter.respelt) and the import summary says so.
+Detection is by the exact keys: a file whose sampled records all spell a key another way is an
+unknown schema (its hint suggests the --map).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -224,6 +242,102 @@ TAG_KEYS = {
     "system_tag": SYSTEM,
 }
 META_KEYS = frozenset({*TAG_KEYS, "dataset_info", "query_sep"})
+
+
+# Mapping keys that name a key of the record itself (the others name keys inside a turn, role
+# tags, or how fields join): the keys a spelling may stand for.
+RECORD_KEYS = ("prompt", "query", "answer", "system", "history", "messages", "chosen", "rejected", "tools", "text")
+# Keys some format reads: never read as another key's spelling.
+KNOWN_FIELDS = frozenset(
+    {
+        v
+        for m in (
+            ALPACA,
+            SHAREGPT,
+            OPENAI,
+            PROMPT_COMPLETION,
+            CONVERSATION,
+            TEXT_CHAT,
+            TEXT_PAIR,
+            SHAREGPT_PAIR,
+            OPENAI_PAIR,
+            ALPACA_PAIR,
+            TRL_PAIR,
+        )
+        for k, v in m.items()
+        if k in RECORD_KEYS
+    }
+    | {"conversations", "messages", "response", "functions", "label", *ANSWER_FIELDS, *MEDIA_FIELDS}
+)
+RESPELT_KINDS = 1000  # distinct (spelling, key) pairs counted one by one; more count as ("", key)
+_PLANS_CACHED = 4096  # key layouts whose renames are remembered (records of one file share a few)
+
+
+def respellings(keys: Iterable[str], canonical: tuple[str, ...]) -> dict[str, str]:
+    """{key the record has: canonical key it is read as} for a record with these keys (see the
+    module docstring: one candidate only, never a known field, never two canonical keys)."""
+    keys = list(keys)
+    present = set(keys)
+    missing = [c for c in canonical if c not in present]
+    if not missing:
+        return {}
+    unknown = [k for k in keys if k not in KNOWN_FIELDS and k not in canonical]
+    renames: dict[str, str] = {}
+    for c in missing:
+        found = [k for k in unknown if hints.spelt_as(k, c)]
+        if len(found) != 1:
+            continue  # none, or two keys that could each be it: ambiguous
+        key = found[0]
+        if any(hints.spelt_as(key, other) for other in (*canonical, *KNOWN_FIELDS) if other != c):
+            continue  # it could as well be another key
+        renames[key] = c
+    return renames
+
+
+class RecordConverter:
+    """A format's converter (a record -> its Conversation) that reads a key spelt another way as
+    the key it stands for (`respellings`) and counts each spelling it read, for the import summary."""
+
+    def __init__(self, convert: Converter, canonical: tuple[str, ...]) -> None:
+        self._convert = convert
+        self.canonical = canonical  # the record-level keys a spelling may stand for (() = none)
+        # (spelling, key) -> records; spelling "" stands for those beyond RESPELT_KINDS kinds
+        self.respelt: Counter[tuple[str, str]] = Counter()
+        self._plans: dict[tuple[str, ...], dict[str, str]] = {}
+
+    def __call__(self, obj: dict) -> Conversation:
+        if not self.canonical:
+            return self._convert(obj)
+        layout = tuple(obj)
+        renames = self._plans.get(layout)
+        if renames is None:
+            renames = respellings(layout, self.canonical)
+            if len(self._plans) < _PLANS_CACHED and len(layout) <= 64:
+                self._plans[layout] = renames
+        if not renames:
+            return self._convert(obj)
+        try:
+            conv = self._convert({renames.get(k, k): v for k, v in obj.items()})
+        except RecordProblem as p:
+            alias = next((k for k, c in renames.items() if c == p.field), None)
+            if alias is None:
+                raise
+            raise RecordProblem(f"{p.what} (the record spells it {alias!r})", p.todo, alias, p.rename) from None
+        for alias, key in renames.items():
+            known = (alias, key) in self.respelt or len(self.respelt) < RESPELT_KINDS
+            self.respelt[(alias, key) if known else ("", key)] += 1
+        return conv
+
+    def reset(self) -> None:
+        """Forget the spellings counted (a new pass over the file starts)."""
+        self.respelt.clear()
+
+    def respelt_summary(self) -> tuple[tuple[str, str, int], ...]:
+        """(spelling, key, records) for each spelling read, the most frequent first (spelling ""
+        counts the records read through spellings beyond the first RESPELT_KINDS)."""
+        return tuple(
+            (alias, key, n) for (alias, key), n in sorted(self.respelt.items(), key=lambda x: (-x[1], x[0][1], x[0][0]))
+        )
 
 
 def field_names(mapping: dict[str, str]) -> set[str]:
@@ -387,7 +501,9 @@ def check_mapping(mapping: dict[str, str]) -> str | None:
     return None
 
 
-def converter(fmt: str, mapping: dict[str, str]) -> Converter:
+def converter(fmt: str, mapping: dict[str, str]) -> RecordConverter:
+    """The converter of a format and its mapping; a built-in format's reads keys spelt another
+    way (`mapped` and a dataset_info.json layout read their fields by exact name)."""
     if fmt in ("alpaca", "mapped"):
         convert = _alpaca(mapping, fmt)
     elif fmt == "sharegpt":
@@ -410,7 +526,9 @@ def converter(fmt: str, mapping: dict[str, str]) -> Converter:
         convert = _text_pair(mapping)
     else:
         raise ValueError(f"unknown format {fmt!r}")
-    return _complete(convert, fmt, mapping)
+    exact = fmt == "mapped" or "dataset_info" in mapping
+    canonical = () if exact else tuple(dict.fromkeys(v for k, v in mapping.items() if k in RECORD_KEYS))
+    return RecordConverter(_complete(convert, fmt, mapping), canonical)
 
 
 def _complete(convert: Converter, fmt: str, mapping: dict[str, str]) -> Converter:

@@ -206,7 +206,15 @@ class ImportRepo(SampleRepo):
         if progress:
             progress(reader.bytes_total, reader.bytes_total, added)
         return ImportReport(
-            source, added, False, repeated, examples, tuple(reader.skipped), reader.skipped_total, **shown
+            source,
+            added,
+            False,
+            repeated,
+            examples,
+            tuple(reader.skipped),
+            reader.skipped_total,
+            **shown,
+            respelt=reader.respelt,
         )
 
     @contextmanager
