@@ -70,7 +70,13 @@ def test_empty_placeholder_template_and_ends_on_user():
     assert "placeholder" in names(conv(("user", "Summarise"), ("assistant", "N/A")))
     got = names(conv(("user", "Status?"), ("assistant", "Hi {{customer_name}}, order {{order_id}} has shipped.")))
     assert got["template_field"] == "unfilled template field {{customer_name}}, {{order_id}}"
-    assert "template_field" in names(conv(("user", "Write a letter"), ("assistant", "Dear [Recipient Name], thanks.")))
+    # a content blank is unfilled; a letter's recipient slot is the blank an assistant rightly leaves
+    assert "template_field" in names(
+        conv(("user", "Write a letter"), ("assistant", "Dear Sir, I think [insert opinion]."))
+    )
+    assert "template_field" not in names(
+        conv(("user", "Write a letter"), ("assistant", "Dear [Recipient Name], thanks."))
+    )
     # template syntax inside a code block is code, not an unfilled field
     assert "template_field" not in names(
         conv(("user", "Jinja?"), ("assistant", "Use:\n```\n{{ name }}\n```\nThat's it."))

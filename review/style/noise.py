@@ -50,6 +50,7 @@ from .conflicts import overlap, stance
 from .fingerprint import script_of
 
 _FENCED = re.compile(r"```.*?(?:```|\Z)", re.S)
+_INLINE_CODE = re.compile(r"`[^`\n]+`")
 _WORD = re.compile(r"\b[A-Za-z][a-z]+\b")
 _ENDINGS = ("s", "d", "e", "r", "y", "n")  # "file"/"files" is grammar, not a slip
 _SENTENCE_START = re.compile(r"(?:[.!?]\s+|\n\s*)$")
@@ -246,8 +247,16 @@ def triggers(
             out.append(Trigger("placeholder", f"placeholder {who} {_quote(m.group(0) if m else t.content, 20)}", 0.9))
             break
     fields: list[str] = []
+    template_asked = bool(R.TEMPLATE_ASKED.search(asked))
     for t in turns:
-        fields += [m.group(0) for m in F.TEMPLATE_FIELD.finditer(_FENCED.sub("", t.content))]
+        text = _INLINE_CODE.sub(" ", _FENCED.sub("", t.content))
+        fields += [
+            m.group(0)
+            for m in F.TEMPLATE_FIELD.finditer(text)
+            if R.field_counts(
+                m.group(0), text, m.start(), m.end(), sent=t.role == TOOL_CALL, template_asked=template_asked
+            )
+        ]
     if fields:
         uniq = list(dict.fromkeys(fields))
         out.append(
@@ -336,10 +345,11 @@ def _repetition(said: list[tuple[int, str]], multi: bool) -> Trigger | None:
 
 def _boilerplate(said: list[tuple[int, str]], bp: R.Boilerplate, multi: bool, asked: str = "") -> Trigger | None:
     """The first listed phrase an assistant turn says — unless the user's text is about an AI,
-    a robot or a chatbot (R.AI_ASKED: "作为人工智能，你…", "write a chatbot script"): speaking as one
-    is then what was asked, not a copied disclaimer. A system prompt does not count: "You are an AI
+    a robot or a chatbot (R.AI_ASKED: "作为人工智能，你…", "write a chatbot script") or asks the
+    assistant who it is (R.IDENTITY_ASKED: "Do you have a name?", "你是谁"): speaking as one is then
+    what was asked, not a copied disclaimer. A system prompt does not count: "You are an AI
     assistant" would excuse every disclaimer."""
-    if R.AI_ASKED.search(asked):
+    if R.AI_ASKED.search(asked) or R.IDENTITY_ASKED.search(asked):
         return None
     for i, text in said:
         hit = bp.find(text)
@@ -353,12 +363,16 @@ def _boilerplate(said: list[tuple[int, str]], bp: R.Boilerplate, multi: bool, as
 def _language_mismatch(conv: Conversation, prompt, answer: str) -> Trigger | None:
     """The answer in Chinese where the question is English, or the other way round. Not when the
     prompt asks to translate or names a language, when the prompt (or a tool's result) already holds
-    text in the answer's language to work on, or when the answer is code."""
+    text in the answer's language to work on, or when the answer is code (fenced code is judged by
+    the prose around it: "Here is a simple code that…" to a Chinese prompt is a mismatch)."""
     users = [t for t in prompt if t.role == USER and t.content.strip()]
-    if not users or R.is_code(answer):
+    prose = _FENCED.sub("\n", answer)
+    if not users or R.is_code(prose):
         return None
     question = users[-1].content
-    a_lang, a_cjk, a_words = R.language(answer)
+    a_lang, a_cjk, a_words = R.language(prose)
+    if prose != answer and (a_cjk if a_lang == "zh" else a_words) < R.LANG_CODE_PROSE_MIN:
+        return None  # code with a line of comment around it: the code is the answer
     q_lang, _, _ = R.language(question)
     if a_lang not in R.LANGUAGE_NAMES or q_lang not in R.LANGUAGE_NAMES or a_lang == q_lang:
         return None
@@ -398,7 +412,14 @@ def _informal(answer: str, vocab: Vocabulary | None, prompt: str = "") -> str | 
     score = 0.0
     shown = []
     in_prompt = {w.casefold() for w in F.INFORMAL_WORDS.findall(prompt)}
-    slang = [w for w in dict.fromkeys(F.INFORMAL_WORDS.findall(prose)) if w.casefold() not in in_prompt]
+    acronyms = set(_DEFINED_ACRONYM.findall(prose))
+    slang = [
+        w
+        for w in dict.fromkeys(
+            m.group(0) for m in F.INFORMAL_WORDS.finditer(prose) if not _not_slang(prose, m, acronyms)
+        )
+        if w.casefold() not in in_prompt
+    ]
     if slang:
         score += len(slang)
         shown.append(", ".join(f"“{w}”" for w in slang[:4]))
@@ -418,6 +439,18 @@ def _informal(answer: str, vocab: Vocabulary | None, prompt: str = "") -> str | 
         score += 0.5
         shown.append("lower-case sentence start " + _quote(lower[0].strip(" .!?"), 20))
     return "informal answer: " + "; ".join(shown) if score >= F.INFORMAL_MIN else None
+
+
+_DEFINED_ACRONYM = re.compile(r"\(([A-Z]{2,6})\)")  # "profit-and-loss sharing (PLS)"
+
+
+def _not_slang(text: str, m: re.Match, acronyms: set[str]) -> bool:
+    """A slang match that is something else: digits inside a number ("666" in "1666", "6666"), or
+    an acronym the text defines in capitals ("PLS" after "profit-and-loss sharing (PLS)")."""
+    w = m.group(0)
+    if w.isdigit():
+        return text[m.start() - 1 : m.start()].isdigit() or text[m.end() : m.end() + 1].isdigit()
+    return w in acronyms
 
 
 _QUOTED = re.compile(r'"([^"\n]{1,40})"|“([^”\n]{1,40})”|「([^」\n]{1,40})」')

@@ -47,6 +47,7 @@ LANG_EN_CJK_SHARE = 0.05  # ...this share of its words
 # an answer in that language is then right. Acronyms (AI, GDP) do not count.
 LANG_FOREIGN_MAX = 0  # lower-case Latin words of 3+ letters a Chinese prompt may hold
 LANG_FOREIGN_MAX_CJK = 2  # CJK characters an English prompt may hold
+LANG_CODE_PROSE_MIN = 20  # an answer with fenced code: words (or CJK characters) of prose around it to judge
 
 LENGTH_MIN_COMPARED = 5  # fewer similar prompts with answers: compare with all answers instead
 LONG_RATIO = 8.0  # an answer this many times longer than the median answer to similar prompts...
@@ -104,6 +105,19 @@ def _compile(phrase: str) -> re.Pattern:
 AI_ASKED = re.compile(
     r"(?<![A-Za-z])ai(?![A-Za-z])|人工智能|机器人|语言模型|聊天机器|数字人|"
     r"\b(?:artificial intelligence|language models?|chat ?bots?|robots?|virtual assistants?)\b",
+    re.I,
+)
+
+
+# A question about the assistant itself — its name, who made it, what it is (labels: LLaMA-Factory's
+# identity set "Do you have a name?" → "As an AI assistant developed by {{author}}…"): an answer that
+# introduces itself as an AI is the identity the dataset teaches, not a copied disclaimer.
+IDENTITY_ASKED = re.compile(
+    r"\b(?:your name|who are you|what are you|introduce yourself|about yourself|are you (?:a |an )?(?:ai|bot|robot|human|chatgpt|gpt)|"
+    r"who (?:created|built|made|trained|developed|designed|invented) you|"
+    r"are you (?:based on|built on|powered by|made by|created by|trained by|developed by))\b|"
+    r"你是谁|您是谁|你叫什么|你的名字|你有名字|介绍一下你自己|介绍你自己|你是什么|你的身份|"
+    r"谁(?:开发|创造|训练|制作|打造|设计|发明)了你|你是由谁|你是谁(?:开发|打造|的作品)",
     re.I,
 )
 
@@ -237,6 +251,55 @@ def is_code(text: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
+# Template fields that are not unfilled. Labels (tests/fixtures/quality/noise.jsonl, 182 flags read):
+# a drafted letter's "[Your Name]", "Dear [Recipient]," are the blanks an assistant rightly leaves
+# for what only the user knows (36 of 38 such flags); "${p._1}", "${{ secrets.TOKEN }}",
+# "[User32]::" are code; "{{ . }}" is data. Left flagged: template variables ({{name}}), blanks where
+# the answer's own content should be ("[insert opinion]", "[Target Market]"), a prompt's missing
+# material ("[Insert an image]"), and any field a tool call sends.
+
+# The user's or a party's own details: name, title, company, contact.
+PARTY_SLOT = re.compile(
+    r"\[\s*(?:your|recipient|customer|company|user|client|manager|sender|person)(?:['’]s)?[ _]?"
+    r"(?:(?:full |first |last |company |job )?(?:name|title|position|company|email(?: address)?|phone(?: number)?|"
+    r"address|signature|contact(?: information| info| details)?|password|username|account))?\s*\]",
+    re.I,
+)
+TEMPLATE_ASKED = re.compile(r"\btemplates?\b|\bfill-in\b|\bform letter\b|模板|模版", re.I)
+ANSWER_SLOT = re.compile(r"\[\s*(?:your )?answer(?: here)?\s*\]", re.I)  # a format the user asks the answer to fill
+# Marks that make a line code rather than prose around a field: "println(s\"${p._1}\")", "= [RECIPIENT]",
+# "[User32]::Get…" (other fields on the line are left out first: "I am {{name}} by {{author}}").
+_CODE_MARKS = re.compile(r"[=;{}`]|::|\$\(|\bs\"|\w\(|\)\.")
+
+
+def field_in_code(text: str, start: int, end: int) -> bool:
+    """The field at text[start:end] sits in code: its line, without the field, has code's marks,
+    or the field is an interpolation (${…}) or a ${{ … }} expression."""
+    if text[max(0, start - 1) : start] == "$":
+        return True  # ${{ github.token }}: a GitHub Actions expression
+    ls = text.rfind("\n", 0, start) + 1
+    le = text.find("\n", end)
+    line = text[ls : le if le >= 0 else len(text)]
+    rest = F.TEMPLATE_FIELD.sub(" ", line[: start - ls] + " " + line[end - ls :])
+    return bool(_CODE_MARKS.search(rest))
+
+
+def field_counts(field: str, text: str, start: int, end: int, *, sent: bool, template_asked: bool) -> bool:
+    """Whether one TEMPLATE_FIELD match is an unfilled field a curator wants flagged (see above)."""
+    if not re.search(r"[A-Za-z\u4e00-\u9fff]", field):
+        return False  # "{{ . }}", "{{...}}": data, not a variable
+    if sent:
+        return True  # a tool call sends what it holds: a blank there goes out as it is
+    if field_in_code(text, start, end):
+        return False
+    if ANSWER_SLOT.fullmatch(field):
+        return False
+    if template_asked and field.startswith("["):
+        return False
+    return not PARTY_SLOT.fullmatch(field)
+
+
+# ---------------------------------------------------------------------------------------------
 # Repetition
 
 
@@ -317,9 +380,16 @@ CJK_FINAL_WORDS = set("哦啊吧呢呀嗯噢哈好是对行嘛啦呗")
 def _opened_here(t: str) -> bool:
     """The answer opens the code block it leaves open: it does not start inside one (a "continue"
     turn picking up code) and its last fence is followed by code, not the end of the text."""
-    after = t.rsplit("```", 1)[1]
+    before, after = t.split("```", 1)[0], t.rsplit("```", 1)[1]
     head = "\n".join(t.lstrip().splitlines()[:3])
-    return bool(after.strip()) and "\n" in after and not is_code(head.split("```", 1)[0])
+    if is_code(head.split("```", 1)[0]) or (is_code(before) and not re.search(r"[.:：。]\s*$", before)):
+        return False
+    # Prose that ends on a full stop after the last fence: that fence closed a block opened in an
+    # earlier turn (a "continue" answer picking up code: kto en 267).
+    tail = after.strip()
+    if tail and not is_code(tail) and re.search(r"[.!?。！？]\s*$", tail) and len(tail.split()) >= 8:
+        return False
+    return bool(after.strip()) and "\n" in after
 
 
 def cut_ending(text: str, vocab_completes=None, informal: bool = False) -> tuple[str, float] | None:
