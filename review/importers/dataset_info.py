@@ -19,6 +19,14 @@ and `entry_for` can write a matching entry for an exported file. Answer-carrying
 entry does not name (a `history` or `tools` it leaves out) are refused naming the field, as for
 every format: winnow never imports less than the file holds without saying so.
 
+A `file_name` is joined to the folder as LLaMA-Factory joins it, but a folder someone else made is
+not trusted to name a path outside itself: a `file_name` that is absolute or climbs out with `..`
+is refused — a file the user means to read from elsewhere is given to `winnow import` directly.
+A symlink inside the folder is followed, as LLaMA-Factory follows it (a data folder of links to
+big files elsewhere is common), but only to a regular file: a FIFO or a device such as /dev/zero
+(which would block or never end) is refused, linked or not. dataset_info.json itself
+is bounded (MAX_INFO_BYTES) and a nesting too deep to parse is refused, not a traceback.
+
 Refused: a folder with no dataset_info.json, an unknown name (the names with a local file are
 listed), a hub or remote entry (hf_hub_url, ms_hub_url, script_url, cloud_file_name), a missing
 file, a `formatting` other than alpaca/sharegpt, and a pretraining entry (prompt only, no
@@ -28,6 +36,7 @@ response column in the file is refused by the format as a missing field).
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +44,7 @@ from typing import Any
 from .errors import InputError
 
 INFO = "dataset_info.json"
+MAX_INFO_BYTES = 16 * 1024 * 1024  # LLaMA-Factory's own is ~30 KB; a bigger one is not an index of datasets
 TAG_DEFAULTS = {
     "role_tag": "from",
     "content_tag": "value",
@@ -69,7 +79,25 @@ def load_info(folder: str | Path) -> dict[str, Any]:
             "give --dataset-dir the folder that holds LLaMA-Factory's dataset_info.json",
         )
     try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if size > MAX_INFO_BYTES:
+        raise InputError(
+            str(path),
+            None,
+            f"dataset_info.json is {size // (1024 * 1024)} MiB, over the {MAX_INFO_BYTES // (1024 * 1024)} MiB an index of datasets needs",
+            "check that this is LLaMA-Factory's dataset_info.json",
+        )
+    try:
         info = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise InputError(
+            str(path),
+            None,
+            "dataset_info.json is nested too deeply to read",
+            "check that this is LLaMA-Factory's dataset_info.json",
+        ) from None
     except (OSError, UnicodeDecodeError, ValueError) as e:
         line = getattr(e, "lineno", None)
         raise InputError(
@@ -140,6 +168,8 @@ def _plan(folder: Path, info_path: Path, name: str, entry: Any) -> Plan:
     file_name = entry.get("file_name")
     if not isinstance(file_name, str) or not file_name:
         raise refuse("has no file_name", "add file_name (the data file, relative to the folder)")
+    if "\0" in file_name:
+        raise refuse("file_name holds a NUL character", "fix file_name")
     path = folder / file_name
     if not path.exists():
         raise refuse(
@@ -149,6 +179,17 @@ def _plan(folder: Path, info_path: Path, name: str, entry: Any) -> Plan:
         raise refuse(
             f"names the folder {file_name!r} (LLaMA-Factory reads every file in it)",
             f"import its files directly: winnow import {path}/* (a folder of hub Parquet shards: winnow import {path})",
+        )
+    norm = os.path.normpath(file_name)
+    if os.path.isabs(file_name) or norm == ".." or norm.startswith(".." + os.sep):
+        raise refuse(
+            f"names {file_name!r}, outside {str(folder)!r}",
+            f"a dataset folder may only name files under it; if you trust that file, import it directly: winnow import {str(path.resolve())!r}",
+        )
+    if not path.is_file():
+        raise refuse(
+            f"names {file_name!r}, which is not a regular file (a FIFO or a device)",
+            "point file_name at the data file itself",
         )
     formatting = entry.get("formatting", "alpaca")
     ranking = bool(entry.get("ranking", False))
