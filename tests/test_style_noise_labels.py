@@ -18,6 +18,9 @@ def names(c: Conversation, **kw) -> dict[str, str]:
 def test_letter_slots_are_expected_blanks_but_content_blanks_and_variables_are_not():
     letter = "Dear [Recipient],\nThe launch moves to May.\nSincerely,\n[Your Name]"
     assert "template_field" not in names(conv(("user", "Draft an email to my team"), ("assistant", letter)))
+    # in a reply to the user, the same slot is a name the answer should have had
+    reply = names(conv(("user", "Did you change my address?"), ("assistant", "Dear [Customer Name], it is updated.")))
+    assert reply["template_field"] == "unfilled template field [Customer Name]"
     got = names(conv(("user", "Write to the editor"), ("assistant", "Dear Editor, I worry about [insert issue].")))
     assert got["template_field"] == "unfilled template field [insert issue]"
     got = names(conv(("user", "Who are you?"), ("assistant", "I am {{name}}, built by {{author}}.")))

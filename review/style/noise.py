@@ -248,13 +248,20 @@ def triggers(
             break
     fields: list[str] = []
     template_asked = bool(R.TEMPLATE_ASKED.search(asked))
+    draft_asked = bool(R.DRAFT_ASKED.search(asked))
     for t in turns:
         text = _INLINE_CODE.sub(" ", _FENCED.sub("", t.content))
         fields += [
             m.group(0)
             for m in F.TEMPLATE_FIELD.finditer(text)
             if R.field_counts(
-                m.group(0), text, m.start(), m.end(), sent=t.role == TOOL_CALL, template_asked=template_asked
+                m.group(0),
+                text,
+                m.start(),
+                m.end(),
+                sent=t.role == TOOL_CALL,
+                template_asked=template_asked,
+                draft_asked=draft_asked,
             )
         ]
     if fields:

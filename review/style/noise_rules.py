@@ -265,6 +265,13 @@ PARTY_SLOT = re.compile(
     r"address|signature|contact(?: information| info| details)?|password|username|account))?\s*\]",
     re.I,
 )
+# The prompt asks for a text written for the user to send (a letter, an email, a script): a party's
+# slot is then theirs to fill. In a reply to the user ("Dear [Customer Name], we have updated…") it is unfilled.
+DRAFT_ASKED = re.compile(
+    r"\b(?:write|draft|compose|create|generate|prepare|pen|letters?|e-?mails?|notes?|messages?|invitations?|"
+    r"scripts?|press release|newsletter|posts?|speech)\b|写|起草|撰写|拟",
+    re.I,
+)
 TEMPLATE_ASKED = re.compile(r"\btemplates?\b|\bfill-in\b|\bform letter\b|模板|模版", re.I)
 ANSWER_SLOT = re.compile(r"\[\s*(?:your )?answer(?: here)?\s*\]", re.I)  # a format the user asks the answer to fill
 # Marks that make a line code rather than prose around a field: "println(s\"${p._1}\")", "= [RECIPIENT]",
@@ -284,7 +291,9 @@ def field_in_code(text: str, start: int, end: int) -> bool:
     return bool(_CODE_MARKS.search(rest))
 
 
-def field_counts(field: str, text: str, start: int, end: int, *, sent: bool, template_asked: bool) -> bool:
+def field_counts(
+    field: str, text: str, start: int, end: int, *, sent: bool, template_asked: bool, draft_asked: bool = True
+) -> bool:
     """Whether one TEMPLATE_FIELD match is an unfilled field a curator wants flagged (see above)."""
     if not re.search(r"[A-Za-z\u4e00-\u9fff]", field):
         return False  # "{{ . }}", "{{...}}": data, not a variable
@@ -296,7 +305,7 @@ def field_counts(field: str, text: str, start: int, end: int, *, sent: bool, tem
         return False
     if template_asked and field.startswith("["):
         return False
-    return not PARTY_SLOT.fullmatch(field)
+    return not (draft_asked and PARTY_SLOT.fullmatch(field))
 
 
 # ---------------------------------------------------------------------------------------------
