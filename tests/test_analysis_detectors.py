@@ -86,6 +86,32 @@ def test_flags_name_partner_cluster_and_reason(planted):
     assert f.details[0] == f"{f.members.index(ids[i]) + 1} of {len(f.members)} near-copies"
 
 
+def test_duplicate_flags_say_why_they_fired(planted):
+    """Each lexical/semantic flag says in words how alike the prompts and the answers are (issue 14)."""
+    import re
+
+    from review.analysis.flags import why_alike
+
+    db, ids, _, truth, _ = planted
+    (i, j) = sorted(truth["typo"])[0]
+    with Store(db) as s:
+        s.add_goal("Teach the support assistant to answer billing questions.")
+        me = s.sample(ids[i])
+        flags = [f for f in duplicate_flags(s, 1, me) if f.kind in ("lexical", "semantic")]
+        assert flags
+        for f in flags:
+            why = [d for d in f.details if d.startswith("prompts ")]
+            assert len(why) == 1, f.details
+            m = re.fullmatch(r"prompts (\d\.\d\d) alike, answers (\d\.\d\d) alike \(characters\)", why[0])
+            assert m, why[0]
+            assert why[0] == why_alike(me, s.sample(f.partner))
+            # a typo'd copy: both sides near-same, neither identical to an unrelated record's
+            assert float(m.group(1)) >= 0.8 and float(m.group(2)) >= 0.8
+        other = s.sample(ids[next(k for k in range(len(ids)) if k not in (i, j))])
+        p, q = (float(x) for x in re.findall(r"\d\.\d\d", why_alike(me, other)))
+        assert p < 1.0 or q < 1.0
+
+
 def test_keep_one_drop_the_cluster_is_one_undo_step(planted, tmp_path):
     db, ids, _, truth, _ = planted
     with Store(db) as s:

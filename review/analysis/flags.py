@@ -8,12 +8,28 @@ its `details` are ("eval FILE record N (line L)", the eval sample's text) for th
 
 from __future__ import annotations
 
+from difflib import SequenceMatcher
+
 from ..model import Flag, Queue, QueueSpec, Sample
+from ..prompt import question_identity
 from ..store import Store
 from .figures import analysis_figures
 from .store import DETECTORS, AnalysisStore
 
 _NOUN = {"exact": "copy of", "lexical": "near-copy of", "semantic": "near-dup of"}
+WHY_CHARS = 2000  # each side compared on its first WHY_CHARS characters: SequenceMatcher is quadratic
+
+
+def _alike(a: str, b: str) -> float:
+    return SequenceMatcher(None, a[:WHY_CHARS], b[:WHY_CHARS], autojunk=False).ratio()
+
+
+def why_alike(sample: Sample, other: Sample) -> str:
+    """Why a pair was flagged, in words: how alike its prompts (the question with its tools/context,
+    review.prompt.question_identity) and its answers are, as character-level ratios (0..1)."""
+    p = _alike(question_identity(sample.conversation), question_identity(other.conversation))
+    q = _alike(sample.conversation.answer_text(), other.conversation.answer_text())
+    return f"prompts {p:.2f} alike, answers {q:.2f} alike (characters)"
 
 
 def duplicate_flags(store: Store, goal_id: int, sample: Sample) -> list[Flag]:
@@ -60,7 +76,11 @@ def duplicate_flags(store: Store, goal_id: int, sample: Sample) -> list[Flag]:
                 out[k] = Flag(f.kind, f.label, f.partner, f.score, f.members, (*f.details, label), f.reason)
             continue
         seen[members] = len(out)
-        out.append(Flag(det, label, r.partner, r.score, members, (where,) if where else (), reason="duplicate"))
+        details = (where,) if where else ()
+        other = store.sample(r.partner) if r.partner is not None and r.partner != sample.id else None
+        if other is not None:
+            details = (*details, why_alike(sample, other))
+        out.append(Flag(det, label, r.partner, r.score, members, details, reason="duplicate"))
     return out
 
 
