@@ -296,3 +296,39 @@ print("heavy:", heavy)
     assert out.returncode == 0, out.stderr
     assert "heavy: []" in out.stdout or "heavy: ['numpy']" in out.stdout, out.stdout
     assert "torch" not in out.stdout and "sentence_transformers" not in out.stdout
+
+
+async def test_the_analysis_key_runs_every_pair_check(tmp_path):
+    """A in the app runs the preference pair checks as `winnow analyze` does, check 2 (the noise
+    rules on chosen and rejected) included."""
+    import json
+
+    def dpo(prompt: str, chosen: str, rejected: str) -> dict:
+        return {
+            "conversations": [{"from": "human", "value": prompt}],
+            "chosen": {"from": "gpt", "value": chosen},
+            "rejected": {"from": "gpt", "value": rejected},
+        }
+
+    src = tmp_path / "pairs.json"
+    records = [
+        dpo("List fruits.", "You can buy apples, pears and", "You can buy apples, pears and plums."),
+        dpo("Name a colour.", "Blue.", "Blue."),
+        dpo("Is it raining?", "Yes.", "No."),
+    ]
+    src.write_text(json.dumps(records), encoding="utf-8")
+    db = tmp_path / "p.db"
+    with Store(db) as store:
+        store.import_file(src)
+        store.add_goal(GOAL)
+    app = app_on(db, FakeEmbedder())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("A")
+        await until(pilot, lambda: screen.analysis_last is not None, "the analysis to finish")
+        assert screen.analysis_last.error is None
+    kinds = flag_kinds(db, [1, 2, 3])
+    assert "pair-noise" in kinds[1]  # chosen cut off, rejected whole
+    assert "pair-same" in kinds[2]
+    assert not {k for k in kinds[3] if k.startswith("pair")}

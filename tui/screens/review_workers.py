@@ -95,6 +95,7 @@ def analyse(
     # Imported here: numpy, rapidfuzz (and torch, for a real embedder) load in this thread only.
     from review.analysis import run_analysis
     from review.style import run_style_analysis
+    from review.style.pair_noise import noise_check
 
     worker = get_current_worker()
     started: dict[str, float] = {}
@@ -116,7 +117,9 @@ def analyse(
     cancelled = False
     error: str | None = None
     try:
-        summary = run_analysis(db_path, detectors=detectors, embedder=embedder, progress=progress, should_stop=stop)
+        summary = run_analysis(
+            db_path, detectors=detectors, embedder=embedder, progress=progress, should_stop=stop, pair_noise=noise_check
+        )
         parts += [f"{d.detector} {d.flagged:,}" for d in summary.detectors]
         cancelled = summary.cancelled
         if not cancelled and not stop():
