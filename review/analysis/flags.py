@@ -11,7 +11,6 @@ from __future__ import annotations
 from difflib import SequenceMatcher
 
 from ..model import Flag, Queue, QueueSpec, Sample
-from ..prompt import question_identity
 from ..store import Store
 from .figures import analysis_figures
 from .store import DETECTORS, AnalysisStore
@@ -24,10 +23,17 @@ def _alike(a: str, b: str) -> float:
     return SequenceMatcher(None, a[:WHY_CHARS], b[:WHY_CHARS], autojunk=False).ratio()
 
 
+def _prompt_side(sample: Sample) -> str:
+    c = sample.conversation
+    return f"{c.tools}\n{c.prompt_text()}" if c.tools else c.prompt_text()
+
+
 def why_alike(sample: Sample, other: Sample) -> str:
-    """Why a pair was flagged, in words: how alike its prompts (the question with its tools/context,
-    review.prompt.question_identity) and its answers are, as character-level ratios (0..1)."""
-    p = _alike(question_identity(sample.conversation), question_identity(other.conversation))
+    """Why a pair was flagged, in words: how alike its prompts (the whole prompt side: tools, system and
+    every turn before the answer) and its answers are, as character-level ratios (0..1). Not
+    question_identity: in a multi-turn record it is the last question only, and FastChat pairs whose
+    first questions differ ("davinci-001" / "davinci-003") share their last one."""
+    p = _alike(_prompt_side(sample), _prompt_side(other))
     q = _alike(sample.conversation.answer_text(), other.conversation.answer_text())
     return f"prompts {p:.2f} alike, answers {q:.2f} alike (characters)"
 
