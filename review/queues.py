@@ -4,7 +4,8 @@ A queue is a `model.Queue` value (kind + optional value); what a kind means — 
 step it, its size where known, whether a step is instant — is its `model.QueueSpec`. Each module
 that owns a kind returns its specs from a plain function, and `default_queues()` asks each in
 turn: the store (the built-in kinds over samples and decisions), batches, goals (re-review),
-analysis (duplicates, flagged, leaks, preference pairs) and style (style drift, contradictions, noisy). Nothing
+analysis (duplicates, flagged, leaks), style (style drift, contradictions, noisy) and
+preference pairs, last since most projects have none. Nothing
 registers itself at import, so the table is the same whichever modules happen to be imported.
 
 A new queue kind: a step function in the module that owns its tables, a spec in that module's
@@ -33,7 +34,7 @@ EMPTY_HINTS: dict[str, str] = {
     "duplicates": "A (analysis) finds them",
     "flagged": "A (analysis) flags them",
     "leaks": "winnow leakage --eval FILE",
-    "pairs": "A (analysis) checks the preference pairs",
+    "pairs": "A (analysis) checks preference pairs",
     "style_drift": "A (analysis) finds it",
     "contradictions": "A (analysis) finds them",
     "noisy": "A (analysis) finds them",
@@ -196,8 +197,8 @@ def default_queues() -> QueueTable:
         goals.queue_specs(),
         relevance.queue_specs(),
         analysis.queue_specs(),
-        pairs.queue_specs(),
         style.queue_specs(),
+        pairs.queue_specs(),  # last: empty on every project without preference pairs
     ):
         twice = specs.keys() & part.keys()
         if twice:

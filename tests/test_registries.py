@@ -127,10 +127,10 @@ def test_every_queue_label_reads_as_it_did():
         "duplicates": "duplicates, cluster by cluster",
         "flagged": "flagged by analysis",
         "leaks": "leaks into eval",
-        "pairs": "preference pairs flagged, most certain first",
         "style_drift": "style drift first",
         "contradictions": "contradictions, pair by pair",
         "noisy": "noisy samples",
+        "pairs": "preference pairs flagged, most certain first",
     }
     assert queues.label(Queue("some_future_kind")) == "some future kind"
     # instant (stepped on the UI thread): the indexed keyset queues; the rest go to a worker
@@ -142,10 +142,10 @@ def test_every_queue_label_reads_as_it_did():
         "duplicates",
         "flagged",
         "leaks",
-        "pairs",
         "style_drift",
         "contradictions",
         "noisy",
+        "pairs",  # last: empty on every project without preference pairs
     ]
 
 
