@@ -4,6 +4,9 @@ original schema; a folder of hub shards imports as one dataset. pyarrow is the `
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,6 +147,84 @@ def test_an_incomplete_or_mixed_folder_is_refused_before_anything_is_imported(tm
     (empty / "notes.txt").write_text("x", encoding="utf-8")
     result = CliRunner().invoke(cli, ["import", str(empty), "--db", str(db)])
     assert result.exit_code != 0 and "no Parquet shards" in result.output and "notes.txt" in result.output
+
+
+WINNOW = Path(sys.executable).with_name("winnow")
+
+
+def import_in_subprocess(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """`winnow import ARGS` in its own process: a hang (opening a FIFO waits for a writer) fails
+    the test at the timeout instead of blocking the run."""
+    try:
+        return subprocess.run([str(WINNOW), "import", *args], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"winnow import {' '.join(args)} still ran after {timeout} s: it opened something that blocks")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="os.mkfifo is POSIX only")
+@pytest.mark.parametrize("which", [0, 1], ids=["first-shard", "last-shard"])
+def test_a_fifo_among_the_shards_is_refused_at_once_and_nothing_imported(tmp_path: Path, which: int) -> None:
+    """A named pipe with a shard's name used to hang the import: the schema check opened it."""
+    folder = tmp_path / "hub"
+    folder.mkdir()
+    names = [f"train-{i:05d}-of-00002.parquet" for i in range(2)]
+    for i, name in enumerate(names):
+        if i == which:
+            os.mkfifo(folder / name)
+        else:
+            write(folder / name, rows(i * 5, 5))
+    db = tmp_path / "p.db"
+    result = import_in_subprocess(str(folder), "--db", str(db), timeout=30)
+    assert result.returncode != 0, result.stdout + result.stderr
+    fifo = folder / names[which]
+    assert f"{fifo}: not a regular file (a named pipe, FIFO) — " in result.stderr, result.stderr
+    assert "nothing was imported" in result.stderr
+    assert not db.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="os.mkfifo is POSIX only")
+def test_any_non_regular_shard_is_refused_before_any_shard_is_read(tmp_path: Path) -> None:
+    """A directory, or a symlink to a FIFO, named as a shard is refused; a symlink to a regular
+    shard is read through (LLaMA-Factory folders link their files)."""
+    real = write(tmp_path / "real.parquet", rows(0, 5))
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    db = tmp_path / "p.db"
+    for case, make in (
+        ("dir", lambda p: p.mkdir()),
+        ("link-to-fifo", lambda p: p.symlink_to(pipe)),
+    ):
+        folder = tmp_path / case
+        folder.mkdir()
+        (folder / "train-00000-of-00002.parquet").symlink_to(real)
+        make(folder / "train-00001-of-00002.parquet")
+        result = import_in_subprocess(str(folder), "--db", str(db), timeout=30)
+        assert result.returncode != 0, result.stdout + result.stderr
+        assert f"{folder / 'train-00001-of-00002.parquet'}: not a regular file (" in result.stderr, result.stderr
+        assert not db.exists(), case
+    folder = tmp_path / "links"
+    folder.mkdir()
+    (folder / "train-00000-of-00001.parquet").symlink_to(real)
+    result = import_in_subprocess(str(folder), "--db", str(db))
+    assert result.returncode == 0 and "imported 5 samples as openai (parquet)" in result.stdout, result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="os.mkfifo is POSIX only")
+def test_a_dataset_info_file_name_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "dataset_info.json").write_text(
+        json.dumps({"piped": {"file_name": "piped.json"}, "hub": {"file_name": "hub"}}), encoding="utf-8"
+    )
+    os.mkfifo(folder / "piped.json")
+    (folder / "hub").mkdir()
+    os.mkfifo(folder / "hub" / "train-00000-of-00001.parquet")
+    db = tmp_path / "p.db"
+    result = import_in_subprocess("--dataset-dir", str(folder), "--dataset", "piped", "--db", str(db), timeout=30)
+    assert result.returncode != 0 and "not a regular file" in result.stderr, result.stdout + result.stderr
+    assert "piped.json" in result.stderr and not db.exists()
+    result = import_in_subprocess("--dataset-dir", str(folder), "--dataset", "hub", "--db", str(db), timeout=30)
+    assert result.returncode != 0 and not db.exists(), result.stdout + result.stderr
 
 
 def test_rows_round_trip_through_json_exactly(tmp_path: Path) -> None:

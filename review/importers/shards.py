@@ -3,16 +3,21 @@
 `shard_files(folder)` returns the folder's data files in import order, or raises InputError: a
 folder of shards must hold every shard of each split it has (`-00000-of-00003` through
 `-00002-of-00003`), and all of a split's shards must share one Arrow schema (export writes them
-back as one Parquet file with it). A folder with no shards is refused with what it holds. Each
+back as one Parquet file with it). A folder with no shards is refused with what it holds. A shard
+that is not a regular file (a FIFO, a directory, a device, a link to one) is refused before any file
+is opened: reading a named pipe waits for a writer, so the schema check would hang on it. Each
 shard imports as a source of its own, in order; the checks above run before any is imported.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 from .errors import InputError
+from .source import not_regular
 
 SHARD = re.compile(r"^(?P<split>.+?)-(?P<i>\d{5})-of-(?P<n>\d{5})\.parquet$")
 
@@ -27,6 +32,7 @@ def shard_files(folder: str | Path) -> list[Path]:
             if not p.name.startswith("."):
                 others.append(p.name)
             continue
+        _regular(p)
         splits.setdefault((m["split"], int(m["n"])), {})[int(m["i"])] = p
     if not splits:
         shown = ", ".join(others[:5]) + (", …" if len(others) > 5 else "")
@@ -60,6 +66,24 @@ def shard_files(folder: str | Path) -> list[Path]:
         _same_schema(folder, paths)
         out += paths
     return out
+
+
+def _regular(path: Path) -> None:
+    """Refuse a shard that is not a regular file without opening it (os.stat follows a link)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        raise InputError(
+            str(path), None, f"the shard cannot be read ({e.strerror or e})", "download it again"
+        ) from None
+    if not stat.S_ISREG(mode):
+        what = not_regular(str(path), mode).what
+        raise InputError(
+            str(path),
+            None,
+            what,
+            "put the downloaded shard file itself in the folder (or move this out of it), then import the folder again",
+        )
 
 
 def _same_schema(folder: Path, paths: list[Path]) -> None:
