@@ -268,11 +268,31 @@ def mark_matches(body: Text, term: str | None) -> Text:
     return body
 
 
-def conversation(sample: Sample, *, markdown: bool = False, highlight: str | None = None) -> RenderableType:
+def system_line(content: str, shared: int, key: str = "p") -> Text:
+    """A system prompt that `shared` samples carry (this one included), as one line: what it is,
+    how many others carry it, the key that shows it whole, and as much of its start as fits."""
+    others = shared - 1
+    t = Text.assemble((f"▌{ROLE_LABELS[SYSTEM]}", ROLE_STYLES[SYSTEM]), no_wrap=True, overflow="ellipsis")
+    t.append(f" · same as {others:,} other sample{'s' if others != 1 else ''} · {key} shows it", style="dim")
+    t.append(" — ")
+    t.append(sanitize(content[:400], oneline=True), style="dim italic")
+    return t
+
+
+def conversation(
+    sample: Sample,
+    *,
+    markdown: bool = False,
+    highlight: str | None = None,
+    system_shared: int = 0,
+    system_key: str = "p",
+) -> RenderableType:
     """The sample as a readable conversation, bounded in size whatever the sample's size.
 
     A preference pair shows its prompt, then both answers (PairAnswers); a KTO record its label
-    above the answer; media references after the system prompt."""
+    above the answer; media references after the system prompt. A system prompt that
+    `system_shared` >= 2 samples carry is one line (`system_line`), unless a search term is in
+    it; pass 0 to show it whole."""
     secs = sections(sample)
     parts: list[RenderableType] = []
     budget = PREVIEW_TOTAL
@@ -288,6 +308,14 @@ def conversation(sample: Sample, *, markdown: bool = False, highlight: str | Non
                 parts.append(AnswerMark())
             parts.append(_more(len(secs) - i, "turns"))
             break
+        if (
+            i == 0
+            and sec.role == SYSTEM
+            and system_shared >= 2
+            and not (highlight and sanitize(highlight, oneline=True).lower() in sanitize(sec.content).lower())
+        ):
+            parts.append(Padding(system_line(sec.content, system_shared, system_key), (0, 0, 1, 0)))
+            continue
         text, hidden = clip(sec.content, min(PREVIEW_CHARS, budget))
         budget -= len(text)
         if i == answer and conv.label is not None:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from ..model import Conversation, Sample, Source
 from .connection import StoreBase, chunks
+
+
+def system_key(text: str) -> bytes:
+    """The key `SampleRepo.repeated_systems` counts a system prompt under (its exact text)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 class SampleRepo(StoreBase):
@@ -115,6 +121,21 @@ class SampleRepo(StoreBase):
         for chunk in chunks(list(ids), 500):
             q = ",".join("?" * len(chunk))
             out += self.conn.execute(f"SELECT id, content_hash FROM samples WHERE id IN ({q})", chunk).fetchall()
+        return out
+
+    def repeated_systems(self, *, cancelled: Callable[[], bool] | None = None) -> dict[bytes, int] | None:
+        """How many samples carry each system prompt that more than one sample carries, keyed by
+        `system_key(text)` (a digest: a shared prompt may be long). One scan of the `system`
+        column (it is stored before the turns, so their overflow pages are not read); for a
+        worker, not a keypress. None when `cancelled()` said so."""
+        out: dict[bytes, int] = {}
+        rows = self.conn.execute(
+            "SELECT system, count(*) FROM samples WHERE system != '' GROUP BY system HAVING count(*) > 1"
+        )
+        for i, (text, n) in enumerate(rows):
+            if cancelled is not None and i % 256 == 0 and cancelled():
+                return None
+            out[system_key(text)] = int(n)
         return out
 
     def has_sample(self, sample_id: int) -> bool:

@@ -42,9 +42,10 @@ from textual.widgets import Footer, ProgressBar
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from review.batch import Batch, batch_progress, latest_batch
-from review.model import Counts, Flag, Queue
+from review.model import Counts, Flag, Queue, Sample
 from review.session import PREF_LABELS, BulkPreview, ReviewSession, SelectionSummary, View, describe_action
 from review.store import Flip, GoalArchived, GoalChanged, ProjectError, Store
+from review.store.samples import system_key
 
 from ..keys import REVIEW_BINDINGS
 from ..messages import AnalysisFinished, SampleDecided
@@ -95,6 +96,8 @@ class ReviewScreen(PairKeys, ProjectTasks):
         self._matches: dict[str, list[int]] = {}  # search text -> the ids it matches, ascending
         self._match_last_from: int | None = None  # P left this sample: show the next one at its last match
         self._left: dict[tuple[Queue, int], int] = {}  # (queue, log position) -> undecided left in it
+        self.system_open = False  # p: repeated system prompts shown whole
+        self._systems: dict[bytes, int] | None = None  # system_key -> samples carrying it (a worker's)
         self._writes = WriteRetry(
             self, set_busy=self._set_busy, refresh=self.refresh_view, goal_moved=self._goal_moved, failed=self._failed
         )
@@ -116,6 +119,7 @@ class ReviewScreen(PairKeys, ProjectTasks):
     def on_mount(self) -> None:
         self._layout_for(self.app.size.width)
         self.refresh_view()
+        self._count_systems()
         if self.session.resumed and self.view is not None:
             self.notify(f"resumed at #{self.view.number:,} · queue: {self.view.queue_label}", timeout=4)
 
@@ -814,6 +818,58 @@ class ReviewScreen(PairKeys, ProjectTasks):
         if self.view is not None:
             self._render_panes(self.view)
         self.notify("markdown " + ("on" if self.markdown else "off"), timeout=1.5)
+
+    # -- repeated system prompts: one line each until p
+
+    def _count_systems(self) -> None:
+        """Which system prompts more than one sample carries, counted once per screen by a worker
+        (a scan of the samples; never on a keypress). Until it answers, prompts show whole."""
+
+        def count() -> None:
+            worker = get_current_worker()
+            with Store(self.db_path, create=False, check_same_thread=False) as store:
+                found = store.repeated_systems(cancelled=lambda: worker.is_cancelled)
+            if found is not None and not worker.is_cancelled:
+                self.app.call_from_thread(self._systems_counted, found)
+
+        self.run_worker(count, name="systems", group="systems", exclusive=True, exit_on_error=False, thread=True)
+
+    def _systems_counted(self, found: dict[bytes, int]) -> None:
+        self._systems = found
+        v = self.view
+        if v is not None and self._system_shared(v.sample) >= 2:
+            self._render_panes(v)
+
+    def _system_shared(self, sample: Sample) -> int:
+        """How many samples carry this sample's system prompt (0: show it whole)."""
+        system = sample.conversation.system
+        if self.system_open or not system or not self._systems:
+            return 0
+        return self._systems.get(system_key(system), 0)
+
+    def _system_key(self) -> str:
+        """The key that toggles system prompts, as the keymap has it."""
+        keymap = getattr(self.app, "config", {}).get("keymap")
+        keys = keymap.get("system_prompt") if isinstance(keymap, dict) else None
+        return str(keys).split(",")[0] if keys else "p"
+
+    def action_system_prompt(self) -> None:
+        v = self.view
+        if v is None:
+            return
+        if not self.system_open and self._system_shared(v.sample) < 2:
+            self.app.bell()
+            why = "has none" if not v.sample.conversation.system else "is not repeated"
+            if v.sample.conversation.system and self._systems is None:
+                why = "is still being compared with the others"
+            self.notify(f"this sample's system prompt {why}", timeout=2)
+            return
+        self.system_open = not self.system_open
+        self._render_panes(v)
+        self._await_paint(v.sample.id)
+        self.notify(
+            "system prompts shown whole" if self.system_open else "repeated system prompts on one line", timeout=1.5
+        )
 
     def action_scroll(self, pages: int) -> None:
         pane = self.query_one("#current", ConversationView)

@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from rich.console import RenderableType
 from rich.style import Style
 
 from review.model import DEFAULT_REASON, Flag
@@ -56,6 +57,17 @@ class PairKeys(PaintGatedScreen[None]):
         def _advance(self, done: str) -> None: ...
         def _show_flags(self, v: View) -> None: ...
         def refresh_view(self) -> None: ...
+        def _system_shared(self, sample: Any) -> int: ...
+        def _system_key(self) -> str: ...
+
+    def _conversation(self, v: View, term: str | None) -> RenderableType:
+        return render.conversation(
+            v.sample,
+            markdown=self.markdown,
+            highlight=term,
+            system_shared=self._system_shared(v.sample),
+            system_key=self._system_key(),
+        )
 
     def _render_panes(self, v: View) -> None:
         pane = self.query_one("#compare-pane", ComparePane)
@@ -64,13 +76,13 @@ class PairKeys(PaintGatedScreen[None]):
         term = v.queue.value if v.queue.kind == "search" else None
         find = Style.parse(render.MATCH_STYLE) if term else None
         if not self.compare:
-            current.show(render.conversation(v.sample, markdown=self.markdown, highlight=term), find=find)
+            current.show(self._conversation(v, term), find=find)
             left, self._match_last_from = self._match_last_from, None
             if left is not None and left != v.sample.id:
                 current.go_to_match(0, last=True)
             return
         if not self.partners:
-            current.show(render.conversation(v.sample, markdown=self.markdown, highlight=term), find=find)
+            current.show(self._conversation(v, term), find=find)
             pane.nothing(f"compare: nothing related to #{v.number:,} is known")
             return
         flag = self.partners[self.partner_index]
