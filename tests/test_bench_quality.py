@@ -178,15 +178,17 @@ def test_the_dataset_table_names_real_files_once():
 
 
 def test_a_dataset_whose_text_the_importer_does_not_read_is_not_benchmarked(tmp_path):
-    # Every turn a part of a type the importer does not read: it keeps "[widget]" for each, so all
-    # samples look alike and any duplicate figure on them would measure the importer, not the
-    # detectors. (Text, reasoning and media parts are read now: an image is "[image: a0.png]".)
+    # Every turn a part of a type the importer does not read and that holds nothing but its type:
+    # it reads as "[widget]" for each, so all samples look alike and any duplicate figure on them
+    # would measure the importer, not the detectors. (Text, reasoning and media parts are read: an
+    # image is "[image: a0.png]"; a part holding content winnow cannot show is refused at import.)
     recs = [
         {
+            "id": i,
             "messages": [
-                {"role": "user", "content": [{"type": "widget", "widget": {"x": i}}]},
-                {"role": "assistant", "content": [{"type": "widget", "widget": {"y": i}}]},
-            ]
+                {"role": "user", "content": [{"type": "widget"}]},
+                {"role": "assistant", "content": [{"type": "widget"}]},
+            ],
         }
         for i in range(4)
     ]

@@ -106,6 +106,58 @@ def test_multimodal_references_are_kept_and_shown():
         assert all(f"media: image: {p}" in conv.full_text() for p in rec["images"])
 
 
+@pytest.mark.parametrize(
+    ("part", "named"),
+    [
+        ({"type": "code", "code": "print(2 + 2)"}, "type 'code' whose content ('code')"),
+        ({"type": "custom", "data": {"answer": "four"}}, "type 'custom' whose content ('data')"),
+        ({"type": "text", "text": 4}, "type 'text' whose content ('text')"),
+        ({"type": "reasoning", "summary": [{"type": "summary_text", "text": "2 and 2"}]}, "type 'reasoning'"),
+        ({"data": "four"}, "type (no type) whose content ('data')"),
+    ],
+)
+def test_a_content_part_whose_content_would_not_be_shown_is_refused_naming_its_type_and_line(tmp_path, part, named):
+    """Issue 15 item 5: an unknown part used to read as "[code]", its content left out of the
+    review; it is refused at its line, naming the part's type and the keys that hold its content."""
+    path = jsonl(
+        tmp_path / "parts.jsonl",
+        [
+            {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]},
+            {"messages": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": [part]}]},
+        ],
+    )
+    with pytest.raises(InputError) as e:
+        read(path)
+    assert str(e.value).startswith(f"{path}:2: message 2 of 'messages' has a content part of {named}"), str(e.value)
+    assert " — " in str(e.value) and "--skip-invalid" in e.value.todo
+    fmt, convs = read(path, skip_invalid=True)
+    assert fmt == "openai" and len(convs) == 1
+
+
+def test_content_parts_with_text_show_it_and_a_bare_part_shows_its_type(tmp_path):
+    """What a part holds is shown: its text under its type, the Assistants API's text.value; a part
+    that holds nothing but its type is "[type]" (nothing is left out)."""
+    path = jsonl(
+        tmp_path / "parts.jsonl",
+        [
+            {
+                "messages": [
+                    {"role": "user", "content": [{"type": "divider"}, {"type": "text", "text": "Sum 2 and 2."}]},
+                    {
+                        "role": "assistant",
+                        "content": [
+                            {"type": "code", "text": "print(2 + 2)", "language": "python"},
+                            {"type": "text", "text": {"value": "It is 4.", "annotations": []}},
+                        ],
+                    },
+                ]
+            }
+        ],
+    )
+    _, (conv,) = read(path)
+    assert [t.content for t in conv.turns] == ["[divider]\nSum 2 and 2.", "[code] print(2 + 2)\nIt is 4."]
+
+
 # -- the other layouts, on small files
 
 

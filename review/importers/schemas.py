@@ -18,7 +18,8 @@ openai
     list of parts keeps the text of text parts (`text`, or LLaMA-Factory v1's `value`; joined by
     newlines), reasoning parts as "[reasoning]" and their text, media parts as a reference
     ("[image: https://...]", never the data), a `tool_call` part of an assistant message as a
-    tool_call turn, and any other part as "[type]" and its text. Assistant `tool_calls` become tool_call turns whose content is the JSON of the
+    tool_call turn, and any other part as "[type]" and its text; a part with no text that holds
+    anything else is refused naming its type (it would show as "[type]" alone). Assistant `tool_calls` become tool_call turns whose content is the JSON of the
     call's `function` ({"name", "arguments"}); role tool/function/ipython -> tool, named by `name`
     or else `tool_call_id`; leading system/developer messages form the system prompt. KTO's
     boolean `label` is read (below); other keys that carry no answer are ignored.
@@ -763,19 +764,38 @@ def _sharegpt(mapping: dict[str, str]) -> Converter:
 
 
 def _part_text(part: dict) -> str | None:
-    """A content part's text: OpenAI's `text`, LLaMA-Factory v1's `value`."""
+    """A content part's text: OpenAI's `text`, LLaMA-Factory v1's `value`, or the Assistants API's
+    `text: {"value": ..., "annotations": [...]}` (its value)."""
     for key in ("text", "value"):
         text = part.get(key)
         if isinstance(text, str):
             return text
+        if key == "text" and isinstance(text, dict) and isinstance(text.get("value"), str):
+            return text["value"]
     return None
+
+
+def _unshown_part(part: dict, ptype: Any, where: str) -> RecordProblem:
+    """A content part whose content winnow cannot show: refused naming its type and keys, since
+    the review would show "[type]" and the curator would decide without seeing what it holds."""
+    keys = [k for k, v in part.items() if k != "type" and v not in (None, "", [], {})]
+    name = repr(ptype) if isinstance(ptype, str) else "(no type)"
+    return RecordProblem(
+        f"{where} has a content part of type {name} whose content ({', '.join(map(repr, keys))}) winnow "
+        "does not read: the review would show it as a bare label, without what it holds",
+        'make it a text part with a string text ({"type": "text", "text": "..."}) or remove it; '
+        "or import with --skip-invalid to leave such records out",
+    )
 
 
 def _content(content: Any, where: str, calls: list[str] | None = None) -> str:
     """The text of a message's content. Parts: text (`text` or `value`) as it is; reasoning as
     "[reasoning]" then its text; media as "[image: url]"; a refusal's text; a `tool_call` part's
     JSON is appended to `calls` where given (an assistant message: it becomes a tool_call turn),
-    else shown as "[tool_call] JSON". Any other part is "[type]" followed by its text if it has any."""
+    else shown as "[tool_call] JSON". Any other part is "[type]" followed by its text; a part with
+    no text that holds something else (a `code` key, a `text` that is not a string, a reasoning
+    `summary`) is refused naming its type and keys: shown as "[type]" alone, what it holds would be
+    left out of the review."""
     if type(content) is str:
         return content
     if content is None:
@@ -805,9 +825,12 @@ def _content(content: Any, where: str, calls: list[str] | None = None) -> str:
                     )
                 elif isinstance(part.get("refusal"), str):
                     parts.append(part["refusal"])
+                elif text is not None:
+                    parts.append(f"[{ptype if isinstance(ptype, str) else 'part'}] {text}")
+                elif any(v not in (None, "", [], {}) for k, v in part.items() if k != "type"):
+                    raise _unshown_part(part, ptype, where)
                 else:
-                    label = f"[{ptype if isinstance(ptype, str) else 'part'}]"
-                    parts.append(f"{label} {text}" if text is not None else label)
+                    parts.append(f"[{ptype if isinstance(ptype, str) else 'part'}]")
             else:
                 raise RecordProblem(f"{where} holds {kind(part)} among its content parts", SKIP_HINT)
         return "\n".join(parts)
