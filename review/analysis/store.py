@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ..keyset import rank_step
-from ..store import Store, chunks, now
+from ..store import Store, chunks, now, visible
 
 DETECTORS = ("exact", "lexical", "semantic")
 
@@ -345,7 +345,8 @@ class AnalysisStore:
         return [
             r[0]
             for r in self.conn.execute(
-                "SELECT id FROM samples WHERE id > ? AND (rejected != '' OR label IS NOT NULL) ORDER BY id LIMIT ?",
+                f"SELECT id FROM samples WHERE id > ? AND {visible()} AND (rejected != '' OR label IS NOT NULL)"
+                " ORDER BY id LIMIT ?",
                 (after, limit),
             )
         ]

@@ -12,7 +12,8 @@ reading works, every write raises StorageError("read-only").
 
 `Store` is the façade: one class built from one repository per table family —
 connection.py (opening, schema check, migrations, transactions, meta), errors.py (ProjectError,
-StorageError and the forensics behind it), imports.py, samples.py, goals.py (goals, their
+StorageError and the forensics behind it), imports.py (with staging.py: the stage file and the
+hidden copy), samples.py (which reads only what is visible), goals.py (goals, their
 wordings, where a review stands), decisions.py (the log), figures.py, queues.py, batches.py,
 exports.py. No module outside the stores (this package, analysis/store.py, style/store.py, with
 schema.py, migrations.py and the shared keyset step keyset.py) runs SQL — tests/test_store_layout.py
@@ -40,6 +41,7 @@ from .exports import ExportRepo
 from .goals import check_goal_sentence
 from .imports import BATCH_CHARS, COPY_CACHE_KIB, ImportRepo, file_sha256
 from .queues import QueueRepo, builtin_queues
+from .samples import visible
 
 __all__ = [
     "BATCH_CHARS",
@@ -65,6 +67,7 @@ __all__ = [
     "now",
     "storage_error",
     "stored_tags",
+    "visible",
     "why_read_only",
     "write_lock_holder",
 ]

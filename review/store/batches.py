@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 
 from .connection import StoreBase, now
+from .samples import visible
 
 
 class BatchRepo(StoreBase):
@@ -17,7 +18,7 @@ class BatchRepo(StoreBase):
         under the goal, in id order."""
         return self.conn.execute(
             "SELECT s.id, s.source_id, s.content_hash, s.answer_chars FROM samples s"
-            " WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.goal_id = ? AND d.sample_id = s.id"
+            f" WHERE {visible('s.id')} AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.goal_id = ? AND d.sample_id = s.id"
             " AND d.verdict IS NOT NULL) ORDER BY s.id",
             (goal_id,),
         ).fetchall()

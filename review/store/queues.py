@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..model import Queue, QueueSpec
 from .figures import FigureRepo
+from .samples import visible
 
 if TYPE_CHECKING:
     from . import Store
@@ -39,12 +40,14 @@ class QueueRepo(FigureRepo):
 
     def step_all(self, after: int, forward: bool) -> int | None:
         op, order = _direction(forward)
-        return self._first(f"SELECT id FROM samples WHERE id {op} ? ORDER BY id {order} LIMIT 1", (after,))
+        return self._first(
+            f"SELECT id FROM samples WHERE id {op} ? AND {visible()} ORDER BY id {order} LIMIT 1", (after,)
+        )
 
     def step_undecided(self, goal_id: int, after: int, forward: bool) -> int | None:
         op, order = _direction(forward)
         return self._first(
-            f"SELECT s.id FROM samples s WHERE s.id {op} ? AND NOT EXISTS (SELECT 1 FROM decisions d"
+            f"SELECT s.id FROM samples s WHERE s.id {op} ? AND {visible('s.id')} AND NOT EXISTS (SELECT 1 FROM decisions d"
             " WHERE d.goal_id = ? AND d.sample_id = s.id AND d.verdict IS NOT NULL)"
             f" ORDER BY s.id {order} LIMIT 1",
             (after, goal_id),
@@ -81,7 +84,8 @@ class QueueRepo(FigureRepo):
         plain = _ascii_lower(text)
         in_json = _ascii_lower(json.dumps(text, ensure_ascii=False)[1:-1])
         return self._first(
-            f"SELECT id FROM samples WHERE id {op} ? AND (instr(lower(turns), ?) > 0 OR instr(lower(system), ?) > 0)"
+            f"SELECT id FROM samples WHERE id {op} ? AND {visible()}"
+            " AND (instr(lower(turns), ?) > 0 OR instr(lower(system), ?) > 0)"
             f" ORDER BY id {order} LIMIT 1",
             (after, in_json, plain),
         )
@@ -93,10 +97,10 @@ class QueueRepo(FigureRepo):
         selection); None for a kind that is not built in (the caller steps it)."""
         args: tuple
         if kind == "all":
-            sql, args = "SELECT id FROM samples ORDER BY id", ()
+            sql, args = f"SELECT id FROM samples WHERE {visible()} ORDER BY id", ()
         elif kind == "undecided":
             sql = (
-                "SELECT s.id FROM samples s WHERE NOT EXISTS (SELECT 1 FROM decisions d"
+                f"SELECT s.id FROM samples s WHERE {visible('s.id')} AND NOT EXISTS (SELECT 1 FROM decisions d"
                 " WHERE d.goal_id = ? AND d.sample_id = s.id AND d.verdict IS NOT NULL) ORDER BY s.id"
             )
             args = (goal_id,)
@@ -132,7 +136,8 @@ class QueueRepo(FigureRepo):
         return [
             r[0]
             for r in self.conn.execute(
-                "SELECT id FROM samples WHERE instr(lower(turns), ?) > 0 OR instr(lower(system), ?) > 0 ORDER BY id",
+                f"SELECT id FROM samples WHERE {visible()}"
+                " AND (instr(lower(turns), ?) > 0 OR instr(lower(system), ?) > 0) ORDER BY id",
                 (in_json, plain),
             )
         ]
@@ -145,8 +150,8 @@ class QueueRepo(FigureRepo):
         return [
             r[0]
             for r in self.conn.execute(
-                f"SELECT id FROM samples WHERE {column} IN"
-                f" (SELECT {column} FROM samples GROUP BY {column} HAVING count(*) > 1) ORDER BY id"
+                f"SELECT id FROM samples WHERE {visible()} AND {column} IN"
+                f" (SELECT {column} FROM samples WHERE {visible()} GROUP BY {column} HAVING count(*) > 1) ORDER BY id"
             )
         ]
 
@@ -154,7 +159,10 @@ class QueueRepo(FigureRepo):
         """The sample ids that exist within the inclusive ranges, ascending and each once."""
         out: set[int] = set()
         for lo, hi in ranges:
-            out.update(r[0] for r in self.conn.execute("SELECT id FROM samples WHERE id BETWEEN ? AND ?", (lo, hi)))
+            out.update(
+                r[0]
+                for r in self.conn.execute(f"SELECT id FROM samples WHERE id BETWEEN ? AND ? AND {visible()}", (lo, hi))
+            )
         return sorted(out)
 
 

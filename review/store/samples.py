@@ -9,6 +9,32 @@ from collections.abc import Callable, Iterator, Sequence
 from ..model import Conversation, Sample, Source
 from .connection import StoreBase, chunks
 
+# An import copies its records into `samples` over several short transactions (so that the review
+# screen's writes never wait long, review/store/imports.py) and makes them visible all at once in
+# its last one. Until then three `meta` keys describe it, and every read of `samples` stops below
+# its first id and every listing of `sources` skips its placeholder row: no reader ever sees a
+# part of a file. Ids are given in order after the project's last sample, so the hidden rows are
+# exactly those from the first id on. A kill -9 between the transactions leaves the keys and the
+# hidden rows; the next import into the project removes them (ImportRepo._drop_pending).
+PENDING_FROM = "pending_import_from"  # the first sample id of the import being copied in
+PENDING_SOURCE = "pending_import_source"  # the id of its placeholder `sources` row
+PENDING_STAGE = "pending_import_stage"  # the name of its stage file: live while an import locks it
+_HIDDEN_FROM = (
+    f"coalesce((SELECT CAST(value AS INTEGER) FROM main.meta WHERE key = '{PENDING_FROM}'), 9223372036854775807)"
+)
+_HIDDEN_SOURCE = f"(SELECT CAST(value AS INTEGER) FROM main.meta WHERE key = '{PENDING_SOURCE}')"
+
+
+def visible(column: str = "id") -> str:
+    """The SQL condition that a sample id (`column`) is visible: below a pending import's rows.
+    One uncorrelated subquery, evaluated once per statement (a rowid bound; one snapshot)."""
+    return f"{column} < {_HIDDEN_FROM}"
+
+
+def visible_source(column: str = "id") -> str:
+    """The SQL condition that a source id is not a pending import's placeholder."""
+    return f"{column} IS NOT {_HIDDEN_SOURCE}"
+
 
 def system_key(text: str) -> bytes:
     """The key `SampleRepo.repeated_systems` counts a system prompt under (its exact text)."""
@@ -19,7 +45,9 @@ class SampleRepo(StoreBase):
     """The `sources` and `samples` tables, read."""
 
     def sources(self) -> list[Source]:
-        return [self._source(r) for r in self.conn.execute("SELECT * FROM sources ORDER BY id")]
+        return [
+            self._source(r) for r in self.conn.execute(f"SELECT * FROM sources WHERE {visible_source()} ORDER BY id")
+        ]
 
     def source(self, source_id: int) -> Source:
         r = self.conn.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
@@ -43,7 +71,8 @@ class SampleRepo(StoreBase):
 
     def sample(self, sample_id: int) -> Sample | None:
         r = self.conn.execute(
-            f"SELECT {self._SAMPLE_COLS} FROM samples s JOIN sources src ON src.id = s.source_id WHERE s.id = ?",
+            f"SELECT {self._SAMPLE_COLS} FROM samples s JOIN sources src ON src.id = s.source_id"
+            f" WHERE s.id = ? AND {visible('s.id')}",
             (sample_id,),
         ).fetchone()
         return self._sample(r) if r else None
@@ -70,7 +99,8 @@ class SampleRepo(StoreBase):
         for chunk in chunks(list(ids), 500):
             q = ",".join("?" * len(chunk))
             for r in self.conn.execute(
-                f"SELECT {self._SAMPLE_COLS} FROM samples s JOIN sources src ON src.id = s.source_id WHERE s.id IN ({q})",
+                f"SELECT {self._SAMPLE_COLS} FROM samples s JOIN sources src ON src.id = s.source_id"
+                f" WHERE s.id IN ({q}) AND {visible('s.id')}",
                 chunk,
             ):
                 out[r[0]] = self._sample(r)
@@ -82,7 +112,7 @@ class SampleRepo(StoreBase):
         while True:
             rows = self.conn.execute(
                 f"SELECT {self._SAMPLE_COLS} FROM samples s JOIN sources src ON src.id = s.source_id"
-                " WHERE s.id > ? ORDER BY s.id LIMIT ?",
+                f" WHERE s.id > ? AND {visible('s.id')} ORDER BY s.id LIMIT ?",
                 (last, batch),
             ).fetchall()
             if not rows:
@@ -95,13 +125,14 @@ class SampleRepo(StoreBase):
         """Samples sharing this one's content hash ('exact') or prompt hash with another answer."""
         out: list[tuple[int, str]] = []
         for (sid,) in self.conn.execute(
-            "SELECT id FROM samples WHERE content_hash = ? AND id != ? ORDER BY id LIMIT ?",
+            f"SELECT id FROM samples WHERE content_hash = ? AND id != ? AND {visible()} ORDER BY id LIMIT ?",
             (sample.content_hash, sample.id, limit),
         ):
             out.append((sid, "exact duplicate"))
         if sample.prompt_chars:
             for (sid,) in self.conn.execute(
-                "SELECT id FROM samples WHERE prompt_hash = ? AND answer_hash != ? AND id != ? ORDER BY id LIMIT ?",
+                "SELECT id FROM samples WHERE prompt_hash = ? AND answer_hash != ? AND id != ?"
+                f" AND {visible()} ORDER BY id LIMIT ?",
                 (sample.prompt_hash, sample.answer_hash, sample.id, limit),
             ):
                 out.append((sid, "same prompt, different answer"))
@@ -120,7 +151,9 @@ class SampleRepo(StoreBase):
         out: list[tuple[int, str]] = []
         for chunk in chunks(list(ids), 500):
             q = ",".join("?" * len(chunk))
-            out += self.conn.execute(f"SELECT id, content_hash FROM samples WHERE id IN ({q})", chunk).fetchall()
+            out += self.conn.execute(
+                f"SELECT id, content_hash FROM samples WHERE id IN ({q}) AND {visible()}", chunk
+            ).fetchall()
         return out
 
     def repeated_systems(self, *, cancelled: Callable[[], bool] | None = None) -> dict[bytes, int] | None:
@@ -130,7 +163,7 @@ class SampleRepo(StoreBase):
         worker, not a keypress. None when `cancelled()` said so."""
         out: dict[bytes, int] = {}
         rows = self.conn.execute(
-            "SELECT system, count(*) FROM samples WHERE system != '' GROUP BY system HAVING count(*) > 1"
+            f"SELECT system, count(*) FROM samples WHERE system != '' AND {visible()} GROUP BY system HAVING count(*) > 1"
         )
         for i, (text, n) in enumerate(rows):
             if cancelled is not None and i % 256 == 0 and cancelled():
@@ -139,4 +172,7 @@ class SampleRepo(StoreBase):
         return out
 
     def has_sample(self, sample_id: int) -> bool:
-        return self.conn.execute("SELECT 1 FROM samples WHERE id = ?", (sample_id,)).fetchone() is not None
+        return (
+            self.conn.execute(f"SELECT 1 FROM samples WHERE id = ? AND {visible()}", (sample_id,)).fetchone()
+            is not None
+        )
