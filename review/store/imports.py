@@ -1,24 +1,23 @@
-"""Import orchestration: a file parsed into a stage file beside the project, then copied in by one
-short transaction; and in-memory conversations added as a source."""
+"""Import orchestration: a file parsed into a stage file beside the project, then copied in by short
+transactions that keep it hidden until the last one shows all of it; and in-memory conversations
+added as a source."""
 
 from __future__ import annotations
 
-import errno
-import glob
 import hashlib
 import json
 import os
-import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 from ..model import Conversation, ImportReport, conversation_hashes
 from .connection import now
-from .errors import StorageError, mount_point, storage_error
-from .samples import SampleRepo
+from .errors import StorageError
+from .samples import PENDING_FROM, PENDING_SOURCE, PENDING_STAGE, visible_source
+from .staging import StagingRepo
 
 if TYPE_CHECKING:
     from ..importers import SourceReader
@@ -32,10 +31,9 @@ _STAGE_COLUMNS = (
     " n_turns, rejected, label, media"
 )
 COPY_CACHE_KIB = -65536  # the page cache while an import's stage is copied in: 64 MiB
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
-class ImportRepo(SampleRepo):
+class ImportRepo(StagingRepo):
     """Writes `sources` and `samples` (the only writer of either)."""
 
     def import_file(
@@ -48,17 +46,25 @@ class ImportRepo(SampleRepo):
         progress: Callable[[int, int, int], None] | None = None,
         batch_size: int = 5000,
         max_record_bytes: int | None = None,
+        copied: Callable[[int, int], None] | None = None,
     ) -> ImportReport:
-        """Import one file: all of it or (on any error) none of it.
+        """Import one file: all of it or (on any error) none of it, for every reader.
 
         The file is parsed into a stage file beside the project (see `_stage`) without taking the
-        project's write lock, then copied in by one short transaction: that transaction decides the
-        new samples' ids and whether the content is already a source, so a review screen writing
-        to the project meanwhile waits for the copy only, never for the parse. The stage file is
-        removed on every way out (an error, SIGTERM/SIGINT raised as an exception); one left by a
-        kill -9 is removed by the next import into the same project.
+        project's write lock. Then one short transaction decides, under the lock, whether the
+        content is already a source and whether any record was read, and reserves the new samples'
+        ids (after the project's last sample, in file order) and a placeholder `sources` row; the
+        stage is copied in by transactions of at most COPY_ROWS records (COPY_CHARS of text), the
+        rows hidden from every reader (`samples.visible`), and a last short transaction makes the
+        whole file visible at once (the source row, `total_samples`, the visibility bound). A review
+        screen writing meanwhile waits for one of those transactions at most, never for the parse
+        or the whole copy. On an error the copied rows are removed again. The stage file is removed
+        on every way out (an error, SIGTERM/SIGINT raised as an exception); a stage file and hidden
+        rows left by a kill -9 are removed by the next import into the same project (see
+        `_drop_pending`), which then imports the file exactly once.
 
-        progress(bytes_read, bytes_total, records) is called after each batch.
+        progress(bytes_read, bytes_total, records) is called after each batch of the parse;
+        copied(records_copied, records) after each committed transaction of the copy.
         Raises importers.InputError for bad input; the database is then exactly as it was.
         The file is read once: the pass that parses it also hashes it, so the sha256 recorded is
         that of exactly the bytes imported, and a file that changed during the read is refused.
@@ -73,7 +79,8 @@ class ImportRepo(SampleRepo):
             # Before the "already imported" answer too: a kill -9 after the copy committed leaves
             # the stage, and re-running that import is exactly what the user does next.
             self._remove_stale_stages()
-        if self.conn.execute("SELECT 1 FROM sources WHERE path = ?", (str(path),)).fetchone():
+            self._drop_stale_pending()
+        if self.conn.execute(f"SELECT 1 FROM sources WHERE path = ? AND {visible_source()}", (str(path),)).fetchone():
             # Re-opening a file imported before (`winnow data.jsonl` each session): a hash is
             # cheaper than a parse.
             row = self.conn.execute("SELECT id FROM sources WHERE sha256 = ?", (file_sha256(path),)).fetchone()
@@ -90,14 +97,20 @@ class ImportRepo(SampleRepo):
                 skip_invalid=skip_invalid,
                 max_record_bytes=max_record_bytes or DEFAULT_MAX_RECORD,
             ) as reader,
-            self._stage(),
+            self._stage() as stage,
         ):
-            return self._import_records(path, reader, progress, batch_size)
+            return self._import_records(path, reader, progress, batch_size, stage.name, copied)
 
     def _import_records(
-        self, path: Path, reader: SourceReader, progress: Callable[[int, int, int], None] | None, batch_size: int
+        self,
+        path: Path,
+        reader: SourceReader,
+        progress: Callable[[int, int, int], None] | None,
+        batch_size: int,
+        stage: str,
+        copied: Callable[[int, int], None] | None,
     ) -> ImportReport:
-        """Parse into the attached stage, then copy it into the project in one transaction."""
+        """Parse into the attached stage, then copy it into the project (see import_file)."""
         conn = self.conn
         insert = f"INSERT INTO stage.samples ({_STAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         added = 0
@@ -119,11 +132,18 @@ class ImportRepo(SampleRepo):
                     pass
                 raise
 
+        cuts: list[int] = []  # the stage seq each copy transaction ends at
+        in_cut = cut_chars = 0
         try:
             held = 0  # characters of raw text in the batch: a batch of huge records is flushed early
             for rec in reader:
                 conv = rec.conversation
                 held += len(rec.raw)
+                in_cut += 1
+                cut_chars += len(rec.raw)
+                if in_cut >= self.COPY_ROWS or cut_chars >= self.COPY_CHARS:
+                    cuts.append(added + len(batch) + 1)
+                    in_cut = cut_chars = 0
                 shown["pairs"] += bool(conv.rejected)
                 if conv.label is not None:
                     shown["desirable" if conv.label else "undesirable"] += 1
@@ -164,8 +184,11 @@ class ImportRepo(SampleRepo):
             self._staging_failed(e)
         digest = reader.sha256  # set by a complete read of a file that did not change
         assert digest is not None
-        with self._copy_cache(), self.tx():
-            # Decided here, under the write lock: another import may have finished meanwhile.
+        if in_cut:
+            cuts.append(added)
+        with self._samples_tx():
+            # Decided here, under the write lock, before anything is visible: another import may
+            # have finished meanwhile (and none is copying in now: _samples_tx waited for it).
             row = conn.execute("SELECT id FROM sources WHERE sha256 = ?", (digest,)).fetchone()
             if row:
                 return ImportReport(self.source(int(row[0])), 0, True, 0, ())
@@ -178,31 +201,66 @@ class ImportRepo(SampleRepo):
                     "no records could be imported",
                     "check the file, or drop --skip-invalid to see the first error",
                 )
+            # The placeholder source: its sha256 is set in the last transaction (until then no
+            # "already imported" answer can come from it; none of its rows is visible).
             cur = conn.execute(
                 "INSERT INTO sources (path, name, sha256, format, container, mapping, header, records, imported_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
                 (
                     str(path),
                     path.name,
-                    digest,
+                    f"pending:{stage}",
                     reader.format,
                     reader.container,
                     json.dumps(reader.mapping, ensure_ascii=False),
                     reader.header,
-                    added,
                     now(),
                 ),
             )
             source_id = int(cur.lastrowid or 0)
-            # Ids follow the project's last sample, in file order.
-            conn.execute(
-                f"INSERT INTO samples (source_id, {_STAGE_COLUMNS})"
-                f" SELECT ?, {_STAGE_COLUMNS} FROM stage.samples ORDER BY seq",
-                (source_id,),
-            )
-            total = int(self._meta_get("total_samples") or 0) + added
-            self._meta_set("total_samples", str(total))
-            source = self.source(source_id)  # read before COMMIT: once committed, nothing may fail
+            first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM samples").fetchone()[0])
+            self._meta_set(PENDING_STAGE, stage)
+            self._meta_set(PENDING_SOURCE, str(source_id))
+            self._meta_set(PENDING_FROM, str(first))
+        pending = (stage, source_id, first)
+        try:
+            with self._copy_cache():
+                lo = 0
+                for hi in cuts:
+                    with self.tx():
+                        self._still_ours(pending)
+                        # Ids follow the project's last sample, in file order.
+                        n = conn.execute(
+                            f"INSERT INTO samples (id, source_id, {_STAGE_COLUMNS})"
+                            f" SELECT ? + seq, ?, {_STAGE_COLUMNS} FROM stage.samples"
+                            " WHERE seq > ? AND seq <= ? ORDER BY seq",
+                            (first - 1, source_id, lo, hi),
+                        ).rowcount
+                    if n != hi - lo:
+                        raise StorageError(
+                            self.path, "io", f"{self.path}: the import's stage lost records — nothing was imported"
+                        )
+                    lo = hi
+                    if copied:
+                        copied(lo, added)
+                with self.tx():
+                    # The flip: the whole file becomes visible at once.
+                    self._still_ours(pending)
+                    conn.execute(
+                        "UPDATE sources SET sha256 = ?, records = ?, imported_at = ? WHERE id = ?",
+                        (digest, added, now(), source_id),
+                    )
+                    for key in (PENDING_FROM, PENDING_SOURCE, PENDING_STAGE):
+                        conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+                    total = int(self._meta_get("total_samples") or 0) + added
+                    self._meta_set("total_samples", str(total))
+                    source = self.source(source_id)  # read before COMMIT: once committed, nothing may fail
+        except BaseException:
+            try:
+                self._drop_pending(pending)
+            except (sqlite3.Error, StorageError):
+                pass  # still hidden; the next import into the project removes it
+            raise
         if progress:
             progress(reader.bytes_total, reader.bytes_total, added)
         return ImportReport(
@@ -235,119 +293,6 @@ class ImportRepo(SampleRepo):
             except sqlite3.Error:
                 pass
 
-    # -- the stage file
-
-    def _stage_name(self) -> str:
-        return f"{self.path.name}.import-{os.getpid()}-{secrets.token_hex(4)}.stage"
-
-    @contextmanager
-    def _stage(self) -> Iterator[Path]:
-        """A new stage file beside the project, `<project>.import-<pid>-<random>.stage`, attached to
-        this connection as `stage` with one table, `stage.samples`; detached and removed however
-        the block ends. While it exists the import holds an exclusive flock on it, which is how
-        the next import tells a stale one (left by a kill -9 or a power cut) from a running one.
-        The stage keeps no journal on disk and is never fsynced: nothing in it needs to survive."""
-        self._remove_stale_stages()
-        stage, fd = self._new_stage_file()
-        attached = False
-        try:
-            try:
-                self._detach_stage()  # one a failed DETACH of an earlier import left attached
-                self.conn.execute("ATTACH DATABASE ? AS stage", (str(stage),))
-                attached = True
-                self.conn.execute("PRAGMA stage.journal_mode = MEMORY")
-                self.conn.execute("PRAGMA stage.synchronous = OFF")
-                self.conn.execute(
-                    "CREATE TABLE stage.samples (seq INTEGER PRIMARY KEY, position INTEGER NOT NULL,"
-                    " line INTEGER NOT NULL, system TEXT NOT NULL, turns TEXT NOT NULL, tools TEXT NOT NULL,"
-                    " raw TEXT NOT NULL, content_hash TEXT NOT NULL, prompt_hash TEXT NOT NULL,"
-                    " answer_hash TEXT NOT NULL, prompt_chars INTEGER NOT NULL, answer_chars INTEGER NOT NULL,"
-                    " n_turns INTEGER NOT NULL, rejected TEXT NOT NULL, label INTEGER, media TEXT NOT NULL)"
-                )
-            except sqlite3.Error as e:
-                self._staging_failed(e)
-            yield stage
-        finally:
-            if attached:
-                try:
-                    self._detach_stage()
-                except sqlite3.Error:
-                    pass  # the file goes anyway; the next import detaches it first
-            for suffix in ("", "-journal"):
-                try:
-                    os.unlink(str(stage) + suffix)
-                except OSError:
-                    pass
-            os.close(fd)
-
-    def _new_stage_file(self) -> tuple[Path, int]:
-        while True:
-            stage = self.path.parent / self._stage_name()
-            try:
-                fd = os.open(stage, os.O_RDWR | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o600)
-            except FileExistsError:
-                continue
-            except OSError as e:
-                raise self._stage_os_error(stage, e) from e
-            # Another import may have opened it as stale in the instant before the lock: then
-            # this one is not ours alone, and a new name is taken.
-            if _try_lock(fd) is not False and _same_file(stage, fd):
-                return stage, fd
-            os.close(fd)
-
-    def _remove_stale_stages(self) -> None:
-        """Remove the stage files beside the project that no running import holds. Where flock is
-        not available (Windows) removal is simply tried: there an open file cannot be removed."""
-        try:
-            found = list(self.path.parent.glob(glob.escape(self.path.name) + ".import-*.stage"))
-        except OSError:
-            return
-        for p in found:
-            try:
-                fd = os.open(p, os.O_RDONLY | _O_CLOEXEC)
-            except OSError:
-                continue
-            try:
-                if _try_lock(fd) is True:
-                    for suffix in ("", "-journal"):
-                        Path(str(p) + suffix).unlink(missing_ok=True)
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
-
-    def _detach_stage(self) -> None:
-        if any(r[1] == "stage" for r in self.conn.execute("PRAGMA database_list").fetchall()):
-            self.conn.execute("DETACH DATABASE stage")
-
-    def _staging_failed(self, e: sqlite3.Error) -> NoReturn:
-        """A refusal while the stage is written, told as the project's: the stage lies beside it,
-        on the same disk, and nothing was written to the project."""
-        err = storage_error(self.path, e)
-        if err is None:
-            raise e
-        raise err from e
-
-    def _stage_os_error(self, stage: Path, e: OSError) -> StorageError:
-        why = e.strerror or str(e)
-        if e.errno in (errno.ENOSPC, errno.EDQUOT):
-            kind = "full"
-            where = mount_point(self.path)
-            todo = f"disk full — nothing was written; free space on {where}, then try again"
-        elif e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            kind = "read-only"
-            todo = (
-                f"cannot create the import's temporary file in {stage.parent} ({why}) — nothing was written; "
-                "an import needs to write beside the project: make the folder writable, or copy the project "
-                "somewhere writable"
-            )
-        else:
-            kind = "io"
-            todo = (
-                f"cannot create the import's temporary file {stage.name} ({why}) — nothing was written; check the disk"
-            )
-        return StorageError(self.path, kind, f"{self.path}: {todo}")
-
     def add_conversations(self, name: str, conversations: Iterable[Conversation], *, batch_size: int = 5000) -> int:
         """Add in-memory conversations as one source named `name`, in one transaction.
 
@@ -361,7 +306,9 @@ class ImportRepo(SampleRepo):
         )
         digest = hashlib.sha256()
         added = 0
-        with self.tx() as conn:
+        if not self.read_only:
+            self._remove_stale_stages()
+        with self._samples_tx() as conn:
             cur = conn.execute(
                 "INSERT INTO sources (path, name, sha256, format, container, mapping, header, records, imported_at)"
                 " VALUES (?, ?, ?, 'openai', 'generated', '{}', NULL, 0, ?)",
@@ -438,27 +385,3 @@ def file_sha256(path: Path) -> str:
         src.finish(src.hashing())
         assert src.sha256 is not None
         return src.sha256
-
-
-def _try_lock(fd: int) -> bool | None:
-    """An exclusive flock on fd, without waiting: True when taken, False when another open file
-    holds it, None when the file system refuses locks. True where flock does not exist (Windows)."""
-    try:
-        import fcntl
-    except ImportError:
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    except OSError:
-        return None
-    return True
-
-
-def _same_file(path: Path, fd: int) -> bool:
-    try:
-        a, b = os.stat(path), os.fstat(fd)
-    except OSError:
-        return False
-    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
