@@ -130,6 +130,7 @@ def test_every_queue_label_reads_as_it_did():
         "style_drift": "style drift first",
         "contradictions": "contradictions, pair by pair",
         "noisy": "noisy samples",
+        "noise_kind": "noisy · X",
         "pairs": "preference pairs flagged, most certain first",
     }
     assert queues.label(Queue("some_future_kind")) == "some future kind"

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..keyset import rank_step
 from ..model import Flag, Queue, QueueSpec, Sample
 from ..store import Change, Store
 from .boundaries import BoundarySummary, boundary_summary
-from .features import FEATURE_VERSION, FEATURES
+from .features import FEATURE_VERSION, FEATURES, NOISE_PREFIX, NOISE_WORDS
 from .store import QUEUE_KINDS, StyleStore
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ __all__ = [
     "StyleStore",
     "StyleSummary",
     "boundary_summary",
+    "noise_kind_queues",
     "queue_specs",
     "report",
     "resolve_pair",
@@ -79,9 +81,38 @@ def _queue(kind: str):
     return step
 
 
+def _noise_kind_step(store: Store, goal_id: int, queue: Queue, after: int, forward: bool) -> int | None:
+    """The noisy queue narrowed to one trigger: the queue's value is its word in the flag label
+    (features.NOISE_WORDS: "empty answer"), found between the label's ", " separators."""
+    return rank_step(
+        store.conn,
+        "style_queue",
+        goal_id,
+        after,
+        forward,
+        undecided_only=True,
+        where="q.kind = 'noisy' AND EXISTS (SELECT 1 FROM style_flags f WHERE f.sample_id = q.sample_id"
+        " AND f.kind = 'noise' AND instr(', ' || substr(f.label, ?) || ', ', ', ' || ? || ', ') > 0)",
+        args=(len(NOISE_PREFIX) + 1, queue.value or ""),
+    )
+
+
+def noise_kind_queues(store: Store) -> list[tuple[Queue, int]]:
+    """One queue per noise trigger of the latest style run ("noisy · empty answer"), most
+    flagged first, with how many flags it raised (the run's own count: one read of its state)."""
+    counts = StyleStore(store).state("noise_counts", {})
+    if not isinstance(counts, dict):
+        return []
+    found = [(NOISE_WORDS[name], int(n)) for name, n in counts.items() if name in NOISE_WORDS and n]
+    return [(Queue("noise_kind", word), n) for word, n in sorted(found, key=lambda x: (-x[1], x[0]))]
+
+
 def queue_specs() -> dict[str, QueueSpec[Store]]:
-    """The style queues, for review.queues.default_queues(); stepped by rank in a worker."""
-    return {kind: QueueSpec(QUEUE_LABELS[kind], _queue(kind)) for kind in QUEUE_KINDS}
+    """The style queues, for review.queues.default_queues(); stepped by rank in a worker. The
+    per-trigger noisy queues are not listed by label: the picker offers those the run found."""
+    specs = {kind: QueueSpec(QUEUE_LABELS[kind], _queue(kind)) for kind in QUEUE_KINDS}
+    specs["noise_kind"] = QueueSpec("noisy · {value}", _noise_kind_step, offered=False)
+    return specs
 
 
 def resolve_pair(session: Any, flag: Flag, choice: str, sample_id: int | None = None, reason: str | None = None) -> int:

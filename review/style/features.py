@@ -678,3 +678,25 @@ STABLE_FEATURES = (
     "script",
     "punct_width",
 )
+
+
+# The words a noise flag's label names each trigger by ("noisy · empty answer, truncated"): unique
+# and comma-free, since the label lists them with ", " and the per-kind queues ("noise_kind") find
+# a trigger's samples by its word in the label.
+NOISE_PREFIX = "noisy · "  # every noise flag's label starts so
+NOISE_WORDS = {
+    "no_user_turn": "no user message",
+    "empty_answer": "empty answer",
+    "empty_turn": "empty turns",
+    "truncated": "truncated",
+    "ends_on_user": "ends on the user",
+    "placeholder": "placeholder",
+    "template_field": "template field",
+    "repetition": "repetition",
+    "boilerplate": "boilerplate",
+    "language_mismatch": "other language",
+    "extreme_length": "extreme length",
+    "self_contradiction": "contradicts itself",
+    "emotional": "emotional",
+    "informal": "informal",
+}

@@ -49,22 +49,7 @@ NOISE_ORDER = (
     "emotional",
     "informal",
 )
-NOISE_WORDS = {  # the flag label's words; unique and comma-free (the label lists them with ", ")
-    "no_user_turn": "no user message",
-    "empty_answer": "empty answer",
-    "empty_turn": "empty turns",
-    "truncated": "truncated",
-    "ends_on_user": "ends on the user",
-    "placeholder": "placeholder",
-    "template_field": "template field",
-    "repetition": "repetition",
-    "boilerplate": "boilerplate",
-    "language_mismatch": "other language",
-    "extreme_length": "extreme length",
-    "self_contradiction": "contradicts itself",
-    "emotional": "emotional",
-    "informal": "informal",
-}
+NOISE_WORDS = F.NOISE_WORDS  # the flag label's words (features.py)
 MAX_CONFLICT_FLAGS = 3  # per sample, strongest first
 QUESTION_GROUPS_KEPT = 200
 
@@ -524,7 +509,7 @@ def _flag_rows(ids, drift, conflicts, noise, nb) -> tuple[list[FlagRow], dict[st
     for pos, trs in noise.items():
         trs = sorted(trs, key=lambda t: NOISE_ORDER.index(t.name))
         reason = trs[0].reason
-        label = "noisy · " + ", ".join(dict.fromkeys(NOISE_WORDS[t.name] for t in trs))
+        label = F.NOISE_PREFIX + ", ".join(dict.fromkeys(NOISE_WORDS[t.name] for t in trs))
         rows.append(
             FlagRow(
                 ids[pos],

@@ -69,3 +69,62 @@ async def test_the_status_line_says_how_many_are_left_and_keeps_it_current(proje
         await pilot.press("u")
         await settle(pilot)
         await _wait(pilot, lambda: "0% · 23 left · ✔ 0 kept" in screen_text(app), "23 left after the undo")
+
+
+def _noisy_project(tmp_path):
+    """Real records, some with an empty answer, some with a placeholder answer; the style run of
+    the product itself flags them."""
+    from tui_helpers import build_project, chat
+
+    from review.style import run_style_analysis
+
+    records = [chat(f"Explain topic {i} in one sentence.", f"Topic {i} is explained by fact {i * 7}.") for i in range(40)]
+    empty = {5, 17, 29}
+    for i in empty:
+        records[i] = chat(f"Explain topic {i} in one sentence.", "")
+    for i in (9, 22):
+        records[i] = chat(f"Explain topic {i} in one sentence.", "<noinput>")
+    path = build_project(tmp_path / "p.db", records)
+    run_style_analysis(path)
+    return path, {i + 1 for i in empty}
+
+
+async def test_a_noise_kind_is_a_queue_of_its_own_and_star_drops_all_of_it_in_one_step(tmp_path):
+    from test_bulk import _dialog
+    from tui_helpers import on_disk
+
+    path, empty_ids = _noisy_project(tmp_path)
+    app = app_for(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        await _wait(pilot, lambda: isinstance(app.screen, QueueDialog), "the picker opened")
+        dialog = app.screen
+        kind = Queue("noise_kind", "empty answer")
+        queues = [q for _, q in dialog.choices]
+        assert kind in queues, dialog.choices
+        assert queues.index(kind) == queues.index(Queue("noisy")) + 1 + [
+            q for q in queues if q.kind == "noise_kind"
+        ].index(kind)  # listed right after the noisy queue, with the other kinds
+        await _wait(pilot, lambda: "counting" not in dict((q, x) for x, q in dialog.choices)[kind], "counted")
+        assert dict((q, x) for x, q in dialog.choices)[kind] == "noisy · empty answer (3)"
+        dialog.query_one("OptionList").highlighted = queues.index(kind)
+        await pilot.press("enter")
+        await settle(pilot)
+        await _wait(pilot, lambda: app.screen.view is not None and app.screen.view.queue == kind, "in the queue")
+        assert app.screen.view.sample.id in empty_ids
+        await _dialog(pilot, app)
+        assert "3 samples" in screen_text(app)
+        await pilot.press("x", "5", "enter")  # 5: incomplete
+        for _ in range(200):
+            await pilot.pause()
+            if isinstance(app.screen, ReviewScreen) and not app.screen.busy:
+                break
+        await settle(pilot)
+        decisions, _, _ = on_disk(path)
+        assert {sid: (d.verdict, d.reason) for sid, d in decisions.items()} == {
+            i: ("drop", "incomplete") for i in empty_ids
+        }
+        await pilot.press("u")  # one undo: all three
+        await settle(pilot)
+        assert {sid for sid, d in on_disk(path)[0].items() if d.verdict} == set()

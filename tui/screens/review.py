@@ -668,8 +668,17 @@ class ReviewScreen(PairKeys, ProjectTasks):
         choices += [(f"tagged {t} ({n:,})", Queue("tag", t)) for t, n in c.by_tag.items() if n]
         # Batches, re-review, analysis, style: in the table's order (review.queues.default_queues).
         stepped = [Queue(k) for k in queues.offered()]
+        if "noisy" in queues.offered():  # then the noisy queue by trigger, those the style run found
+            from review.style import noise_kind_queues
+
+            at = stepped.index(Queue("noisy")) + 1
+            stepped[at:at] = [q for q, _ in noise_kind_queues(self.session.store)]
         current = self.session.queue
-        if current.kind == "search" or (current.kind in queues.offered() and current not in stepped):
+        if (
+            current.kind in ("search", "noise_kind")
+            and current not in stepped
+            or (current.kind in queues.offered() and current not in stepped)
+        ):
             stepped.append(current)
         choices += [(f"{queues.label(q)} (counting…)", q) for q in stepped]
         dialog = QueueDialog(choices, current)
