@@ -4,20 +4,25 @@ BIG is a JSONL file generated once, large enough that the import takes seconds (
 measured first and printed). Each trial runs the real CLI against either (a) a project file
 that does not exist yet or (b) a copy of an existing project with samples, a goal and decisions,
 and kills it with SIGKILL after a random delay spread over the whole import: Python start-up,
-schema creation, the single import transaction, its commit, and after it. Then:
+schema creation, the parse, the copy's short transactions (its rows hidden until the last one),
+the last one, and after it. Then:
 
-* `PRAGMA integrity_check` is ok (when a file was left at all: a kill before SQLite created
-  it leaves none, or an empty one, which winnow treats as absent);
-* the file holds none or all of BIG: no source row and no sample of it, or one source row with
-  every record, in order (position, line and verbatim raw line checked against the file);
-  `total_samples` equals the samples table;
+* `PRAGMA integrity_check` and `foreign_key_check` are ok (when a file was left at all: a kill
+  before SQLite created it leaves none, or an empty one, which winnow treats as absent);
+* the file holds none or all of BIG *as every reader sees it* (samples below the pending import's
+  bound, `review.store.visible`; sources but its placeholder): no source row and no sample of it,
+  or one source row with every record, in order (position, line and verbatim raw line checked
+  against the file); `total_samples` equals the visible samples. Rows a kill left hidden are
+  counted (they are no part of the project for any reader);
 * in (b) the old samples, sources, goals, decisions, event log and cursor are byte-for-byte
   what they were;
 * the -wal/-shm files left by the kill do not block: the same import run again exits 0 and
   ends with exactly the expected content. winnow documents (`winnow import --help`, review/store/imports.py)
   that a file whose sha256 is already in the project adds nothing: the re-run must say
   "imported N samples" when the kill left none of it, "already imported" when it left all of
-  it, and a third run must say "already imported" and change nothing.
+  it, and a third run must say "already imported" and change nothing;
+* after the re-run no hidden row, placeholder source or `pending_import_*` key is left: the
+  samples table holds exactly what readers see.
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ from pathlib import Path
 from reliability import Outcome, Scenario
 from reliability.project import GOAL, build_project, integrity, records
 from reliability.term import WINNOW, winnow_env
-from review.store import Store, file_sha256
+from review.store import Store, file_sha256, visible
+from review.store.samples import visible_source
 
 BIG_RECORDS = 60_000  # about 30 MB: a few seconds to import on a laptop
 TIMEOUT = 300  # one import, on a shared CI machine
@@ -92,8 +98,9 @@ def existing_project(path: Path, rng: random.Random) -> Path:
 def fingerprint(db: Path, big: Big) -> dict[str, str]:
     """A digest of every table a user's work lives in (samples and sources: only rows not from BIG)."""
     queries = {
-        "samples": "SELECT * FROM samples WHERE source_id IN (SELECT id FROM sources WHERE sha256 != ?) ORDER BY id",
-        "sources": "SELECT * FROM sources WHERE sha256 != ? ORDER BY id",
+        "samples": f"SELECT * FROM samples WHERE {visible()}"
+        " AND source_id IN (SELECT id FROM sources WHERE sha256 != ?) ORDER BY id",
+        "sources": f"SELECT * FROM sources WHERE sha256 != ? AND {visible_source()} ORDER BY id",
         "goals": "SELECT * FROM goals ORDER BY id",
         "goal_state": "SELECT * FROM goal_state ORDER BY goal_id",
         "decisions": "SELECT * FROM decisions ORDER BY goal_id, sample_id",
@@ -115,8 +122,24 @@ def fingerprint(db: Path, big: Big) -> dict[str, str]:
     return out
 
 
+def hidden(db: Path) -> int:
+    """Rows of the file no reader sees (a killed import's copy; 0 when its keys are gone too)."""
+    if not db.exists() or db.stat().st_size == 0:
+        return 0
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
+            return 0
+        rows = conn.execute(f"SELECT count(*) FROM samples WHERE NOT ({visible()})").fetchone()[0]
+        rows += conn.execute(f"SELECT count(*) FROM sources WHERE NOT ({visible_source()})").fetchone()[0]
+        keys = conn.execute("SELECT count(*) FROM meta WHERE key LIKE 'pending_import%'").fetchone()[0]
+        return rows + keys
+    finally:
+        conn.close()
+
+
 def big_in(db: Path, big: Big) -> tuple[int, list[str]]:
-    """(samples of BIG in the file, problems with them): 0 or big.n, whole and in order."""
+    """(samples of BIG the file shows a reader, problems with them): 0 or big.n, whole and in order."""
     problems = []
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
@@ -125,9 +148,12 @@ def big_in(db: Path, big: Big) -> tuple[int, list[str]]:
             return 0, []
         src = conn.execute("SELECT id, records FROM sources WHERE sha256 = ?", (big.sha,)).fetchall()
         total_meta = conn.execute("SELECT value FROM meta WHERE key = 'total_samples'").fetchone()
-        count_all = conn.execute("SELECT count(*) FROM samples").fetchone()[0]
+        count_all = conn.execute(f"SELECT count(*) FROM samples WHERE {visible()}").fetchone()[0]
         if total_meta is not None and int(total_meta[0]) != count_all:
-            problems.append(f"meta total_samples {total_meta[0]} != {count_all} samples in the table")
+            problems.append(f"meta total_samples {total_meta[0]} != {count_all} visible samples in the table")
+        fks = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if fks:
+            problems.append(f"foreign_key_check: {fks[:3]}")
         orphans = conn.execute(
             "SELECT count(*) FROM samples WHERE source_id NOT IN (SELECT id FROM sources)"
         ).fetchone()
@@ -141,7 +167,7 @@ def big_in(db: Path, big: Big) -> tuple[int, list[str]]:
         h = hashlib.sha256()
         n = 0
         for position, line, raw in conn.execute(
-            "SELECT position, line, raw FROM samples WHERE source_id = ? ORDER BY id", (sid,)
+            f"SELECT position, line, raw FROM samples WHERE source_id = ? AND {visible()} ORDER BY id", (sid,)
         ):
             if position != n or line != n + 1:
                 problems.append(f"BIG record {n} has position {position}, line {line}")
@@ -190,6 +216,7 @@ def run(out: Outcome, trials: int, work: Path, rng: random.Random) -> None:
     reruns: list[float] = []
     leftovers = 0
     stages_left = 0
+    hidden_left = 0
     for k in range(1, trials + 1):
         case = "new" if k % 2 else "existing"
         db = work / f"trial-{k}.db"
@@ -235,6 +262,7 @@ def run(out: Outcome, trials: int, work: Path, rng: random.Random) -> None:
         outcomes[state] += 1
         leftovers += any(Path(str(db) + sfx).exists() for sfx in ("-wal", "-shm", "-journal"))
         stages_left += len(stages(db))
+        hidden_left += hidden(db) > 0
 
         # The same import again, over whatever the kill left: it must finish the job.
         t = time.perf_counter()
@@ -266,7 +294,8 @@ def run(out: Outcome, trials: int, work: Path, rng: random.Random) -> None:
     out.note(f"BIG: {big.n:,} records, {big.path.stat().st_size / 1e6:.0f} MB; a whole import took {full:.1f} s")
     out.note(
         f"kills left BIG: none {outcomes['none']}, all {outcomes['all']}, no file yet {outcomes['no file']}; "
-        f"{leftovers} left -wal/-shm files, {stages_left} an import's stage file (each removed by the re-run); "
+        f"{leftovers} left -wal/-shm files, {stages_left} an import's stage file, {hidden_left} hidden rows of a "
+        "copy under way (each removed by the re-run); "
         f"re-runs took {min(reruns, default=0):.1f}-{max(reruns, default=0):.1f} s"
     )
 
@@ -278,6 +307,8 @@ def check_final(out: Outcome, where: str, db: Path, case: str, big: Big, base_pr
         return
     n, problems = big_in(db, big)
     out.failures += [f"{where}: after the re-run: {p}" for p in problems]
+    if left := hidden(db):
+        out.fail(f"{where}: the re-run left {left} hidden rows or keys of the killed import")
     if n != big.n:
         out.fail(f"{where}: after the re-run the file holds {n} of BIG's {big.n} records")
     old = 200 if case == "existing" else 0
@@ -293,7 +324,8 @@ SCENARIO = Scenario(
     name="kill-import",
     checked=(
         "kill -9 during a large import, into a new and into an existing project: integrity_check ok, none or all "
-        "of the file is in, old samples and decisions untouched, re-running imports it exactly once"
+        "of the file is in for every reader, old samples and decisions untouched, re-running imports it exactly "
+        "once and removes the hidden rows a kill during the copy left"
     ),
     run=run,
     full=30,
