@@ -65,3 +65,35 @@ def test_export_help_documents_the_default(tmp_path):
     out = _run("export", "--help")
     assert "PROJECT.GOAL.kept.jsonl" in " ".join(out.split())
     assert "left out" in out
+
+
+def test_include_undecided_writes_kept_and_undecided_in_file_order_never_dropped(db, data_file):
+    lines = data_file.read_text(encoding="utf-8").splitlines()
+    with Store(db) as store:
+        # 6 records: #2 kept, #3 dropped, #5 kept then undone to undecided, the rest never decided.
+        store.apply(1, [Change(2, "keep"), Change(3, "drop", "contradictory"), Change(5, "keep")])
+        store.apply(1, [Change(5, "clear")])
+        store.apply(1, [Change(6, "tag", value="later")])  # tagged, not decided: undecided
+    out_path = db.with_name("all_but_dropped.jsonl")
+    out = _run("export", "--db", db, "--include", "undecided", "-o", out_path, "--tags")
+    assert "wrote 5 kept and undecided samples" in out, out
+    assert "of those, 4 undecided (--include undecided)" in out
+    assert "left out: 1 dropped" in out and "not reviewed yet" not in out
+    written = [json.loads(x) for x in out_path.read_text(encoding="utf-8").splitlines()]
+    expected = [json.loads(lines[i - 1]) for i in (1, 2, 4, 5, 6)]
+    assert [{k: v for k, v in r.items() if k != "winnow_tags"} for r in written] == expected
+    assert [r["winnow_tags"] for r in written] == [[], [], [], [], ["later"]]
+    manifest = json.loads(out_path.with_name(out_path.name + ".manifest.json").read_text(encoding="utf-8"))
+    assert manifest["counts"]["written_undecided"] == 4 and manifest["counts"]["kept"] == 1
+    assert manifest["files"][0]["records"] == 5
+    # Without the option, only the kept one.
+    out = _run("export", "--db", db, "-o", db.with_name("kept.jsonl"))
+    assert "wrote 1 kept samples" in out and "of those" not in out
+    assert "left out: 4 undecided" in out
+
+
+def test_include_undecided_with_everything_dropped_is_refused(db):
+    with Store(db) as store:
+        store.apply(1, [Change(i, "drop", "other") for i in range(1, 7)])
+    r = CliRunner().invoke(cli, ["export", "--db", str(db), "--include", "undecided", "-o", str(db.with_name("x.jsonl"))])
+    assert r.exit_code != 0 and "every sample is dropped" in r.output

@@ -103,6 +103,13 @@ def stats(db: str, goal_ref: str | None, as_json: bool) -> None:
     is_flag=True,
     help="Also add an entry for each written file to dataset_info.json in the output's folder (LLaMA-Factory).",
 )
+@click.option(
+    "--include",
+    "include",
+    type=click.Choice(["undecided"]),
+    help="Also write the samples not decided yet under the goal (in file order among the kept ones; "
+    "the manifest counts them apart). Dropped samples are never written.",
+)
 def export_cmd(
     db: str,
     goal_ref: str | None,
@@ -113,6 +120,7 @@ def export_cmd(
     list_: bool,
     force: bool,
     dataset_info: bool,
+    include: str | None,
 ) -> None:
     """Write the kept samples in the input's own format, plus a manifest.
 
@@ -122,8 +130,9 @@ def export_cmd(
     overwritten; another existing file only with --force.
 
     \b
-    Only kept samples are written: the summary says how many undecided and
-    dropped samples were left out.
+    Only kept samples are written (with --include undecided, the undecided
+    ones too): the summary says how many undecided and dropped samples were
+    left out.
 
     \b
     Example:
@@ -132,6 +141,7 @@ def export_cmd(
       winnow export --db project.db --to sharegpt -o kept_sharegpt.json
       winnow export --db project.db --since last
       winnow export --db project.db -o data/kept.json --dataset-info
+      winnow export --db project.db --include undecided -o all_but_dropped.jsonl
     """
     from review.export import ExportError, changes_since, export, exports
 
@@ -164,7 +174,7 @@ def export_cmd(
         if g.archived:  # only when named with --goal: an archived goal is never the active one
             click.echo(f"note: goal #{g.id} is archived; exporting its kept samples as they stand", err=True)
         try:
-            report = export(store, g, output, tags=tags, to=to, force=force)
+            report = export(store, g, output, tags=tags, to=to, force=force, undecided=include == "undecided")
         except (ExportError, ValueError) as e:
             fail(str(e))
         except OSError as e:
@@ -188,29 +198,33 @@ def export_cmd(
             )
             return
         entries_note = _dataset_info(store, g.id, list(report.files), to, force) if dataset_info else []
+    what = "kept and undecided samples" if include == "undecided" else "kept samples"
     for path, n in zip(report.files, report.per_file, strict=True):
-        click.echo(f"wrote {n:,} kept samples to {sanitize(str(path))}")
+        click.echo(f"wrote {n:,} {what} to {sanitize(str(path))}")
+
     click.echo(f"manifest: {sanitize(str(report.manifest))} (export #{report.export_id})")
-    left = _left_out(report.manifest)
-    if left:
-        click.echo(left)
+    for line in _left_out(report.manifest):
+        click.echo(line)
     for line in entries_note:
         click.echo(sanitize(line))
 
 
-def _left_out(manifest: Path) -> str:
-    """What the export did not write, from its manifest (the same snapshot as the files)."""
+def _left_out(manifest: Path) -> list[str]:
+    """What the export wrote beside the kept samples and what it did not write, from its manifest
+    (the same snapshot as the files)."""
     try:
         counts = json.loads(manifest.read_text(encoding="utf-8"))["counts"]
         undecided, dropped = int(counts["undecided"]), int(counts["dropped"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return ""
+        written = int(counts.get("written_undecided", 0))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
+    lines = [f"of those, {written:,} undecided (--include undecided)"] if written else []
     parts = []
-    if undecided:
-        parts.append(f"{undecided:,} undecided (not reviewed yet: `winnow open` to decide them)")
+    if undecided - written:
+        parts.append(f"{undecided - written:,} undecided (not reviewed yet: `winnow open` to decide them)")
     if dropped:
         parts.append(f"{dropped:,} dropped")
-    return "left out: " + " · ".join(parts) if parts else ""
+    return lines + (["left out: " + " · ".join(parts)] if parts else [])
 
 
 def _dataset_info(store: Store, goal_id: int, files: list[Path], to: str | None, force: bool) -> list[str]:

@@ -113,6 +113,7 @@ def export(
     tags: bool = False,
     to: str | None = None,
     force: bool = False,
+    undecided: bool = False,
 ) -> ExportReport:
     """Write the kept samples of `goal` to `out` plus a manifest, and record the export.
 
@@ -122,6 +123,9 @@ def export(
     lists them. An existing output file is replaced only with `force` (or when it is this place's
     previous winnow export); the project, its side files, imported sources and anything that is
     not a regular file never are. Everything read from the project is one snapshot of it.
+    With `undecided` the samples not decided under the goal are written too, among the kept ones
+    in source then file order; the manifest counts them apart (`counts.written_undecided`), and
+    export_items records every sample written.
     """
     out = Path(out)
     if not out.parent.exists():
@@ -129,7 +133,7 @@ def export(
     # One read snapshot from the first read to the last: what the data files hold, the manifest
     # says and export_items records is the same state of the project.
     with store.read_snapshot():
-        written, manifest_tmp, manifest, kept_ids = _write_temporaries(store, goal, out, tags, to, force)
+        written, manifest_tmp, manifest, kept_ids = _write_temporaries(store, goal, out, tags, to, force, undecided)
     manifest_path = out.with_name(out.name + ".manifest.json")
     _commit(written, manifest_tmp, manifest_path, out.parent)
     eid = store.add_export(
@@ -154,7 +158,7 @@ _Written = list[tuple[Path, Path, int, str, int]]
 
 
 def _write_temporaries(
-    store: Store, goal: Goal, out: Path, tags: bool, to: str | None, force: bool
+    store: Store, goal: Goal, out: Path, tags: bool, to: str | None, force: bool, undecided: bool = False
 ) -> tuple[_Written, Path, dict, list[int]]:
     """Inside the read snapshot: the refusals, then every data file and the manifest written to
     temporaries. Returns (data files written, the manifest's temporary, the manifest, the kept
@@ -163,15 +167,19 @@ def _write_temporaries(
 
     compress = out.suffix == ".gz"
     sources = {s.id: s for s in store.sources()}
-    kept_sources = store.kept_source_ids(goal.id)
+    kept_sources = store.kept_source_ids(goal.id, undecided=undecided)
     if not kept_sources:
+        if undecided:
+            raise ExportError(f"goal #{goal.id}: every sample is dropped — nothing to write")
         raise ExportError(f"goal #{goal.id} has no kept samples yet — keep some in `winnow open`, then export")
 
     verifier = _Verifier(store, sources)
     targets: list[tuple[Path, str, str | None, Callable[[], Iterator[str]]]] = []
     if to is not None:
         layout = _converted_container(out)
-        targets.append((out, layout, None, _converted_records(store, goal, sources, to, tags, verifier, layout)))
+        targets.append(
+            (out, layout, None, _converted_records(store, goal, sources, to, tags, verifier, layout, undecided))
+        )
     else:
         groups: dict[tuple[str, str | None], list[int]] = {}
         for sid in kept_sources:
@@ -196,7 +204,7 @@ def _write_temporaries(
                     column = columns.index(TAGS_KEY)
                 else:
                     hdr = f"{header},{TAGS_KEY}"
-            records = _raw_records(store, goal.id, container, set(sids), tags, column, verifier, sources)
+            records = _raw_records(store, goal.id, container, set(sids), tags, column, verifier, sources, undecided)
             if container == "json":
                 hdr = json_ends[(container, header)]
             targets.append((path, container, hdr, records))
@@ -234,11 +242,12 @@ def _write_temporaries(
         position = store.log_position()
         kept_ids: list[int] = []
         by_source: dict[str, list[int]] = {}
-        for source_id, sample_id, _raw, _t in store.kept_raw_by_source(goal.id):
+        for source_id, sample_id, _raw, _t in store.kept_raw_by_source(goal.id, undecided=undecided):
             kept_ids.append(sample_id)
             by_source.setdefault(str(source_id), []).append(sample_id)
         previous = last_export(store, goal.id)
         counts = store.counts(goal.id)
+        undecided_written = len(kept_ids) - counts.kept if undecided else 0
         prefs = store.pref_counts(goal.id)
         from ..figures import goal_figures, to_json
         from ..goals import revisions
@@ -278,6 +287,8 @@ def _write_temporaries(
                 "kept": counts.kept,
                 "dropped": counts.dropped,
                 "undecided": counts.undecided,
+                # written beside the kept ones (--include undecided); 0 without it
+                "written_undecided": undecided_written,
                 "dropped_by_reason": counts.by_reason,
                 "by_tag": counts.by_tag,
                 # Preference decisions (issue 15): kept pairs written with chosen and rejected
@@ -372,9 +383,10 @@ def _raw_records(
     column: int | None,
     verifier: _Verifier,
     sources: dict,
+    undecided: bool = False,
 ) -> Callable[[], Iterator[str]]:
     def records() -> Iterator[str]:
-        for row in store.kept_rows(goal_id):
+        for row in store.kept_rows(goal_id, undecided=undecided):
             source_id, sample_id, rec, tags_json = row[:4]
             if source_id in sids and verifier.ok(row):
                 if row[13] in REWRITTEN:  # kept swapped / label flipped: written so, checked again
@@ -394,7 +406,14 @@ def _converted_container(out: Path) -> str:
 
 
 def _converted_records(
-    store: Store, goal: Goal, sources: dict, to: str, tags: bool, verifier: _Verifier, container: str
+    store: Store,
+    goal: Goal,
+    sources: dict,
+    to: str,
+    tags: bool,
+    verifier: _Verifier,
+    container: str,
+    undecided: bool = False,
 ) -> Callable[[], Iterator[str]]:
     from ..convert import TARGETS, LossyConversion, convert, unconverted_fields
     from ..importers.schemas import field_names
@@ -403,7 +422,7 @@ def _converted_records(
         raise ExportError(f"--to {to}: unknown layout; use one of {', '.join(TARGETS)}")
     # Check every record first: refuse the whole export rather than drop samples silently.
     problems = []
-    for source_id, sample_id, raw, _t in store.kept_raw_by_source(goal.id):
+    for source_id, sample_id, raw, _t in store.kept_raw_by_source(goal.id, undecided=undecided):
         if sources[source_id].format == to:
             continue
         sample = store.sample(sample_id)
@@ -427,7 +446,7 @@ def _converted_records(
         )
 
     def records() -> Iterator[str]:
-        for row in store.kept_rows(goal.id):
+        for row in store.kept_rows(goal.id, undecided=undecided):
             source_id, sample_id, raw, tags_json = row[:4]
             if not verifier.ok(row):
                 continue

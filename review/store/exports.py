@@ -8,13 +8,30 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from .connection import StoreBase
+from .samples import visible
 
 # What an export reads of each kept sample, in source then file order.
-KEPT_ROWS = (
-    "SELECT s.source_id, s.id, s.raw, d.tags, s.system, s.turns, s.tools, s.content_hash, s.prompt_hash,"
-    " s.answer_hash, s.rejected, s.label, s.media, d.pref FROM decisions d JOIN samples s ON s.id = d.sample_id"
-    " WHERE d.goal_id = ? AND d.verdict = 'keep' ORDER BY s.source_id, s.position"
+_KEPT_COLUMNS = (
+    "s.source_id, s.id, s.raw, coalesce(d.tags, '[]'), s.system, s.turns, s.tools, s.content_hash, s.prompt_hash,"
+    " s.answer_hash, s.rejected, s.label, s.media, d.pref"
 )
+
+
+def written(columns: str, undecided: bool = False) -> str:
+    """SELECT `columns` of the samples an export writes (one `?`: the goal id): the kept ones, or
+    with `undecided` the kept and the not yet decided ones (`export --include undecided`); `s` is
+    the sample, `d` its decision under the goal (NULL columns for a sample never decided)."""
+    if undecided:
+        return (
+            f"SELECT {columns} FROM samples s LEFT JOIN decisions d ON d.sample_id = s.id AND d.goal_id = ?"
+            f" WHERE (d.verdict = 'keep' OR d.verdict IS NULL) AND {visible('s.id')}"
+        )
+    return (
+        f"SELECT {columns} FROM decisions d JOIN samples s ON s.id = d.sample_id"
+        " WHERE d.goal_id = ? AND d.verdict = 'keep'"
+    )
+
+
 _EXPORT_KEYS = ("id", "at", "log_position", "manifest", "kept")
 
 
@@ -40,21 +57,19 @@ class ExportRepo(StoreBase):
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")  # it only read
 
-    def kept_source_ids(self, goal_id: int) -> list[int]:
-        """The sources that hold a sample kept under the goal, by id."""
+    def kept_source_ids(self, goal_id: int, *, undecided: bool = False) -> list[int]:
+        """The sources that hold a sample kept under the goal (`undecided`: or not decided), by id."""
         return [
-            sid
-            for (sid,) in self.conn.execute(
-                "SELECT DISTINCT s.source_id FROM decisions d JOIN samples s ON s.id = d.sample_id"
-                " WHERE d.goal_id = ? AND d.verdict = 'keep' ORDER BY 1",
-                (goal_id,),
-            )
+            sid for (sid,) in self.conn.execute(written("DISTINCT s.source_id", undecided) + " ORDER BY 1", (goal_id,))
         ]
 
-    def kept_rows(self, goal_id: int) -> Iterator[tuple]:
+    def kept_rows(self, goal_id: int, *, undecided: bool = False) -> Iterator[tuple]:
         """(source_id, sample_id, raw, tags JSON, system, turns, tools, content_hash, prompt_hash,
-        answer_hash, rejected, label, media, pref) of each kept sample, in source then file order."""
-        yield from self.conn.execute(KEPT_ROWS, (goal_id,))
+        answer_hash, rejected, label, media, pref) of each kept sample (`undecided`: and each one not
+        decided), in source then file order."""
+        yield from self.conn.execute(
+            written(_KEPT_COLUMNS, undecided) + " ORDER BY s.source_id, s.position", (goal_id,)
+        )
 
     def add_export(
         self, goal_id: int, at: str, log_position: int, files: list[dict], manifest: str, kept_ids: Sequence[int]

@@ -138,11 +138,14 @@ class SampleRepo(StoreBase):
                 out.append((sid, "same prompt, different answer"))
         return out
 
-    def kept_raw_by_source(self, goal_id: int) -> Iterator[tuple[int, int, str, str]]:
-        """(source_id, sample_id, raw, tags JSON) of kept samples, in source then file order."""
+    def kept_raw_by_source(self, goal_id: int, *, undecided: bool = False) -> Iterator[tuple[int, int, str, str]]:
+        """(source_id, sample_id, raw, tags JSON) of kept samples (`undecided`: and of those not
+        decided), in source then file order."""
+        from .exports import written
+
         yield from self.conn.execute(
-            "SELECT s.source_id, s.id, s.raw, d.tags FROM decisions d JOIN samples s ON s.id = d.sample_id"
-            " WHERE d.goal_id = ? AND d.verdict = 'keep' ORDER BY s.source_id, s.position",
+            written("s.source_id, s.id, s.raw, coalesce(d.tags, '[]')", undecided)
+            + " ORDER BY s.source_id, s.position",
             (goal_id,),
         )
 
