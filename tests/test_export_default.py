@@ -95,5 +95,7 @@ def test_include_undecided_writes_kept_and_undecided_in_file_order_never_dropped
 def test_include_undecided_with_everything_dropped_is_refused(db):
     with Store(db) as store:
         store.apply(1, [Change(i, "drop", "other") for i in range(1, 7)])
-    r = CliRunner().invoke(cli, ["export", "--db", str(db), "--include", "undecided", "-o", str(db.with_name("x.jsonl"))])
+    r = CliRunner().invoke(
+        cli, ["export", "--db", str(db), "--include", "undecided", "-o", str(db.with_name("x.jsonl"))]
+    )
     assert r.exit_code != 0 and "every sample is dropped" in r.output

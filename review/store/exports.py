@@ -8,28 +8,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from .connection import StoreBase
-from .samples import visible
+from .samples import written
 
 # What an export reads of each kept sample, in source then file order.
 _KEPT_COLUMNS = (
     "s.source_id, s.id, s.raw, coalesce(d.tags, '[]'), s.system, s.turns, s.tools, s.content_hash, s.prompt_hash,"
     " s.answer_hash, s.rejected, s.label, s.media, d.pref"
 )
-
-
-def written(columns: str, undecided: bool = False) -> str:
-    """SELECT `columns` of the samples an export writes (one `?`: the goal id): the kept ones, or
-    with `undecided` the kept and the not yet decided ones (`export --include undecided`); `s` is
-    the sample, `d` its decision under the goal (NULL columns for a sample never decided)."""
-    if undecided:
-        return (
-            f"SELECT {columns} FROM samples s LEFT JOIN decisions d ON d.sample_id = s.id AND d.goal_id = ?"
-            f" WHERE (d.verdict = 'keep' OR d.verdict IS NULL) AND {visible('s.id')}"
-        )
-    return (
-        f"SELECT {columns} FROM decisions d JOIN samples s ON s.id = d.sample_id"
-        " WHERE d.goal_id = ? AND d.verdict = 'keep'"
-    )
 
 
 _EXPORT_KEYS = ("id", "at", "log_position", "manifest", "kept")

@@ -36,6 +36,21 @@ def visible_source(column: str = "id") -> str:
     return f"{column} IS NOT {_HIDDEN_SOURCE}"
 
 
+def written(columns: str, undecided: bool = False) -> str:
+    """SELECT `columns` of the samples an export writes (one `?`: the goal id): the kept ones, or
+    with `undecided` the kept and the not yet decided ones (`export --include undecided`); `s` is
+    the sample, `d` its decision under the goal (NULL columns for a sample never decided)."""
+    if undecided:
+        return (
+            f"SELECT {columns} FROM samples s LEFT JOIN decisions d ON d.sample_id = s.id AND d.goal_id = ?"
+            f" WHERE (d.verdict = 'keep' OR d.verdict IS NULL) AND {visible('s.id')}"
+        )
+    return (
+        f"SELECT {columns} FROM decisions d JOIN samples s ON s.id = d.sample_id"
+        " WHERE d.goal_id = ? AND d.verdict = 'keep'"
+    )
+
+
 def system_key(text: str) -> bytes:
     """The key `SampleRepo.repeated_systems` counts a system prompt under (its exact text)."""
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
@@ -141,8 +156,6 @@ class SampleRepo(StoreBase):
     def kept_raw_by_source(self, goal_id: int, *, undecided: bool = False) -> Iterator[tuple[int, int, str, str]]:
         """(source_id, sample_id, raw, tags JSON) of kept samples (`undecided`: and of those not
         decided), in source then file order."""
-        from .exports import written
-
         yield from self.conn.execute(
             written("s.source_id, s.id, s.raw, coalesce(d.tags, '[]')", undecided)
             + " ORDER BY s.source_id, s.position",

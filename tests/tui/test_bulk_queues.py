@@ -78,7 +78,9 @@ def _noisy_project(tmp_path):
 
     from review.style import run_style_analysis
 
-    records = [chat(f"Explain topic {i} in one sentence.", f"Topic {i} is explained by fact {i * 7}.") for i in range(40)]
+    records = [
+        chat(f"Explain topic {i} in one sentence.", f"Topic {i} is explained by fact {i * 7}.") for i in range(40)
+    ]
     empty = {5, 17, 29}
     for i in empty:
         records[i] = chat(f"Explain topic {i} in one sentence.", "")
