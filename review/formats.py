@@ -92,6 +92,9 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
 _TERMINATOR = re.compile("[\n\r]")
 
 
+_INDENT = (" ", "\t")
+
+
 def one_line(raw: str) -> str:
     """`raw` (one JSON value) as one line of a JSON lines file: unchanged when it holds no \n or
     \r; otherwise re-serialised from its parsed value, key order kept, non-ASCII kept as it is
@@ -99,7 +102,7 @@ def one_line(raw: str) -> str:
     escapes. The value is the same; only the bytes between tokens (and those escapes) differ.
     Raises ValueError if raw is not one JSON value (or holds a number no JSON can carry)."""
     if not _TERMINATOR.search(raw):
-        return raw
+        return raw.lstrip(" \t") if raw[:1] in _INDENT else raw  # an array element's own indentation
     value = json.loads(raw, object_pairs_hook=_no_duplicates)
     text = json.dumps(value, ensure_ascii=False, allow_nan=False)  # an overflowing 1e999 is refused
     return _LINE_BREAK.sub(lambda m: _UNESCAPED.get(m.group(), f"\\u{ord(m.group()):04x}"), text)
@@ -122,7 +125,8 @@ def write_records(fh: TextIO, container: str, raws: Iterable[str], header: str |
 
     jsonl: one record per line (a record with a line break in its text is put on one line, see
     one_line). json: a JSON array '[\\n' + ',\\n'.join(raws) + '\\n]' + header, each element's text
-    as imported, after the indentation it had (element_indent), and header the text that followed
+    as imported, after the indentation it had (element_indent; an element indented otherwise than
+    its last line was imported with its own indentation in front, see importers.containers), and header the text that followed
     the source's ']' ("\\n" when None), so a pretty-printed array kept whole comes out byte for
     byte. csv: the header line, then each row's text (rows with quoted newlines keep them).
     Streams: `raws` may be a generator over millions of records. Open a CSV
@@ -145,7 +149,8 @@ def write_records(fh: TextIO, container: str, raws: Iterable[str], header: str |
         fh.write("[")
         for raw in raws:
             fh.write("\n" if n == 0 else ",\n")
-            fh.write(element_indent(raw))
+            if raw[:1] not in _INDENT:  # an element that kept its own indentation starts with it
+                fh.write(element_indent(raw))
             fh.write(raw)
             n += 1
         end = "\n" if header is None else header  # what followed the source's ']' (projects before: "\n")

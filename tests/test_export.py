@@ -63,6 +63,35 @@ def test_a_whole_json_array_exported_is_its_source_byte_for_byte(tmp_path, end):
     assert out.read_bytes() == src.read_bytes()
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # one-line elements indented by two spaces (and one by a tab): element_indent gives ''
+        '[\n  {"instruction": "a", "output": "b"},\n  {"instruction": "c", "output": "d"},\n\t{"instruction": "e", "output": "f"}\n]\n',
+        # pretty elements, two of them opened deeper than their closing brace (zhongjing in ../shared)
+        '[\n    {\n        "instruction": "a",\n        "output": "b"\n    },\n      {\n        "instruction": "c",'
+        '\n        "output": "d"\n    },\n     {\n        "instruction": "e",\n        "output": "f"\n    }\n]',
+    ],
+)
+def test_an_element_indented_unlike_its_last_line_keeps_its_indentation(tmp_path, text):
+    src = tmp_path / "a.json"
+    src.write_text(text, encoding="utf-8")
+    store = Store(tmp_path / "p.db")
+    store.import_file(src)
+    g, _ = store.add_goal("g")
+    keep(store, g, [1, 2, 3])
+    export(store, g, tmp_path / "kept.json")
+    assert (tmp_path / "kept.json").read_bytes() == src.read_bytes()
+    store.apply(g.id, [Change(2, "drop", "other")])
+    export(store, g, tmp_path / "two.json")  # a subset: each element keeps its own indentation
+    assert json.loads((tmp_path / "two.json").read_text(encoding="utf-8")) == [
+        json.loads(text)[0],
+        json.loads(text)[2],
+    ]
+    export(store, g, tmp_path / "two.jsonl", to="alpaca")  # JSON lines: no indentation in front
+    assert [ln[:1] for ln in (tmp_path / "two.jsonl").read_text(encoding="utf-8").splitlines()] == ["{", "{"]
+
+
 def test_csv_export_keeps_header_and_rows(tmp_path):
     src = tmp_path / "qa.csv"
     src.write_text('question,std_answer\n"Hi, there",Hello\nWhy?,"Because\nit is"\n', encoding="utf-8")

@@ -32,6 +32,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import IO, Any, Protocol
 
+from ..formats import element_indent
 from .errors import SKIP_HINT, InputError, kind
 from .sniff import WRAPPER
 
@@ -113,6 +114,18 @@ def _not_object(name: str, line: int, obj: Any) -> InputError:
 
 def _nesting(name: str, line: int) -> InputError:
     return InputError(name, line, "the record is nested too deeply to parse", "flatten it; " + SKIP_HINT)
+
+
+def _element_lead(buf: str, ws_from: int, pos: int) -> str | None:
+    """The spaces and tabs before an array element on its own line, when they are all in hand
+    (buf[ws_from:pos] is the whitespace before it; ws_from -1: it began in an earlier chunk). None
+    when the element does not start a line or the start of its line is not in hand."""
+    gap = buf[max(ws_from, 0) : pos]
+    nl = gap.rfind("\n")
+    if nl < 0:
+        return None
+    lead = gap[nl + 1 :]
+    return lead if not lead.strip(" \t") else None
 
 
 def _lone_surrogate(name: str, line: int, raw: str, obj: Any) -> InputError | None:
@@ -325,7 +338,12 @@ def json_array_records(
         raise fail(pos, "expected a JSON array '['", "give a JSON array of records [...]")
     expect_value = True
     after_comma = False
+    ws_from = pos  # where the whitespace before the next token starts (-1: in an earlier chunk)
+    refilled = False
     while True:
+        if not refilled:
+            ws_from = pos
+        refilled = False
         pos = ws(buf, pos).end()
         if pos >= len(buf):
             if chunks.eof:
@@ -333,6 +351,7 @@ def json_array_records(
             line += buf.count("\n", lpos, pos)
             buf = chunks.read(CHUNK)
             pos = lpos = 0
+            ws_from, refilled = -1, True  # the whitespace began in the chunk before: its start is not in hand
             continue
         c = buf[pos]
         if not expect_value:
@@ -353,6 +372,7 @@ def json_array_records(
             break
         line += buf.count("\n", lpos, pos)
         lpos = pos
+        lead = _element_lead(buf, ws_from, pos)
         problem: InputError | None = None
         while True:
             err: json.JSONDecodeError
@@ -390,6 +410,8 @@ def json_array_records(
             buf = buf[pos:] + chunks.read(max(CHUNK, min(held, limit + 1 - held)))
             pos = lpos = 0
         raw = buf[pos:end]
+        if lead is not None and lead != element_indent(raw):
+            raw = lead + raw  # an element indented unlike its closing line: its own indentation kept
         if problem is None and chunks.bad_utf8:
             problem = _undecodable(name, line, raw)
         if problem is None and type(obj) is not dict:
