@@ -140,6 +140,29 @@ def test_every_pair_layout_is_written_swapped_in_its_own_layout(tmp_path, fmt):
     ).replace("@", "Hello") == src.read_text(encoding="utf-8")
 
 
+def test_a_csv_pair_is_written_swapped_cell_for_cell(tmp_path):
+    """A CSV row of alpaca pairs kept swapped: its chosen and rejected cells exchanged, each cell's
+    text (quotes and an embedded line break included) moved whole, every other byte as imported."""
+    src = tmp_path / "pairs.csv"
+    src.write_text(
+        'instruction,chosen,input,rejected\nSum,"4, surely",2+2,"five,\nmaybe"\nSay hi,Hello,,Go away\n',
+        encoding="utf-8",
+    )
+    with Store(tmp_path / "p.db") as store:
+        store.import_file(src)
+        gid = keep_all(store)
+        store.apply(gid, [Change(1, "swap")])
+        report = export(store, store.goals()[0], tmp_path / "out.csv")
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8") == (
+        'instruction,chosen,input,rejected\nSum,"five,\nmaybe",2+2,"4, surely"\nSay hi,Hello,,Go away\n'
+    )
+    assert json.loads(report.manifest.read_text(encoding="utf-8"))["counts"]["swapped"] == 1
+    with Store(tmp_path / "back.db") as store:  # and it imports back as the swapped pair
+        store.import_file(tmp_path / "out.csv")
+        first = store.sample(1)
+        assert first is not None and first.conversation.answer_text() == "five,\nmaybe"
+
+
 def test_the_unrewritten_record_of_a_swapped_pair_fails_verification(tmp_path):
     """The check a swapped record passes is 'parses to the swapped pair', not a weaker one: the
     record as imported does not pass it, nor does one with only one side changed."""

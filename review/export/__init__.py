@@ -385,12 +385,16 @@ def _raw_records(
     sources: dict,
     undecided: bool = False,
 ) -> Callable[[], Iterator[str]]:
+    headers: dict[int, str | None] = {}
+
     def records() -> Iterator[str]:
         for row in store.kept_rows(goal_id, undecided=undecided):
             source_id, sample_id, rec, tags_json = row[:4]
             if source_id in sids and verifier.ok(row):
                 if row[13] in REWRITTEN:  # kept swapped / label flipped: written so, checked again
-                    rec = rewrite(rec, container, sources[source_id], row[13], sample_id)
+                    if container == "csv" and source_id not in headers:
+                        headers[source_id] = store.source_header(source_id)
+                    rec = rewrite(rec, container, sources[source_id], row[13], sample_id, headers.get(source_id))
                     if not verifier.ok_rewritten(row, rec):
                         continue
                 if tags:

@@ -25,16 +25,15 @@ def expected(conv: Conversation, pref: str) -> Conversation:
     return conv
 
 
-def rewrite(raw: str, container: str, source: Source, pref: str, sample_id: int) -> str:
+def rewrite(raw: str, container: str, source: Source, pref: str, sample_id: int, header: str | None = None) -> str:
     """The raw record with its swap or flip applied: the values of the layout's chosen and
-    rejected keys exchanged where they stand, or the label's value negated where it stands."""
+    rejected keys exchanged where they stand, or the label's value negated where it stands. A
+    CSV row (`header`: its source's header line) has its chosen and rejected cells exchanged, each
+    cell's text (quotes included) moved whole; a label in a CSV cell is not rewritten."""
     if pref not in REWRITTEN:
         return raw
     if container == "csv":
-        raise ExportError(
-            f"sample #{sample_id} is kept {pref}, which a CSV record cannot be rewritten for — nothing was written;"
-            " undo that decision, or import the data as JSON"
-        )
+        return _rewrite_csv(raw, source, pref, sample_id, header)
     members = _member_spans(raw)
     keys = (
         [str(source.mapping.get("chosen")), str(source.mapping.get("rejected"))]
@@ -55,3 +54,26 @@ def rewrite(raw: str, container: str, source: Source, pref: str, sample_id: int)
     if not isinstance(value, bool):
         raise ExportError(f"sample #{sample_id}: its label is not true or false — nothing was written")
     return raw[:a] + json.dumps(not value) + raw[b:]
+
+
+def _rewrite_csv(raw: str, source: Source, pref: str, sample_id: int, header: str | None) -> str:
+    import csv
+
+    from .tags import _csv_spans
+    from .verify import _csv_lines
+
+    if pref != "swapped":
+        raise ExportError(
+            f"sample #{sample_id} is kept with its label flipped, which winnow does not rewrite in a CSV cell — "
+            "nothing was written; undo that decision, or import the data as JSON"
+        )
+    columns = next(csv.reader(_csv_lines(header)), []) if header is not None else []
+    names = [str(source.mapping.get("chosen")), str(source.mapping.get("rejected"))]
+    spans = _csv_spans(raw)
+    if spans is None or not all(n in columns for n in names) or max(columns.index(n) for n in names) >= len(spans):
+        raise ExportError(
+            f"sample #{sample_id} is kept swapped, but its CSV row has no {' and '.join(names)} cells to exchange"
+            " — nothing was written; undo that decision (u in the review, or winnow undo)"
+        )
+    (a1, b1), (a2, b2) = sorted((spans[columns.index(names[0])], spans[columns.index(names[1])]))
+    return raw[:a1] + raw[a2:b2] + raw[b1:a2] + raw[a1:b1] + raw[b2:]
