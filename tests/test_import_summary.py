@@ -56,3 +56,24 @@ def test_a_refused_file_after_others_says_which_stay_imported(tmp_path: Path) ->
     assert "the project is unchanged" not in r.output
     r = CliRunner().invoke(cli, ["import", "--db", str(tmp_path / "q.db"), str(bad)])
     assert r.exit_code == 2 and "(nothing was imported; the project is unchanged)" in r.output
+
+
+def test_fields_the_format_does_not_read_are_named_in_the_summary(tmp_path: Path) -> None:
+    # COIG-CQIA's shape: metadata beside the alpaca fields; one record spells instruction otherwise.
+    recs = [
+        {
+            "instruction": f"问题{i}",
+            "input": "",
+            "output": f"回答{i}",
+            "task_type": {"major": ["问答"]},
+            "domain": ["医学"],
+        }
+        for i in range(5)
+    ]
+    recs.append({"instuction": "问题5", "input": "", "output": "回答5", "copyright": "CC", "empty": ""})
+    out = _import(tmp_path, recs)
+    line = next(ln for ln in out.splitlines() if "fields not shown as turns" in ln)
+    assert line.endswith(": task_type, domain, copyright"), line  # not instuction (read), not an empty value
+    sft = tmp_path / "sft"
+    sft.mkdir()
+    assert "fields not shown" not in _import(sft, [{"messages": _msgs("q", "a")}])

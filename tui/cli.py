@@ -180,6 +180,16 @@ def do_import(
         shown_key = sanitize(repr(key), oneline=True)
         how = f"as {sanitize(repr(alias), oneline=True)}" if alias else "in yet other ways"
         click.echo(f"  {n:,} {recs} {shown_key} {how} (read as {sanitize(key, oneline=True)})")
+    if src.container != "csv":  # a CSV's columns are its header's
+        from review.importers.schemas import unread_keys
+
+        unread = unread_keys(store.source_raws(src.id), src.mapping, (a for a, _, _ in report.respelt if a))
+        if unread:
+            click.echo(
+                "  fields not shown as turns (kept in each record's raw text, v in the review; export keeps them): "
+                + ", ".join(sanitize(f, oneline=True) for f in unread[:12])
+                + (f" and {len(unread) - 12} more" if len(unread) > 12 else "")
+            )
     if report.repeated_records:
         ex = ", ".join(f"line {a} repeats line {b}" for a, b in report.repeated_examples[:3])
         click.echo(

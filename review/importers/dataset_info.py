@@ -402,19 +402,10 @@ def unread_fields(plan: Plan, sample: int = 1000) -> list[str]:
     """Top-level fields of the first `sample` records that the entry does not read (LLaMA-Factory
     ignores them too): said in the import summary, since the review does not show them. They stay
     in each record's raw text, so export keeps them."""
-    from . import open_source
-    from .schemas import MEDIA_FIELDS, field_names
+    from itertools import islice
 
-    read = field_names(plan.mapping) | set(MEDIA_FIELDS)
-    seen: dict[str, None] = {}
+    from . import open_source
+    from .schemas import unread_keys
+
     with open_source(plan.path, fmt=plan.fmt, mapping=plan.mapping) as reader:
-        for n, rec in enumerate(reader):
-            if n >= sample:
-                break
-            try:
-                obj = json.loads(rec.raw)
-            except ValueError:
-                continue  # a CSV row: its columns are the header's
-            if isinstance(obj, dict):
-                seen.update(dict.fromkeys(k for k, v in obj.items() if k not in read and v not in (None, "", [], {})))
-    return list(seen)
+        return unread_keys((rec.raw for rec in islice(reader, sample)), plan.mapping)

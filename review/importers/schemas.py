@@ -346,6 +346,24 @@ def field_names(mapping: dict[str, str]) -> set[str]:
     return {v for k, v in mapping.items() if k not in META_KEYS}
 
 
+def unread_keys(raws: Iterable[str], mapping: dict[str, str], also_read: Iterable[str] = ()) -> list[str]:
+    """Top-level keys of JSON records (`raws`) that hold a value and that the mapping does not
+    read (media fields and `also_read` — keys read under another spelling — count as read), in
+    the order first seen. They are not in the review's turns; they stay in each record's raw
+    text (the full-text view shows it) and export keeps them. A CSV row gives none: its
+    columns are the header's, named at import."""
+    read = field_names(mapping) | set(MEDIA_FIELDS) | set(also_read)
+    seen: dict[str, None] = {}
+    for raw in raws:
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            seen.update(dict.fromkeys(k for k, v in obj.items() if k not in read and v not in (None, "", [], {})))
+    return list(seen)
+
+
 def _roles(mapping: dict[str, str]) -> dict[str, str]:
     """Speaker -> role for ShareGPT turns: the built-in table, or, for a mapping read from a
     dataset_info.json entry, exactly its tags (LLaMA-Factory accepts no other speaker)."""

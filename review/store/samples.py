@@ -187,6 +187,13 @@ class SampleRepo(StoreBase):
             out[system_key(text)] = int(n)
         return out
 
+    def source_raws(self, source_id: int, limit: int = 1000) -> list[str]:
+        """The raw text of a source's first `limit` records, in file order."""
+        rows = self.conn.execute(
+            f"SELECT raw FROM samples WHERE source_id = ? AND {visible()} ORDER BY position LIMIT ?", (source_id, limit)
+        )
+        return [r[0] for r in rows]
+
     def has_sample(self, sample_id: int) -> bool:
         return (
             self.conn.execute(f"SELECT 1 FROM samples WHERE id = ? AND {visible()}", (sample_id,)).fetchone()
