@@ -1,7 +1,8 @@
-"""An import parses into a stage file beside the project and copies it in one short transaction
-(issue 12 item 13): a decision written while a long import parses waits at most the copy, never
-the whole parse; the import stays all-or-nothing; the stage file is removed on every way out, and
-one left by a kill -9 is removed by the next import.
+"""An import parses into a stage file beside the project and copies it in by short transactions
+(issue 12 item 13): a decision written while a long import parses waits at most one of them,
+never the whole parse; the import stays all-or-nothing; the stage file is removed on every way
+out, and one left by a kill -9 is removed by the next import. (How the copy is cut up and kept
+hidden until its last transaction: tests/test_import_chunked.py.)
 
 The importing side is a real subprocess (`Store.import_file`, or the `winnow import` CLI) of a
 generated file. To make its parse long on any machine, the subprocess's progress callback (called
