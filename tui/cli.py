@@ -183,7 +183,11 @@ def do_import(
     if src.container != "csv":  # a CSV's columns are its header's
         from review.importers.schemas import unread_keys
 
-        unread = unread_keys(store.source_raws(src.id), src.mapping, (a for a, _, _ in report.respelt if a))
+        try:  # the import has committed: a failed read here only leaves this hint out
+            raws = store.source_raws(src.id)
+        except (ProjectError, sqlite3.Error):
+            raws = []
+        unread = unread_keys(raws, src.mapping, (a for a, _, _ in report.respelt if a))
         if unread:
             click.echo(
                 "  fields not shown as turns (kept in each record's raw text, v in the review; export keeps them): "

@@ -49,8 +49,8 @@ from .errors import ExportError, ExportWouldReplace
 from .files import TMP_TAG, _create_tmp, _fsync_dir, _sha256, _stale_tmps, _write_atomic, _write_json_tmp
 from .guard import _check_replace, _protected, _real, _refuse_not_regular, _refuse_protected
 from .pref import REWRITTEN, expected, rewrite
-from .tags import TAGS_KEY, with_tags
-from .verify import _csv_lines, _Verifier
+from .tags import TAGS_KEY, _csv_lines, with_tags
+from .verify import _Verifier
 
 __all__ = [
     "STEP_HOOK",

@@ -59,8 +59,7 @@ def rewrite(raw: str, container: str, source: Source, pref: str, sample_id: int,
 def _rewrite_csv(raw: str, source: Source, pref: str, sample_id: int, header: str | None) -> str:
     import csv
 
-    from .tags import _csv_spans
-    from .verify import _csv_lines
+    from .tags import _csv_lines, _csv_spans
 
     if pref != "swapped":
         raise ExportError(

@@ -113,3 +113,9 @@ def _csv_spans(row: str) -> list[tuple[int, int]] | None:
 
 def _csv_cell(s: str) -> str:
     return '"' + s.replace('"', '""') + '"' if any(c in s for c in ',"\n\r') else s
+
+
+def _csv_lines(text: str) -> list[str]:
+    """Lines as the importer fed them to csv.reader: split after each \\n only."""
+    parts = text.split("\n")
+    return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from ..model import Conversation, Source, conversation_hashes
 from ..store import Store
 from .errors import ExportError
+from .tags import _csv_lines
 
 
 def _generated_raw(conv: Conversation) -> str:
@@ -124,9 +125,3 @@ class _Verifier:
             f"conversation was changed outside winnow): {shown} — nothing was written; re-import the source into "
             "a fresh project, or drop those samples"
         )
-
-
-def _csv_lines(text: str) -> list[str]:
-    """Lines as the importer fed them to csv.reader: split after each \\n only."""
-    parts = text.split("\n")
-    return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
