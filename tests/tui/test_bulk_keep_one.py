@@ -60,7 +60,8 @@ async def test_keep_one_per_cluster_from_the_dialog_then_undo(tmp_path):
         assert [prompt for _, _, prompt in dialog.summary.first][:2] == ["q a", "q a"]
         text = screen_text(app)
         assert "o keep one per duplicate cluster" in text
-        assert "q a" in text and "You are a helpful" not in text  # the question, not the system prompt
+        rows = str(app.screen.query_one("#bulk-samples").render())
+        assert "q a" in rows and "You are a helpful" not in rows  # the question, not the system prompt
         await pilot.press("o")
         assert "e exact: 2 clusters → keep 2, drop 3" in screen_text(app)
         await pilot.press("enter")  # no kind chosen yet: nothing happens

@@ -873,12 +873,9 @@ class ReviewScreen(PairKeys, ProjectTasks):
                 why = "is still being compared with the others"
             self.notify(f"this sample's system prompt {why}", timeout=2)
             return
-        self.system_open = not self.system_open
+        self.system_open = not self.system_open  # the pane itself shows the change: no notice over it
         self._render_panes(v)
         self._await_paint(v.sample.id)
-        self.notify(
-            "system prompts shown whole" if self.system_open else "repeated system prompts on one line", timeout=1.5
-        )
 
     def action_scroll(self, pages: int) -> None:
         pane = self.query_one("#current", ConversationView)
