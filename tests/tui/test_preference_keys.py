@@ -80,3 +80,49 @@ async def test_a_kto_label_flipped_from_the_keyboard(tmp_path):
         export(s, s.goals()[0], tmp_path / "out.json")
     out = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert out == [{"messages": msgs, "label": False}]
+
+
+async def test_the_real_dpo_demo_three_swaps_two_both_bad_from_the_keyboard(tmp_path):
+    """Issue 15's done-when on ../shared's LLaMA-Factory DPO demo: from the keyboard at 80x24,
+    swap #1, #3, #5 and mark #2, #4 both bad, keep the rest with `*`; the export is the source
+    with exactly those five changes, and its manifest says so."""
+    import pytest
+
+    from review.store import Change
+
+    src = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "llamafactory_dpo_en_demo.json"
+    if not src.exists():
+        pytest.skip(f"{src} is absent: the real datasets live beside the repository, not in it")
+    db = project(tmp_path / "p.db", src)
+    app = app_for(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await shows(pilot, app, " REJECTED ")
+        for n, key in enumerate(("S", "Z", "S", "Z", "S"), 1):  # each decides the pair on screen, then moves on
+            for _ in range(12):
+                await pilot.press(key)
+                await settle(pilot)
+                if len(decisions(db)) == n:
+                    break
+                # a long prompt: the key acts only once the answers are on screen ("PgDn shows it")
+                assert "the answer is further down: PgDn shows it" in list(app._notifications)[-1].message
+                await pilot.press("pagedown")
+                await settle(pilot)
+    d = decisions(db)
+    assert [(d[i].verdict, d[i].pref) for i in range(1, 6)] == [
+        ("keep", "swapped"),
+        ("drop", "both-bad"),
+        ("keep", "swapped"),
+        ("drop", "both-bad"),
+        ("keep", "swapped"),
+    ]
+    with Store(db, create=False) as s:
+        g = s.goals()[0]
+        s.apply(g.id, [Change(i, "keep") for i in range(6, 301)], kind="batch")
+        export(s, g, tmp_path / "out.json")
+    records = json.loads(src.read_text(encoding="utf-8"))
+    out = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    swapped = [{**r, "chosen": r["rejected"], "rejected": r["chosen"]} for r in (records[0], records[2], records[4])]
+    assert out == [swapped[0], swapped[1], swapped[2], *records[5:]]
+    counts = json.loads((tmp_path / "out.json.manifest.json").read_text(encoding="utf-8"))["counts"]
+    assert (counts["swapped"], counts["both_bad"], counts["kept"], counts["dropped"]) == (3, 2, 298, 2)
