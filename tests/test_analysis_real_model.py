@@ -45,16 +45,25 @@ def test_semantic_precision_and_recall_on_the_planted_set(tmp_path):
     assert not found & truth["negative"]
 
 
-def _brute_force(m: np.ndarray, threshold: float) -> set[tuple[int, int]]:
-    """The design document's check: the full n x n matrix, every pair visited in Python."""
+def _brute_force(m: np.ndarray, threshold: float, keys: list | None = None) -> set[tuple[int, int]]:
+    """The design document's check: the full n x n matrix, every pair visited in Python; with
+    `keys` (review.analysis.veto.pair_key of each record), only pairs whose keys are equal."""
     cos = m @ m.T
     pairs = set()
     for i in range(len(cos)):
         row = cos[i]
         for j in range(i + 1, len(cos)):
-            if row[j] >= threshold:
+            if row[j] >= threshold and (keys is None or keys[i] == keys[j]):
                 pairs.add((i, j))
     return pairs
+
+
+def _veto_keys(db, ids: list[int]) -> list:
+    from review.analysis.veto import pair_key
+
+    with Store(db) as s:
+        by_id = {x.id: x for x in s.samples(ids)}
+    return [pair_key(by_id[i].conversation) for i in ids]
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +98,10 @@ def test_semantic_pairs_equal_brute_force_on_2000_alpaca_samples(alpaca_2000):
         )
         assert again["semantic"].embedded == 0  # the cache serves a new threshold
         got = set(found_pairs(db, "semantic", ids))
-        brute = _brute_force(m, threshold)
+        brute = _brute_force(m, threshold, _veto_keys(db, ids))
         assert got == brute, f"at {threshold}: {len(got ^ brute)} pairs differ"
     assert len(brute) > 20  # at 0.80 the comparison is over many pairs, not an empty set
+    assert len(_brute_force(m, 0.80)) > len(brute)  # and the veto removed some (different numbers)
 
 
 def test_fast_path_returns_the_fp32_pairs_on_2000_alpaca_samples(alpaca_2000, tmp_path, tmp_path_factory, monkeypatch):
@@ -124,7 +134,7 @@ def test_fast_path_returns_the_fp32_pairs_on_2000_alpaca_samples(alpaca_2000, tm
         assert d.confirmed_texts < 400 and d.margin >= fast_margin_for(threshold)  # never below the fixed one
         want = found_pairs(db, "semantic", ids)
         got = found_pairs(fast_db, "semantic", fast_ids)
-        brute = _brute_force(m, threshold)
+        brute = _brute_force(m, threshold, _veto_keys(db, ids))
         assert set(got) == set(want) == brute, f"at {threshold}: {len(set(got) ^ brute)} pairs differ"
         assert all(abs(got[p] - want[p]) <= 2e-6 for p in got)
     assert len(brute) > 40

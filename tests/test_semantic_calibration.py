@@ -33,8 +33,9 @@ def test_analyze_help_names_every_models_default_semantic_threshold():
 
 
 def test_e5_threshold_finds_the_read_duplicates_of_alpaca_zh():
-    """Every pair read as a duplicate in Alpaca zh is flagged at e5's default, and the flags that
-    were read are >= 0.9 true (at 0.97: 13 of 14; 0.98 loses 5 of the 13)."""
+    """Every pair read as a duplicate in Alpaca zh is flagged at e5's default (but one the veto
+    refuses), and the flags that were read are >= 0.9 true (at 0.97: 12 of 12 with the veto, 13 of
+    14 before it; 0.98 loses 5 of the 13)."""
     ds = D.find(ALPACA_ZH)
     if not ds.path.is_file():
         pytest.skip(f"{ds.path} is absent here (the real dataset this threshold was calibrated on)")
@@ -49,7 +50,16 @@ def test_e5_threshold_finds_the_read_duplicates_of_alpaca_zh():
     flagged = {f.positions for f in run.flags if f.detector == "semantic"}
     assert all(f.score >= SEMANTIC_THRESHOLDS[E5_MODEL_ID] for f in run.flags if f.detector == "semantic")
     true_pairs = {p for p, lab in labels.items() if lab}
-    assert true_pairs - flagged == set()
+    # Every one is flagged but those the veto refuses by design (review/analysis/veto.py): a
+    # reworded question that adds a number ("common flu symptoms" / "5 common flu symptoms").
+    from review.analysis.veto import pair_key
+    from review.importers import open_source
+
+    with open_source(ds.path) as reader:
+        convs = [rec.conversation for rec in reader]
+    missed = true_pairs - flagged
+    assert all(pair_key(convs[a]) != pair_key(convs[b]) for a, b in missed), missed
+    assert len(missed) <= 1
     read = [labels[p] for p in flagged if p in labels]
     assert len(read) >= 10
     assert sum(read) / len(read) >= 0.9

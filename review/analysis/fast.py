@@ -15,6 +15,7 @@ from ..embed_onnx import FastCalibration, OnnxInt8Embedder
 from . import semantic
 from .steps import EMBED_BATCH, DetectorSummary, _finish, _prepare, _Run, _summary
 from .texts import texts_for
+from .veto import VETO, PairVeto
 
 # The fast path's candidates are the pairs whose int8 cosine is at least threshold - margin.
 # The default margin is the larger of two:
@@ -110,6 +111,9 @@ def _semantic_fast(
         "model": exact.model_id,
         "fast": {"model": quick.model_id, "margin": margin},
     }
+    veto = PairVeto(run.store, run.groups) if run.field != "answer" else None
+    if veto is not None:
+        settings["veto"] = VETO
     new, indexed, figures = _prepare(run, "semantic", settings)
     if figures is not None:
         return _summary("semantic", settings, figures, time.perf_counter() - t, 0, index="cached", margin=margin)
@@ -228,7 +232,7 @@ def _semantic_fast(
             i, j, gs = semantic.exact_pairs(e, threshold, start=first_new)
             gi, gj = involved[i], involved[j]
         links = [(rows[x], rows[y], round(float(z), 6)) for x, y, z in zip(gi.tolist(), gj.tolist(), gs, strict=True)]
-    a.add_indexed("semantic", new, links)
+    a.add_indexed("semantic", new, veto.keep(links) if veto else links)
     return _finish(
         run,
         "semantic",

@@ -53,6 +53,7 @@ from .steps import (
 )
 from .store import DETECTORS, AnalysisStore
 from .texts import FIELDS, refresh_texts, text_kind, texts_for
+from .veto import VETO, PairVeto
 
 # Importable from here as before the fast path and the shared steps moved to fast.py and steps.py.
 __all__ = [
@@ -307,6 +308,9 @@ def _lexical(run: _Run, threshold: float) -> DetectorSummary:
 def _semantic(run: _Run, threshold: float, embedder: Embedder, index: str) -> DetectorSummary:
     t = time.perf_counter()
     settings = {"field": run.field, "text": run.kind, "threshold": threshold, "model": embedder.model_id}
+    veto = PairVeto(run.store, run.groups) if run.field != "answer" else None
+    if veto is not None:
+        settings["veto"] = VETO
     new, indexed, figures = _prepare(run, "semantic", settings)
     if figures is not None:
         return _summary("semantic", settings, figures, time.perf_counter() - t, 0, index="cached")
@@ -361,11 +365,8 @@ def _semantic(run: _Run, threshold: float, embedder: Embedder, index: str) -> De
         while searched < limit:
             stop = min(searched + semantic.BLOCK_ROWS, limit)
             i, j, s = semantic.search_block(m, searched, stop, threshold)
-            a.add_indexed(
-                "semantic",
-                rows[searched:stop],
-                [(rows[x], rows[y], round(float(z), 6)) for x, y, z in zip(i, j, s, strict=True)],
-            )
+            found = [(rows[x], rows[y], round(float(z), 6)) for x, y, z in zip(i, j, s, strict=True)]
+            a.add_indexed("semantic", rows[searched:stop], veto.keep(found) if veto else found)
             searched = stop
         if time.perf_counter() - last_refresh > REFRESH_SECONDS:
             clusters.rebuild(a, "semantic", run.groups)
@@ -400,11 +401,8 @@ def _semantic(run: _Run, threshold: float, embedder: Embedder, index: str) -> De
     if use_ann and m is not None and not run.cancelled:
         run.report("semantic: index", 0, filled - len(old))
         i, j, s = semantic.ann_pairs(m[:filled], threshold, start=len(old))
-        a.add_indexed(
-            "semantic",
-            rows[len(old) : filled],
-            [(rows[x], rows[y], round(float(z), 6)) for x, y, z in zip(i, j, s, strict=True)],
-        )
+        found = [(rows[x], rows[y], round(float(z), 6)) for x, y, z in zip(i, j, s, strict=True)]
+        a.add_indexed("semantic", rows[len(old) : filled], veto.keep(found) if veto else found)
     else:
         search_to(filled)
     run.report("semantic: search", filled, n)
