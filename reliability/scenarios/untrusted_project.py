@@ -103,10 +103,14 @@ def dropped_index(rng: random.Random, conn: sqlite3.Connection) -> tuple[str, st
 def changed_index(rng: random.Random, conn: sqlite3.Connection) -> tuple[str, str]:
     name, table = rng.choice(_indexes(conn))
     cols = [r[1] for r in conn.execute(f"PRAGMA table_info({_q(table)})")]
+    own = [r[2] for r in conn.execute(f"PRAGMA index_info({_q(name)})")]
     conn.execute(f"DROP INDEX {_q(name)}")
     how = rng.choice(("columns", "unique", "partial"))
     if how == "columns":
-        conn.execute(f"CREATE INDEX {_q(name)} ON {_q(table)}({_q(rng.choice(cols))})")
+        # another column than the index had: the same one would recreate winnow's own index
+        # (it did, style_samples_answer on answer_key: a trial that tampered with nothing)
+        others = [c for c in cols if c not in own] or cols
+        conn.execute(f"CREATE INDEX {_q(name)} ON {_q(table)}({_q(rng.choice(others))})")
     elif how == "unique":  # over every column (the primary key among them), so the data allows it
         conn.execute(f"CREATE UNIQUE INDEX {_q(name)} ON {_q(table)}({', '.join(_q(c) for c in cols)})")
     else:
