@@ -1,5 +1,5 @@
 """A system prompt that other samples repeat takes one line of the review screen ("same as N other
-samples"), counted once by a worker; p shows it whole (and back). A prompt no other sample has,
+samples"), counted once by a worker, from the next sample drawn on; p shows it whole (and back). A prompt no other sample has,
 or one holding the search term, is shown whole. Pilot runs at 80x24 on real project files."""
 
 from __future__ import annotations
@@ -36,12 +36,22 @@ def test_repeated_systems_counts_each_prompt_that_more_than_one_sample_carries(t
         assert store.repeated_systems(cancelled=lambda: True) is None
 
 
+async def _counted(pilot, app) -> None:
+    """The worker has counted the prompts; the sample drawn before that stays as drawn, so step
+    away and back to draw #1 again."""
+    await wait_until(pilot, lambda: app.screen._systems is not None, message="the prompts were never counted")
+    assert "never promise a refund" in screen_text(app)  # #1 as first drawn: whole
+    await pilot.press("j", "k")
+    await settle(pilot)
+    await wait_until(pilot, lambda: "same as 2 other samples" in screen_text(app), message="never collapsed")
+
+
 async def test_a_repeated_system_prompt_is_one_line_until_p(tmp_path):
     path = build_project(tmp_path / "p.db", _records())
     app = app_for(path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await wait_until(pilot, lambda: "same as 2 other samples" in screen_text(app), message="never collapsed")
+        await _counted(pilot, app)
         text = screen_text(app)
         assert "never promise a refund" not in text  # the prompt's end: only its start fits the line
         assert "p shows it" in text
@@ -74,7 +84,7 @@ async def test_a_search_term_inside_the_repeated_prompt_shows_it_whole(tmp_path)
     app = app_for(path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await wait_until(pilot, lambda: "same as 2 other samples" in screen_text(app), message="never collapsed")
+        await _counted(pilot, app)
         await pilot.press("slash")
         await settle(pilot)
         await pilot.press(*"refund that", "enter")

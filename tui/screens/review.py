@@ -832,7 +832,8 @@ class ReviewScreen(PairKeys, ProjectTasks):
 
     def _count_systems(self) -> None:
         """Which system prompts more than one sample carries, counted once per screen by a worker
-        (a scan of the samples; never on a keypress). Until it answers, prompts show whole."""
+        (a scan of the samples; never on a keypress). Until it answers, prompts show whole; the
+        sample on screen when it answers stays as it is drawn."""
 
         def count() -> None:
             worker = get_current_worker()
@@ -844,10 +845,10 @@ class ReviewScreen(PairKeys, ProjectTasks):
         self.run_worker(count, name="systems", group="systems", exclusive=True, exit_on_error=False, thread=True)
 
     def _systems_counted(self, found: dict[bytes, int]) -> None:
+        # From the next sample shown on: the one on screen is not drawn again under the curator's
+        # eyes (its text would jump, and a decision key pressed during that repaint would wait
+        # for it and be refused).
         self._systems = found
-        v = self.view
-        if v is not None and self._system_shared(v.sample) >= 2:
-            self._render_panes(v)
 
     def _system_shared(self, sample: Sample) -> int:
         """How many samples carry this sample's system prompt (0: show it whole)."""
