@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from builders import chat, write_jsonl
+from test_import_staging import project  # the 5-sample project with a goal, written once
 
 from review.figures import project_stats
 from review.session import open_session
@@ -45,16 +46,6 @@ def pairs_file(path: Path, n: int = N) -> Path:
     """n preference pairs (prompt, chosen, rejected)."""
     recs = [{"prompt": f"Zebra pair {i}?", "chosen": f"Good {i}.", "rejected": f"Bad {i}."} for i in range(n)]
     return write_jsonl(path, recs)
-
-
-def project(tmp_path: Path) -> tuple[Path, int]:
-    """A project with 5 samples (one pair among them) and a goal, as the review screen has it."""
-    db = tmp_path / "p.db"
-    seed = write_jsonl(tmp_path / "seed.jsonl", [chat(f"seed {i}?", f"seed answer {i}.") for i in range(5)])
-    with Store(db) as s:
-        s.import_file(seed)
-        goal, _ = s.add_goal("Keep answers that point to the right page.")
-    return db, goal.id
 
 
 def raw(db: Path, sql: str) -> int:
