@@ -262,6 +262,10 @@ def _exact(run: _Run) -> DetectorSummary:
 def _lexical(run: _Run, threshold: float) -> DetectorSummary:
     t = time.perf_counter()
     settings = {"field": run.field, "text": run.kind, "threshold": threshold, "scheme": lexical.SCHEME}
+    # The same veto as semantic: shared wording around other numbers or tools is another request.
+    veto = PairVeto(run.store, run.groups) if run.field != "answer" else None
+    if veto is not None:
+        settings["veto"] = VETO
     new, indexed, figures = _prepare(run, "lexical", settings)
     if figures is not None:
         return _summary("lexical", settings, figures, time.perf_counter() - t, 0)
@@ -301,7 +305,8 @@ def _lexical(run: _Run, threshold: float) -> DetectorSummary:
         norm[i] = lexical.normalise(texts[hashes[i]])
     found = lexical.verify(cand, norm, threshold, sigs)
     run.report("lexical: verifying", len(cand), len(cand))
-    a.add_indexed("lexical", new, [(hashes[i], hashes[j], s) for i, j, s in found])
+    links = [(hashes[i], hashes[j], s) for i, j, s in found]
+    a.add_indexed("lexical", new, veto.keep(links) if veto else links)
     return _finish(run, "lexical", t, len(new), settings)
 
 
