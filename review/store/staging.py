@@ -10,6 +10,7 @@ import glob
 import os
 import secrets
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,10 @@ from .samples import PENDING_FROM, PENDING_SOURCE, PENDING_STAGE, SampleRepo
 # dead import left on a file system without locks.
 PENDING_WAIT_S = 600
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# The ids SQLite can store: meta values outside this range are no import's (see _drop_pending).
+_MAX_ID = (1 << 63) - 1
 
 
 class StagingRepo(SampleRepo):
@@ -66,7 +71,10 @@ class StagingRepo(SampleRepo):
         if os.altsep and os.altsep in name:
             return False
         self._remove_stale_stages()
-        return (self.path.parent / name).exists()
+        try:  # winnow's stage is a regular file; a folder, FIFO or link by that name is no import's
+            return stat.S_ISREG(os.lstat(self.path.parent / name).st_mode)
+        except OSError:
+            return False
 
     def _still_ours(self, pending: tuple[str, int, int]) -> None:
         if self._pending() != pending:
@@ -114,14 +122,17 @@ class StagingRepo(SampleRepo):
     def _drop_pending(self, pending: tuple[str, int, int]) -> None:
         """Remove the hidden rows of an import that did not finish, then its placeholder source and
         the meta keys, in transactions of COPY_ROWS rows (the review screen waits for one at most).
-        Only rows of the placeholder source (a `pending:` sha256) at or past its first id go:
-        a project file from someone else cannot make this delete a visible sample. Foreign keys
+        Only rows of the placeholder source (a `pending:` sha256) at or past its first id go, and
+        the placeholder only once no row names it: a project file from someone else cannot make
+        this delete a visible sample or leave one without its source. Foreign keys
         are off for it: no event can refer to a hidden sample (every decision goes to a sample a
         reader found), and the check would scan `events` once per row removed."""
         _, source_id, first = pending
-        placeholder = self.conn.execute(
-            "SELECT 1 FROM sources WHERE id = ? AND sha256 LIKE 'pending:%'", (source_id,)
-        ).fetchone()
+        # Values a project file from someone else may hold: an id SQLite cannot store names no row
+        # (binding it would raise OverflowError on every import), one below 1 no hidden row.
+        placeholder = 0 < source_id <= _MAX_ID and self._is_placeholder(source_id)
+        if not 0 < first <= _MAX_ID:
+            first = 0
         fk_on = bool(self.conn.execute("PRAGMA foreign_keys").fetchone()[0])
         if placeholder and first > 0 and fk_on and not self.conn.in_transaction:
             self.conn.execute("PRAGMA foreign_keys = OFF")
@@ -142,13 +153,25 @@ class StagingRepo(SampleRepo):
             with self.tx() as conn:
                 if self._pending() != pending:
                     return
-                if placeholder:
+                # Only a placeholder no sample names any more: a dead import's rows all lie at or
+                # past its first id. Rows below it (a file someone else made) are visible ones;
+                # deleting their source would orphan them for the next source to adopt its id.
+                if (
+                    placeholder
+                    and not conn.execute("SELECT 1 FROM samples WHERE source_id = ? LIMIT 1", (source_id,)).fetchone()
+                ):
                     conn.execute("DELETE FROM sources WHERE id = ? AND sha256 LIKE 'pending:%'", (source_id,))
                 for key in (PENDING_FROM, PENDING_SOURCE, PENDING_STAGE):
                     conn.execute("DELETE FROM meta WHERE key = ?", (key,))
         finally:
             if fk_on:
                 self.conn.execute("PRAGMA foreign_keys = ON")
+
+    def _is_placeholder(self, source_id: int) -> bool:
+        return (
+            self.conn.execute("SELECT 1 FROM sources WHERE id = ? AND sha256 LIKE 'pending:%'", (source_id,)).fetchone()
+            is not None
+        )
 
     # -- the stage file
 
@@ -219,11 +242,12 @@ class StagingRepo(SampleRepo):
             return
         for p in found:
             try:
-                fd = os.open(p, os.O_RDONLY | _O_CLOEXEC)
+                # Never blocking, never through a link: a FIFO by that name would hang the open.
+                fd = os.open(p, os.O_RDONLY | _O_CLOEXEC | _O_NONBLOCK | _O_NOFOLLOW)
             except OSError:
                 continue
             try:
-                if _try_lock(fd) is True:
+                if stat.S_ISREG(os.fstat(fd).st_mode) and _try_lock(fd) is True:
                     for suffix in ("", "-journal"):
                         Path(str(p) + suffix).unlink(missing_ok=True)
             except OSError:
