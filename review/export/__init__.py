@@ -13,11 +13,16 @@ Safety, in the order export() works:
   them, and the manifest's decision_log_position replays to exactly the exported set.
 - Refusals first, nothing written: an existing output that is not a regular file (a FIFO, a
   device, a socket, or a symlink to one) is refused even with force=True. an output (the name given, each data file, the manifest) that is
-  the project file, its -wal/-shm/-journal/.lock, or an imported source still at its recorded
+  the project file, its -wal/-shm/-journal/.lock (beside the resolved file and beside the path
+  as given: opened through a symlink, the lock is the link's), or an imported source still at its recorded
   path — compared by resolved path and, where the file exists, by (st_dev, st_ino), so a symlink,
   a hard link or `./` is caught. An existing file is replaced only with force=True, unless it is
   winnow's own earlier export to that place (named, with its current sha256, by the manifest
   beside it or by the manifest of an interrupted export).
+- A data file named after its source (`-o k.jsonl` with two layouts: k.a.jsonl, k.b.csv) takes
+  from the source's name only printable characters that are no path separator, 64 at most; a
+  kept sample of a source the project does not list, or of a layout winnow never imports, is
+  refused (a project file changed outside winnow).
 - Every kept record's raw text is parsed again, as the importer parsed it, and must give the
   stored conversation and hashes (what the reviewer saw), and a JSONL source's record must still
   be one line; otherwise the export is refused listing the samples. Nothing in export reads a source file again (a CSV header is the stored one).
@@ -43,7 +48,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .. import __version__
-from ..model import Conversation, Goal
+from ..model import Conversation, Goal, Source
 from ..store import Store, now, stored_tags
 from .errors import ExportError, ExportWouldReplace
 from .files import TMP_TAG, _create_tmp, _fsync_dir, _sha256, _stale_tmps, _write_atomic, _write_json_tmp
@@ -173,6 +178,7 @@ def _write_temporaries(
             raise ExportError(f"goal #{goal.id}: every sample is dropped — nothing to write")
         raise ExportError(f"goal #{goal.id} has no kept samples yet — keep some in `winnow open`, then export")
 
+    _refuse_unknown_sources(store, kept_sources, sources, converted=to is not None)
     verifier = _Verifier(store, sources)
     targets: list[tuple[Path, str, str | None, Callable[[], Iterator[str]]]] = []
     if to is not None:
@@ -195,7 +201,7 @@ def _write_temporaries(
                 path = out
             else:
                 stem = out.name.removesuffix(".gz").removesuffix(out.suffixes[0] if out.suffixes else "")
-                label = sources[sids[0]].name.split(".")[0] if len(sids) == 1 else container
+                label = _file_label(sources[sids[0]].name) if len(sids) == 1 else container
                 path = out.with_name(f"{stem}.{label}{_EXT[container]}" + (".gz" if compress else ""))
             hdr, column = header, None
             if tags and header is not None and container == "csv":
@@ -310,6 +316,42 @@ def _write_temporaries(
             tmp.unlink(missing_ok=True)
         raise
     return written, manifest_tmp, manifest, kept_ids
+
+
+def _refuse_unknown_sources(
+    store: Store, kept_sources: list[int], sources: dict[int, Source], *, converted: bool
+) -> None:
+    """Every source a written sample comes from is one the project lists, and (unless the export
+    converts) in a layout export writes or add_conversations' `generated`: a project file
+    changed outside winnow may name others (a KeyError before)."""
+    for sid in kept_sources:
+        source = sources.get(sid)
+        if source is None:
+            raise ExportError(
+                f"{store.path}: samples to export name source #{sid}, which the project does not list (the file was "
+                "changed outside winnow) — nothing was written; re-import the data files into a fresh project"
+            )
+        container = _base_container(source.container)
+        if not converted and container not in _EXT and container != "generated":
+            raise ExportError(
+                f"{store.path}: source #{sid} ({source.name}) is stored as {container!r}, a layout winnow never imports "
+                f"(the file was changed outside winnow) — nothing was written; re-import {source.name} into a fresh "
+                "project"
+            )
+
+
+# What a data file's name may take from its source's name: the part before the first dot, its
+# characters that are printable and no path separator, at most this many.
+_LABEL_CHARS = 64
+
+
+def _file_label(name: str) -> str:
+    """The part of a data file's name that tells its source (`p.a.jsonl` for a.jsonl): a source
+    name is data from the project file, so a separator, a control or bidi character, or a name
+    too long for the file system never reaches the file name (they made a traceback, or a file
+    whose name holds ESC)."""
+    stem = name.split(".")[0]
+    return "".join(c if c.isprintable() and c not in "/\\" else "_" for c in stem)[:_LABEL_CHARS]
 
 
 def _commit(written: _Written, manifest_tmp: Path, manifest_path: Path, folder: Path) -> None:

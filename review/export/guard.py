@@ -28,16 +28,21 @@ def _inode(p: str) -> tuple[int, int] | None:
 def _protected(store: Store, sources: dict[int, Source]) -> list[tuple[str, tuple[int, int] | None, str]]:
     """(resolved path, inode or None, what it is) of every file an export must never replace."""
     out = []
-    project = _real(store.path)
-    for suffix, what in (
-        ("", "the project file"),
-        ("-wal", "the project's write-ahead log"),
-        ("-shm", "the project's shared-memory file"),
-        ("-journal", "the project's journal"),
-        (".lock", "the project's session lock"),
-    ):
-        p = project + suffix
-        out.append((p, _inode(p), what))
+    # Beside the resolved file (where SQLite keeps its -wal and -shm) and beside the path as given:
+    # opened through a symlink, the review lock is LINK.lock (review/lock.py), and replacing it
+    # would let a second review screen open beside the first.
+    given = os.path.abspath(store.path)
+    as_given = os.path.join(_real(Path(os.path.dirname(given))), os.path.basename(given))  # its folder resolved
+    for project in dict.fromkeys((_real(store.path), as_given)):
+        for suffix, what in (
+            ("", "the project file"),
+            ("-wal", "the project's write-ahead log"),
+            ("-shm", "the project's shared-memory file"),
+            ("-journal", "the project's journal"),
+            (".lock", "the project's session lock"),
+        ):
+            p = project + suffix
+            out.append((p, _inode(p), what))
     for s in sources.values():
         if s.container == "generated" or s.path.startswith("generated:"):
             continue
