@@ -346,21 +346,34 @@ def field_names(mapping: dict[str, str]) -> set[str]:
     return {v for k, v in mapping.items() if k not in META_KEYS}
 
 
-def unread_keys(raws: Iterable[str], mapping: dict[str, str], also_read: Iterable[str] = ()) -> list[str]:
+# How much raw text unread_keys reads: the records up to the one that crosses it (at least one).
+# A record of 100,000 distinct keys is a few MiB; the first 1,000 of them held 10^8 names in a
+# dict (gigabytes) after the import itself had run in bounded memory.
+UNREAD_CHARS = 4 << 20
+
+
+def unread_keys(
+    raws: Iterable[str], mapping: dict[str, str], also_read: Iterable[str] = (), *, max_chars: int = UNREAD_CHARS
+) -> list[str]:
     """Top-level keys of JSON records (`raws`) that hold a value and that the mapping does not
     read (media fields and `also_read` — keys read under another spelling — count as read), in
-    the order first seen. They are not in the review's turns; they stay in each record's raw
+    the order first seen, in the records up to and including the one that brings the raw text
+    read to `max_chars`. They are not in the review's turns; they stay in each record's raw
     text (the full-text view shows it) and export keeps them. A CSV row gives none: its
     columns are the header's, named at import."""
     read = field_names(mapping) | set(MEDIA_FIELDS) | set(also_read)
     seen: dict[str, None] = {}
+    chars = 0
     for raw in raws:
+        chars += len(raw)
         try:
             obj = json.loads(raw)
         except ValueError:
-            continue
+            obj = None
         if isinstance(obj, dict):
             seen.update(dict.fromkeys(k for k, v in obj.items() if k not in read and v not in (None, "", [], {})))
+        if chars >= max_chars:
+            break  # before taking the next record: the caller may be reading a file
     return list(seen)
 
 

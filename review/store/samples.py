@@ -188,12 +188,24 @@ class SampleRepo(StoreBase):
             out[system_key(text)] = int(n)
         return out
 
-    def source_raws(self, source_id: int, limit: int = 1000) -> list[str]:
-        """The raw text of a source's first `limit` records, in file order."""
-        rows = self.conn.execute(
+    def source_raws(self, source_id: int, limit: int = 1000, max_chars: int = 4 << 20) -> list[str]:
+        """The raw text of a source's first `limit` records, in file order, and no more of them
+        than up to the one that brings the text to `max_chars` (at least one): one record may
+        hold 64 MiB, and a thousand of them were read into one list."""
+        out: list[str] = []
+        chars = 0
+        cur = self.conn.execute(
             f"SELECT raw FROM samples WHERE source_id = ? AND {visible()} ORDER BY position LIMIT ?", (source_id, limit)
         )
-        return [r[0] for r in rows]
+        try:
+            for (raw,) in cur:
+                out.append(raw)
+                chars += len(raw)
+                if chars >= max_chars:
+                    break
+        finally:
+            cur.close()  # a statement left part-read would hold its read snapshot open
+        return out
 
     def has_sample(self, sample_id: int) -> bool:
         return (
