@@ -112,3 +112,33 @@ def test_the_review_lock_of_a_project_opened_through_a_symlink_is_never_replaced
     r = winnow("export", "--db", "link.db", "-o", "link.db.lock", "--force", cwd=tmp_path)
     refused(r, "session lock")
     assert os.stat(lock).st_ino == before and lock.read_text() == "held by pid 1\n"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "prompt,completion\nINJECTED never reviewed?,INJECTED answer",  # written as a fourth row; manifest said 3
+        "prompt,completion\r\nINJECTED?,x",
+        "",
+    ],
+)
+def test_a_csv_header_holding_more_than_its_header_row_is_refused(two_layouts: Path, header: str) -> None:
+    edit(two_layouts, "UPDATE sources SET header = ? WHERE id = 2", header)
+    out = two_layouts.parent / "out"
+    out.mkdir()
+    refused(winnow("export", "--db", str(two_layouts), "-o", str(out / "k.jsonl")), "source #2", "header")
+    assert list(out.iterdir()) == []
+
+
+def test_what_follows_a_json_array_is_whitespace_or_refused(tmp_path: Path) -> None:
+    db = tmp_path / "p.db"
+    src = tmp_path / "a.json"
+    src.write_text('[\n  {"instruction": "q?", "output": "a."}\n]\n', encoding="utf-8")
+    ok(winnow("import", str(src), "--db", str(db)))
+    ok(winnow("goal", "add", "Teach the model to answer.", "--db", str(db)))
+    ok(winnow("decide", "--db", str(db), "--ids", "1", "keep"))
+    ok(winnow("export", "--db", str(db), "-o", str(tmp_path / "good.json")))
+    assert (tmp_path / "good.json").read_text(encoding="utf-8") == src.read_text(encoding="utf-8")
+    edit(db, "UPDATE sources SET header = ? WHERE id = 1", '\n[{"instruction": "INJECTED?", "output": "x"}]\n')
+    refused(winnow("export", "--db", str(db), "-o", str(tmp_path / "bad.json")), "source #1", "']'")
+    assert not (tmp_path / "bad.json").exists()

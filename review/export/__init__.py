@@ -21,8 +21,10 @@ Safety, in the order export() works:
   beside it or by the manifest of an interrupted export).
 - A data file named after its source (`-o k.jsonl` with two layouts: k.a.jsonl, k.b.csv) takes
   from the source's name only printable characters that are no path separator, 64 at most; a
-  kept sample of a source the project does not list, or of a layout winnow never imports, is
-  refused (a project file changed outside winnow).
+  kept sample of a source the project does not list, or of a layout winnow never imports, or a
+  source whose stored header is not what its importer keeps (one CSV header row; whitespace
+  after a JSON array's ']') is refused (a project file changed outside winnow): the header goes
+  out unverified, so a second line in it would be a record nobody reviewed.
 - Every kept record's raw text is parsed again, as the importer parsed it, and must give the
   stored conversation and hashes (what the reviewer saw), and a JSONL source's record must still
   be one line; otherwise the export is refused listing the samples. Nothing in export reads a source file again (a CSV header is the stored one).
@@ -55,7 +57,7 @@ from .files import TMP_TAG, _create_tmp, _fsync_dir, _sha256, _stale_tmps, _writ
 from .guard import _check_replace, _protected, _real, _refuse_not_regular, _refuse_protected
 from .pref import REWRITTEN, expected, rewrite
 from .tags import TAGS_KEY, _csv_lines, with_tags
-from .verify import _Verifier
+from .verify import _Verifier, header_problem
 
 __all__ = [
     "STEP_HOOK",
@@ -322,8 +324,9 @@ def _refuse_unknown_sources(
     store: Store, kept_sources: list[int], sources: dict[int, Source], *, converted: bool
 ) -> None:
     """Every source a written sample comes from is one the project lists, and (unless the export
-    converts) in a layout export writes or add_conversations' `generated`: a project file
-    changed outside winnow may name others (a KeyError before)."""
+    converts) in a layout export writes or add_conversations' `generated`, with the header text
+    its importer stores (verify.header_problem): a project file changed outside winnow may name
+    others (a KeyError before), or carry a CSV header with rows in it that nobody reviewed."""
     for sid in kept_sources:
         source = sources.get(sid)
         if source is None:
@@ -337,6 +340,12 @@ def _refuse_unknown_sources(
                 f"{store.path}: source #{sid} ({source.name}) is stored as {container!r}, a layout winnow never imports "
                 f"(the file was changed outside winnow) — nothing was written; re-import {source.name} into a fresh "
                 "project"
+            )
+        problem = None if converted else header_problem(container, store.source_header(sid))
+        if problem:
+            raise ExportError(
+                f"{store.path}: source #{sid} ({source.name}): {problem} (the file was changed outside winnow) — "
+                f"nothing was written; re-import {source.name} into a fresh project"
             )
 
 

@@ -125,3 +125,23 @@ class _Verifier:
             f"conversation was changed outside winnow): {shown} — nothing was written; re-import the source into "
             "a fresh project, or drop those samples"
         )
+
+
+def header_problem(container: str, header: str | None) -> str | None:
+    """What is wrong with the text a source keeps beside its records, or None. Export writes it
+    unchecked by the record verifier, so one changed outside winnow would go out unreviewed:
+    a CSV header holding a second line is a row nobody kept (and the manifest does not count).
+    The importer stores exactly one header row for a CSV, and for a JSON array the whitespace
+    after its ']' (importers.containers.JSON_END_KEPT characters at most)."""
+    from ..importers.containers import JSON_END_KEPT
+
+    if container == "csv":
+        try:
+            rows = [r for r in csv.reader(_csv_lines(header or ""), strict=True) if r]
+        except csv.Error:
+            rows = []
+        return None if len(rows) == 1 else "its CSV header is not one header row"
+    if container == "json" and header is not None:
+        if len(header) > JSON_END_KEPT or header.strip(" \t\r\n"):
+            return "what it keeps after its JSON array's ']' is not the whitespace that followed it"
+    return None
