@@ -16,7 +16,8 @@ Prints:
     minimal Textual app (a header line, a ~2 KB Static, a footer) headless at 80x24, spawn to
     first paint the same way; the target is winnow's first sample <= 1.5x that;
   * queue picker: `f` to the picker painted with its counts from the tallies (the built-in
-    queues; analysis queues count in a worker afterwards), target <= 50 ms.
+    queues; analysis queues count in a worker afterwards), target <= 50 ms: to its first complete
+    frame, and (as before 2026-12-04) to its first idle moment after it.
 
 The headless driver renders every frame but does not write it to a terminal; writing ~2 KB of a
 frame to a local pty adds well under a millisecond.
@@ -176,31 +177,62 @@ def _spawn_first(flag: str, arg: str | None) -> dict:
     return out
 
 
-async def queue_picker(db: Path, n: int) -> list[float]:
-    """`f` -> the queue picker painted with its counts, n times (Esc between)."""
+async def queue_picker(db: Path, n: int) -> dict[str, list[float]]:
+    """`f` -> the queue picker painted with its counts, n times (Esc between). Two clocks stop:
+    "frame", when the picker's first complete frame has been handed to the driver (the test of
+    tui/paint_gate.py: a refresh with no layout pending, or the one the layout pass paints
+    itself); "idle", when the picker next has nothing left to draw (its after-refresh callback,
+    posted once it is the current screen: the measure before 2026-12-04, which under load can
+    also take in the worker's first counts)."""
     from textual import events
 
     from tui.app import make_app
     from tui.screens.dialogs import QueueDialog
 
-    out: list[float] = []
+    framed = asyncio.Event()
+    in_layout = [False]
+    refresh, layout = QueueDialog._compositor_refresh, QueueDialog._refresh_layout
+
+    def compositor_refresh(self: QueueDialog) -> None:
+        refresh(self)
+        if self.is_current and (in_layout[0] or not self._layout_required):
+            framed.set()
+
+    def refresh_layout(self: QueueDialog, size=None, scroll: bool = False) -> None:
+        in_layout[0] = True
+        try:
+            layout(self, size, scroll)
+        finally:
+            in_layout[0] = False
+
+    QueueDialog._compositor_refresh = compositor_refresh  # type: ignore[method-assign]
+    QueueDialog._refresh_layout = refresh_layout  # type: ignore[method-assign]
+    out: dict[str, list[float]] = {"frame": [], "idle": []}
     app = make_app(db, config={"cursor_blink": False})
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = app.screen
-        while not (screen.view and screen.painted == screen.view.sample.id):
-            await asyncio.sleep(0.001)
-        for _ in range(n):
-            t0 = time.perf_counter()
-            app._driver.send_message(events.Key("f", "f"))
-            while not isinstance(app.screen, QueueDialog):
-                await asyncio.sleep(0.0005)
-            done = asyncio.Event()
-            app.screen.call_after_refresh(done.set)
-            await done.wait()
-            out.append(time.perf_counter() - t0)
-            await pilot.press("escape")
-            await asyncio.sleep(0.02)
-        await pilot.press("q")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.screen
+            while not (screen.view and screen.painted == screen.view.sample.id):
+                await asyncio.sleep(0.001)
+            await asyncio.sleep(0.5)  # the first paint's follow-up work (the dialogs' import) done
+            for _ in range(n):
+                framed.clear()
+                t0 = time.perf_counter()
+                app._driver.send_message(events.Key("f", "f"))
+                while not isinstance(app.screen, QueueDialog):
+                    await asyncio.sleep(0.0005)
+                done = asyncio.Event()
+                app.screen.call_after_refresh(done.set)
+                await framed.wait()
+                out["frame"].append(time.perf_counter() - t0)
+                await done.wait()
+                out["idle"].append(time.perf_counter() - t0)
+                await pilot.press("escape")
+                await asyncio.sleep(0.02)
+            await pilot.press("q")
+    finally:
+        QueueDialog._compositor_refresh = refresh  # type: ignore[method-assign]
+        QueueDialog._refresh_layout = layout  # type: ignore[method-assign]
     return out
 
 
@@ -332,10 +364,11 @@ def report(m: dict) -> None:
         f"bare Textual app, same run: {m['bare_spawn']:.3f} s spawn→painted (imports {m['bare_imports']:.3f} s) · "
         f"winnow/bare = {ratio:.2f}x   target ≤ 1.5x"
     )
-    pk = m["picker"]
+    pk, idle = m["picker"]["frame"], m["picker"]["idle"]
     print(
-        f"queue picker (f) with counts: p50 {statistics.median(pk) * ms:.1f} ms  max {max(pk) * ms:.1f} ms"
-        f"   target ≤ 50 ms   (n={len(pk)})"
+        f"queue picker (f) painted with counts: p50 {statistics.median(pk) * ms:.1f} ms  max {max(pk) * ms:.1f} ms"
+        f" (the first opening builds it)   target ≤ 50 ms   (n={len(pk)}); until idle: p50"
+        f" {statistics.median(idle) * ms:.1f} ms  max {max(idle) * ms:.1f} ms"
     )
     for key, label in (("j", "next (j)"), ("a", "keep+next (a)")):
         u, b = ui[key], base[key]
@@ -378,9 +411,13 @@ def run(as_json: bool = False, quick: bool = False) -> list:
         ),
         Figure(
             f"{label}: queue picker (f) painted with counts, p50",
-            statistics.median(m["picker"]),
+            statistics.median(m["picker"]["frame"]),
             0.0,
-            {"max_ms": round(max(m["picker"]) * 1000, 1), "target": "≤ 50 ms"},
+            {
+                "max_ms": round(max(m["picker"]["frame"]) * 1000, 1),
+                "idle_p50_ms": round(statistics.median(m["picker"]["idle"]) * 1000, 1),
+                "target": "≤ 50 ms",
+            },
         ),
         Figure(
             f"{label}: keypress → painted, p50 (j and a)",

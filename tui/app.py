@@ -41,7 +41,6 @@ from review.store import ProjectError, Store, why_read_only
 
 from .keys import GOALS_BINDINGS, KEY_TABLES, REVIEW_BINDINGS, config_path, keymap_problems
 from .messages import SampleDecided
-from .screens.goal import GoalChoice, GoalDialog
 from .screens.review import ReviewScreen
 
 UI_BUSY_MS = 30  # the longest one write may block the UI thread waiting for another writer
@@ -170,6 +169,8 @@ class WinnowApp(App[None]):
     # ------------------------------------------------------------------ goals
 
     def choose_goal(self, *, first: bool) -> None:
+        from .screens.goal import GoalChoice, GoalDialog  # only a project without a goal opens on it
+
         active = self.session.goal.id if self.session else None
 
         def chosen(choice: GoalChoice | None) -> None:

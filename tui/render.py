@@ -18,7 +18,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rich.console import Group, RenderableType
-from rich.markdown import Markdown
 from rich.padding import Padding
 from rich.text import Text
 
@@ -324,6 +323,8 @@ def conversation(
         if i == answer:
             parts.append(AnswerMark())
         if markdown and sec.role in (ASSISTANT, USER, SYSTEM):
+            from rich.markdown import Markdown  # ~40 ms of imports (markdown-it, pygments): only when on
+
             # hyperlinks=False: a link's target is shown as text and never becomes a terminal link.
             body: RenderableType = Markdown(sanitize(text), code_theme="ansi_dark", hyperlinks=False)
         else:

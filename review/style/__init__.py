@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 from ..keyset import rank_step
 from ..model import Flag, Queue, QueueSpec, Sample
 from ..store import Change, Store
-from .boundaries import BoundarySummary, boundary_summary
-from .features import FEATURE_VERSION, FEATURES, NOISE_PREFIX, NOISE_WORDS
 from .store import QUEUE_KINDS, StyleStore
 
 if TYPE_CHECKING:
+    from .boundaries import BoundarySummary, boundary_summary
+    from .features import FEATURE_VERSION, FEATURES
     from .findings import report
     from .run import StyleSummary, run_style_analysis
 
@@ -48,7 +48,17 @@ __all__ = [
     "style_flags",
 ]
 
-_LAZY = {"run_style_analysis": "run", "StyleSummary": "run", "report": "findings"}
+# Loaded on first use: the review screen's flags and queues need none of these before its first
+# paint (features.py compiles its ~40 patterns at import: tens of ms).
+_LAZY = {
+    "run_style_analysis": "run",
+    "StyleSummary": "run",
+    "report": "findings",
+    "BoundarySummary": "boundaries",
+    "boundary_summary": "boundaries",
+    "FEATURES": "features",
+    "FEATURE_VERSION": "features",
+}
 
 QUEUE_LABELS = {
     "style_drift": "style drift first",
@@ -84,6 +94,8 @@ def _queue(kind: str):
 def _noise_kind_step(store: Store, goal_id: int, queue: Queue, after: int, forward: bool) -> int | None:
     """The noisy queue narrowed to one trigger: the queue's value is its word in the flag label
     (features.NOISE_WORDS: "empty answer"), found between the label's ", " separators."""
+    from .features import NOISE_PREFIX
+
     return rank_step(
         store.conn,
         "style_queue",
@@ -100,6 +112,8 @@ def _noise_kind_step(store: Store, goal_id: int, queue: Queue, after: int, forwa
 def noise_kind_queues(store: Store) -> list[tuple[Queue, int]]:
     """One queue per noise trigger of the latest style run ("noisy · empty answer"), most
     flagged first, with how many flags it raised (the run's own count: one read of its state)."""
+    from .features import NOISE_WORDS
+
     counts = StyleStore(store).state("noise_counts", {})
     if not isinstance(counts, dict):
         return []

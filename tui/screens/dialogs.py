@@ -161,25 +161,54 @@ class JumpDialog(TextDialog):
 class QueueDialog(ModalScreen[Queue | None]):
     """Which samples to step through, each with how many it holds. The counts of queues that
     must be stepped to be counted arrive from a worker (`show_count`); until then they read
-    "counting…". An empty queue says what fills it."""
+    "counting…". An empty queue says what fills it.
+
+    The review screen builds it once and opens the same one on every `f` (`reopen`), so a
+    second opening costs no compose, no mount and no styling of new widgets: only the lines
+    that changed are redrawn. `generation` counts the openings: a count a worker found for an
+    earlier one is not shown on this one."""
 
     CSS_PATH = Path(__file__).with_name("dialogs.tcss")
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="dialog.cancel")]
 
-    def __init__(self, choices: list[tuple[str, Queue]], current: Queue) -> None:
+    def __init__(self, choices: list[tuple[str, Queue]], current: Queue, counts: dict[int, int] | None = None) -> None:
         super().__init__()
-        self.choices = choices
+        self.choices = list(choices)
         self.current = current
-        self.counts: dict[int, int] = {}  # choice index -> count, once known
+        self.counts: dict[int, int] = dict(counts or {})  # choice index -> count, once known
+        self.generation = 0
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text("Queue — which samples to step through", style="bold"), classes="dialog-title")
-            options = [Option(safe(label, oneline=True), id=str(i)) for i, (label, _) in enumerate(self.choices)]
-            yield OptionList(*options, id="queue-list")
+            yield OptionList(*self._options(), id="queue-list")
 
-    def show_count(self, queue: Queue, line: str, count: int) -> None:
+    def _options(self) -> list[Option]:
+        return [Option(safe(label, oneline=True), id=str(i)) for i, (label, _) in enumerate(self.choices)]
+
+    def reopen(self, choices: list[tuple[str, Queue]], current: Queue, counts: dict[int, int]) -> None:
+        """The next opening, with the lines and counts of now (before it is pushed again)."""
+        before = self.choices
+        self.generation += 1
+        self.choices = list(choices)
+        self.current = current
+        self.counts = dict(counts)
+        if not self.is_mounted:
+            return  # compose reads the new lines
+        ol = self.query_one(OptionList)
+        if [q for _, q in before] == [q for _, q in self.choices]:
+            for i, ((label, _), (was, _)) in enumerate(zip(self.choices, before)):
+                if label != was:
+                    ol.replace_option_prompt_at_index(i, safe(label, oneline=True))
+        else:  # a reason, a tag or a noise kind came or went
+            ol.clear_options()
+            ol.add_options(self._options())
+        self._highlight_current(ol)
+
+    def show_count(self, queue: Queue, line: str, count: int, generation: int | None = None) -> None:
         """A count found by the worker: the queue's line now reads `line`."""
+        if generation is not None and generation != self.generation:
+            return  # counted for an earlier opening
         for i, (_, q) in enumerate(self.choices):
             if q == queue:
                 self.counts[i] = count
@@ -189,10 +218,15 @@ class QueueDialog(ModalScreen[Queue | None]):
 
     def on_mount(self) -> None:
         ol = self.query_one(OptionList)
-        for i, (label, q) in enumerate(self.choices):
+        for i, (label, _) in enumerate(self.choices):
             ol.replace_option_prompt_at_index(i, safe(label, oneline=True))  # counts that came before the mount
+        self._highlight_current(ol)
+
+    def _highlight_current(self, ol: OptionList) -> None:
+        for i, (_, q) in enumerate(self.choices):
             if q == self.current:
                 ol.highlighted = i
+                break
         ol.focus()
 
     @on(OptionList.OptionSelected)

@@ -38,10 +38,9 @@ from textual.app import ComposeResult
 from textual.containers import Container
 from textual.events import Resize
 from textual.timer import Timer
-from textual.widgets import Footer, ProgressBar
+from textual.widgets import ProgressBar
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from review.batch import Batch, batch_progress, latest_batch
 from review.model import Counts, Flag, Queue, Sample
 from review.session import PREF_LABELS, BulkPreview, ReviewSession, SelectionSummary, View, describe_action
 from review.store import Flip, GoalArchived, GoalChanged, ProjectError, Store
@@ -52,14 +51,24 @@ from ..messages import AnalysisFinished, SampleDecided
 from ..widgets.bars import AnalysisBar, DecisionBar, FlagBar, GoalBar, LineBar, StatusBar
 from ..widgets.compare import ComparePane
 from ..widgets.conversation import ConversationView
+from ..widgets.footer import SteadyFooter
 from ..write_retry import WriteRetry, describe
-from . import bulk, review_workers
-from .dialogs import JumpDialog, QueueDialog, ReasonDialog, TextDialog
+from . import review_workers
 from .review_pairs import PairKeys, related
 from .review_tasks import ProjectTasks
 
 if TYPE_CHECKING:
+    from review.batch import Batch
     from review.embed import Embedder
+
+    from .dialogs import QueueDialog
+
+
+def _load_dialogs() -> None:
+    """Load the dialogs' module (a thread worker's, after the first paint)."""
+    import importlib
+
+    importlib.import_module(".dialogs", __package__)
 
 
 class ReviewScreen(PairKeys, ProjectTasks):
@@ -98,6 +107,8 @@ class ReviewScreen(PairKeys, ProjectTasks):
         self._left: dict[tuple[Queue, int], int] = {}  # (queue, log position) -> undecided left in it
         self.system_open = False  # p: repeated system prompts shown whole
         self._systems: dict[bytes, int] | None = None  # system_key -> samples carrying it (a worker's)
+        self._systems_asked = False  # the worker counting them starts once the first sample is painted
+        self._queue_dialog: QueueDialog | None = None  # the picker (f), built on first use and reused
         self._writes = WriteRetry(
             self, set_busy=self._set_busy, refresh=self.refresh_view, goal_moved=self._goal_moved, failed=self._failed
         )
@@ -114,12 +125,11 @@ class ReviewScreen(PairKeys, ProjectTasks):
         with Container(id="body"):
             yield ConversationView(id="current")
             yield ComparePane(id="compare-pane")
-        yield Footer(compact=True)
+        yield SteadyFooter(compact=True)
 
     def on_mount(self) -> None:
         self._layout_for(self.app.size.width)
         self.refresh_view()
-        self._count_systems()
         if self.session.resumed and self.view is not None:
             self.notify(f"resumed at #{self.view.number:,} · queue: {self.view.queue_label}", timeout=4)
 
@@ -247,6 +257,17 @@ class ReviewScreen(PairKeys, ProjectTasks):
     def _shown_id(self) -> int | None:
         return self.view.sample.id if self.view is not None else None
 
+    def _mark_painted(self, sample_id: int) -> None:
+        super()._mark_painted(sample_id)
+        if not self._systems_asked and self.painted is not None:
+            # Work that can wait for the first paint: at 1M samples the count is a 4 s scan in a
+            # thread, and started at mount it competed with that paint for the CPU. The dialogs'
+            # module (the picker, the drop reasons, search) loads then too, so that the first
+            # `f` or `x` does not wait for its import.
+            self._systems_asked = True
+            self._count_systems()
+            self.run_worker(_load_dialogs, name="load_dialogs", group="load_dialogs", exit_on_error=False, thread=True)
+
     def _answer_on_screen(self) -> bool:
         return self.query_one("#current", ConversationView).answer_uncovered()
 
@@ -267,6 +288,8 @@ class ReviewScreen(PairKeys, ProjectTasks):
         queue = self.session.queue
         if queue.kind != "batch":
             return None
+        from review.batch import batch_progress, latest_batch
+
         store = self.session.store
         bid = queue.value or latest_batch(store, self.session.goal.id)
         if bid is None:
@@ -394,6 +417,8 @@ class ReviewScreen(PairKeys, ProjectTasks):
             if reason is not None:
                 self._decide(sid, "drop", reason)
 
+        from .dialogs import ReasonDialog
+
         self.app.push_screen(ReasonDialog(sid, suggested), dropped)
 
     def _advance(self, done: str) -> None:
@@ -434,6 +459,8 @@ class ReviewScreen(PairKeys, ProjectTasks):
         if info is None or info[0] != "bulk":
             return False
         self._set_busy(True)
+        from . import bulk
+
         self.run_worker(
             partial(bulk.flip_bulk, self.db_path, goal, kind),
             name=f"bulk_{kind}",
@@ -464,6 +491,8 @@ class ReviewScreen(PairKeys, ProjectTasks):
             return
         self._set_busy(True)
         goal, queue = self.session.goal, self.session.queue
+        from . import bulk
+
         self.run_worker(
             partial(bulk.summarize_queue, self.db_path, self.session.queues, goal, queue),
             name="bulk_summary",
@@ -478,6 +507,7 @@ class ReviewScreen(PairKeys, ProjectTasks):
         if not summary.matched:
             self.notify(f"nothing to decide: {summary.selection.label} is empty", severity="warning")
             return
+        from . import bulk
 
         def chosen(choice: tuple[str, str | None] | None) -> None:
             if choice is None:
@@ -543,6 +573,8 @@ class ReviewScreen(PairKeys, ProjectTasks):
                     f"tag #{sid:,}", lambda: self.session.tag(value, sample_id=sid), lambda _: self.refresh_view()
                 )
 
+        from .dialogs import TextDialog
+
         self.app.push_screen(TextDialog(f"Tag #{sid:,}", placeholder="tag", hint=hint, suggestions=known), tagged)
 
     def action_note(self) -> None:
@@ -555,6 +587,8 @@ class ReviewScreen(PairKeys, ProjectTasks):
                 return
             text = value.strip()
             self._save(f"note on #{sid:,}", lambda: self.session.note(text), lambda _: self.refresh_view())
+
+        from .dialogs import TextDialog
 
         self.app.push_screen(
             TextDialog(
@@ -608,6 +642,8 @@ class ReviewScreen(PairKeys, ProjectTasks):
 
             self._save(f"jump to #{value}", lambda: self.session.jump(int(value)), done)
 
+        from .dialogs import JumpDialog
+
         self.app.push_screen(JumpDialog(self.view.total), jumped)
 
     def action_search(self) -> None:
@@ -616,6 +652,8 @@ class ReviewScreen(PairKeys, ProjectTasks):
             if not value:
                 return
             self._set_queue(Queue("search", value))
+
+        from .dialogs import TextDialog
 
         self.app.push_screen(
             TextDialog(
@@ -646,7 +684,9 @@ class ReviewScreen(PairKeys, ProjectTasks):
 
     def action_filter(self) -> None:
         """The queue picker: the built-in queues counted from the tallies at once, the others
-        ("counting…") by a worker that steps them, each line updated as its count arrives."""
+        ("counting…") by a worker that steps them, each line updated as its count arrives. The
+        picker is built on the first `f` and the same one opened again after that (only its
+        changed lines are redrawn); the worker starts once it has been painted."""
         try:
             c = self.session.counts()
         except (ProjectError, sqlite3.Error) as e:
@@ -681,10 +721,18 @@ class ReviewScreen(PairKeys, ProjectTasks):
         ):
             stepped.append(current)
         choices += [(f"{queues.label(q)} (counting…)", q) for q in stepped]
-        dialog = QueueDialog(choices, current)
         known = [c.total, c.undecided, c.kept, c.dropped]
         known += [n for n in c.by_reason.values() if n] + [n for n in c.by_tag.values() if n]
-        dialog.counts.update(enumerate(known))
+        dialog = self._queue_dialog
+        if dialog is None:
+            from .dialogs import QueueDialog
+
+            dialog = self._queue_dialog = QueueDialog(choices, current, dict(enumerate(known)))
+            # Installed: popping it keeps it (and its widgets) for the next `f`.
+            self.app.install_screen(dialog, name=f"queue-picker-{id(self)}")
+        else:
+            dialog.reopen(choices, current, dict(enumerate(known)))
+        generation = dialog.generation
 
         def picked(queue: Queue | None) -> None:
             self.workers.cancel_group(self, "queue_counts")
@@ -708,11 +756,22 @@ class ReviewScreen(PairKeys, ProjectTasks):
                         return
                     qc = queues.count(store, goal_id, q, cancelled=lambda: worker.is_cancelled)
                     if not worker.is_cancelled:
-                        self.app.call_from_thread(dialog.show_count, q, qc.line(), qc.count)
+                        self.app.call_from_thread(dialog.show_count, q, qc.line(), qc.count, generation)
 
-        self.run_worker(
-            count_all, name="queue_counts", group="queue_counts", exclusive=True, exit_on_error=False, thread=True
-        )
+        def start_counting() -> None:
+            if dialog.generation == generation and dialog.is_current:
+                self.run_worker(
+                    count_all,
+                    name="queue_counts",
+                    group="queue_counts",
+                    exclusive=True,
+                    exit_on_error=False,
+                    thread=True,
+                )
+
+        # After the picker's first frame: the worker's own Store and its steps would compete with
+        # that frame for the interpreter.
+        dialog.call_after_refresh(start_counting)
 
     def _set_queue(self, queue: Queue) -> None:
         queues = self.session.queues
@@ -904,6 +963,8 @@ class ReviewScreen(PairKeys, ProjectTasks):
         if not batch.size:
             self.notify("no undecided samples left to propose under this goal", severity="warning")
             return
+        from review.batch import batch_progress
+
         decided, size = batch_progress(self.session.store, batch.goal_id, batch.id)
         # From the batch's first sample (0 is never a sample id, so the step starts at position 0).
         self._seek(Queue("batch"), 0, True, switch=True, empty="the batch is empty")

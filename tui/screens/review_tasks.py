@@ -17,18 +17,17 @@ from typing import TYPE_CHECKING
 
 from textual.worker import Worker
 
-from review.batch import Batch
-from review.export import ExportReport
 from review.session import ReviewSession
 
 from ..messages import AnalysisFinished, AnalysisProgressed
 from ..paint_gate import PaintGatedScreen
 from ..widgets.bars import AnalysisBar
 from . import review_workers
-from .dialogs import BatchDialog, ExportDialog, ReplaceDialog
 
 if TYPE_CHECKING:
+    from review.batch import Batch
     from review.embed import Embedder
+    from review.export import ExportReport
 
 
 class ProjectTasks(PaintGatedScreen[None]):
@@ -121,6 +120,8 @@ class ProjectTasks(PaintGatedScreen[None]):
                     run, name="_batch_worker", group="batch", exclusive=True, exit_on_error=False, thread=True
                 )
 
+        from .dialogs import BatchDialog  # the dialogs load on first use, not before the first paint
+
         self.app.push_screen(BatchDialog(self.session.goal.id), chosen)
 
     def action_export(self) -> None:
@@ -138,6 +139,8 @@ class ProjectTasks(PaintGatedScreen[None]):
             if not out.is_absolute():
                 out = db.parent / out
             self._export_worker(goal.id, out, layout)
+
+        from .dialogs import ExportDialog
 
         self.app.push_screen(ExportDialog(goal.id, str(default)), chosen)
 
@@ -162,6 +165,8 @@ class ProjectTasks(PaintGatedScreen[None]):
                 self._export_worker(goal_id, out, layout, True)
             else:
                 self.notify("export cancelled; the existing files are unchanged", timeout=4)
+
+        from .dialogs import ReplaceDialog
 
         self.app.push_screen(ReplaceDialog(paths), answered)
 

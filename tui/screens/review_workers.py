@@ -29,8 +29,6 @@ from textual.app import App
 from textual.message import Message
 from textual.worker import get_current_worker
 
-from review.batch import Batch, propose_batch
-from review.export import ExportError, ExportReport, ExportWouldReplace, export
 from review.model import Queue
 from review.queues import QueueTable
 from review.store import Store
@@ -38,7 +36,9 @@ from review.store import Store
 from ..messages import AnalysisFinished, AnalysisProgressed
 
 if TYPE_CHECKING:
+    from review.batch import Batch
     from review.embed import Embedder
+    from review.export import ExportReport
 
 
 class Seek:
@@ -142,6 +142,8 @@ def analyse(
 
 def propose(app: App[Any], db_path: Path, goal_id: int, size: int, seed: int, done: Callable[[Batch], None]) -> None:
     """Propose a batch of `size` undecided samples, then `done(batch)` on the UI thread."""
+    from review.batch import propose_batch  # loaded with the first batch, not before the first paint
+
     with Store(db_path, create=False) as store:
         batch = propose_batch(store, goal_id, size, seed)
     app.call_from_thread(done, batch)
@@ -161,6 +163,8 @@ def export_kept(
 ) -> None:
     """Export the goal's kept samples to `out`; on the UI thread, `exported(report)`, or
     `would_replace(paths)` (nothing written: ask, then run again with force), or `failed(message)`."""
+    from review.export import ExportError, ExportWouldReplace, export  # loaded with the first export
+
     try:
         with Store(db_path, create=False) as store:
             report = export(store, store.goal(goal_id), out, to=layout, force=force)
