@@ -149,11 +149,13 @@ def test_compute_drift_counts_only_neighbours_above_the_minimum_similarity():
     sim = np.full(idx.shape, 0.5, dtype=np.float32)
     out = compute_drift(fps, idx, sim, np.full(n, 0.1))
     assert out[6].details[0] == "bullet list — none of 6 similar answers use one"
-    # the same neighbours, all below the bar: the group (whole project) is used instead
+    # the same neighbours, all below the bar: the group (whole project) is used instead, where only
+    # what does not follow from the question counts: an emoji does, a list does not
+    fps[6] = fingerprint("- a\n- b\nLet me know 😊")
     out = compute_drift(fps, idx, sim, np.full(n, 0.9))
     assert out[6].basis == "whole project"
-    # against the whole project only what does not follow from the question counts: a list does not
-    assert out[6].basis == "whole project" and not any("bullet list" in d for d in out[6].details)
+    assert any(d.startswith("emoji") for d in out[6].details)
+    assert not any("bullet list" in d for d in out[6].details)
 
 
 def test_drift_queue_orders_by_score_and_skips_decided(tmp_path):
@@ -202,10 +204,16 @@ def test_what_the_prompt_asks_for_is_not_drift():
     )
     assert bare == ("signs off with “sincerely” — none of 8 do",) and asked == ()
     bare, asked = _odd_one("Ready for takeoff! 🚀", "Create an effective 140 character twitter post")
-    assert any("shorter" in d for d in bare) and any("emoji" in d for d in bare) and asked == ()
+    # a short answer is never drift by itself (F.LENGTH_SHORTER_DRIFTS); the emoji is, unless asked for
+    assert not any("shorter" in d for d in bare) and any("emoji" in d for d in bare) and asked == ()
+    # a length the prompt sets is no drift: 300 words among answers of 20
+    long_odd = "Yellow is the colour of ripe lemons, of sunflowers in August and of the light before rain. " * 8
+    bare, asked = _odd_one(long_odd, "Describe the color yellow in 300 words.")
+    assert any("longer" in d for d in bare) and asked == ()
+    # far shorter than its neighbours is no drift at all (labels: 2 of 11 such flags were problems)
     long_plain = "The answer is a plain sentence that explains the topic in a calm way, " * 3
-    bare, asked = _odd_one("Bright, warm.", "Describe the color yellow in 3 words.", long_plain)
-    assert any("shorter" in d for d in bare) and asked == ()
+    bare, _ = _odd_one("Bright, warm.", "Explain the topic.", long_plain)
+    assert bare == ()
     # an unrelated prompt exempts nothing: the same apology answering a factual question still drifts
     _, asked = _odd_one(
         "I'm sorry, but I'm unable to come into work today due to unforeseen medical issues this week.",

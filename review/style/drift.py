@@ -61,33 +61,53 @@ _LETTER = re.compile(
     r"信|邮件|书信|致辞|演讲|邀请|贺卡|祝福|留言|便条|通知",
     re.I,
 )
+# A text in a genre the prompt asks for (a dialogue, a story, a reply to a given message): its greetings,
+# sign-offs, apologies and exclamations are the text's own (a teacher's "Good luck!" in a dialogue, "Sure,
+# let's take a break" as the response asked for), not the assistant's style. Labels: Alpaca 2544, 905, 4086.
+_GENRE = (
+    r"|\b(?:dialog(?:ue)?s?|conversations?|story|stories|script|skit|screenplay|poem|song|lyrics|blog|"
+    r"(?:respon(?:se|d)|reply|replies|answer) to (?:the|this|a|an|following|these)|complaints?|customer)\b|"
+    r"对话|对白|故事|剧本|台词|诗|歌词|回复|回应|投诉"
+)
 # the user closes the conversation ("谢谢！", "thanks, bye"): a closing wish is the reply to that
 _THANKS = r"|(?:谢谢|感谢|多谢|thanks?(?: you)?|bye|再见|好的)[^\n]{0,12}$"
+# the user greets ("Hi! I'd like to create…"): a warm close answers in kind
+_GREETS = r"|^\s*(?:hi|hello|hey|你好|您好|嗨)\b"
+# a count of items ("a series of 8 words", "five tips", "三个例子") comes as a list
+_ITEMS = (
+    r"|\bseries of\b|\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several) (?:\w+ )?(?:words|items|things|ways|"
+    r"examples|ideas|tips|reasons|names|steps|facts|questions|adjectives|verbs|nouns|synonyms|benefits|points)\b|"
+    r"[\d一二三四五六七八九十几]+(?:个|种|条|点|项)"
+)
 # Format the prompt asks for: having it is not drift (lacking it still can be).
 PROMPT_ASKS = {
     "code_block": re.compile(
-        r"\b(?:code|program|script|function|python|java|javascript|sql|html|css|c\+\+|regex|json|query|class|"
-        r"algorithm|snippet|bash|shell|command)\b|代码|程序|函数|编程|脚本|算法|语句|正则|查询",
+        r"\b(?:code|program|programming|script|function|python|java|javascript|sql|html|css|c\+\+|regex|json|xml|yaml|"
+        r"csv|query|class|algorithm|snippet|bash|shell|command|loop|recursion|recursive|pseudo-?code|"
+        r"structured data|data format)\b|代码|程序|函数|编程|脚本|算法|语句|正则|查询|循环|递归|格式化",
         re.I,
     ),
-    "table": re.compile(r"\btable\b|tabular|表格|列表|表", re.I),
-    "bullet_list": re.compile(r"\blist\b|bullet|steps|列出|列举|清单|列表|步骤|几点|要点", re.I),
-    "numbered_list": re.compile(r"\blist\b|steps|rank|列出|列举|清单|列表|步骤|几点|排名|排序", re.I),
+    # a chart or a matrix that compares is a table in plain text (Alpaca 2593, 3370, 4657)
+    "table": re.compile(r"\btables?\b|tabular|\bcharts?\b|\bmatrix\b|spreadsheet|表格|列表|表|图表|矩阵|对比", re.I),
+    "bullet_list": re.compile(r"\blist\b|bullet|steps|列出|列举|清单|列表|步骤|几点|要点" + _ITEMS, re.I),
+    "numbered_list": re.compile(r"\blist\b|steps|rank|列出|列举|清单|列表|步骤|几点|排名|排序" + _ITEMS, re.I),
     "heading": re.compile(r"\bheadings?\b|\bsections?\b|markdown|outline|标题|大纲|提纲", re.I),
     # a letter, an e-mail, a speech or a post opens and closes like one; a greeting is answered with one
-    "sign_off": re.compile(_LETTER.pattern + _THANKS, re.I),
+    "sign_off": re.compile(_LETTER.pattern + _GENRE + _THANKS + _GREETS, re.I),
     # a profile, a bio, an introduction or a role opens as that person ("Hi, I'm Tim!")
     "preamble": re.compile(
         _LETTER.pattern
+        + _GENRE
         + r"|^\s*(?:hi|hello|hey|你好|您好|嗨)|\b(?:introduc\w*|profile|bio|pretend|role-?play|act as)\b|"
         r"自我介绍|扮演|假设你是|介绍一下你",
         re.I,
     ),
     # an excuse, an apology or a reply to a complaint apologises by request
-    "apology": re.compile(_LETTER.pattern + r"|apolog|\bsorry\b|inconvenience|道歉|致歉|检讨|请假|投诉", re.I),
-    "offer_help": re.compile(_LETTER.pattern + _THANKS, re.I),
+    "apology": re.compile(_LETTER.pattern + _GENRE + r"|apolog|\bsorry\b|inconvenience|道歉|致歉|检讨|请假|投诉", re.I),
+    "offer_help": re.compile(_LETTER.pattern + _GENRE + _THANKS + _GREETS, re.I),
     "emoji": re.compile(
-        r"tweet|twitter|instagram|facebook|tiktok|social media|post\b|caption|emoji|\bbio\b|profile|推文|微博|朋友圈|"
+        r"tweet|twitter|instagram|facebook|tiktok|social media|post\b|caption|emoji|\bbio\b|profile|\breviews?\b|yelp|"
+        r"推文|微博|朋友圈|评论|点评|"
         r"社交媒体|表情|文案|"
         "[\U0001f300-\U0001faff\u2600-\u27bf]",
         re.I,
@@ -95,6 +115,7 @@ PROMPT_ASKS = {
     # a post, a bio, a greeting or a letter exclaims by genre ("Ready for takeoff!", "Hi, I'm Tim!")
     "exclamation": re.compile(
         _LETTER.pattern
+        + _GENRE
         + r"|tweet|twitter|instagram|facebook|tiktok|social media|post\b|caption|\bbio\b|profile|slogan|"
         r"advert|\bad\b|推文|微博|朋友圈|社交媒体|文案|口号|广告",
         re.I,
@@ -105,6 +126,7 @@ PROMPT_ASKS = {
 # block or a length against unrelated questions says what the question needed, not the style.
 PROJECT_FLAGS = ("preamble", "empathy", "offer_help", "sign_off", "emoji", "exclamation")
 _PROJECT_MASK = np.array([n in PROJECT_FLAGS for n in SCORED_FLAGS], dtype=bool)
+_ABSENT_MASK = np.array([n in F.ABSENT_SCORED for n in SCORED_FLAGS], dtype=bool)
 TRANSLATE = re.compile(
     r"translat|\bin (?:english|chinese|french|german|spanish|japanese)\b|into (?:english|chinese)|"
     r"翻译|译成|译为|英文|英语|中文|汉语|法语|德语|日语|西班牙语",
@@ -180,11 +202,19 @@ def encode(fps: Sequence[Fingerprint | None], prompts: Sequence[str] | None = No
                 # the words that made the feature are the prompt's own (a sentence to reword that says
                 # "sincerely", an apology quoted in the input): content, not style
                 said = str(fp.evidence.get(name, "")).strip("“”\"' ").casefold()
-                if flags[i, f] and len(said) >= 3 and said in folded:
+                if flags[i, f] and len(said) >= 2 and _said_in(said, folded):
                     exempt[i, f] = True
             script_ok[i] = not TRANSLATE.search(p) and script_of(p) != fp.script and not fp.code_block
             length_asked[i] = bool(LENGTH_ASKED.search(p))
     return Encoded(flags, cats, tokens, valid, evidence, exempt, script_ok, length_asked)
+
+
+def _said_in(said: str, prompt: str) -> bool:
+    """The feature's words stand in the prompt as words ("Format: Hi [name], …" holds the answer's "Hi";
+    "this" does not hold "hi")."""
+    if F.CJK.search(said):
+        return said in prompt
+    return re.search(r"(?<!\w)" + re.escape(said) + r"(?!\w)", prompt) is not None
 
 
 def _chance(own: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -359,7 +389,7 @@ def score_all(enc: Encoded, st: _Stats, rows: np.ndarray, sh: _Shares | None = N
         enough = enough & _PROJECT_MASK[None, :]
     rare = has & ~enc.exempt[rows] & (k_has <= limit) & enough
     lacks = n - st.flag_k  # compared answers that lack it, like the sample
-    missing = ~has & (lacks <= limit) & enough
+    missing = ~has & (lacks <= limit) & enough & _ABSENT_MASK[None, :]
     for f in _LISTS:
         missing[:, f] &= ~own_list  # a numbered list where the others use bullets is still a list
     if st.near:
@@ -404,7 +434,10 @@ def score_all(enc: Encoded, st: _Stats, rows: np.ndarray, sh: _Shares | None = N
     long_ok = (np.maximum(tok, st.med) >= F.LENGTH_MIN_TOKENS) & (st.n >= F.MIN_NEIGHBOURS)
     longer = long_ok & (ratio >= F.LENGTH_RATIO) & (tok > st.hi)
     shorter = long_ok & (ratio <= 1 / F.LENGTH_RATIO) & (tok < st.lo)
-    drifts = (longer | shorter) & st.near & ~enc.length_asked[rows]
+    # Shorter never drifts on its own reading: of 9 labelled "N× shorter" flags one was a real problem
+    # ("No output required"); the others were whole short answers (an acronym, a genre, "Mystery.") to
+    # prompts whose neighbours ask for more. Longer still does (a padded answer among terse ones).
+    drifts = (longer | (shorter & F.LENGTH_SHORTER_DRIFTS)) & st.near & ~enc.length_asked[rows]
     ratio = np.where(drifts, ratio, 0.0)
     # Length scores only against similar prompts that agree on theirs (their 90th percentile within
     # LENGTH_MAX_SPREAD of their 10th): the whole project's lengths say nothing about one question.
@@ -540,7 +573,31 @@ def compute_drift(
             out[row] = Drift(
                 round(float(sc.score[r]), 3), short, details, None if typ == row else typ, int(st.n[r]), basis
             )
+    register_mix(fps, enc.valid, out)
     return out
+
+
+def register_mix(fps: Sequence[Fingerprint | None], valid: np.ndarray, out: dict[int, Drift]) -> None:
+    """Answers that mix 您 and 你 (F.MIXED_YOU_*), added to `out` in place: a drift within the answer."""
+    mixed = []
+    for i, fp in enumerate(fps):
+        if fp is None or not valid[i] or fp.you_zh != "mixed":
+            continue
+        a, _, b = str(fp.evidence.get("you_zh", "0/0")).partition("/")
+        if min(int(a or 0), int(b or 0)) >= F.MIXED_YOU_MIN:
+            mixed.append((i, int(a), int(b)))
+    if not mixed or len(mixed) > F.MIXED_YOU_MAX_SHARE * max(int(valid.sum()), 1):
+        return
+    for i, formal, informal in mixed:
+        detail = f"mixes 您 ({formal}×) and 你 ({informal}×) in one answer"
+        d = out.get(i)
+        if d is None:
+            out[i] = Drift(F.MIXED_YOU_SCORE, ("mixes 您 and 你",), (detail,), None, 0, "the answer itself")
+        elif not any("mixes 您" in x for x in d.details):
+            score = round(max(d.score, F.MIXED_YOU_SCORE) + F.EXTRA_FEATURE_SHARE * min(d.score, F.MIXED_YOU_SCORE), 3)
+            out[i] = Drift(
+                min(score, 0.99), ("mixes 您 and 你", *d.short), (detail, *d.details), d.typical, d.compared, d.basis
+            )
 
 
 def similarity_floor(

@@ -51,7 +51,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-FEATURE_VERSION = 2  # 2: 您/你 outside quotation marks only (issue 14)
+FEATURE_VERSION = (
+    3  # 2: 您/你 outside quotation marks only (issue 14); 3: narrower sign-offs, offers, empathy, half-width
+)
 
 # ---------------------------------------------------------------------------------------------
 # Characters and scripts
@@ -108,7 +110,9 @@ APOLOGY = re.compile(
     re.I,
 )
 EMPATHY = re.compile(
-    r"(?:i (?:completely |totally |really |fully )?understand|i know how|that sounds|sorry to hear|i hear you|"
+    r"(?:i (?:completely |totally |really |fully )?understand|i know how|"
+    r"that sounds (?:hard|difficult|frustrating|stressful|tough|awful|terrible|painful|scary|overwhelming|upsetting)|"
+    r"sorry to hear|i hear you|(?:很|非常)?(?:抱歉|遗憾|难过)(?:地)?听到|"
     r"i can see why|must be (?:frustrating|stressful|hard)|理解您|我理解|非常理解|能理解|别担心|不要担心|请放心|辛苦了)",
     re.I,
 )
@@ -119,8 +123,8 @@ OPENING_SPAN = 2  # empathy is looked for in the first this-many sentences
 
 OFFER_HELP = re.compile(
     r"(?:let (?:me|us) know|feel free to|happy to help|glad to help|anything else|any (?:other |more )?questions|"
-    r"reach out|don'?t hesitate|here to help|if you need (?:anything|more|help|further)|how can i help|"
-    r"i can (?:help|walk you|point you|send|explain)|tell me if|"
+    r"reach out to (?:me|us)\b|don'?t hesitate|here to help|if you need (?:anything|more|help|further)|how can i help|"
+    r"i can (?:help|walk you|point you|send you|explain)|tell me if|"
     r"如还有其他问题|如需进一步帮助|有任何问题|随时(?:联系|告诉|找|问|咨询)|欢迎(?:随时|再)|有其他(?:问题|疑问)|"
     r"需要其他帮助|还有什么(?:可以|能)?帮|有什么可以帮|我可以告诉您|需要的话我可以)",
     re.I,
@@ -128,8 +132,9 @@ OFFER_HELP = re.compile(
 SIGN_OFF = re.compile(
     r"(?:hope (?:this|that|it) (?:helps|is helpful)|best regards|kind regards|warm regards|regards,|cheers|"
     r"sincerely|yours (?:truly|faithfully|sincerely)|respectfully,|"
-    r"have a (?:great|nice|good|wonderful) (?:day|one)|good luck|take care|"
-    r"希望(?:以上(?:内容|信息)?)?(?:对您|对你|能)?(?:有所|有)?帮助|祝您|祝你|此致|敬礼)",
+    r"have a (?:great|nice|good|wonderful) (?:day|one)|^\W*good luck|take care|"
+    # 希望…帮助 closes the sentence ("希望对您有帮助。"): "希望能帮助用户解决…" says what the bot is for
+    r"希望(?:以上(?:内容|信息)?)?(?:对您|对你|能)?(?:有所|有)?帮助(?:到)?(?:您|你)?[。！!~～]?\s*$|祝您|祝你|此致|敬礼)",
     re.I,
 )
 QUESTION_END = re.compile(r"[?？]\s*$")  # a quoted label ("Forgot password?") is not a question
@@ -214,6 +219,21 @@ LENGTH_RATIO = 2.5  # named when this many times longer/shorter than the median 
 LENGTH_WEIGHT = 0.85  # scores from 2× the ratio's log2 over 1 (4×: 0.5 of it, 8×: all of it)...
 LENGTH_MAX_SPREAD = 3.0  # ...and only where the similar answers agree: their p90 within 3× of their p10
 LENGTH_MIN_TOKENS = 8  # answers shorter than this on both sides are not compared by length
+# One answer that addresses the reader as both 您 and 你, each at least MIXED_YOU_MIN times outside
+# quotes ("我希望你一切都好 … 如果您还有其他问题": Alpaca zh 552), drifts within itself whatever its
+# neighbours, unless more than MIXED_YOU_MAX_SHARE of the project's answers mix them too (then it is the
+# data's way). One 你 among 您 is often generic ("你可以…" = one can), so one of each is not enough.
+MIXED_YOU_MIN = 2
+MIXED_YOU_MAX_SHARE = 0.05
+MIXED_YOU_SCORE = 0.75
+PUNCT_HALF_MIN = (
+    3  # half-width punctuation in Chinese text counts from this many marks (one "key: value" colon is none)
+)
+# Only structure drifts by its absence ("no bullet list — 9 of 10 similar answers use one"). Lacking a
+# pleasantry the others have (a sign-off, an offer of help, a greeting, an exclamation) is no problem a
+# curator drops a sample for; labels: zhongjing 211 ("no sign-off, no offer" after advice).
+ABSENT_SCORED = ("bullet_list", "numbered_list", "heading", "table", "code_block")
+LENGTH_SHORTER_DRIFTS = False  # a short answer is no drift (labels: 1 of 9 "N× shorter" flags was a problem)
 DRIFT_FLAG = 0.7
 NEIGHBOUR_SCRIPTS_SAME = True  # compare Chinese answers with Chinese ones, Latin with Latin
 
@@ -433,7 +453,12 @@ NOISE_REASONS = {
 }
 NO_USER_MAX_SHARE = 0.5  # above this share of records without a user message, that is the dataset's shape
 PLACEHOLDER_TAG = re.compile(r"<\s*no[\s_-]?(?:input|output|answer|response)\s*>", re.I)
-PLACEHOLDER_WHOLE = re.compile(r"\s*(?:n/?a|none|null|nil|todo|tbd|xxx+|\.\.\.|…|lorem ipsum\b.*|无|暂无|空)\s*", re.I)
+PLACEHOLDER_WHOLE = re.compile(
+    # "No output required": Alpaca's stand-in where a task (a design, a poster) has no text answer
+    r"\s*(?:n/?a|none|null|nil|todo|tbd|xxx+|\.\.\.|…|lorem ipsum\b.*|无|暂无|空|"
+    r"no (?:output|answer|response)(?: (?:is )?(?:required|needed|necessary|provided))?[.!]?)\s*",
+    re.I,
+)
 TEMPLATE_FIELD = re.compile(
     r"\{\{\s*[\w.\- ]{1,40}\s*\}\}|\{%[^%]{0,60}%\}|\$\{[\w.]{1,40}\}|"
     r"\[(?:your|insert|recipient|company|customer|user)(?:['’]s)? ?[\w ]{0,30}\]|【(?:姓名|名字|用户名|客户名)】",

@@ -168,6 +168,8 @@ def fingerprint(text: str) -> Fingerprint:
     formal = len(F.YOU_FORMAL_ZH.findall(unquoted))
     informal = len(F.YOU_INFORMAL_ZH.findall(unquoted))
     you_zh = "mixed" if formal and informal else "您" if formal else "你" if informal else "none"
+    if you_zh == "mixed":
+        ev["you_zh"] = f"{formal}/{informal}"  # 您 / 你 counts: drift.register_mix reads them
     emoji = F.EMOJI.findall(prose)
     if emoji:
         ev["emoji"] = " ".join(dict.fromkeys(emoji))[:12]
@@ -183,7 +185,13 @@ def fingerprint(text: str) -> Fingerprint:
         full = len(F.FULL_WIDTH_PUNCT.findall(prose))
         half = len(F.HALF_WIDTH_PUNCT_IN_CJK.findall(prose))
         punct = (
-            "none" if not full and not half else "full" if full >= 4 * half else "half" if half >= 4 * full else "mixed"
+            "none"
+            if not full and not half
+            else "full"
+            if full >= 4 * half
+            else ("half" if half >= F.PUNCT_HALF_MIN else "none")
+            if half >= 4 * full
+            else "mixed"
         )
     else:
         punct = "n/a"

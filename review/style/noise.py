@@ -381,7 +381,7 @@ def _language_mismatch(conv: Conversation, prompt, answer: str) -> Trigger | Non
     if prose != answer and (a_cjk if a_lang == "zh" else a_words) < R.LANG_CODE_PROSE_MIN:
         return None  # code with a line of comment around it: the code is the answer
     q_lang, _, _ = R.language(question)
-    if a_lang not in R.LANGUAGE_NAMES or q_lang not in R.LANGUAGE_NAMES or a_lang == q_lang:
+    if q_lang not in R.LANGUAGE_NAMES:
         return None
     asked = "\n".join([conv.system, *(t.content for t in prompt if t.role in (USER, SYSTEM))])
     if R.LANGUAGE_ASKED.search(asked):
@@ -390,6 +390,16 @@ def _language_mismatch(conv: Conversation, prompt, answer: str) -> Trigger | Non
     held = "\n".join(after)
     p_words = len(R.PROMPT_WORD.findall(held))
     p_cjk = len(F.CJK.findall(held))
+    if q_lang == "zh" and a_lang != "en" and p_words <= R.LANG_FOREIGN_MAX:
+        run = R.english_run(prose)
+        if run:  # a Chinese answer that goes on in English
+            return Trigger(
+                "language_mismatch",
+                f"prompt in Chinese ({_quote(question, 24)}) / part of the answer in English ({_quote(run, 40)})",
+                0.75,
+            )
+    if a_lang not in R.LANGUAGE_NAMES or a_lang == q_lang:
+        return None
     if (a_lang == "en" and p_words > R.LANG_FOREIGN_MAX) or (a_lang == "zh" and p_cjk > R.LANG_FOREIGN_MAX_CJK):
         return None
     size = a_cjk if a_lang == "zh" else a_words
@@ -402,11 +412,13 @@ def _language_mismatch(conv: Conversation, prompt, answer: str) -> Trigger | Non
     )
 
 
-def length_triggers(tokens, neighbours, sims=None, min_sim=None) -> dict[int, Trigger]:
-    """extreme_length triggers by position (see noise_rules.length_outliers)."""
+def length_triggers(tokens, neighbours, sims=None, min_sim=None, offered=frozenset()) -> dict[int, Trigger]:
+    """extreme_length triggers by position (see noise_rules.length_outliers); offered: positions whose
+    short answer the prompt itself spells out (noise_rules.answer_offered), never "far shorter"."""
     return {
         i: Trigger("extreme_length", "answer " + d, c)
         for i, (d, c) in R.length_outliers(tokens, neighbours, sims, min_sim).items()
+        if not (i in offered and d.startswith("far shorter"))
     }
 
 

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..model import ASSISTANT, USER
 from . import features as F
 
 BOILERPLATE_FILE = Path(__file__).with_name("boilerplate.txt")
@@ -48,6 +49,10 @@ LANG_EN_CJK_SHARE = 0.05  # ...this share of its words
 LANG_FOREIGN_MAX = 0  # lower-case Latin words of 3+ letters a Chinese prompt may hold
 LANG_FOREIGN_MAX_CJK = 2  # CJK characters an English prompt may hold
 LANG_CODE_PROSE_MIN = 20  # an answer with fenced code: words (or CJK characters) of prose around it to judge
+# A Chinese answer that switches to English: a run of this many English words in a row, outside quotes,
+# brackets and code (labels: Alpaca zh 994 "托马斯·爱迪生（Thomas Edison） was an American inventor…",
+# 876 "这句话的意思是： It is better to be safe…"; 4 of 4 such runs in the Chinese sets were real)
+LANG_SWITCH_MIN_WORDS = 12
 
 LENGTH_MIN_COMPARED = 5  # fewer similar prompts with answers: compare with all answers instead
 LONG_RATIO = 8.0  # an answer this many times longer than the median answer to similar prompts...
@@ -222,6 +227,21 @@ def language(text: str) -> tuple[str, int, int]:
 
 
 LANGUAGE_NAMES = {"zh": "Chinese", "en": "English"}
+_QUOTED_OR_BRACKETED = re.compile(r"“[^”]*”|\"[^\"]*\"|「[^」]*」|《[^》]*》|（[^）]*）|\([^)]*\)")
+_ENGLISH_RUN = re.compile(rf"(?:[A-Za-z0-9][A-Za-z0-9'’-]*[ ,;]+){{{LANG_SWITCH_MIN_WORDS - 1},}}[A-Za-z][A-Za-z'’-]*")
+
+
+def english_run(text: str) -> str | None:
+    """The first run of LANG_SWITCH_MIN_WORDS+ English words in a row in the prose of text (code,
+    URLs, quoted and bracketed text left out: a title, a term, a quoted input are not a switch)."""
+
+    def blank(m: re.Match) -> str:  # same length: the run found is quoted from the text itself
+        return "\x00" * len(m.group(0))
+
+    m = _ENGLISH_RUN.search(_QUOTED_OR_BRACKETED.sub(blank, _NOT_PROSE.sub(blank, text)))
+    return text[m.start() : m.end()] if m else None
+
+
 # A prompt that asks for another language, names one, or asks to translate: the answer may differ.
 LANGUAGE_ASKED = re.compile(
     r"翻译|译成|译为|翻成|英文|英语|中文|汉语|普通话|拼音|英译|中译|双语|用英|用中|"
@@ -432,6 +452,16 @@ def cut_ending(text: str, vocab_completes=None, informal: bool = False) -> tuple
 
 # ---------------------------------------------------------------------------------------------
 # Extreme length
+
+
+def answer_offered(conv) -> bool:
+    """The answer is a few words the user's text spells out: an option the prompt offers ("If it is not
+    answerable, write “Not answerable”" → "Not answerable."), so its shortness is the format asked
+    (labels: KTO en 130)."""
+    prompt, answer = conv.split()
+    said = _norm(" ".join(t.content for t in answer if t.role == ASSISTANT))
+    asked = " ".join(" ".join(t.content for t in prompt if t.role == USER).split()).casefold()
+    return bool(said) and said in asked
 
 
 def length_outliers(

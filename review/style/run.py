@@ -23,6 +23,7 @@ from ..model import ASSISTANT, TOOL_CALL, USER, text_hash
 from ..prompt import context_key, question_key
 from ..store import Store
 from . import features as F
+from . import noise_rules as R
 from .boundaries import stability
 from .conflicts import Conflict, conflict_label, disagreement, minimal_pair, question_type, same_subject
 from .drift import compute_drift, drift_label, similarity_floor
@@ -285,6 +286,7 @@ def run_style_analysis(
             boilerplate = load_boilerplate()
             no_user_ok = no_user > F.NO_USER_MAX_SHARE * max(len(ids), 1)
             report("noise", 0, len(ids))
+            offered: set[int] = set()  # short answers the prompt spells out ("write “Not answerable”")
             for n, s in enumerate(store.iter_samples(batch=2000)):
                 tr = triggers(
                     s.conversation,
@@ -296,11 +298,14 @@ def run_style_analysis(
                 )
                 if tr:
                     noise[n] = tr
+                fpn = fps[n]
+                if fpn is not None and fpn.tokens <= R.SHORT_MAX_TOKENS and R.answer_offered(s.conversation):
+                    offered.add(n)
                 if n % 5000 == 4999:
                     report("noise", n + 1, len(ids))
                     check()
             lengths = [fp.tokens if fp is not None else 0 for fp in fps]
-            for n, trig in length_triggers(lengths, nb.idx, nb.sim, min_sim).items():
+            for n, trig in length_triggers(lengths, nb.idx, nb.sim, min_sim, offered).items():
                 noise.setdefault(n, []).append(trig)
             timings["noise"] = time.perf_counter() - t
 
@@ -530,6 +535,8 @@ def _flag_rows(ids, drift, conflicts, noise, nb) -> tuple[list[FlagRow], dict[st
         how = (
             f"compared with {d.compared} answers to similar prompts ({source_word[int(nb.source[pos])]})"
             if d.basis == "similar prompts"
+            else "within the answer itself"
+            if d.basis == "the answer itself"
             else f"compared with {d.compared} answers ({d.basis})"
         )
         rows.append(
