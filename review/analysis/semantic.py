@@ -32,7 +32,13 @@ same question AND a near-same answer, a record that multiplies its weight in tra
 vectors are of the whole record (the `full` field), not the prompt alone: the same question with a
 different answer is the same_prompt/contradiction detectors' job. Prompt-only e5 vectors were
 measured on the same labels and did not separate better (FastChat 0.80 precision at prompt cosine
->= 0.985 keeping 16/26 duplicates; COIG-CQIA 0.93 with 97/100), so they are not used.
+>= 0.985 keeping 16/26 duplicates; COIG-CQIA 0.93 with 97/100), so they are not used. Nor as a
+second condition beside the whole record's cosine (measured 2026-12-04 on all 452 read FastChat
+flags, e5, user turns only): reworded same questions score 0.87-0.95 ("Can you introduce
+yourself?" / "Tell me who you are."), different questions 0.89-0.97 ("Who are you?" / "Who
+created you?"); a prompt cut at 0.96 keeps 0.94 precision but loses a quarter of the duplicates.
+What separates them is written in the user turns, and veto.py reads it (numbers, tools, names,
+follow-ups, the question's form).
 
 Memory: exact path n x d x 4 bytes for the matrix (52k x 384: 80 MB) plus 32 MiB of scores;
 approximate path about n x (2d + 200) bytes for the index plus the same matrix.
