@@ -108,6 +108,11 @@ def test_questions_that_want_other_kinds_of_answer_are_other_requests():
     name, built = pair_key(conv("What's your name?")), pair_key(conv("Who built you?"))
     assert name != built and differences(name, built) == ["a what question vs a who one"]
     assert pair_key(conv("Who made you? What are you?")) == pair_key(conv("Who built you?"))  # a wh-word shared
+    # Chinese: yes-or-no (吗, not a request) against a question word; wh-questions are not told apart
+    assert question_forms("你有名字吗？") == {"yes-no"} and question_forms("创造你的人是谁") == {"wh"}
+    assert question_forms("能介绍一下你自己吗？") == frozenset()  # a request
+    assert pair_key(conv("你有名字吗？")) != pair_key(conv("你是由谁开发的？"))
+    assert pair_key(conv("你具备什么能力？")) == pair_key(conv("你的技能有哪些？"))  # 什么 / 哪些: both "what"
 
 
 LMSYS = "researchers from Large Model Systems Organization (LMSYS)."

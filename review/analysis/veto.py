@@ -20,7 +20,8 @@ user turns, greetings and thank-yous left out (`is_pleasantry`: "Have a nice day
   are ("用Python" / "用Java"), and
 * do not ask for other kinds of answer: a yes-or-no question on one side where the other asks a
   who/what/how one ("Are you curie?" / "Who created you?"), or wh-questions with no wh-word in
-  common ("What's your name?" / "Who built you?"). English only (`question_forms`).
+  common ("What's your name?" / "Who built you?"); in Chinese only yes-or-no against a
+  question word ("你有名字吗？" / "你是由谁开发的？"), `question_forms`.
 
 `differences` says in words which of these a vetoed pair breaks ("numbers 20, 85 vs 15, 50",
 "names Google vs Meta", "user turns that ask something 2 vs 3"), and `shared` what a kept pair has
@@ -127,9 +128,21 @@ _QUESTION = re.compile(r"[^.!?\n]*\?")
 _EN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 
 
+# Chinese questions: a clause with a question word (ZH_WH) asks a wh-question, written with "？"
+# or not ("创造你的人是谁"); one ending in 吗/嘛 (or 么 outside 什么/怎么/这么/那么/多么) asks yes or
+# no, unless it is a request (能/可以/可否/请/帮: "能介绍一下你自己吗？"). Which wh-question is not
+# told apart: 哪些 and 什么 both ask "what" ("你的技能有哪些" / "你具备什么能力"), so a Chinese
+# wh-question is "wh", which shares its kind with every other one.
+ZH_WH = re.compile(r"为什么|为何|怎么|怎样|如何|什么|啥|谁|哪|多少|几")
+_ZH_CLAUSE = re.compile(r"[^。！？!?\n，,；;]+")
+_ZH_YES_NO = re.compile(r"(?:吗|嘛|(?<![什怎这那多])么)\s*$")
+_ZH_REQUEST = re.compile(r"能|可以|可否|请|帮")
+
+
 def question_forms(text: str) -> frozenset[str]:
-    """What the English questions (sentences ending in "?") of text ask: "yes-no", or their
-    wh-word ("who", "what", …; "Do you know what X is?" asks "what")."""
+    """What the questions of text ask: "yes-no", or their wh-word ("who", "what", …). English: the
+    sentences ending in "?" by their first word ("Do you know what X is?" asks "what"); Chinese:
+    every clause with a question word is "wh", one ending in 吗 "yes-no" (see ZH_WH)."""
     out = set()
     for q in _QUESTION.findall(text):
         words = [w.lower().split("'")[0] for w in _EN_WORD.findall(q)]  # what's -> what
@@ -140,6 +153,12 @@ def question_forms(text: str) -> frozenset[str]:
         elif words[0] in YES_NO:
             inner = [w for w in words[1:] if w in WH]
             out.add(inner[0] if inner else "yes-no")
+    if _CJK.search(text):
+        for clause in _ZH_CLAUSE.findall(text):
+            if ZH_WH.search(clause):
+                out.add("wh")
+            elif _ZH_YES_NO.search(clause) and not _ZH_REQUEST.search(clause):
+                out.add("yes-no")
     return frozenset(out)
 
 
@@ -162,14 +181,14 @@ class Request:
 
     def other_question(self, other: Request) -> bool:
         """Their questions want other kinds of answer: only yes-or-no ones on one side and only
-        wh-questions on the other, or wh-questions on both sides with no wh-word in common
-        ("What's your name?" / "Who built you?")."""
+        wh-questions on the other, or English wh-questions on both sides with no wh-word in
+        common ("What's your name?" / "Who built you?"); a Chinese one ("wh") shares any."""
         a, b = self.forms, other.forms
         if not a or not b:
             return False
         if a == {"yes-no"} or b == {"yes-no"}:
             return a != b and "yes-no" not in (a & b)
-        return "yes-no" not in a | b and not a & b
+        return "yes-no" not in a | b and "wh" not in a | b and not a & b
 
     def missing_names(self, other: Request) -> list[str]:
         """Names of self that are no word of other, sorted."""
