@@ -217,9 +217,12 @@ def _collect(db: Path, ds: Dataset, fams: set[str]) -> tuple[list[Flag], dict[in
     with Store(db, create=False) as s:
         pos: dict[int, int] = {}
         texts: dict[int, dict[str, str]] = {}
+        convs = {}  # position -> Conversation, for what the semantic veto says of a pair
         for sample in s.iter_samples(batch=2000):
             pos[sample.id] = sample.position
             texts[sample.position] = _sample_texts(sample.conversation)
+            if "semantic" in fams:
+                convs[sample.position] = sample.conversation
         a = AnalysisStore(s)
         members: dict[str, list[int]] = {}
         for sid, det, _cid in a.all_cluster_memberships():
@@ -242,6 +245,12 @@ def _collect(db: Path, ds: Dataset, fams: set[str]) -> tuple[list[Flag], dict[in
                         f"{det} duplicate, similarity {row.score:.3f}",
                         [f"cluster #{row.cluster_id} of {row.size} samples"],
                     )
+                    if det == "semantic":
+                        from review.analysis.veto import explain
+
+                        why = explain(convs[p[0]], convs[p[1]])  # "user turns alike in numbers 12 · names GPT-3"
+                        if why:
+                            f.details.append(why)
                     if p not in best or best[p].score < f.score:
                         best[p] = f
             flags += _ranked(best.values())
