@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from ..model import USER, Conversation
 from ..store import Store
 
-VETO = "user-turns+numbers+tool-names+names+question-form/2"
+VETO = "user-turns+numbers+tool-names+names+question-form/3"
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # A Latin-script word (letters, digits, inner - or .: GPT-3, davinci-002, H.G), or a mark that ends
 # a sentence (the next word starts one), or any other run of word characters (a CJK run: not a name,
@@ -94,11 +94,12 @@ def tool_names(tools: str | None) -> frozenset[str]:
 
 # A user turn that only greets, says goodbye or thanks carries no request: a conversation that adds
 # "Have a nice day!" or "谢谢你的帮助！" asks for the same thing (FastChat, glaive). Compared after
-# lower-casing and dropping everything but letters, digits and spaces.
+# lower-casing and dropping everything but letters, digits and spaces. A bare "OK" / "好的" is not
+# one: it may answer the assistant's "Shall I include symbols?".
 GREETINGS = frozenset(
     "hi|hello|hey|hi there|hello there|what is up|whats up|sup|good morning|good afternoon|good evening"
-    "|how are you|goodbye|bye|bye bye|see you|see you later|have a nice day|have a good day|ok|okay"
-    "|你好|您好|嗨|哈喽|早上好|下午好|晚上好|再见|拜拜|好的".split("|")
+    "|how are you|goodbye|bye|bye bye|see you|see you later|have a nice day|have a good day"
+    "|你好|您好|嗨|哈喽|早上好|下午好|晚上好|再见|拜拜".split("|")
 )
 THANKS = re.compile(r"thank|thanks|thx|appreciate|谢谢|感谢|多谢|谢啦", re.IGNORECASE)
 _NOT_WORD = re.compile(r"[^\w ]+")
@@ -121,7 +122,7 @@ def is_pleasantry(turn: str) -> bool:
 # question ("Who created you?") want different answers ("No, I am…" / "Researchers at LMSYS"), so
 # they are different requests however alike their words. "Can/Could/Would you…" is a polite
 # request, not a yes-or-no question, and a yes-or-no sentence with a wh-word in it ("Do you know
-# what X is?") asks the wh-question. Chinese questions are not classified.
+# what X is?") asks the wh-question.
 YES_NO = frozenset("am is are was were do does did have has had".split())
 WH = frozenset("who what when where which why how whose whom".split())
 _QUESTION = re.compile(r"[^.!?\n]*\?")
