@@ -42,7 +42,9 @@ class ProjectLock:
     """``PROJECT.lock``, held while a review screen is open (see the module docstring per platform)."""
 
     def __init__(self, db_path: Path):
-        self.path = Path(str(db_path) + ".lock")
+        # Beside the file itself, not the name it was opened by: through a symlink (or `./p.db`,
+        # or another folder's `../x/p.db`) it is the same project, and one lock must stop both.
+        self.path = Path(os.path.realpath(db_path) + ".lock")
         self.fh: IO[str] | None = None
         self.warning: str | None = None  # set by acquire() where the platform has no lock
 

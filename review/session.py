@@ -7,6 +7,8 @@ raises has changed nothing (a change and the cursor move after it are one transa
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -403,16 +405,30 @@ class BulkPreview:
         }
 
 
+MAX_ID = 2**63 - 1  # SQLite's largest integer: no sample number is above it
+MAX_ID_PIECES = 10_000  # pieces of one --ids: past this, a file of numbers belongs in a queue or a tag
+
+
 def parse_ids(spec: str) -> list[tuple[int, int]]:
-    """`1,5-9` as inclusive ranges; ValueError saying what is wrong with a bad piece."""
+    """`1,5-9` as inclusive ranges; ValueError saying what is wrong with a bad piece. Only ASCII
+    digits count (`str.isdigit` accepts "²" and "٣"), and every number is a possible sample id."""
     ranges: list[tuple[int, int]] = []
-    for piece in spec.replace(" ", "").split(","):
-        if not piece:
-            continue
-        lo, dash, hi = piece.lstrip("#").partition("-")
-        if not lo.isdigit() or (dash and not hi.lstrip("#").isdigit()):
+    pieces = [p for p in spec.replace(" ", "").split(",") if p]
+    if len(pieces) > MAX_ID_PIECES:
+        raise ValueError(
+            f"--ids: {len(pieces):,} pieces, at most {MAX_ID_PIECES:,} — join neighbours into ranges (5-9) or tag them and use --queue tag=T"
+        )
+    for piece in pieces:
+        m = _ID_PIECE.fullmatch(piece)
+        if m is None:
             raise ValueError(f"--ids: {piece!r} is not a sample number or a range — write e.g. 1,5-9")
-        a, b = int(lo), int(hi.lstrip("#")) if dash else int(lo)
+        a = int(m.group(1))
+        b = int(m.group(2)) if m.group(2) is not None else a
+        for n in (a, b):
+            if not 1 <= n <= MAX_ID:
+                raise ValueError(
+                    f"--ids: {piece!r}: sample numbers start at 1 and end at {MAX_ID:,} — write e.g. 1,5-9"
+                )
         if b < a:
             raise ValueError(f"--ids: {piece!r} runs backwards — write {b}-{a}")
         ranges.append((a, b))
@@ -421,19 +437,23 @@ def parse_ids(spec: str) -> list[tuple[int, int]]:
     return ranges
 
 
+_ID_PIECE = re.compile(r"#?([0-9]{1,20})(?:-#?([0-9]{1,20}))?", re.ASCII)
+
+
 def select_ids(store: Store, spec: str) -> Selection:
     """Samples by number; every number must exist (ValueError naming the missing ones)."""
     ranges = parse_ids(spec)
-    found = store.ids_in_ranges(ranges)
-    wanted, end = 0, 0
-    for a, b in sorted(ranges):  # the size of the ranges' union: "1-5,3" asks for five samples
-        a = max(a, end + 1)
-        if b >= a:
-            wanted += b - a + 1
-            end = b
+    union: list[tuple[int, int]] = []  # "1-5,3" asks for five samples, and reads them once
+    for a, b in sorted(ranges):
+        if union and a <= union[-1][1] + 1:
+            union[-1] = (union[-1][0], max(union[-1][1], b))
+        else:
+            union.append((a, b))
+    found = store.ids_in_ranges(union)
+    wanted = sum(b - a + 1 for a, b in union)
     if len(found) < wanted:
         have = set(found)
-        missing = [i for a, b in ranges for i in range(a, min(b, a + 10_000) + 1) if i not in have][:5]
+        missing = list(itertools.islice((i for a, b in union for i in range(a, b + 1) if i not in have), 5))
         raise ValueError(
             f"--ids: no sample {', '.join(f'#{i}' for i in missing)}"
             + (f" ({wanted - len(found):,} of {wanted:,} missing)" if wanted - len(found) > len(missing) else "")

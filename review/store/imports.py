@@ -30,6 +30,26 @@ _STAGE_COLUMNS = (
     "position, line, system, turns, tools, raw, content_hash, prompt_hash, answer_hash, prompt_chars, answer_chars,"
     " n_turns, rejected, label, media"
 )
+_MAX_ID = 2**63 - 1  # SQLite's largest integer
+# Every column that names a sample by id (tests/test_import_ids.py checks the schema has no other).
+_SAMPLE_ID_COLUMNS = (
+    ("samples", ("id",)),
+    ("events", ("sample_id",)),
+    ("decisions", ("sample_id",)),
+    ("decision_tags", ("sample_id",)),
+    ("analysis_texts", ("sample_id",)),
+    ("dup_clusters", ("sample_id", "partner")),
+    ("dup_queue", ("sample_id",)),
+    ("leaks", ("sample_id",)),
+    ("style_samples", ("sample_id",)),
+    ("style_flags", ("sample_id", "partner")),
+    ("style_queue", ("sample_id",)),
+    ("batch_items", ("sample_id",)),
+    ("export_items", ("sample_id",)),
+    ("goal_relevance", ("sample_id",)),
+    ("pair_flags", ("sample_id", "partner")),
+    ("pair_queue", ("sample_id",)),
+)
 COPY_CACHE_KIB = -65536  # the page cache while an import's stage is copied in: 64 MiB
 
 
@@ -218,7 +238,14 @@ class ImportRepo(StagingRepo):
                 ),
             )
             source_id = int(cur.lastrowid or 0)
-            first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM samples").fetchone()[0])
+            first = self._first_free_id(conn)
+            if first + added - 1 > _MAX_ID:
+                raise StorageError(
+                    self.path,
+                    "other",
+                    f"{self.path}: sample numbers would pass {_MAX_ID:,} (the project's numbers reach"
+                    f" #{first - 1:,}) — import into a new project",
+                )
             self._meta_set(PENDING_STAGE, stage)
             self._meta_set(PENDING_SOURCE, str(source_id))
             self._meta_set(PENDING_FROM, str(first))
@@ -274,6 +301,22 @@ class ImportRepo(StagingRepo):
             **shown,
             respelt=reader.respelt,
         )
+
+    @staticmethod
+    def _first_free_id(conn: sqlite3.Connection) -> int:
+        """The first id no table names: above the last sample and above every sample id that a
+        decision, an event, a tag, a batch, an export or an analysis row carries. A project file
+        from elsewhere may hold decisions for samples it does not have; new samples must never
+        arrive already decided (red team, 2026-12-04: the recipient's own sample arrived dropped)."""
+        top = 0
+        for table, cols in _SAMPLE_ID_COLUMNS:
+            for col in cols:
+                v = conn.execute(f"SELECT max({col}) FROM {table}").fetchone()[0]  # an index answers it
+                if v is not None and not isinstance(v, int):  # text or a blob sorts above integers
+                    q = f"SELECT max({col}) FROM {table} WHERE typeof({col}) = 'integer'"
+                    v = conn.execute(q).fetchone()[0]
+                top = max(top, int(v or 0))
+        return top + 1
 
     @contextmanager
     def _copy_cache(self) -> Iterator[None]:
