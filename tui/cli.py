@@ -103,6 +103,15 @@ def parse_map(values: tuple[str, ...]) -> dict[str, str] | None:
     return out
 
 
+FIELD_NAME_CHARS = 40  # a field name in a one-line summary: a 10,000-character key is a data problem, not a name
+
+
+def _field_name(name: str) -> str:
+    """A field name as a summary line shows it: sanitised, and cut with "…" past FIELD_NAME_CHARS."""
+    shown = sanitize(name, oneline=True)
+    return shown if len(shown) <= FIELD_NAME_CHARS else shown[: FIELD_NAME_CHARS - 1] + "…"
+
+
 def _not_imported(path: str, earlier: Sequence[str], *, name: bool = False) -> str:
     """What a failed import of `path` left: nothing, or the files imported before it in this command
     (each file is its own transaction)."""
@@ -191,7 +200,7 @@ def do_import(
         if unread:
             click.echo(
                 "  fields not shown as turns (kept in each record's raw text, v in the review; export keeps them): "
-                + ", ".join(sanitize(f, oneline=True) for f in unread[:12])
+                + ", ".join(_field_name(f) for f in unread[:12])
                 + (f" and {len(unread) - 12} more" if len(unread) > 12 else "")
             )
     if report.repeated_records:
@@ -344,7 +353,8 @@ def import_cmd(
             if unread:
                 click.echo(
                     f"  {sanitize(p.name, oneline=True)}: not read by its dataset_info entry (LLaMA-Factory ignores them "
-                    f"too; they stay in exported records): {', '.join(sanitize(f, oneline=True) for f in unread)}"
+                    f"too; they stay in exported records): {', '.join(_field_name(f) for f in unread[:12])}"
+                    + (f" and {len(unread) - 12} more" if len(unread) > 12 else "")
                 )
 
 
