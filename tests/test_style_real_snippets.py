@@ -125,6 +125,8 @@ def test_the_format_or_genre_the_prompt_asks_for_is_not_drift():
     words = "1. Sprinting\n2. Jogging\n3. Endurance\n4. Speed"
     assert odd_one(words, "Explain the topic.")
     assert odd_one(words, "Generate a series of 8 words the describe running.") == ()  # alpaca_en 544
+    assert odd_one(words, "给出四个描述跑步的词。") == ()
+    assert odd_one(words, "写一个关于跑步的段落。")  # 一个 asks for one text, not for items
     # alpaca_data 4086: an apology and an offer are what a reply to a complaint says
     reply = "We apologize for the inconvenience. We will send the correct item. Please let us know if you have any questions."
     assert any("apology" in d for d in odd_one(reply, "Explain the topic."))

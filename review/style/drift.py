@@ -77,7 +77,7 @@ _GREETS = r"|^\s*(?:hi|hello|hey|你好|您好|嗨)\b"
 _ITEMS = (
     r"|\bseries of\b|\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several) (?:\w+ )?(?:words|items|things|ways|"
     r"examples|ideas|tips|reasons|names|steps|facts|questions|adjectives|verbs|nouns|synonyms|benefits|points)\b|"
-    r"[\d一二三四五六七八九十几]+(?:个|种|条|点|项)"
+    r"(?<![\d一])(?:[2-9]|\d{2,}|[两二三四五六七八九十几])(?:个|种|条|点|项)"  # not 一个: "写一个故事" asks for one
 )
 # Format the prompt asks for: having it is not drift (lacking it still can be).
 PROMPT_ASKS = {
