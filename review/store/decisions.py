@@ -66,6 +66,7 @@ EVENT_KINDS = ("keep", "drop", "clear", "tag", "untag", "note", "swap", "flip", 
 # clear): the event kind, the verdict it gives and the `pref` it records. Un-swapping is a keep.
 PREF_EVENTS = {"swap": ("keep", "swapped"), "flip": ("keep", "flipped"), "both-bad": ("drop", "both-bad")}
 VERDICT_EVENTS = ("keep", "drop", "clear", *PREF_EVENTS)
+VERDICTS = ("keep", "drop")  # what a decision's verdict column holds besides NULL
 
 
 def apply_change(d: Decision, c: Change) -> Decision:
@@ -211,7 +212,6 @@ class DecisionRepo(GoalRepo, SampleRepo):
         if any(not t.strip() for t in tags):
             raise ValueError("a tag cannot be empty")
         ids = json.dumps(list(sample_ids))
-        in_ids = "SELECT value FROM json_each(?)"
         t = now()
         with self.tx() as conn:
             self._check_goal(goal_id, revision)
@@ -222,11 +222,10 @@ class DecisionRepo(GoalRepo, SampleRepo):
                 ).lastrowid
                 or 0
             )
-            old = conn.execute(
-                f"SELECT verdict, reason, count(*) FROM decisions WHERE goal_id = ? AND sample_id IN ({in_ids})"
-                " GROUP BY verdict, reason",
-                (goal_id, ids),
-            ).fetchall()
+            # The ids drive the join (CROSS JOIN keeps them outer: each is one primary-key lookup).
+            old = self._verdict_counts(
+                "FROM json_each(?) j CROSS JOIN decisions d ON d.goal_id = ? AND d.sample_id = j.value", (ids, goal_id)
+            )
             events = [(verdict, reason, None)] + [("tag", None, tg) for tg in tags]
             if note is not None:
                 events.append(("note", None, note))
@@ -237,9 +236,12 @@ class DecisionRepo(GoalRepo, SampleRepo):
                     (aid, goal_id, kind, why, value, t, ids),
                 )
             new_tags = json.dumps(sorted(tags), ensure_ascii=False)
+            # A sample with no tags, or with exactly these, gets these as they are; only one with
+            # others has the two lists merged (a subquery per sample, most of this statement's time).
             merged = (
-                "replace((SELECT json_group_array(value) FROM (SELECT value FROM json_each(decisions.tags)"
-                " UNION SELECT value FROM json_each(?) ORDER BY 1)), '\",\"', '\", \"')"
+                "CASE WHEN decisions.tags IN ('[]', excluded.tags) THEN excluded.tags ELSE"
+                " replace((SELECT json_group_array(value) FROM (SELECT value FROM json_each(decisions.tags)"
+                " UNION SELECT value FROM json_each(?) ORDER BY 1)), '\",\"', '\", \"') END"
             )
             conn.execute(
                 "INSERT INTO decisions (goal_id, sample_id, verdict, reason, note, tags)"
@@ -254,11 +256,8 @@ class DecisionRepo(GoalRepo, SampleRepo):
             deltas: dict[tuple[str, str], int] = {("verdict", verdict): len(sample_ids)}
             if reason:
                 deltas[("reason", reason)] = len(sample_ids)
-            for v, r, n in old:
-                if v:
-                    deltas[("verdict", v)] = deltas.get(("verdict", v), 0) - n
-                if r:
-                    deltas[("reason", r)] = deltas.get(("reason", r), 0) - n
+            for key, n in old.items():
+                deltas[key] = deltas.get(key, 0) - n
             for tg in tags:
                 before = conn.total_changes
                 conn.execute(
@@ -365,84 +364,107 @@ class DecisionRepo(GoalRepo, SampleRepo):
 
     def _restate(self, goal_id: int, action_id: int) -> list[int]:
         """Re-derive, from the log, the state of every sample an action touched (after its
-        `undone` flag changed); returns those samples. Set-wise: the replay is one query folded
-        by apply_change, the state one executemany, and the tallies move by the difference of
-        the touched samples' grouped counts before and after (no per-sample old state is read)."""
+        `undone` flag changed); returns those samples (ascending). Set-wise, a fixed number of
+        statements however many samples: one pass over the touched samples' live events folds
+        each into its new state (a temporary table, beside the state it replaces); only the rows
+        that change are written, and the tallies move by the difference of those rows' counts
+        before and after."""
         conn = self.conn
-        # The touched samples, listed once into a temporary table (this connection's own, gone
-        # with it) that every statement below joins by primary key.
+        args = {"goal": goal_id, "action": action_id}
+        # Temporary tables are this connection's own and go with it.
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS restate_ids (sample_id INTEGER PRIMARY KEY)")
-        conn.execute("DELETE FROM temp.restate_ids")
         conn.execute(
-            "INSERT INTO temp.restate_ids (sample_id) SELECT DISTINCT sample_id FROM events WHERE action_id = ?",
-            (action_id,),
+            "CREATE TEMP TABLE IF NOT EXISTS restate_new (sample_id INTEGER PRIMARY KEY, verdict TEXT, reason TEXT,"
+            " note TEXT, tags TEXT, pref TEXT, had INTEGER, old_verdict TEXT, old_reason TEXT, old_note TEXT,"
+            " old_tags TEXT, old_pref TEXT)"
+        )
+        conn.execute("DELETE FROM temp.restate_ids")
+        conn.execute("DELETE FROM temp.restate_new")
+        # An action's events were written in one transaction, so their ids are one run: read in
+        # primary-key order (through events_action alone each row would be a separate fetch).
+        conn.execute(
+            "INSERT OR IGNORE INTO temp.restate_ids (sample_id) SELECT sample_id FROM events WHERE id BETWEEN"
+            " (SELECT min(id) FROM events WHERE action_id = :action) AND"
+            " (SELECT max(id) FROM events WHERE action_id = :action) AND action_id = :action",
+            args,
         )
         touched = [r[0] for r in conn.execute("SELECT sample_id FROM temp.restate_ids ORDER BY sample_id")]
-        touched_sql = "SELECT sample_id FROM temp.restate_ids WHERE ? IS NOT NULL"  # the ? keeps each call's arguments
+        if not touched:
+            return []
 
-        def grouped() -> dict[tuple[str, str], int]:
-            out: dict[tuple[str, str], int] = {}
-            for v, r, n in conn.execute(
-                f"SELECT verdict, reason, count(*) FROM decisions WHERE goal_id = ? AND sample_id IN ({touched_sql})"
-                " GROUP BY verdict, reason",
-                (goal_id, action_id),
-            ):
-                if v:
-                    out[("verdict", v)] = out.get(("verdict", v), 0) + n
-                if r:
-                    out[("reason", r)] = out.get(("reason", r), 0) + n
-            for tg, n in conn.execute(
-                f"SELECT tag, count(*) FROM decision_tags WHERE goal_id = ? AND sample_id IN ({touched_sql})"
-                " GROUP BY tag",
-                (goal_id, action_id),
-            ):
-                out[("tag", tg)] = n
-            return out
+        def live(e: str) -> str:
+            return f"{e}.action_id NOT IN (SELECT id FROM actions WHERE goal_id = :goal AND undone = 1)"
 
-        before = grouped()
-        live = (
-            "FROM events e JOIN actions a ON a.id = e.action_id"
-            f" WHERE e.goal_id = ? AND e.sample_id IN ({touched_sql}) AND a.undone = 0"
+        # The fold of apply_change in SQL: the latest live verdict event gives verdict, reason and
+        # pref; the latest live note event the note; a tag is held when its latest live tag or
+        # untag event is a tag (sorted, the tags column's form: see tags_json). One pass over each
+        # sample's events (events_goal_sample, in sample order: no sort); the tag fold only for
+        # samples that have live tag events at all, and short for the common case of tag events
+        # that all name the same tag with no untag among them (json_array of one: the same form).
+        verdicts = ", ".join(repr(k) for k in VERDICT_EVENTS)
+        conn.execute(
+            "INSERT INTO temp.restate_new SELECT x.sample_id,"
+            " CASE v.kind WHEN 'keep' THEN 'keep' WHEN 'drop' THEN 'drop' WHEN 'swap' THEN 'keep'"
+            " WHEN 'flip' THEN 'keep' WHEN 'both-bad' THEN 'drop' END,"
+            " CASE v.kind WHEN 'drop' THEN v.reason WHEN 'both-bad' THEN v.reason END,"
+            " coalesce(n.value, ''),"
+            " CASE WHEN NOT x.tagged THEN '[]' WHEN NOT x.untagged AND x.tag0 = x.tag1 THEN json_array(x.tag0)"
+            " ELSE (SELECT replace(json_group_array(value), '\",\"', '\", \"') FROM"
+            " (SELECT e.value FROM events e WHERE e.goal_id = :goal AND e.sample_id = x.sample_id"
+            f" AND e.kind = 'tag' AND {live('e')} AND NOT EXISTS (SELECT 1 FROM events u WHERE u.goal_id = :goal"
+            " AND u.sample_id = x.sample_id AND u.id > e.id AND u.value = e.value AND u.kind IN ('tag', 'untag')"
+            f" AND {live('u')}) ORDER BY e.value)) END,"
+            " CASE v.kind WHEN 'swap' THEN 'swapped' WHEN 'flip' THEN 'flipped' WHEN 'both-bad' THEN 'both-bad'"
+            " ELSE '' END,"
+            " d.sample_id IS NOT NULL, d.verdict, d.reason, d.note, d.tags, d.pref"
+            f" FROM (SELECT t.sample_id, max(CASE WHEN e.kind IN ({verdicts}) THEN e.id END) AS vid,"
+            " max(CASE WHEN e.kind = 'note' THEN e.id END) AS nid, max(e.kind IN ('tag', 'untag')) AS tagged,"
+            " max(e.kind = 'untag') AS untagged, min(CASE WHEN e.kind = 'tag' THEN e.value END) AS tag0,"
+            " max(CASE WHEN e.kind = 'tag' THEN e.value END) AS tag1"
+            " FROM temp.restate_ids t LEFT JOIN events e ON e.goal_id = :goal AND e.sample_id = t.sample_id"
+            f" AND {live('e')} GROUP BY t.sample_id) x"
+            " LEFT JOIN events v ON v.id = x.vid LEFT JOIN events n ON n.id = x.nid"
+            " LEFT JOIN decisions d ON d.goal_id = :goal AND d.sample_id = x.sample_id",
+            args,
         )
-        # The replay in SQL for what a fold reduces to "the latest event wins" (apply_change:
-        # keep/drop/clear set verdict and reason, note sets the note); tags fold in Python, only
-        # for the samples that have tag events at all.
+        # Nothing to write for a sample already in its new state (an undecided one: no row or
+        # an undecided row).
+        conn.execute(
+            "DELETE FROM temp.restate_new WHERE CASE WHEN had THEN verdict IS old_verdict AND reason IS old_reason"
+            " AND note IS old_note AND tags IS old_tags AND pref IS old_pref"
+            " ELSE verdict IS NULL AND note = '' AND tags = '[]' AND pref = '' END"
+        )
+        retagged = "SELECT sample_id FROM temp.restate_new WHERE tags IS NOT old_tags"
+
+        def tag_counts() -> dict[tuple[str, str], int]:
+            return {
+                ("tag", tg): n
+                for tg, n in conn.execute(
+                    f"SELECT tag, count(*) FROM decision_tags WHERE goal_id = :goal AND sample_id IN ({retagged})"
+                    " GROUP BY tag",
+                    args,
+                )
+            }
+
+        before = self._verdict_counts(
+            "FROM (SELECT old_verdict AS verdict, old_reason AS reason FROM temp.restate_new) d", ()
+        )
+        before.update(tag_counts())
+        after = self._verdict_counts("FROM temp.restate_new d", ())
         conn.execute(
             "INSERT INTO decisions (goal_id, sample_id, verdict, reason, note, tags, pref)"
-            " SELECT ?, t.sample_id, CASE v.kind WHEN 'keep' THEN 'keep' WHEN 'drop' THEN 'drop'"
-            " WHEN 'swap' THEN 'keep' WHEN 'flip' THEN 'keep' WHEN 'both-bad' THEN 'drop' END,"
-            " CASE v.kind WHEN 'drop' THEN v.reason WHEN 'both-bad' THEN v.reason END, coalesce(n.value, ''), '[]',"
-            " CASE v.kind WHEN 'swap' THEN 'swapped' WHEN 'flip' THEN 'flipped' WHEN 'both-bad' THEN 'both-bad'"
-            " ELSE '' END"
-            f" FROM ({touched_sql}) t"
-            f" LEFT JOIN (SELECT e.sample_id, e.kind, e.reason, max(e.id) {live}"
-            f" AND e.kind IN ({', '.join(repr(k) for k in VERDICT_EVENTS)}) GROUP BY e.sample_id) v"
-            " ON v.sample_id = t.sample_id"
-            f" LEFT JOIN (SELECT e.sample_id, e.value, max(e.id) {live}"
-            " AND e.kind = 'note' GROUP BY e.sample_id) n ON n.sample_id = t.sample_id WHERE true"
+            " SELECT :goal, sample_id, verdict, reason, note, tags, pref FROM temp.restate_new WHERE true"
             " ON CONFLICT(goal_id, sample_id) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason,"
             " note = excluded.note, tags = excluded.tags, pref = excluded.pref",
-            (goal_id, action_id, goal_id, action_id, goal_id, action_id),
+            args,
         )
-        tags: dict[int, Decision] = {}
-        for sid, kind, value in conn.execute(
-            f"SELECT e.sample_id, e.kind, e.value {live} AND e.kind IN ('tag', 'untag') ORDER BY e.sample_id, e.id",
-            (goal_id, action_id),
-        ):
-            tags[sid] = apply_change(tags.get(sid, UNDECIDED), Change(sid, kind, None, value))
+        conn.execute(f"DELETE FROM decision_tags WHERE goal_id = :goal AND sample_id IN ({retagged})", args)
         conn.execute(
-            f"DELETE FROM decision_tags WHERE goal_id = ? AND sample_id IN ({touched_sql})", (goal_id, action_id)
+            "INSERT INTO decision_tags (goal_id, tag, sample_id) SELECT :goal, j.value, r.sample_id"
+            " FROM temp.restate_new r, json_each(r.tags) j WHERE r.tags IS NOT r.old_tags AND r.tags != '[]'",
+            args,
         )
-        with_tags = [(sid, d.tags) for sid, d in tags.items() if d.tags]
-        conn.executemany(
-            "UPDATE decisions SET tags = ? WHERE goal_id = ? AND sample_id = ?",
-            [(tags_json(t), goal_id, sid) for sid, t in with_tags],
-        )
-        conn.executemany(
-            "INSERT INTO decision_tags (goal_id, tag, sample_id) VALUES (?, ?, ?)",
-            [(goal_id, tg, sid) for sid, t in with_tags for tg in t],
-        )
-        after = grouped()
+        after.update(tag_counts())
         conn.executemany(
             "INSERT INTO tallies (goal_id, kind, key, n) VALUES (?, ?, ?, ?)"
             " ON CONFLICT(goal_id, kind, key) DO UPDATE SET n = n + excluded.n",
@@ -453,6 +475,32 @@ class DecisionRepo(GoalRepo, SampleRepo):
             ],
         )
         return touched
+
+    def _verdict_counts(self, source: str, params: Sequence[object]) -> dict[tuple[str, str], int]:
+        """How many rows `source` (a FROM clause whose rows are `d`, with verdict and reason
+        columns) holds of each verdict and each reason, as tally keys. One pass of sums over the
+        values winnow writes (a GROUP BY would sort every row: at 100,000 that sort is most of
+        the cost); any other value, which only a file changed outside winnow holds, is counted
+        by a GROUP BY instead."""
+        sums = [f"sum(d.verdict = '{v}')" for v in VERDICTS] + [f"sum(d.reason = '{r}')" for r in REASONS]
+        row = self.conn.execute(
+            f"SELECT count(d.verdict), count(d.reason), {', '.join(sums)} {source}", params
+        ).fetchone()
+        n_verdicts, n_reasons, *ns = (n or 0 for n in row)
+        out: dict[tuple[str, str], int] = {}
+        keys = [("verdict", v) for v in VERDICTS] + [("reason", r) for r in REASONS]
+        for key, n in zip(keys, ns, strict=True):
+            if n:
+                out[key] = n
+        if n_verdicts == sum(ns[: len(VERDICTS)]) and n_reasons == sum(ns[len(VERDICTS) :]):
+            return out
+        out = {}
+        for v, r, n in self.conn.execute(f"SELECT d.verdict, d.reason, count(*) {source} GROUP BY 1, 2", params):
+            if v:
+                out[("verdict", v)] = out.get(("verdict", v), 0) + n
+            if r:
+                out[("reason", r)] = out.get(("reason", r), 0) + n
+        return out
 
     def action_info(self, action_id: int) -> tuple[str, dict | None] | None:
         """(kind, detail) of one action; detail is what a bulk action selected (None otherwise)."""
