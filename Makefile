@@ -1,7 +1,7 @@
 # Developer tasks. `make test` is the README's test command minus the install.
 PY ?= .venv/bin/python
 
-.PHONY: test check lint screenshots bench reliability
+.PHONY: test check lint screenshots bench reliability schema
 test:
 	$(PY) -m pytest
 
@@ -18,6 +18,10 @@ screenshots:
 
 bench:
 	$(PY) -m benchmarks
+
+# review/schema_expected.py from a replay of every migration (after adding one; a test checks it).
+schema:
+	$(PY) -m review.schema --write
 
 # The full reliability suite (>= 100 kill trials; about 15 minutes). CI runs the reduced form
 # inside pytest (tests/test_reliability.py).

@@ -12,34 +12,79 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
 
-Step = Callable[[Database], None]
+Step = Callable[["Database"], None]
 
-migrations = Migrations("winnow")
+SET_NAME = "winnow"  # the migration set's name in the bookkeeping table
+MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' bookkeeping table (Migrations.migrations_table)
+
 # Our own list of the steps, in the order they apply: sqlite-utils keeps its list private, so the
-# names (NAMES, below) and a subset (migration_set) are derived from this one.
+# names (NAMES, below) and a subset (migration_set) are derived from this one. sqlite-utils is
+# imported only to run migrations (and `migrations`, the full set, is built on first use): opening
+# an up-to-date project reads the bookkeeping table with plain sqlite3 (applied_names).
 STEPS: list[Step] = []
 
 
 def step(fn: Step) -> Step:
-    """Register a migration: appended to STEPS and to `migrations` (sqlite-utils' public decorator;
-    its name is the function's)."""
+    """Register a migration: appended to STEPS (its name is the function's); it joins sqlite-utils'
+    migration set, through its public decorator, when `migrations` or migration_set() builds one."""
     STEPS.append(fn)
-    return migrations()(fn)
+    return fn
 
 
 def migration_set(names: Iterable[str]) -> Migrations:
     """A fresh migration set of winnow's name holding those of our steps named in `names`, in
     their order there (names unknown here are left out); through the public decorator only."""
+    from sqlite_utils.migrations import Migrations
+
     by_name = {fn.__name__: fn for fn in STEPS}
-    subset = Migrations(migrations.name)
+    subset = Migrations(SET_NAME)
     for name in dict.fromkeys(names):
         if name in by_name:
             subset()(by_name[name])
     return subset
+
+
+_all: list[Migrations] = []
+
+
+def __getattr__(name: str) -> Migrations:
+    """`migrations`: every step as one sqlite-utils migration set, built (and sqlite-utils
+    imported) on first use."""
+    if name != "migrations":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if not _all:
+        _all.append(migration_set(NAMES))
+    return _all[0]
+
+
+def applied_names(conn: sqlite3.Connection) -> list[str]:
+    """The names sqlite-utils' `migrations.applied(db)` reads, in the order they were applied, read
+    with plain sqlite3 as it reads them: from a table or view named exactly `_sqlite_migrations`
+    (none: nothing applied), its rows of winnow's set in rowid order. The file is untrusted: only
+    this SELECT runs on it; a table without a `name` column fails with sqlite3's "no such column"
+    (sqlite-utils' `select *` raised KeyError) and one without `applied_at` is left to the schema
+    check (sqlite-utils raised KeyError)."""
+    kinds = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')", (MIGRATIONS_TABLE,)
+    ).fetchall()
+    if not kinds:
+        return []
+    rows = conn.execute(
+        f'SELECT name FROM "{MIGRATIONS_TABLE}" WHERE migration_set = ? ORDER BY rowid', (SET_NAME,)
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def pending_names(conn: sqlite3.Connection) -> list[str]:
+    """Our steps the file does not record as applied, in order (sqlite-utils' `pending`)."""
+    done = set(applied_names(conn))
+    return [n for n in NAMES if n not in done]
 
 
 def run_script(db: Database, script: str) -> None:

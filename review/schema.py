@@ -21,18 +21,22 @@ winnow's own statements. Two defences, applied on every open (`review.store.Stor
    - `PRAGMA cell_size_check = ON`: a crafted b-tree page is reported as damage rather than read.
 
 2. `problems(conn)`: the file's `sqlite_master` compared with the schema winnow's own migrations
-   create. The expected schema is derived, never written down: the migrations the file records as
-   applied (review/migrations.py, in the order it applied them) are run on an in-memory database
-   and its `sqlite_master` read back (tables, indexes, triggers, views; their SQL normalised:
-   case, whitespace, comments and identifier quoting do not count). Every other object, every
+   create. The expected schema is derived from the migrations: those the file records as applied
+   (review/migrations.py, in the order it applied them) are run on an in-memory database and its
+   `sqlite_master` read back (tables, indexes, triggers, views; their SQL normalised: case,
+   whitespace, comments and identifier quoting do not count). For every step in order (an
+   up-to-date project) that replay is written down in review/schema_expected.py by
+   `python -m review.schema --write` and checked against a fresh one by
+   tests/test_schema_expected.py, so no start-up replays it. Every other object, every
    missing one and every one whose SQL differs is a problem; `refusal()` words the first one as
    one line that names it and says what to do. Tables of the analysis (m002) and style (m003)
    modules are created by those migrations, so they are known the same way. The only objects a
    file may hold beyond those are the statistics tables SQLite's own ANALYZE creates.
 
 The comparison reads `sqlite_master` only (never a table's rows), whatever the size of the
-project: deriving the expected schema takes about 10 ms once per process (per list of applied
-migrations), each open after that about 0.2 ms more than without the check.
+project: deriving the expected schema of an older list of applied migrations takes about 10 ms
+once per process (and imports sqlite-utils, as migrating does); an up-to-date project's is read
+from the generated module; each open after that costs about 0.2 ms more than without the check.
 """
 
 from __future__ import annotations
@@ -43,9 +47,7 @@ import re
 import sqlite3
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
-from .migrations import NAMES, migration_set, migrations
+from .migrations import MIGRATIONS_TABLE, NAMES, SET_NAME, migration_set
 
 # Python 3.12+ names for sqlite3_db_config options (absent on 3.11, which has no setconfig).
 _DBCONFIG_OFF_ON = (("SQLITE_DBCONFIG_DEFENSIVE", True), ("SQLITE_DBCONFIG_TRUSTED_SCHEMA", False))
@@ -136,7 +138,7 @@ def _entries(conn: sqlite3.Connection) -> list[tuple[Entry, int]]:
     out = []
     for t, n, tb, r, s in rows:
         sql = normalise(s)
-        if t == "table" and _lower(str(n)) == _lower(migrations.migrations_table):
+        if t == "table" and _lower(str(n)) == _lower(MIGRATIONS_TABLE):
             sql = _bookkeeping(conn)
         out.append((Entry(str(t), str(n), str(tb), sql), r))
     return out
@@ -145,7 +147,7 @@ def _entries(conn: sqlite3.Connection) -> list[tuple[Entry, int]]:
 def _bookkeeping(conn: sqlite3.Connection) -> str:
     """sqlite-utils' migrations table, compared by its column names: sqlite-utils writes its CREATE
     TABLE itself, and another release may spell the types differently for a file it made."""
-    cols = conn.execute(f"SELECT name FROM pragma_table_info('{migrations.migrations_table}', 'main')").fetchall()
+    cols = conn.execute(f"SELECT name FROM pragma_table_info('{MIGRATIONS_TABLE}', 'main')").fetchall()
     return "columns " + ",".join(sorted(_lower(str(c[0])) for c in cols))
 
 
@@ -158,9 +160,39 @@ class Expected:
 
 @functools.lru_cache(maxsize=16)
 def expected(applied: tuple[str, ...]) -> Expected:
-    """The schema winnow's migrations create when exactly `applied` ran, in that order: derived by
-    running them on an in-memory database (names unknown to this winnow are skipped; the caller
-    refuses such a file as written by a newer winnow)."""
+    """The schema winnow's migrations create when exactly `applied` ran, in that order (names
+    unknown to this winnow are skipped; the caller refuses such a file as written by a newer
+    winnow). For every step in order, what an up-to-date project holds, it is read from
+    review/schema_expected.py, written by replay() (`python -m review.schema --write`; a test
+    replays and compares, so it cannot drift); for any other list, replayed."""
+    if applied == NAMES:
+        from . import schema_expected as gen
+
+        if tuple(gen.NAMES) == NAMES:
+            objects = {e.key: e for e in (Entry(*row) for row in gen.OBJECTS)}
+            optional = {e.key: e for e, _ in _statistics_tables() if e.key not in objects}
+            return Expected(objects, optional, frozenset(e.signature for e in objects.values()))
+    return replay(applied)
+
+
+def _statistics_tables() -> list[tuple[Entry, int]]:
+    """The tables this SQLite's ANALYZE creates (sqlite_stat1, and sqlite_stat4 where it is built
+    with it): measured here, not written down, as they depend on how SQLite was compiled."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute("CREATE TABLE t(a)")
+        conn.execute("CREATE INDEX t_a ON t(a)")
+        conn.execute("ANALYZE")
+        return [(e, r) for e, r in _entries(conn) if e.type == "table" and e.name != "t"]
+    finally:
+        conn.close()
+
+
+def replay(applied: tuple[str, ...]) -> Expected:
+    """expected(applied) derived by running those migrations on an in-memory database and reading
+    its sqlite_master back (before and after ANALYZE)."""
+    from sqlite_utils import Database
+
     subset = migration_set(applied)
     db = Database(memory=True, execute_plugins=False)
     try:
@@ -180,7 +212,7 @@ def applied_migrations(conn: sqlite3.Connection) -> tuple[str, ...]:
     """Names of the winnow migrations the file records as applied, in the order they ran."""
     try:
         rows = conn.execute(
-            "SELECT name FROM main._sqlite_migrations WHERE migration_set = ? ORDER BY rowid", (migrations.name,)
+            "SELECT name FROM main._sqlite_migrations WHERE migration_set = ? ORDER BY rowid", (SET_NAME,)
         ).fetchall()
     except sqlite3.OperationalError as e:
         if "no such table" in str(e) or "no such column" in str(e):
@@ -237,7 +269,7 @@ def problems(conn: sqlite3.Connection) -> list[Problem]:
     try:
         exp = expected(applied)
     except sqlite3.Error as e:  # e.g. a step recorded before the one that creates the table it alters
-        bookkeeping = Entry("table", migrations.migrations_table, migrations.migrations_table, None)
+        bookkeeping = Entry("table", MIGRATIONS_TABLE, MIGRATIONS_TABLE, None)
         detail = f"its list of applied schema steps, {', '.join(applied)}, is not one winnow writes ({e})"
         return [Problem("damaged", bookkeeping, detail=detail)]
     out: list[Problem] = []
@@ -304,3 +336,54 @@ def refusal(path: object, found: list[Problem]) -> str:
         todo = "open a copy made with winnow (ask its author for one)"
     more = f" (and {len(found) - 1} more difference{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
     return f"{path}: {p}{more} — {why}; {todo}"
+
+
+# ------------------------------------------------------------------------- the generated module
+
+
+def generated_module(exp: Expected) -> str:
+    """review/schema_expected.py's text for `exp`, the schema of every step (replay(NAMES))."""
+    rows = sorted((e.type, e.name, e.table, e.sql) for e in exp.objects.values())
+    lines = [
+        '"""The schema winnow\'s migrations create when every step ran, in order: what an up-to-date',
+        "project file holds (review/schema.py reads it instead of replaying every migration at each",
+        "start). Generated: do not edit; `python -m review.schema --write` (or `make schema`) rewrites",
+        'it from a replay, and tests/test_schema_expected.py fails when it differs from one."""',
+        "",
+        "# fmt: off",
+        f"NAMES = {NAMES!r}",
+        "",
+        "# (type, name, tbl_name, normalised SQL) of each object, as review.schema.Entry",
+        "OBJECTS = [",
+    ]
+    lines += [f"    {row!r}," for row in rows]
+    lines += ["]", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(
+        prog="python -m review.schema",
+        description="Write review/schema_expected.py: the schema of every migration, from a replay.",
+    )
+    parser.add_argument(
+        "--write", action="store_true", help="rewrite the module (without it: say whether it is current)"
+    )
+    args = parser.parse_args(argv)
+    path = Path(__file__).with_name("schema_expected.py")
+    text = generated_module(replay(NAMES))
+    current = path.exists() and path.read_text(encoding="utf-8") == text
+    if args.write:
+        if not current:
+            path.write_text(text, encoding="utf-8")
+        print(f"{path}: {'unchanged' if current else 'written'}")
+        return 0
+    print(f"{path}: {'current' if current else 'out of date: run python -m review.schema --write'}")
+    return 0 if current else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -10,12 +10,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
-from .. import schema
-from ..migrations import NAMES, migrations
+from .. import migrations, schema
+from ..migrations import NAMES
 from .errors import ProjectError, StorageError, storage_error, why_read_only
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def now() -> str:
@@ -57,8 +59,11 @@ class StoreBase:
         self._synchronous = ""
         conn = self._connect(check_same_thread)
         self.conn = conn
+        self._db: Database | None = None  # see `db`
         try:
-            self.db = Database(conn, execute_plugins=False)
+            # What sqlite-utils' Database sets on a connection it wraps (a REPLACE fires delete
+            # triggers), set here as it always was, before the sqlite-utils helpers are first used.
+            conn.execute("PRAGMA recursive_triggers = ON")
             self.set_busy_timeout(self.BUSY_TIMEOUT_MS)
             # Before anything writes (even the switch to WAL, which rewrites the header): a file
             # that is not winnow's, or whose schema holds objects winnow did not create, is refused
@@ -69,7 +74,7 @@ class StoreBase:
             wal = Path(str(self.path) + "-wal")
             if exists and not self.read_only and wal.exists() and wal.stat().st_size > 0:
                 self._probe_read_only()
-            self._check_file(self.db, fresh=not exists)
+            self._check_file(conn, fresh=not exists)
             if not self.read_only:
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if mode.lower() != "wal":
@@ -159,17 +164,17 @@ class StoreBase:
         try:
             schema.harden(probe)
             probe.execute("PRAGMA busy_timeout = 5000")
-            self._check_file(Database(probe, execute_plugins=False), fresh=False)
+            self._check_file(probe, fresh=False)
         except sqlite3.Error:
             pass  # e.g. a hot journal a read-only connection cannot roll back: checked below
         finally:
             probe.close()
 
-    def _check_file(self, db: Database, *, fresh: bool) -> None:
+    def _check_file(self, conn: sqlite3.Connection, *, fresh: bool) -> None:
         """Refuse a file from a newer winnow, one that is not a winnow project, and one whose schema
         is not exactly what winnow's migrations create (review/schema.py); reads only."""
         known = set(NAMES)
-        applied = [m.name for m in migrations.applied(db)]
+        applied = migrations.applied_names(conn)
         unknown = [n for n in applied if n not in known]
         if unknown:
             raise ProjectError(
@@ -177,17 +182,17 @@ class StoreBase:
                 "upgrade: pip install -U winnow-review"
             )
         if not applied and not fresh:
-            tables = set(db.table_names())
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if tables - {"_sqlite_migrations"}:
                 raise ProjectError(
                     f"{self.path}: an SQLite file, but not a winnow project — give winnow its own .db file"
                 )
-        found = schema.problems(db.conn)
+        found = schema.problems(conn)
         if found:
             raise ProjectError(schema.refusal(self.path, found))
 
     def _migrate(self, *, fresh: bool) -> None:
-        if migrations.pending(self.db):
+        if migrations.pending_names(self.conn):
             if self.read_only:
                 raise ProjectError(
                     f"{self.path}: read-only ({why_read_only(self.path)}), and made by an older winnow — "
@@ -195,11 +200,21 @@ class StoreBase:
                 )
             # One transaction: a new or upgraded project is either complete or as it was.
             with self.tx():
-                migrations.apply(self.db)
+                migrations.migrations.apply(self.db)
                 self._meta_set("schema", ",".join(NAMES))
                 if self._meta_get("created_at") is None:
                     self._meta_set("created_at", now())
                     self._meta_set("total_samples", "0")
+
+    @property
+    def db(self) -> Database:
+        """The connection as a sqlite-utils Database, for the code that uses its helpers; made
+        (and sqlite-utils imported) on first use: opening a project does not need it."""
+        if self._db is None:
+            from sqlite_utils import Database
+
+            self._db = Database(self.conn, execute_plugins=False)
+        return self._db
 
     def close(self) -> None:
         self.conn.close()

@@ -38,6 +38,9 @@ LAZY = [
     "review.analysis.run",
     "review.style.run",
 ]
+# Nor by opening a project: it reads the migrations applied with plain sqlite3 and the expected
+# schema from review/schema_expected.py; sqlite-utils (and the numpy it imports) only migrate.
+NOT_AT_OPEN = ["sqlite_utils", "numpy"]
 
 
 def test_opening_the_review_screen_imports_none_of_the_screens_it_does_not_show():
@@ -49,6 +52,31 @@ def test_opening_the_review_screen_imports_none_of_the_screens_it_does_not_show(
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []
+
+
+def test_opening_a_project_at_the_review_screen_imports_neither_sqlite_utils_nor_the_lazy_modules(tmp_path):
+    """In a fresh process, a real project opened at the review screen through Pilot, its first
+    sample painted: neither sqlite_utils nor numpy was imported, nor any of LAZY but the dialogs
+    (loaded by a worker once the sample is painted)."""
+    path = build_project(tmp_path / "p.db", [chat(f"Question {i}?", f"Answer {i}.") for i in range(5)])
+    code = f"""
+import asyncio, json, sys
+sys.path.insert(0, {str(ROOT / "tests" / "tui")!r})
+from tui_helpers import app_for, settle
+from tui.screens.review import ReviewScreen
+
+async def main():
+    app = app_for({str(path)!r})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen), app.screen
+        print(json.dumps([m for m in {[m for m in LAZY if m != "tui.screens.dialogs"] + NOT_AT_OPEN!r} if m in sys.modules]))
+
+asyncio.run(main())
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
 def test_the_lazily_loaded_dialogs_and_screens_still_open(tmp_path):
