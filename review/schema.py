@@ -45,6 +45,7 @@ import functools
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .migrations import MIGRATIONS_TABLE, NAMES, SET_NAME, migration_set
@@ -67,16 +68,13 @@ def harden(conn: sqlite3.Connection) -> None:
 
 # ------------------------------------------------------------------------------- normalised SQL
 
-_TOKEN = re.compile(
-    r"""
+_TOKEN_PATTERN = r"""
     (?P<string>'(?:[^']|'')*'?)
     | (?P<quoted>"(?:[^"]|"")*"?|\[[^\]]*\]?|`(?:[^`]|``)*`?)
     | (?P<skip>[\ \t\n\f\r]+|--[^\n]*|/\*.*?(?:\*/|\Z))  # SQLite's spaces are ASCII only: U+00A0 is a name
     | (?P<word>[A-Za-z0-9_$\x80-\U0010ffff]+)
     | (?P<other>.)
-    """,
-    re.S | re.X,
-)
+    """
 _PLAIN = re.compile(r"[a-z_][a-z0-9_$]*\Z")
 _ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 
@@ -85,15 +83,24 @@ def _lower(s: str) -> str:
     return s.lower() if s.isascii() else s.translate(_ASCII_LOWER)  # SQLite folds ASCII letters only
 
 
-@functools.lru_cache(maxsize=4096)
 def normalise(sql: str | None) -> str | None:
     """SQL text as a token sequence where only meaning counts: keywords and identifiers in ASCII
     lower case, identifier quoting ("x", [x], `x`, x) made one, whitespace and comments dropped.
-    String literals are kept exactly."""
+    String literals are kept exactly. The text of an object an up-to-date project holds is
+    looked up (review/schema_expected.py records tokenised()'s answer for each), not tokenised."""
+    if sql is None:
+        return None
+    known = _known_sql().get(sql)
+    return known if known is not None else tokenised(sql)
+
+
+@functools.lru_cache(maxsize=4096)
+def tokenised(sql: str | None) -> str | None:
+    """normalise(sql) computed: the tokeniser itself, which the replay and the generator use."""
     if sql is None:
         return None
     out = []
-    for m in _TOKEN.finditer(sql):
+    for m in _token().finditer(sql):
         kind, text = m.lastgroup, m.group()
         if kind == "skip":
             continue
@@ -107,6 +114,21 @@ def normalise(sql: str | None) -> str | None:
             text = _lower(text)
         out.append(text)
     return " ".join(out)
+
+
+@functools.cache
+def _token() -> re.Pattern[str]:
+    return re.compile(_TOKEN_PATTERN, re.S | re.X)  # compiled on first use: ~6 ms
+
+
+@functools.cache
+def _known_sql() -> dict[str, str]:
+    """normalise()'s answer for the SQL text of every object an up-to-date project holds, as
+    review/schema_expected.py records it (a test recomputes each): opening such a project
+    tokenises nothing."""
+    from . import schema_expected
+
+    return dict(getattr(schema_expected, "NORMALISED", ()))
 
 
 # ----------------------------------------------------------------------------- expected schema
@@ -133,11 +155,11 @@ class Entry:
         return (self.type, _lower(self.name), _lower(self.table), self.sql)
 
 
-def _entries(conn: sqlite3.Connection) -> list[tuple[Entry, int]]:
+def _entries(conn: sqlite3.Connection, norm: Callable[[str | None], str | None] = normalise) -> list[tuple[Entry, int]]:
     rows = conn.execute("SELECT type, name, tbl_name, rootpage, sql FROM main.sqlite_master").fetchall()
     out = []
     for t, n, tb, r, s in rows:
-        sql = normalise(s)
+        sql = norm(s)
         if t == "table" and _lower(str(n)) == _lower(MIGRATIONS_TABLE):
             sql = _bookkeeping(conn)
         out.append((Entry(str(t), str(n), str(tb), sql), r))
@@ -183,7 +205,8 @@ def _statistics_tables() -> list[tuple[Entry, int]]:
         conn.execute("CREATE TABLE t(a)")
         conn.execute("CREATE INDEX t_a ON t(a)")
         conn.execute("ANALYZE")
-        return [(e, r) for e, r in _entries(conn) if e.type == "table" and e.name != "t"]
+        rows = conn.execute("SELECT type, name, tbl_name, rootpage, sql FROM sqlite_master WHERE name LIKE 'sqlite%'")
+        return [(Entry(str(t), str(n), str(tb), normalise(s)), r) for t, n, tb, r, s in rows]
     finally:
         conn.close()
 
@@ -200,9 +223,9 @@ def replay(applied: tuple[str, ...]) -> Expected:
             subset.apply(db)
         else:  # a project file before its first migration ran: at most the empty bookkeeping table
             subset.ensure_migrations_table(db)
-        objects = {e.key: e for e, _ in _entries(db.conn)}
+        objects = {e.key: e for e, _ in _entries(db.conn, tokenised)}
         db.execute("ANALYZE")
-        optional = {e.key: e for e, _ in _entries(db.conn) if e.key not in objects}
+        optional = {e.key: e for e, _ in _entries(db.conn, tokenised) if e.key not in objects}
     finally:
         db.close()
     return Expected(objects, optional, frozenset(e.signature for e in objects.values()))
@@ -341,8 +364,23 @@ def refusal(path: object, found: list[Problem]) -> str:
 # ------------------------------------------------------------------------- the generated module
 
 
-def generated_module(exp: Expected) -> str:
-    """review/schema_expected.py's text for `exp`, the schema of every step (replay(NAMES))."""
+def replayed_sql(applied: tuple[str, ...]) -> list[str]:
+    """The SQL text, as stored in sqlite_master, of every object `applied` creates (and of the
+    tables ANALYZE adds), from a replay on an in-memory database."""
+    from sqlite_utils import Database
+
+    db = Database(memory=True, execute_plugins=False)
+    try:
+        migration_set(applied).apply(db)
+        db.execute("ANALYZE")
+        return sorted({r[0] for r in db.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL")})
+    finally:
+        db.close()
+
+
+def generated_module(exp: Expected, sql: list[str]) -> str:
+    """review/schema_expected.py's text for `exp`, the schema of every step (replay(NAMES)), and
+    `sql`, its objects' SQL as stored (replayed_sql(NAMES))."""
     rows = sorted((e.type, e.name, e.table, e.sql) for e in exp.objects.values())
     lines = [
         '"""The schema winnow\'s migrations create when every step ran, in order: what an up-to-date',
@@ -357,6 +395,13 @@ def generated_module(exp: Expected) -> str:
         "OBJECTS = [",
     ]
     lines += [f"    {row!r}," for row in rows]
+    lines += [
+        "]",
+        "",
+        "# (SQL text as sqlite_master stores it, what review.schema.normalise makes of it)",
+        "NORMALISED = [",
+    ]
+    lines += [f"    {(text, tokenised(text))!r}," for text in sql]
     lines += ["]", ""]
     return "\n".join(lines)
 
@@ -374,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     path = Path(__file__).with_name("schema_expected.py")
-    text = generated_module(replay(NAMES))
+    text = generated_module(replay(NAMES), replayed_sql(NAMES))
     current = path.exists() and path.read_text(encoding="utf-8") == text
     if args.write:
         if not current:

@@ -24,8 +24,25 @@ def test_the_generated_module_is_what_a_replay_of_every_migration_writes():
     replayed = schema.replay(NAMES)
     assert tuple(schema_expected.NAMES) == NAMES
     assert {schema.Entry(*row).signature for row in schema_expected.OBJECTS} == replayed.signatures
+    sql = schema.replayed_sql(NAMES)
+    assert [text for text, _ in schema_expected.NORMALISED] == sql
+    for text, normalised in schema_expected.NORMALISED:
+        assert normalised == schema.tokenised(text)
     text = (ROOT / "review" / "schema_expected.py").read_text(encoding="utf-8")
-    assert text == schema.generated_module(replayed), "run: python -m review.schema --write"
+    assert text == schema.generated_module(replayed, sql), "run: python -m review.schema --write"
+
+
+def test_the_sql_of_an_up_to_date_project_is_looked_up_and_any_other_tokenised(tmp_path):
+    path = tmp_path / "p.db"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    stored = [r[0] for r in conn.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL")]
+    conn.close()
+    known = dict(schema_expected.NORMALISED)
+    assert stored and all(text in known for text in stored)  # every object's text is recorded
+    assert all(schema.normalise(text) == schema.tokenised(text) for text in stored)
+    odd = 'CREATE  TABLE "Samples" ( id  INTEGER )  -- spaced'
+    assert odd not in known and schema.normalise(odd) == "create table samples ( id integer )"
 
 
 def test_the_expected_schema_of_every_step_is_the_replays_and_other_lists_are_replayed():
