@@ -115,6 +115,17 @@ def test_questions_that_want_other_kinds_of_answer_are_other_requests():
     assert pair_key(conv("你具备什么能力？")) == pair_key(conv("你的技能有哪些？"))  # 什么 / 哪些: both "what"
 
 
+def test_chinese_yes_or_no_questions_are_read_in_all_their_forms():
+    """The self-cognition set in ../shared: "你是人工智能吗？" read as a request (能 inside 智能), and
+    A-not-A / tag questions (你是不是…, …对吧) as no question, so each paired with "你是谁？"."""
+    for yes_no in ("你是人工智能吗？", "你是不是alpaca？", "你是ChatGLM，对吧？", "请问你是GPT吗？", "你有没有名字？"):
+        assert question_forms(yes_no) == {"yes-no"}, yes_no
+        assert pair_key(conv("你是谁？")) != pair_key(conv(yes_no)), yes_no
+    for request in ("你能帮我订披萨吗？", "可以告诉我天气吗？", "你能不能帮我写一首诗？", "请帮我写诗好吗？"):
+        assert question_forms(request) == frozenset(), request
+    assert pair_key(conv("你是不是Sinovel.AI开发的？")) == pair_key(conv("你是Sinovel.AI开发的，对吧？"))
+
+
 LMSYS = "researchers from Large Model Systems Organization (LMSYS)."
 # Modelled on FastChat's dummy identity conversations (../shared/datasets/fastchat_dummy_conversation.json).
 IDENTITY = [

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from ..model import USER, Conversation
 from ..store import Store
 
-VETO = "user-turns+numbers+tool-names+names+question-form/3"
+VETO = "user-turns+numbers+tool-names+names+question-form/4"
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # A Latin-script word (letters, digits, inner - or .: GPT-3, davinci-002, H.G), or a mark that ends
 # a sentence (the next word starts one), or any other run of word characters (a CJK run: not a name,
@@ -136,8 +136,11 @@ _EN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 # wh-question is "wh", which shares its kind with every other one.
 ZH_WH = re.compile(r"为什么|为何|怎么|怎样|如何|什么|啥|谁|哪|多少|几")
 _ZH_CLAUSE = re.compile(r"[^。！？!?\n，,；;]+")
-_ZH_YES_NO = re.compile(r"(?:吗|嘛|(?<![什怎这那多])么)\s*$")
-_ZH_REQUEST = re.compile(r"能|可以|可否|请|帮")
+_ZH_YES_NO = re.compile(r"(?:吗|嘛|(?<![什怎这那多])么)\s*$|是不是|有没有|对吧|对不对|是否")
+# A request asks the assistant to do something (你能…吗, 可以…吗, 请…, 帮我…): its 吗 is not a
+# yes-or-no question. 能 counts only where it opens the request (at the start, after 你/您 or
+# 能不能), not inside a word: 人工智能吗 asks yes or no; 请问 ("may I ask") is no request.
+_ZH_REQUEST = re.compile(r"(?:^|[你您])(?:能|可以|可否)|能不能|能否|可不可以|请(?!问)|帮")
 
 
 def question_forms(text: str) -> frozenset[str]:
