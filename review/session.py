@@ -17,6 +17,7 @@ from .flags import FlagProvider, default_flag_providers
 from .model import REASONS, UNDECIDED, Counts, Decision, Flag, Goal, Queue, Sample
 from .queues import QueueTable, default_queues
 from .store import Change, Flip, Store
+from .store.imports import MAX_ID
 
 
 @dataclass(frozen=True)
@@ -405,7 +406,6 @@ class BulkPreview:
         }
 
 
-MAX_ID = 2**63 - 1  # SQLite's largest integer: no sample number is above it
 MAX_ID_PIECES = 10_000  # pieces of one --ids: past this, a file of numbers belongs in a queue or a tag
 
 

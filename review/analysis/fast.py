@@ -15,7 +15,7 @@ from ..embed_onnx import FastCalibration, OnnxInt8Embedder
 from . import semantic
 from .steps import EMBED_BATCH, DetectorSummary, _finish, _prepare, _Run, _summary
 from .texts import texts_for
-from .veto import VETO, PairVeto
+from .veto import veto_for
 
 # The fast path's candidates are the pairs whose int8 cosine is at least threshold - margin.
 # The default margin is the larger of two:
@@ -111,9 +111,7 @@ def _semantic_fast(
         "model": exact.model_id,
         "fast": {"model": quick.model_id, "margin": margin},
     }
-    veto = PairVeto(run.store, run.groups) if run.field != "answer" else None
-    if veto is not None:
-        settings["veto"] = VETO
+    veto = veto_for(run.store, run.groups, run.field, settings)
     new, indexed, figures = _prepare(run, "semantic", settings)
     if figures is not None:
         return _summary("semantic", settings, figures, time.perf_counter() - t, 0, index="cached", margin=margin)

@@ -53,7 +53,7 @@ from .steps import (
 )
 from .store import DETECTORS, AnalysisStore
 from .texts import FIELDS, refresh_texts, text_kind, texts_for
-from .veto import VETO, PairVeto
+from .veto import veto_for
 
 # Importable from here as before the fast path and the shared steps moved to fast.py and steps.py.
 __all__ = [
@@ -263,9 +263,7 @@ def _lexical(run: _Run, threshold: float) -> DetectorSummary:
     t = time.perf_counter()
     settings = {"field": run.field, "text": run.kind, "threshold": threshold, "scheme": lexical.SCHEME}
     # The same veto as semantic: shared wording around other numbers or tools is another request.
-    veto = PairVeto(run.store, run.groups) if run.field != "answer" else None
-    if veto is not None:
-        settings["veto"] = VETO
+    veto = veto_for(run.store, run.groups, run.field, settings)
     new, indexed, figures = _prepare(run, "lexical", settings)
     if figures is not None:
         return _summary("lexical", settings, figures, time.perf_counter() - t, 0)
@@ -313,9 +311,7 @@ def _lexical(run: _Run, threshold: float) -> DetectorSummary:
 def _semantic(run: _Run, threshold: float, embedder: Embedder, index: str) -> DetectorSummary:
     t = time.perf_counter()
     settings = {"field": run.field, "text": run.kind, "threshold": threshold, "model": embedder.model_id}
-    veto = PairVeto(run.store, run.groups) if run.field != "answer" else None
-    if veto is not None:
-        settings["veto"] = VETO
+    veto = veto_for(run.store, run.groups, run.field, settings)
     new, indexed, figures = _prepare(run, "semantic", settings)
     if figures is not None:
         return _summary("semantic", settings, figures, time.perf_counter() - t, 0, index="cached")

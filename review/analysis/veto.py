@@ -131,7 +131,8 @@ _EN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 
 # Chinese questions: a clause with a question word (ZH_WH) asks a wh-question, written with "？"
 # or not ("创造你的人是谁"); one ending in 吗/嘛 (or 么 outside 什么/怎么/这么/那么/多么) asks yes or
-# no, unless it is a request (能/可以/可否/请/帮: "能介绍一下你自己吗？"). Which wh-question is not
+# no, as does an A-not-A or tag question (是不是, 有没有, 对吧), unless it is a request
+# (_ZH_REQUEST: "能介绍一下你自己吗？"). Which wh-question is not
 # told apart: 哪些 and 什么 both ask "what" ("你的技能有哪些" / "你具备什么能力"), so a Chinese
 # wh-question is "wh", which shares its kind with every other one.
 ZH_WH = re.compile(r"为什么|为何|怎么|怎样|如何|什么|啥|谁|哪|多少|几")
@@ -295,3 +296,12 @@ class PairVeto:
             for s in self.store.samples(ids[i : i + 1000]):
                 self.keys[first[s.id]] = pair_key(s.conversation)
         return [p for p in pairs if self.keys.get(p[0]) == self.keys.get(p[1])]
+
+
+def veto_for(store: Store, groups: dict[str, list[int]], field: str, settings: dict) -> PairVeto | None:
+    """The veto of a detector comparing `field`, recorded in its `settings` (so a changed veto
+    re-runs the detector); None for `--field answer`, which does not compare the user turns."""
+    if field == "answer":
+        return None
+    settings["veto"] = VETO
+    return PairVeto(store, groups)

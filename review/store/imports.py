@@ -30,7 +30,7 @@ _STAGE_COLUMNS = (
     "position, line, system, turns, tools, raw, content_hash, prompt_hash, answer_hash, prompt_chars, answer_chars,"
     " n_turns, rejected, label, media"
 )
-_MAX_ID = 2**63 - 1  # SQLite's largest integer
+MAX_ID = 2**63 - 1  # SQLite's largest integer: no sample id is above it
 # Every column that names a sample by id (tests/test_import_ids.py checks the schema has no other).
 _SAMPLE_ID_COLUMNS = (
     ("samples", ("id",)),
@@ -239,11 +239,11 @@ class ImportRepo(StagingRepo):
             )
             source_id = int(cur.lastrowid or 0)
             first = self._first_free_id(conn)
-            if first + added - 1 > _MAX_ID:
+            if first + added - 1 > MAX_ID:
                 raise StorageError(
                     self.path,
                     "other",
-                    f"{self.path}: sample numbers would pass {_MAX_ID:,} (the project's numbers reach"
+                    f"{self.path}: sample numbers would pass {MAX_ID:,} (the project's numbers reach"
                     f" #{first - 1:,}) — import into a new project",
                 )
             self._meta_set(PENDING_STAGE, stage)
